@@ -1,0 +1,151 @@
+// The order book of one chip type. Orders rest in groups of orders that eligibility cannot
+// tell apart (see docs/engine.md); each group keeps price levels sorted with FIFO queues, so
+// finding the best eligible counter-order costs one look per non-empty eligible group.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cpx/engine/config.hpp"
+#include "cpx/engine/pool.hpp"
+#include "cpx/engine/types.hpp"
+
+namespace cpx {
+
+inline constexpr uint16_t latency_unbounded = UINT16_MAX;
+
+struct Order {
+  int64_t price_ticks;
+  int64_t qty_milli;  // open quantity
+  uint64_t time;      // seq of the command that gave it its priority
+  uint32_t next;
+  uint32_t prev;
+  uint32_t level;
+  uint32_t group;
+  uint32_t key;
+  uint32_t account;
+  Side side;
+  Urgency urgency;
+};
+static_assert(std::is_trivially_copyable_v<Order>);
+static_assert(sizeof(Order) == 56);
+
+struct Level {
+  int64_t price_ticks;
+  int64_t qty_milli_total;
+  uint32_t head[urgency_count];  // asks use queue 0 only
+  uint32_t tail[urgency_count];
+  uint32_t order_count;
+  uint32_t group;
+};
+static_assert(std::is_trivially_copyable_v<Level>);
+
+// Orders that every counter-order sees alike. Bids: origin, effective latency ceiling and green
+// floor. Asks: region and green share.
+struct Group {
+  std::vector<uint32_t> levels;  // level indices sorted worst to best: the best is at the back
+  uint16_t region = 0;
+  uint16_t latency_ms_max = latency_unbounded;
+  uint8_t green_pct = 0;
+  uint32_t active_position = index_none;
+};
+
+// An order looking for counter-orders: a new order or one that an amend re-prices.
+struct Incoming {
+  Side side = Side::bid;
+  Urgency urgency = Urgency::standard;
+  uint8_t green_pct = 0;            // bid: floor; ask: own share
+  uint16_t region = 0;              // bid: origin; ask: region
+  uint16_t latency_ms_max = latency_unbounded;  // bid only
+  int64_t price_ticks = 0;
+  int64_t qty_milli = 0;            // open quantity, reduced by match()
+  uint64_t time = 0;
+  uint32_t key = 0;
+  uint32_t account = 0;
+};
+
+struct Fill {
+  uint32_t key;      // the resting order's
+  uint32_t account;  // the resting order's
+  uint16_t region;   // the resting order's group region (an ask's region when resting is an ask)
+  bool resting_done;
+  int64_t price_ticks;
+  int64_t qty_milli;
+};
+
+struct DepthLevel {
+  int64_t price_ticks;
+  int64_t qty_milli;
+  uint32_t order_count;
+};
+
+class Book {
+ public:
+  Book(const Config& config, const std::vector<uint16_t>& latency_values);
+
+  // True when the incoming order could trade its whole open quantity right now (FOK).
+  bool can_fill_completely(const Incoming& incoming);
+  // Trades the incoming order against the best eligible resting orders while it crosses.
+  void match(Incoming& incoming, std::vector<Fill>& fills);
+  // Rests what is left of the incoming order; returns its slot.
+  uint32_t rest(const Incoming& incoming);
+  // Takes a resting order out of the book and frees its slot.
+  void remove(uint32_t slot);
+  // Lowers an order's open quantity in place, keeping its priority.
+  void reduce(uint32_t slot, int64_t qty_milli);
+
+  const Order& order(uint32_t slot) const { return orders_[slot]; }
+  // The order as it would arrive again (for an amend that loses priority).
+  Incoming to_incoming(uint32_t slot) const;
+  uint32_t resting_count() const { return orders_.live(); }
+  // Aggregated price levels of one side across all groups, best first.
+  std::vector<DepthLevel> depth(Side side, std::size_t levels_max) const;
+
+  // Checks the book's own structure; appends what is wrong to `why`.
+  bool check_invariants(std::string& why) const;
+  // Each resting order once, for balance checks.
+  template <class F>
+  void for_each_order(F&& visit) const {
+    for (int s = 0; s < 2; ++s) {
+      for (const Group& group : sides_[s].groups) {
+        for (uint32_t level_index : group.levels) {
+          const Level& level = levels_[level_index];
+          for (int u = 0; u < urgency_count; ++u) {
+            for (uint32_t o = level.head[u]; o != index_none; o = orders_[o].next) visit(orders_[o]);
+          }
+        }
+      }
+    }
+  }
+  // True when some eligible bid and ask cross (must never hold between commands).
+  bool has_crossing_pair() const;
+
+ private:
+  struct SideBook {
+    std::vector<Group> groups;
+    std::vector<uint32_t> active;  // groups with resting orders
+    std::unordered_map<uint64_t, uint32_t> group_by_key;
+    uint64_t last_key = UINT64_MAX;
+    uint32_t last_group = index_none;
+  };
+
+  uint32_t group_for(const Incoming& incoming);
+  void collect_eligible(const Incoming& incoming);
+  bool eligible(const Incoming& incoming, const Group& counter) const;
+  uint32_t level_head(const Level& level) const;
+  uint32_t find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks);
+  void unlink(uint32_t slot);
+  void drop_level_if_empty(Side side, uint32_t level_index);
+  uint16_t effective_latency_max(uint16_t ceiling_ms) const;
+
+  const Config& config_;
+  const std::vector<uint16_t>& latency_values_;  // distinct values of the matrix, ascending
+  SideBook sides_[2];
+  Pool<Order> orders_;
+  Pool<Level, 10> levels_;
+  std::vector<uint32_t> eligible_;  // scratch: counter groups eligible for the incoming order
+};
+
+}  // namespace cpx

@@ -1,0 +1,45 @@
+// A command as the matcher sees it: decoded, with fixed-point fields and no JSON left.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "cpx/engine/types.hpp"
+
+namespace cpx {
+
+inline constexpr uint32_t account_unresolved = UINT32_MAX;
+
+struct Command {
+  Op op = Op::new_order;
+  Side side = Side::bid;
+  Tif tif = Tif::gtc;
+  Urgency urgency = Urgency::standard;
+  Role role = Role::enterprise;
+  // bad_request when the command is malformed (spec check 1); otherwise none.
+  Reason shape_reason = Reason::none;
+  // The first field whose value or JSON type is wrong, in the spec's order; checked by the
+  // engine after the account checks, so it is only a candidate reason.
+  Reason field_reason = Reason::none;
+  bool has_qty = false;
+  bool has_price = false;
+  bool has_latency_max = false;
+  uint8_t green_pct = 0;        // min_green_pct of a bid, green_pct of an ask
+  uint16_t chip = 0;
+  uint16_t region = 0;          // origin of a bid, region of an ask
+  uint16_t latency_ms_max = 0;  // max_latency_ms of a bid, when has_latency_max
+  // The account's index when the caller has already resolved it (benchmarks, gateway);
+  // otherwise the engine looks up `account` by name.
+  uint32_t account_index = account_unresolved;
+  int64_t qty_milli = 0;
+  int64_t price_ticks = 0;
+  int128 amount_e7 = 0;
+  // Valid ids only: a decoder leaves these empty when the text is not a valid id, so a
+  // rejection echoes exactly what the spec allows.
+  std::string_view account;
+  std::string_view client_order_id;
+};
+static_assert(std::is_trivially_copyable_v<Command>);
+
+}  // namespace cpx

@@ -1,0 +1,92 @@
+// The matcher: accounts, balances and holds, one book per chip, and the event stream.
+// Single-threaded and deterministic: the same commands always give the same events.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cpx/engine/book.hpp"
+#include "cpx/engine/command.hpp"
+#include "cpx/engine/config.hpp"
+#include "cpx/engine/event.hpp"
+#include "cpx/engine/order_keys.hpp"
+
+namespace cpx {
+
+struct Account {
+  std::string name;
+  Role role = Role::enterprise;
+  // Enterprise: deposits less spending. Provider: proceeds. CNY * 1e7.
+  int128 balance_e7 = 0;
+  // Enterprise: the sum over its open bids of price * open quantity.
+  int128 held_e7 = 0;
+};
+
+struct EngineLimits {
+  uint32_t order_keys_initial = 1u << 16;  // accepted orders before the key table first grows
+};
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+class Engine {
+ public:
+  explicit Engine(Config config, EngineLimits limits = {});
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Gives the command the next seq and appends its events to `events`.
+  void execute(const Command& command, std::vector<Event>& events);
+
+  uint64_t last_seq() const { return seq_; }
+  uint64_t last_trade_id() const { return trade_id_; }
+  const Config& config() const { return config_; }
+
+  std::optional<uint32_t> find_account(std::string_view name) const;
+  const Account& account(uint32_t index) const { return accounts_[index]; }
+  uint32_t account_count() const { return uint32_t(accounts_.size()); }
+  const Book& book(uint16_t chip) const { return books_[chip]; }
+
+  // Names behind the keys in events, for rendering.
+  std::string_view key_account_name(uint32_t key) const { return accounts_[keys_[key].account].name; }
+  std::string_view key_client_order_id(uint32_t key) const { return keys_.client_order_id(key); }
+  std::string_view chip_id(uint16_t chip) const { return config_.chips[chip].id; }
+  std::string_view region_id(uint16_t region) const { return config_.regions[region].id; }
+
+  // Holds equal open bids' price * open qty, no eligible crossing pair rests, every level is
+  // sorted, keys and books agree. Appends what is wrong to `why`.
+  bool check_invariants(std::string& why) const;
+
+ private:
+  Reason execute_account(const Command& command, uint64_t seq, std::vector<Event>& events);
+  Reason execute_deposit(const Command& command, uint64_t seq, std::vector<Event>& events);
+  Reason execute_new(const Command& command, uint64_t seq, std::vector<Event>& events);
+  Reason execute_cancel(const Command& command, uint64_t seq, std::vector<Event>& events);
+  Reason execute_amend(const Command& command, uint64_t seq, std::vector<Event>& events);
+  uint32_t resolve_account(const Command& command) const;
+  // Matches an incoming order, then rests it or ends it according to `tif`.
+  void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
+                    std::vector<Event>& events);
+  void settle_fills(uint16_t chip, const Incoming& incoming, uint64_t seq,
+                    std::vector<Event>& events);
+  void end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
+                    std::vector<Event>& events);
+
+  Config config_;
+  std::vector<uint16_t> latency_values_;
+  std::vector<Book> books_;
+  std::vector<Account> accounts_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> account_by_name_;
+  OrderKeys keys_;
+  std::vector<Fill> fills_;  // scratch for one match
+  uint64_t seq_ = 0;
+  uint64_t trade_id_ = 0;
+};
+
+}  // namespace cpx

@@ -1,0 +1,74 @@
+// Plain data shared by every part of the exchange: units, limits and enums.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace cpx {
+
+// Money needs more than 64 bits: a notional is up to 1e10 price ticks times 1e12 milli-PFLOPS-h.
+__extension__ typedef __int128 int128;
+
+// Fixed-point scales. A quantity is counted in thousandths of a PFLOPS-hour, a price in
+// ten-thousandths of a CNY per PFLOPS-hour, and an amount in ten-millionths of a CNY, so
+// price_ticks * qty_milli is exactly an amount_e7.
+inline constexpr int qty_frac_digits = 3;
+inline constexpr int price_frac_digits = 4;
+inline constexpr int amount_frac_digits = 7;
+static_assert(qty_frac_digits + price_frac_digits == amount_frac_digits);
+
+inline constexpr int64_t qty_milli_max = 1'000'000'000LL * 1000;        // 1e9 PFLOPS-h
+inline constexpr int64_t price_ticks_max = 1'000'000LL * 10000;         // 1e6 CNY
+inline constexpr int128 amount_e7_max = int128(1'000'000'000'000LL) * 10'000'000;  // 1e12 CNY
+inline constexpr int latency_ms_max = 1000;
+inline constexpr int green_pct_max = 100;
+inline constexpr std::size_t id_length_max = 64;  // account and client_order_id
+
+enum class Side : uint8_t { bid, ask };
+enum class Tif : uint8_t { gtc, ioc, fok };
+// Lower value is served first among bids of equal price.
+enum class Urgency : uint8_t { urgent = 0, standard = 1, batch = 2 };
+inline constexpr int urgency_count = 3;
+enum class Role : uint8_t { enterprise, provider, auditor, operator_ };
+enum class Op : uint8_t { account, deposit, new_order, cancel, amend };
+
+// Rejection reasons in the order the spec checks them.
+enum class Reason : uint8_t {
+  none,
+  bad_request,
+  unknown_account,
+  duplicate_account,
+  role_mismatch,
+  unknown_chip,
+  unknown_region,
+  bad_qty,
+  bad_price,
+  bad_amount,
+  bad_latency,
+  bad_green,
+  bad_tif,
+  bad_urgency,
+  duplicate_client_order_id,
+  unknown_order,
+  insufficient_funds,
+};
+
+enum class DoneReason : uint8_t { canceled, filled, expired, killed };
+
+std::string_view to_string(Reason reason);
+std::string_view to_string(DoneReason reason);
+std::string_view to_string(Side side);
+std::string_view to_string(Tif tif);
+std::string_view to_string(Urgency urgency);
+std::string_view to_string(Role role);
+
+// An account or client order id: 1-64 characters of [A-Za-z0-9._:-].
+bool is_valid_id(std::string_view text);
+
+// Stops the process on a broken invariant, in every build type: a bug is not a case to handle.
+[[noreturn]] void assertion_failed(const char* expression, const char* file, int line);
+
+}  // namespace cpx
+
+#define CPX_ASSERT(expression) \
+  ((expression) ? static_cast<void>(0) : ::cpx::assertion_failed(#expression, __FILE__, __LINE__))

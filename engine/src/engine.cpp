@@ -1,0 +1,277 @@
+#include "cpx/engine/engine.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace cpx {
+namespace {
+
+inline int128 notional_e7(int64_t price_ticks, int64_t qty_milli) {
+  return int128(price_ticks) * qty_milli;
+}
+
+Event order_event(EventType type, uint64_t seq, uint32_t key) {
+  Event event;
+  event.type = type;
+  event.seq = seq;
+  event.order_key = key;
+  return event;
+}
+
+}  // namespace
+
+Engine::Engine(Config config, EngineLimits limits)
+    : config_(std::move(config)), keys_(limits.order_keys_initial) {
+  std::set<uint16_t> values(config_.latency_ms.begin(), config_.latency_ms.end());
+  latency_values_.assign(values.begin(), values.end());
+  books_.reserve(config_.chips.size());
+  for (std::size_t i = 0; i < config_.chips.size(); ++i) books_.emplace_back(config_, latency_values_);
+  fills_.reserve(1024);
+}
+
+std::optional<uint32_t> Engine::find_account(std::string_view name) const {
+  auto it = account_by_name_.find(name);
+  if (it == account_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint32_t Engine::resolve_account(const Command& command) const {
+  if (command.account_index != account_unresolved) return command.account_index;
+  auto it = account_by_name_.find(command.account);
+  return it == account_by_name_.end() ? index_none : it->second;
+}
+
+void Engine::execute(const Command& command, std::vector<Event>& events) {
+  const uint64_t seq = ++seq_;
+  Reason reason = command.shape_reason;
+  if (reason == Reason::none) {
+    switch (command.op) {
+      case Op::account: reason = execute_account(command, seq, events); break;
+      case Op::deposit: reason = execute_deposit(command, seq, events); break;
+      case Op::new_order: reason = execute_new(command, seq, events); break;
+      case Op::cancel: reason = execute_cancel(command, seq, events); break;
+      case Op::amend: reason = execute_amend(command, seq, events); break;
+    }
+  }
+  if (reason != Reason::none) {
+    Event event;
+    event.type = EventType::rejected;
+    event.reason = reason;
+    event.seq = seq;
+    events.push_back(event);
+  }
+}
+
+Reason Engine::execute_account(const Command& command, uint64_t seq, std::vector<Event>& events) {
+  if (account_by_name_.contains(command.account)) return Reason::duplicate_account;
+  const uint32_t index = uint32_t(accounts_.size());
+  accounts_.push_back(Account{std::string(command.account), command.role, 0, 0});
+  account_by_name_.emplace(std::string(command.account), index);
+  events.push_back(order_event(EventType::ok, seq, 0));
+  return Reason::none;
+}
+
+Reason Engine::execute_deposit(const Command& command, uint64_t seq, std::vector<Event>& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (accounts_[index].role != Role::enterprise) return Reason::role_mismatch;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  accounts_[index].balance_e7 += command.amount_e7;
+  events.push_back(order_event(EventType::ok, seq, 0));
+  return Reason::none;
+}
+
+Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Event>& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  Account& account = accounts_[index];
+  const Role role_needed = command.side == Side::bid ? Role::enterprise : Role::provider;
+  if (account.role != role_needed) return Reason::role_mismatch;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  const uint64_t hash = hash_order_key(index, command.client_order_id);
+  if (keys_.find(index, command.client_order_id, hash) != index_none) {
+    return Reason::duplicate_client_order_id;
+  }
+  int128 hold = 0;
+  if (command.side == Side::bid) {
+    hold = notional_e7(command.price_ticks, command.qty_milli);
+    if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_funds;
+  }
+  account.held_e7 += hold;
+  const uint32_t key = keys_.insert(index, command.client_order_id, hash, command.chip);
+  Event accepted = order_event(EventType::accepted, seq, key);
+  accepted.id = seq;
+  events.push_back(accepted);
+
+  Incoming incoming;
+  incoming.side = command.side;
+  incoming.urgency = command.urgency;
+  incoming.green_pct = command.green_pct;
+  incoming.region = command.region;
+  incoming.latency_ms_max =
+      command.side == Side::bid && command.has_latency_max ? command.latency_ms_max
+                                                           : latency_unbounded;
+  incoming.price_ticks = command.price_ticks;
+  incoming.qty_milli = command.qty_milli;
+  incoming.time = seq;
+  incoming.key = key;
+  incoming.account = index;
+  run_incoming(command.chip, incoming, command.tif, seq, events);
+  return Reason::none;
+}
+
+void Engine::run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
+                          std::vector<Event>& events) {
+  Book& book = books_[chip];
+  if (tif == Tif::fok && !book.can_fill_completely(incoming)) {
+    end_incoming(incoming, DoneReason::killed, seq, events);
+    return;
+  }
+  fills_.clear();
+  book.match(incoming, fills_);
+  if (!fills_.empty()) settle_fills(chip, incoming, seq, events);
+  if (incoming.qty_milli == 0) {
+    end_incoming(incoming, DoneReason::filled, seq, events);
+  } else if (tif == Tif::gtc) {
+    keys_[incoming.key].slot = book.rest(incoming);
+  } else {
+    CPX_ASSERT(tif == Tif::ioc);
+    end_incoming(incoming, DoneReason::expired, seq, events);
+  }
+}
+
+void Engine::settle_fills(uint16_t chip, const Incoming& incoming, uint64_t seq,
+                          std::vector<Event>& events) {
+  const bool incoming_bid = incoming.side == Side::bid;
+  for (const Fill& fill : fills_) {
+    Account& buyer = accounts_[incoming_bid ? incoming.account : fill.account];
+    Account& seller = accounts_[incoming_bid ? fill.account : incoming.account];
+    const int64_t bid_price = incoming_bid ? incoming.price_ticks : fill.price_ticks;
+    const int128 spent = notional_e7(fill.price_ticks, fill.qty_milli);
+    buyer.held_e7 -= notional_e7(bid_price, fill.qty_milli);
+    buyer.balance_e7 -= spent;
+    seller.balance_e7 += spent;
+
+    Event trade;
+    trade.type = EventType::trade;
+    trade.aggressor = incoming.side;
+    trade.chip = chip;
+    trade.region = incoming_bid ? fill.region : incoming.region;
+    trade.seq = seq;
+    trade.id = ++trade_id_;
+    trade.price_ticks = fill.price_ticks;
+    trade.qty_milli = fill.qty_milli;
+    trade.order_key = incoming_bid ? incoming.key : fill.key;
+    trade.ask_key = incoming_bid ? fill.key : incoming.key;
+    events.push_back(trade);
+    if (fill.resting_done) {
+      keys_[fill.key].slot = index_none;
+      Event done = order_event(EventType::done, seq, fill.key);
+      done.done_reason = DoneReason::filled;
+      events.push_back(done);
+    }
+  }
+}
+
+void Engine::end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
+                          std::vector<Event>& events) {
+  if (incoming.side == Side::bid) {
+    accounts_[incoming.account].held_e7 -= notional_e7(incoming.price_ticks, incoming.qty_milli);
+  }
+  keys_[incoming.key].slot = index_none;
+  Event done = order_event(EventType::done, seq, incoming.key);
+  done.done_reason = reason;
+  events.push_back(done);
+}
+
+Reason Engine::execute_cancel(const Command& command, uint64_t seq, std::vector<Event>& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  const uint32_t key =
+      keys_.find(index, command.client_order_id, hash_order_key(index, command.client_order_id));
+  if (key == index_none || keys_[key].slot == index_none) return Reason::unknown_order;
+  Book& book = books_[keys_[key].chip];
+  const uint32_t slot = keys_[key].slot;
+  const Order& order = book.order(slot);
+  if (order.side == Side::bid) {
+    accounts_[index].held_e7 -= notional_e7(order.price_ticks, order.qty_milli);
+  }
+  book.remove(slot);
+  keys_[key].slot = index_none;
+  Event done = order_event(EventType::done, seq, key);
+  done.done_reason = DoneReason::canceled;
+  events.push_back(done);
+  return Reason::none;
+}
+
+Reason Engine::execute_amend(const Command& command, uint64_t seq, std::vector<Event>& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  const uint32_t key =
+      keys_.find(index, command.client_order_id, hash_order_key(index, command.client_order_id));
+  if (key == index_none || keys_[key].slot == index_none) return Reason::unknown_order;
+  const uint16_t chip = keys_[key].chip;
+  Book& book = books_[chip];
+  const uint32_t slot = keys_[key].slot;
+  const Order& order = book.order(slot);
+  const int64_t qty = command.has_qty ? command.qty_milli : order.qty_milli;
+  const int64_t price = command.has_price ? command.price_ticks : order.price_ticks;
+  Account& account = accounts_[index];
+  if (order.side == Side::bid) {
+    const int128 hold_now = notional_e7(order.price_ticks, order.qty_milli);
+    const int128 hold_new = notional_e7(price, qty);
+    if (hold_new > account.balance_e7 - account.held_e7 + hold_now) {
+      return Reason::insufficient_funds;
+    }
+    account.held_e7 += hold_new - hold_now;
+  }
+  Event amended = order_event(EventType::amended, seq, key);
+  amended.qty_milli = qty;
+  amended.price_ticks = price;
+  events.push_back(amended);
+
+  if (price == order.price_ticks && qty <= order.qty_milli) {
+    book.reduce(slot, qty);  // keeps its time
+    return Reason::none;
+  }
+  // Loses priority: it leaves the book and arrives again with the amend's seq as its time.
+  Incoming incoming = book.to_incoming(slot);
+  book.remove(slot);
+  keys_[key].slot = index_none;
+  incoming.price_ticks = price;
+  incoming.qty_milli = qty;
+  incoming.time = seq;
+  run_incoming(chip, incoming, Tif::gtc, seq, events);
+  return Reason::none;
+}
+
+bool Engine::check_invariants(std::string& why) const {
+  const std::size_t why_size = why.size();
+  std::vector<int128> held(accounts_.size(), 0);
+  uint64_t resting = 0;
+  for (std::size_t chip = 0; chip < books_.size(); ++chip) {
+    const Book& book = books_[chip];
+    book.check_invariants(why);
+    book.for_each_order([&](const Order& order) {
+      ++resting;
+      if (order.side == Side::bid) held[order.account] += notional_e7(order.price_ticks, order.qty_milli);
+      const OrderKey& key = keys_[order.key];
+      if (key.slot == index_none || key.chip != chip || &book.order(key.slot) != &order ||
+          key.account != order.account) {
+        why += "order key does not point at its resting order\n";
+      }
+    });
+  }
+  for (std::size_t i = 0; i < accounts_.size(); ++i) {
+    const Account& account = accounts_[i];
+    if (account.held_e7 != held[i]) why += "holds of " + account.name + " disagree with its bids\n";
+    if (account.role == Role::enterprise && account.balance_e7 < account.held_e7) {
+      why += "available balance of " + account.name + " is negative\n";
+    }
+  }
+  return why.size() == why_size;
+}
+
+}  // namespace cpx

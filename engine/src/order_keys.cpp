@@ -1,0 +1,92 @@
+#include "cpx/engine/order_keys.hpp"
+
+#include <bit>
+
+namespace cpx {
+namespace {
+
+inline uint64_t mix(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  return x ^ (x >> 32);
+}
+
+}  // namespace
+
+uint64_t hash_order_key(uint32_t account, std::string_view text) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL * (uint64_t(account) + 1) ^ text.size();
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    h = mix(h ^ word);
+  }
+  if (i < text.size()) {
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, text.size() - i);
+    h = mix(h ^ word);
+  }
+  return h;
+}
+
+OrderKeys::OrderKeys(uint32_t capacity_initial) : keys_(capacity_initial) {
+  const uint64_t slots = std::bit_ceil(uint64_t(capacity_initial) * 2);
+  slots_.assign(slots, Slot{0, index_none});
+  mask_ = slots - 1;
+}
+
+bool OrderKeys::same(uint32_t key, uint32_t account, std::string_view text) const {
+  const OrderKey& record = keys_[key];
+  return record.account == account && client_order_id(key) == text;
+}
+
+uint32_t OrderKeys::find(uint32_t account, std::string_view text, uint64_t hash) const {
+  for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const Slot& slot = slots_[i];
+    if (slot.key == index_none) return index_none;
+    if (slot.hash == hash && same(slot.key, account, text)) return slot.key;
+  }
+}
+
+uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t hash,
+                           uint16_t chip) {
+  CPX_ASSERT(!text.empty() && text.size() <= id_length_max);
+  if ((uint64_t(keys_.live()) + 1) * 2 > slots_.size()) grow();
+  if (arena_used_ + text.size() > arena_chunk_bytes) {
+    arena_.push_back(std::make_unique<char[]>(arena_chunk_bytes));
+    arena_used_ = 0;
+  }
+  const uint64_t position = (uint64_t(arena_.size() - 1) * arena_chunk_bytes) + arena_used_;
+  std::memcpy(arena_.back().get() + arena_used_, text.data(), text.size());
+  arena_used_ += uint32_t(text.size());
+
+  const uint32_t key = keys_.allocate();
+  keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size())};
+  uint64_t i = hash & mask_;
+  while (slots_[i].key != index_none) i = (i + 1) & mask_;
+  slots_[i] = Slot{hash, key};
+  return key;
+}
+
+std::string_view OrderKeys::client_order_id(uint32_t key) const {
+  const OrderKey& record = keys_[key];
+  const char* chunk = arena_[record.text_position / arena_chunk_bytes].get();
+  return {chunk + record.text_position % arena_chunk_bytes, record.text_length};
+}
+
+void OrderKeys::grow() {
+  // Growth doubles the table: rare, and sized away at start for known loads.
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.size() * 2, Slot{0, index_none});
+  mask_ = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.key == index_none) continue;
+    uint64_t i = slot.hash & mask_;
+    while (slots_[i].key != index_none) i = (i + 1) & mask_;
+    slots_[i] = slot;
+  }
+}
+
+}  // namespace cpx

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, runs the whole suite
+# (Release, then the engine tests again under AddressSanitizer + UndefinedBehaviorSanitizer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh --sanitize
+echo "== Release build: all tests"
+ctest --test-dir build --output-on-failure -j2
+echo "== Debug build with ASan + UBSan: engine tests"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 -L engine
