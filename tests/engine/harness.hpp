@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cpx/app/config_files.hpp"
+#include "cpx/app/replay_stream.hpp"
 #include "cpx/engine/command_json.hpp"
 #include "cpx/engine/engine.hpp"
 #include "cpx/engine/event_json.hpp"

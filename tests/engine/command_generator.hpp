@@ -1,0 +1,36 @@
+// Random command lines for differential tests: valid orders of every kind across chips,
+// regions, ceilings and green floors, plus cancels, amends, deposits and invalid input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cpx::test {
+
+class CommandGenerator {
+ public:
+  explicit CommandGenerator(uint64_t seed) : state_(seed) {}
+
+  // The account set-up every stream starts with.
+  std::vector<std::string> preamble();
+  std::string next();
+
+ private:
+  uint64_t random();
+  uint64_t below(uint64_t n) { return random() % n; }
+  bool chance(uint64_t per_thousand) { return below(1000) < per_thousand; }
+  template <class T, std::size_t N>
+  const T& pick(const T (&items)[N]) { return items[below(N)]; }
+
+  std::string new_order(bool bid);
+  std::string cancel_or_amend(bool amend);
+  std::string junk();
+  std::string decimal(int whole_low, int whole_high, int frac_digits_max);
+
+  uint64_t state_;
+  uint64_t next_id_ = 0;
+  std::vector<std::pair<std::string, std::string>> placed_;  // (account, client_order_id)
+};
+
+}  // namespace cpx::test
