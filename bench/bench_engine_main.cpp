@@ -1,0 +1,99 @@
+// cpx-bench-engine: drives the engine in-process on a pre-built stream (no JSON) and prints one
+// JSON line. Throughput comes from a run without per-command timers, percentiles from a second
+// run that times each command.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cpx/app/config_files.hpp"
+#include "cpx/engine/decimal.hpp"
+#include "workloads/lobwl1.hpp"
+#include "workloads/stream.hpp"
+
+namespace {
+
+const char* const usage =
+    "usage: cpx-bench-engine --workload lobwl1|national [--file F] [--commands N] [--seed S]\n"
+    "  lobwl1    the standard single-book stream, read from F or generated (seed 42: the\n"
+    "            published stream, checked against its published fills, volume and notional)\n"
+    "  national  8 chips, 16 regions, ceilings, green floors, urgencies, amends and cancels\n";
+
+uint32_t percentile(std::vector<uint32_t>& values, double fraction) {
+  const std::size_t at = std::min(values.size() - 1, std::size_t(fraction * double(values.size())));
+  std::nth_element(values.begin(), values.begin() + long(at), values.end());
+  return values[at];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string workload;
+  std::string file;
+  uint64_t commands = 0;
+  uint64_t seed = 42;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--workload" && has_value) workload = argv[++i];
+    else if (arg == "--file" && has_value) file = argv[++i];
+    else if (arg == "--commands" && has_value) commands = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
+    else {
+      std::fprintf(stderr, "cpx-bench-engine: bad argument '%s'\n%s", arg.c_str(), usage);
+      return 2;
+    }
+  }
+  cpx::ConfigResult loaded = cpx::load_config("", "");
+  if (!loaded.config) return 2;
+  const cpx::Config& config = *loaded.config;
+
+  cpx::workload::Stream stream;
+  bool check_expect = false;
+  if (workload == "lobwl1") {
+    std::vector<cpx::workload::LobOp> ops;
+    cpx::workload::LobParameters parameters;
+    parameters.seed = seed;
+    if (!file.empty()) {
+      std::string error;
+      auto text = cpx::read_file(file, error);
+      if (!text || !cpx::workload::parse_lobwl1(*text, ops, error)) {
+        std::fprintf(stderr, "cpx-bench-engine: %s\n", error.c_str());
+        return 2;
+      }
+    } else {
+      ops = cpx::workload::generate_lobwl1(parameters);
+    }
+    check_expect = seed == 42 && ops.size() == parameters.n && (commands == 0 || commands >= ops.size());
+    if (commands != 0 && commands < ops.size()) ops.resize(commands);
+    stream = cpx::workload::lobwl1_stream(config, ops);
+  } else if (workload == "national") {
+    stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed);
+  } else {
+    std::fputs(usage, stderr);
+    return 2;
+  }
+
+  const cpx::workload::RunTotals plain = cpx::workload::run_stream(config, stream, false);
+  cpx::workload::RunTotals timed = cpx::workload::run_stream(config, stream, true);
+  if (check_expect) {
+    const auto& expect = cpx::workload::lobwl1_seed42_expect;
+    if (plain.fills != expect.fills || plain.volume != expect.volume ||
+        plain.notional != cpx::int128(expect.notional) || plain.rejected != 0) {
+      std::fprintf(stderr, "cpx-bench-engine: lobwl1 totals differ from the published .expect\n");
+      return 1;
+    }
+  }
+  const uint32_t p50 = percentile(timed.latencies_ns, 0.50);
+  const uint32_t p99 = percentile(timed.latencies_ns, 0.99);
+  const uint32_t p999 = percentile(timed.latencies_ns, 0.999);
+  std::printf(
+      "{\"workload\":\"%s\",\"commands\":%llu,\"seconds\":%.6f,\"commands_per_s\":%.0f,"
+      "\"p50_ns\":%u,\"p99_ns\":%u,\"p999_ns\":%u,\"fills\":%llu,\"volume\":%llu,"
+      "\"notional\":%s,\"rejected\":%llu}\n",
+      workload.c_str(), (unsigned long long)plain.commands, plain.seconds,
+      double(plain.commands) / plain.seconds, p50, p99, p999, (unsigned long long)plain.fills,
+      (unsigned long long)plain.volume, cpx::format_decimal(plain.notional, 0).c_str(),
+      (unsigned long long)plain.rejected);
+  return 0;
+}

@@ -1,0 +1,288 @@
+#include "stream.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace cpx::workload {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return next() % n; }
+
+ private:
+  uint64_t state_;
+};
+
+constexpr int128 funding_e7 = int128(1'000'000'000) * 10'000'000;  // 1e9 CNY
+
+}  // namespace
+
+Command account_command(Stream& stream, std::string name, Role role) {
+  Command command;
+  command.op = Op::account;
+  command.role = role;
+  command.account = stream.hold(std::move(name));
+  return command;
+}
+
+Command deposit_command(Stream& stream, std::string name, int128 amount_e7) {
+  Command command;
+  command.op = Op::deposit;
+  command.account = stream.hold(std::move(name));
+  command.amount_e7 = amount_e7;
+  return command;
+}
+
+Stream lobwl1_stream(const Config& config, const std::vector<LobOp>& ops) {
+  Stream stream;
+  stream.setup.push_back(account_command(stream, "lob-buyer", Role::enterprise));
+  stream.setup.push_back(account_command(stream, "lob-seller", Role::provider));
+  // Enough that nothing is refused: every bid's hold is at most 1e5 ticks * 100 milli.
+  for (int i = 0; i < 10; ++i) stream.setup.push_back(deposit_command(stream, "lob-buyer", funding_e7 * 1000));
+  const uint16_t region = uint16_t(config.find_region("beijing").value_or(0));
+  std::unordered_map<uint64_t, bool> buyer_of;
+  buyer_of.reserve(ops.size());
+  stream.commands.reserve(ops.size());
+  for (const LobOp& op : ops) {
+    Command command;
+    command.client_order_id = stream.hold(std::to_string(op.id));
+    if (op.cancel) {
+      auto it = buyer_of.find(op.id);
+      command.op = Op::cancel;
+      command.account_index = it != buyer_of.end() && !it->second ? 1 : 0;
+    } else {
+      buyer_of.emplace(op.id, op.buy);
+      command.op = Op::new_order;
+      command.side = op.buy ? Side::bid : Side::ask;
+      command.account_index = op.buy ? 0 : 1;
+      command.chip = 0;
+      command.region = region;
+      command.qty_milli = op.qty;
+      command.price_ticks = op.price_ticks;
+      command.has_qty = command.has_price = true;
+    }
+    stream.commands.push_back(command);
+  }
+  return stream;
+}
+
+namespace {
+
+struct NationalBuilder {
+  static constexpr uint32_t enterprises = 48;
+  static constexpr uint32_t providers = 32;
+  static constexpr uint64_t target_live = 16000;
+
+  NationalBuilder(const Config& config_in, uint64_t seed) : config(config_in), rng(seed), engine(Config(config_in)) {}
+
+  struct Live {
+    uint32_t account;
+    std::string_view client_order_id;
+    Side side;
+  };
+
+  void set_up() {
+    for (uint32_t i = 0; i < enterprises; ++i) {
+      stream.setup.push_back(account_command(stream, "ent-" + std::to_string(i), Role::enterprise));
+    }
+    for (uint32_t i = 0; i < providers; ++i) {
+      stream.setup.push_back(account_command(stream, "prov-" + std::to_string(i), Role::provider));
+    }
+    for (uint32_t i = 0; i < enterprises; ++i) {
+      stream.setup.push_back(deposit_command(stream, "ent-" + std::to_string(i), funding_e7));
+    }
+    for (const Command& command : stream.setup) execute(command);
+    for (const RegionInfo& region : config.regions) {
+      demand.push_back(region.json.find("\"demand\"") != std::string::npos);
+    }
+  }
+
+  void execute(const Command& command) {
+    events.clear();
+    engine.execute(command, events);
+    for (const Event& event : events) {
+      if (event.type == EventType::accepted) {
+        if (command.side == Side::ask) ask_chip[event.order_key] = command.chip;
+        position[event.order_key] = live.size();
+        live.push_back(event.order_key);
+      } else if (event.type == EventType::done) {
+        auto it = position.find(event.order_key);
+        live[it->second] = live.back();
+        position[live.back()] = it->second;
+        live.pop_back();
+        position.erase(it);
+        ask_chip.erase(event.order_key);
+      }
+    }
+  }
+
+  int64_t mid(uint16_t chip) const { return 200000 + int64_t(chip) * 25000; }
+
+  Command bid() {
+    Command c;
+    c.op = Op::new_order;
+    c.side = Side::bid;
+    c.account_index = uint32_t(rng.below(enterprises));
+    c.client_order_id = stream.hold("b" + std::to_string(++next_id));
+    c.chip = uint16_t(rng.below(config.chips.size()));
+    // Seven in ten bids come from the demand cities.
+    uint16_t origin;
+    do {
+      origin = uint16_t(rng.below(config.regions.size()));
+    } while (demand[origin] != (rng.below(10) < 7) && rng.below(4) != 0);
+    c.region = origin;
+    const uint16_t ceilings[] = {5, 10, 15, 20, 0};
+    const uint16_t ceiling = ceilings[rng.below(5)];
+    c.has_latency_max = ceiling != 0;
+    c.latency_ms_max = ceiling;
+    if (rng.below(5) == 0) c.green_pct = uint8_t(30 + 20 * rng.below(3));
+    c.urgency = Urgency(rng.below(3));
+    const uint64_t tif = rng.below(20);
+    c.tif = tif < 16 ? Tif::gtc : tif < 19 ? Tif::ioc : Tif::fok;
+    const bool aggressive = rng.below(1000) < 600;
+    const int64_t offset = aggressive ? int64_t(rng.below(9)) : 1 + int64_t(rng.below(50));
+    c.price_ticks = mid(c.chip) + (aggressive ? offset : -offset);
+    c.qty_milli = 100 * (1 + int64_t(rng.below(1000)));
+    c.has_qty = c.has_price = true;
+    return c;
+  }
+
+  Command ask() {
+    Command c;
+    c.op = Op::new_order;
+    c.side = Side::ask;
+    const uint32_t provider = uint32_t(rng.below(providers));
+    c.account_index = enterprises + provider;
+    c.client_order_id = stream.hold("a" + std::to_string(++next_id));
+    c.chip = uint16_t(rng.below(config.chips.size()));
+    c.region = uint16_t(provider % config.regions.size());
+    c.green_pct = uint8_t(20 * ((provider * 7) % 5));
+    const bool aggressive = rng.below(1000) < 600;
+    const int64_t offset = aggressive ? int64_t(rng.below(9)) : 1 + int64_t(rng.below(50));
+    c.price_ticks = mid(c.chip) + (aggressive ? -offset : offset);
+    c.qty_milli = 100 * (1 + int64_t(rng.below(1000)));
+    c.has_qty = c.has_price = true;
+    return c;
+  }
+
+  Command on_live(bool amend) {
+    uint32_t key = live[rng.below(live.size())];
+    // Providers amend their asks: look for one a few times, else cancel what was drawn.
+    for (int tries = 0; amend && !ask_chip.contains(key); ++tries) {
+      if (tries == 4) {
+        amend = false;
+        break;
+      }
+      key = live[rng.below(live.size())];
+    }
+    Command c;
+    c.op = amend ? Op::amend : Op::cancel;
+    c.account_index = uint32_t(*engine.find_account(engine.key_account_name(key)));
+    c.client_order_id = stream.hold(std::string(engine.key_client_order_id(key)));
+    if (amend) {
+      // Half keep priority (smaller), half re-price by a few ticks.
+      if (rng.below(2) == 0) {
+        c.has_qty = true;
+        c.qty_milli = 100;
+      } else {
+        c.has_price = true;
+        c.price_ticks = mid(ask_chip[key]) + int64_t(rng.below(17)) - 8;
+      }
+    }
+    return c;
+  }
+
+  Command next() {
+    const uint64_t threshold = std::min<uint64_t>(900, 300 * live.size() / target_live);
+    if (!live.empty() && rng.below(1000) < threshold) return on_live(false);
+    const uint64_t u = rng.below(100);
+    if (u < 50) return bid();
+    if (u < 83 || live.empty()) return ask();
+    return on_live(rng.below(2) == 0);
+  }
+
+  const Config& config;
+  SplitMix64 rng;
+  Engine engine;
+  Stream stream;
+  std::vector<Event> events;
+  std::vector<uint32_t> live;
+  std::unordered_map<uint32_t, std::size_t> position;
+  std::unordered_map<uint32_t, uint16_t> ask_chip;  // live asks and their chip
+  std::vector<bool> demand;
+  uint64_t next_id = 0;
+};
+
+}  // namespace
+
+Stream national_stream(const Config& config, uint64_t commands, uint64_t seed) {
+  NationalBuilder builder(config, seed);
+  builder.set_up();
+  builder.stream.commands.reserve(commands);
+  for (uint64_t i = 0; i < commands; ++i) {
+    Command command = builder.next();
+    builder.execute(command);
+    builder.stream.commands.push_back(command);
+  }
+  return std::move(builder.stream);
+}
+
+RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,
+                     bool check_invariants) {
+  EngineLimits limits;
+  limits.order_keys_initial = uint32_t(std::min<std::size_t>(stream.commands.size() + 1024, 1u << 26));
+  Engine engine(Config(config), limits);
+  std::vector<Event> events;
+  events.reserve(4096);
+  for (const Command& command : stream.setup) {
+    events.clear();
+    engine.execute(command, events);
+  }
+  RunTotals totals;
+  totals.commands = stream.commands.size();
+  if (timed_each) totals.latencies_ns.resize(stream.commands.size());
+  auto account = [&](const Event& event) {
+    switch (event.type) {
+      case EventType::trade:
+        ++totals.fills;
+        totals.volume += uint64_t(event.qty_milli);
+        totals.notional += int128(event.price_ticks) * event.qty_milli;
+        break;
+      case EventType::rejected:
+        ++totals.rejected;
+        break;
+      default:
+        break;
+    }
+  };
+  std::string why;
+  const auto start = Clock::now();
+  for (std::size_t i = 0; i < stream.commands.size(); ++i) {
+    events.clear();
+    if (timed_each) {
+      const auto before = Clock::now();
+      engine.execute(stream.commands[i], events);
+      const auto after = Clock::now();
+      totals.latencies_ns[i] = uint32_t(
+          std::min<int64_t>(UINT32_MAX, std::chrono::duration_cast<std::chrono::nanoseconds>(after - before).count()));
+    } else {
+      engine.execute(stream.commands[i], events);
+    }
+    for (const Event& event : events) account(event);
+    if (check_invariants) CPX_ASSERT(engine.check_invariants(why));
+  }
+  totals.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return totals;
+}
+
+}  // namespace cpx::workload

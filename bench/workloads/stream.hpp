@@ -1,0 +1,49 @@
+// A pre-built command stream for in-process benchmarks: decoded commands with resolved
+// accounts, so a run measures the matcher alone.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "cpx/engine/command.hpp"
+#include "cpx/engine/config.hpp"
+#include "cpx/engine/engine.hpp"
+#include "lobwl1.hpp"
+
+namespace cpx::workload {
+
+struct Stream {
+  std::deque<std::string> text;    // stable storage behind the commands' string views
+  std::vector<Command> setup;      // accounts and deposits, run before timing
+  std::vector<Command> commands;   // the timed part
+  std::string_view hold(std::string value) { return text.emplace_back(std::move(value)); }
+};
+
+struct RunTotals {
+  uint64_t commands = 0;
+  uint64_t rejected = 0;
+  uint64_t fills = 0;
+  uint64_t volume = 0;
+  int128 notional = 0;
+  double seconds = 0;
+  std::vector<uint32_t> latencies_ns;  // one per command when timed
+};
+
+Command account_command(Stream& stream, std::string name, Role role);
+Command deposit_command(Stream& stream, std::string name, int128 amount_e7);
+
+// LOBWL1 on one chip and one region: bids from one funded enterprise, asks from one provider.
+Stream lobwl1_stream(const Config& config, const std::vector<LobOp>& ops);
+
+// The national market: every chip and region of the config, demand-weighted origins,
+// ceilings, green floors, urgencies, and providers amending and cancelling.
+Stream national_stream(const Config& config, uint64_t commands, uint64_t seed);
+
+// Runs setup, then the commands on a fresh engine. With timed_each, times every command.
+RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,
+                     bool check_invariants = false);
+
+}  // namespace cpx::workload
