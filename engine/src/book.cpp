@@ -69,9 +69,9 @@ bool Book::can_fill_completely(const Incoming& incoming) {
   const SideBook& counter = sides_[side_index(opposite(incoming.side))];
   int64_t available = 0;
   for (uint32_t group_index : eligible_) {
-    const std::vector<uint32_t>& levels = counter.groups[group_index].levels;
+    const std::vector<LevelRef>& levels = counter.groups[group_index].levels;
     for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
-      const Level& level = levels_[*it];
+      const Level& level = levels_[it->level];
       if (!crosses(incoming.side, incoming.price_ticks, level.price_ticks)) break;
       available += level.qty_milli_total;
       if (available >= incoming.qty_milli) return true;
@@ -91,9 +91,9 @@ void Book::match(Incoming& incoming, std::vector<Fill>& fills) {
     for (uint32_t group_index : eligible_) {
       const Group& group = counter.groups[group_index];
       if (group.levels.empty()) continue;
-      const uint32_t level_index = group.levels.back();
+      if (!crosses(incoming.side, incoming.price_ticks, group.levels.back().price_ticks)) continue;
+      const uint32_t level_index = group.levels.back().level;
       const Level& level = levels_[level_index];
-      if (!crosses(incoming.side, incoming.price_ticks, level.price_ticks)) continue;
       const uint32_t head = level_head(level);
       if (best_level != index_none) {
         const Order& a = orders_[head];
@@ -158,15 +158,14 @@ uint32_t Book::group_for(const Incoming& incoming) {
 }
 
 uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks) {
-  std::vector<uint32_t>& levels = sides_[side_index(side)].groups[group_index].levels;
+  std::vector<LevelRef>& levels = sides_[side_index(side)].groups[group_index].levels;
   // Most orders arrive at or near the best price, which sits at the back.
-  if (!levels.empty() && levels_[levels.back()].price_ticks == price_ticks) return levels.back();
+  if (!levels.empty() && levels.back().price_ticks == price_ticks) return levels.back().level;
   auto position = std::lower_bound(levels.begin(), levels.end(), price_ticks,
-                                   [&](uint32_t level_index, int64_t price) {
-                                     return sorts_before(side, levels_[level_index].price_ticks,
-                                                         price);
+                                   [&](const LevelRef& ref, int64_t price) {
+                                     return sorts_before(side, ref.price_ticks, price);
                                    });
-  if (position != levels.end() && levels_[*position].price_ticks == price_ticks) return *position;
+  if (position != levels.end() && position->price_ticks == price_ticks) return position->level;
   const uint32_t level_index = levels_.allocate();
   Level& level = levels_[level_index];
   level.price_ticks = price_ticks;
@@ -174,7 +173,7 @@ uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_
   for (int u = 0; u < urgency_count; ++u) level.head[u] = level.tail[u] = index_none;
   level.order_count = 0;
   level.group = group_index;
-  levels.insert(position, level_index);
+  levels.insert(position, LevelRef{price_ticks, level_index});
   return level_index;
 }
 
@@ -232,16 +231,15 @@ void Book::drop_level_if_empty(Side side, uint32_t level_index) {
   if (level.order_count != 0) return;
   SideBook& side_book = sides_[side_index(side)];
   Group& group = side_book.groups[level.group];
-  std::vector<uint32_t>& levels = group.levels;
-  if (levels.back() == level_index) {
+  std::vector<LevelRef>& levels = group.levels;
+  if (levels.back().level == level_index) {
     levels.pop_back();
   } else {
     auto position = std::lower_bound(levels.begin(), levels.end(), level.price_ticks,
-                                     [&](uint32_t index, int64_t price) {
-                                       return sorts_before(side, levels_[index].price_ticks,
-                                                           price);
+                                     [&](const LevelRef& ref, int64_t price) {
+                                       return sorts_before(side, ref.price_ticks, price);
                                      });
-    CPX_ASSERT(position != levels.end() && *position == level_index);
+    CPX_ASSERT(position != levels.end() && position->level == level_index);
     levels.erase(position);
   }
   if (levels.empty()) {
@@ -291,8 +289,8 @@ Incoming Book::to_incoming(uint32_t slot) const {
 std::vector<DepthLevel> Book::depth(Side side, std::size_t levels_max) const {
   std::map<int64_t, DepthLevel> by_price;
   for (const Group& group : sides_[side_index(side)].groups) {
-    for (uint32_t level_index : group.levels) {
-      const Level& level = levels_[level_index];
+    for (const LevelRef& ref : group.levels) {
+      const Level& level = levels_[ref.level];
       DepthLevel& out = by_price[level.price_ticks];
       out.price_ticks = level.price_ticks;
       out.qty_milli += level.qty_milli_total;
@@ -321,11 +319,10 @@ bool Book::has_crossing_pair() const {
     probe.region = bid_group.region;
     probe.latency_ms_max = bid_group.latency_ms_max;
     probe.green_pct = bid_group.green_pct;
-    probe.price_ticks = levels_[bid_group.levels.back()].price_ticks;
+    probe.price_ticks = bid_group.levels.back().price_ticks;
     for (uint32_t a : asks.active) {
       const Group& ask_group = asks.groups[a];
-      if (eligible(probe, ask_group) &&
-          levels_[ask_group.levels.back()].price_ticks <= probe.price_ticks) {
+      if (eligible(probe, ask_group) && ask_group.levels.back().price_ticks <= probe.price_ticks) {
         return true;
       }
     }
@@ -357,10 +354,10 @@ bool Book::check_invariants(std::string& why) const {
         note(why, "active list position is wrong");
       }
       for (std::size_t i = 0; i < group.levels.size(); ++i) {
-        const Level& level = levels_[group.levels[i]];
+        const Level& level = levels_[group.levels[i].level];
         ++levels_seen;
-        if (i > 0 && !sorts_before(side, levels_[group.levels[i - 1]].price_ticks,
-                                   level.price_ticks)) {
+        if (level.price_ticks != group.levels[i].price_ticks) note(why, "level price copy is stale");
+        if (i > 0 && !sorts_before(side, group.levels[i - 1].price_ticks, level.price_ticks)) {
           note(why, "levels not strictly sorted");
         }
         if (level.group != g) note(why, "level names the wrong group");
@@ -377,7 +374,7 @@ bool Book::check_invariants(std::string& why) const {
             if (previous != index_none && orders_[previous].time >= order.time) {
               note(why, "queue not in time order");
             }
-            if (order.level != group.levels[i] || order.group != g || order.side != side ||
+            if (order.level != group.levels[i].level || order.group != g || order.side != side ||
                 int(order.urgency) != u || order.price_ticks != level.price_ticks ||
                 order.qty_milli <= 0) {
               note(why, "order disagrees with its level");

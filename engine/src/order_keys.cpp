@@ -1,5 +1,6 @@
 #include "cpx/engine/order_keys.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace cpx {
@@ -31,6 +32,17 @@ uint64_t hash_order_key(uint32_t account, std::string_view text) {
   return h;
 }
 
+bool canonical_number(std::string_view text, uint64_t& value) {
+  if (text.empty() || text.size() > 18 || (text[0] == '0' && text.size() > 1)) return false;
+  uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + uint64_t(c - '0');
+  }
+  value = n;
+  return true;
+}
+
 OrderKeys::OrderKeys(uint32_t capacity_initial) : keys_(capacity_initial) {
   const uint64_t slots = std::bit_ceil(uint64_t(capacity_initial) * 2);
   slots_.assign(slots, Slot{0, index_none});
@@ -42,7 +54,22 @@ bool OrderKeys::same(uint32_t key, uint32_t account, std::string_view text) cons
   return record.account == account && client_order_id(key) == text;
 }
 
-uint32_t OrderKeys::find(uint32_t account, std::string_view text, uint64_t hash) const {
+uint32_t OrderKeys::find(uint32_t account, std::string_view text) const {
+  uint64_t number;
+  if (account < numeric_.size() && canonical_number(text, number)) {
+    const NumericIds& ids = numeric_[account];
+    const uint64_t page = number >> page_bits;
+    if (page < ids.pages.size() && ids.pages[page] != nullptr) {
+      const uint32_t key = ids.pages[page][number & (page_size - 1)];
+      if (key != index_none) return key;
+    }
+    if (number > ids.hashed_max) return index_none;
+  }
+  return find_hashed(account, text);
+}
+
+uint32_t OrderKeys::find_hashed(uint32_t account, std::string_view text) const {
+  const uint64_t hash = hash_order_key(account, text);
   for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
     if (slot.key == index_none) return index_none;
@@ -50,10 +77,8 @@ uint32_t OrderKeys::find(uint32_t account, std::string_view text, uint64_t hash)
   }
 }
 
-uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t hash,
-                           uint16_t chip) {
+uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint16_t chip) {
   CPX_ASSERT(!text.empty() && text.size() <= id_length_max);
-  if ((uint64_t(keys_.live()) + 1) * 2 > slots_.size()) grow();
   if (arena_used_ + text.size() > arena_chunk_bytes) {
     arena_.push_back(std::make_unique<char[]>(arena_chunk_bytes));
     arena_used_ = 0;
@@ -64,6 +89,25 @@ uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t has
 
   const uint32_t key = keys_.allocate();
   keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size())};
+  uint64_t number;
+  if (canonical_number(text, number)) {
+    if (account >= numeric_.size()) numeric_.resize(account + 1);
+    NumericIds& ids = numeric_[account];
+    if (number < direct_bound(ids.accepted++)) {
+      const uint64_t page = number >> page_bits;
+      if (page >= ids.pages.size()) ids.pages.resize(page + 1);
+      if (ids.pages[page] == nullptr) {
+        ids.pages[page] = std::make_unique<uint32_t[]>(page_size);
+        std::fill_n(ids.pages[page].get(), page_size, index_none);
+      }
+      ids.pages[page][number & (page_size - 1)] = key;
+      return key;
+    }
+    ids.hashed_max = std::max(ids.hashed_max, number);
+  }
+  if ((hashed_count_ + 1) * 2 > slots_.size()) grow();
+  ++hashed_count_;
+  const uint64_t hash = hash_order_key(account, text);
   uint64_t i = hash & mask_;
   while (slots_[i].key != index_none) i = (i + 1) & mask_;
   slots_[i] = Slot{hash, key};

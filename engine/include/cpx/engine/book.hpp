@@ -44,8 +44,13 @@ static_assert(std::is_trivially_copyable_v<Level>);
 
 // Orders that every counter-order sees alike. Bids: origin, effective latency ceiling and green
 // floor. Asks: region and green share.
+struct LevelRef {
+  int64_t price_ticks;  // kept beside the index so a search never leaves this vector
+  uint32_t level;
+};
+
 struct Group {
-  std::vector<uint32_t> levels;  // level indices sorted worst to best: the best is at the back
+  std::vector<LevelRef> levels;  // sorted worst to best: the best is at the back
   uint16_t region = 0;
   uint16_t latency_ms_max = latency_unbounded;
   uint8_t green_pct = 0;
@@ -110,8 +115,8 @@ class Book {
   void for_each_order(F&& visit) const {
     for (int s = 0; s < 2; ++s) {
       for (const Group& group : sides_[s].groups) {
-        for (uint32_t level_index : group.levels) {
-          const Level& level = levels_[level_index];
+        for (const LevelRef& ref : group.levels) {
+          const Level& level = levels_[ref.level];
           for (int u = 0; u < urgency_count; ++u) {
             for (uint32_t o = level.head[u]; o != index_none; o = orders_[o].next) visit(orders_[o]);
           }
