@@ -72,7 +72,13 @@ std::string CommandGenerator::new_order(bool bid) {
   if (!placed_.empty() && chance(15)) {
     id = placed_[below(placed_.size())].second;  // a reused id
   } else {
-    id = "o" + std::to_string(++next_id_);
+    // Numeric ids take the key table's direct index; leading zeros and huge values do not.
+    const uint64_t kind = below(100);
+    const std::string number = std::to_string(++next_id_);
+    if (kind < 45) id = number;
+    else if (kind < 48) id = "0" + number;
+    else if (kind < 52) id = std::to_string(1'000'000'000'000'000ULL + below(1'000'000));
+    else id = "o" + number;
   }
   placed_.emplace_back(account, id);
   std::string chip = chance(600) ? "H100" : "A100";

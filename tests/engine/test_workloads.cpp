@@ -1,0 +1,59 @@
+// The LOBWL1 generator reproduces the published stream, and the engine its published results.
+#include <openssl/evp.h>
+
+#include <doctest/doctest.h>
+
+#include "cpx/app/config_files.hpp"
+#include "harness.hpp"
+#include "workloads/lobwl1.hpp"
+#include "workloads/stream.hpp"
+
+namespace cpx::test {
+namespace {
+
+std::string md5_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_md5(), nullptr);
+  static const char* const hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the LOBWL1 generator reproduces the published stream byte for byte") {
+  const workload::LobParameters parameters;
+  const auto ops = workload::generate_lobwl1(parameters);
+  const std::string text = workload::lobwl1_text(parameters, ops);
+  CHECK(md5_hex(text) == "4470db2cef200197ee835c3ccc3b4429");
+  std::vector<workload::LobOp> parsed;
+  std::string error;
+  REQUIRE(workload::parse_lobwl1(text, parsed, error));
+  CHECK(parsed.size() == 1'000'000);
+}
+
+TEST_CASE("the engine reproduces LOBWL1's published fills, volume and notional") {
+  const Config config = default_config();
+  const auto ops = workload::generate_lobwl1(workload::LobParameters{});
+  const workload::Stream stream = workload::lobwl1_stream(config, ops);
+  const workload::RunTotals totals = workload::run_stream(config, stream, false);
+  CHECK(totals.rejected == 0);
+  CHECK(totals.fills == workload::lobwl1_seed42_expect.fills);
+  CHECK(totals.volume == workload::lobwl1_seed42_expect.volume);
+  CHECK(totals.notional == int128(workload::lobwl1_seed42_expect.notional));
+}
+
+TEST_CASE("the national workload trades across chips and regions with every invariant holding") {
+  const Config config = default_config();
+  const workload::Stream stream = workload::national_stream(config, 20000, 7);
+  const workload::RunTotals totals = workload::run_stream(config, stream, false, true);
+  CHECK(totals.rejected == 0);
+  CHECK(totals.fills > 2000);
+}
+
+}  // namespace cpx::test
