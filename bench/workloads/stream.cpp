@@ -1,6 +1,8 @@
 #include "stream.hpp"
 
 #include <algorithm>
+
+#include "cpx/engine/decimal.hpp"
 #include <unordered_map>
 
 namespace cpx::workload {
@@ -31,6 +33,7 @@ Command account_command(Stream& stream, std::string name, Role role) {
   Command command;
   command.op = Op::account;
   command.role = role;
+  stream.account_names.push_back(name);
   command.account = stream.hold(std::move(name));
   return command;
 }
@@ -235,6 +238,61 @@ Stream national_stream(const Config& config, uint64_t commands, uint64_t seed) {
     builder.stream.commands.push_back(command);
   }
   return std::move(builder.stream);
+}
+
+namespace {
+
+void append_command_json(std::string& out, const Config& config, const Stream& stream,
+                         const Command& c) {
+  const std::string_view account =
+      c.account_index == account_unresolved ? c.account : stream.account_names[c.account_index];
+  auto field = [&](std::string_view name, std::string_view value) {
+    out += ",\"";
+    out += name;
+    out += "\":\"";
+    out += value;
+    out += '"';
+  };
+  switch (c.op) {
+    case Op::account: out += R"({"op":"account")"; break;
+    case Op::deposit: out += R"({"op":"deposit")"; break;
+    case Op::new_order: out += R"({"op":"new")"; break;
+    case Op::cancel: out += R"({"op":"cancel")"; break;
+    case Op::amend: out += R"({"op":"amend")"; break;
+  }
+  field("account", account);
+  if (c.op == Op::account) field("role", to_string(c.role));
+  if (c.op == Op::deposit) field("amount", format_decimal(c.amount_e7, amount_frac_digits));
+  if (c.op == Op::new_order || c.op == Op::cancel || c.op == Op::amend) {
+    field("client_order_id", c.client_order_id);
+  }
+  if (c.op == Op::new_order) {
+    field("side", to_string(c.side));
+    field("chip", config.chips[c.chip].id);
+    field(c.side == Side::bid ? "origin" : "region", config.regions[c.region].id);
+    if (c.side == Side::bid && c.has_latency_max) {
+      out += ",\"max_latency_ms\":" + std::to_string(c.latency_ms_max);
+    }
+    if (c.green_pct != 0) {
+      out += std::string(c.side == Side::bid ? ",\"min_green_pct\":" : ",\"green_pct\":") +
+             std::to_string(c.green_pct);
+    }
+    if (c.tif != Tif::gtc) field("tif", to_string(c.tif));
+    if (c.side == Side::bid && c.urgency != Urgency::standard) field("urgency", to_string(c.urgency));
+  }
+  if (c.has_qty) field("qty", format_decimal(c.qty_milli, qty_frac_digits));
+  if (c.has_price) field("price", format_decimal(c.price_ticks, price_frac_digits));
+  out += "}\n";
+}
+
+}  // namespace
+
+std::string stream_json(const Config& config, const Stream& stream) {
+  std::string out;
+  out.reserve((stream.setup.size() + stream.commands.size()) * 200);
+  for (const Command& command : stream.setup) append_command_json(out, config, stream, command);
+  for (const Command& command : stream.commands) append_command_json(out, config, stream, command);
+  return out;
 }
 
 RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,

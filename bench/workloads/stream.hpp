@@ -19,6 +19,7 @@ struct Stream {
   std::deque<std::string> text;    // stable storage behind the commands' string views
   std::vector<Command> setup;      // accounts and deposits, run before timing
   std::vector<Command> commands;   // the timed part
+  std::vector<std::string> account_names;  // by account index, in creation order
   std::string_view hold(std::string value) { return text.emplace_back(std::move(value)); }
 };
 
@@ -41,6 +42,9 @@ Stream lobwl1_stream(const Config& config, const std::vector<LobOp>& ops);
 // The national market: every chip and region of the config, demand-weighted origins,
 // ceilings, green floors, urgencies, and providers amending and cancelling.
 Stream national_stream(const Config& config, uint64_t commands, uint64_t seed);
+
+// The stream as JSON command lines, the replay tool's input.
+std::string stream_json(const Config& config, const Stream& stream);
 
 // Runs setup, then the commands on a fresh engine. With timed_each, times every command.
 RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,
