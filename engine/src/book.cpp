@@ -1,6 +1,7 @@
 #include "cpx/engine/book.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 
 namespace cpx {
@@ -15,15 +16,15 @@ inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_
                                     : resting_price >= incoming_price;
 }
 
+constexpr int64_t empty_price(Side side) { return side == Side::bid ? INT64_MIN : INT64_MAX; }
+
 // Level order inside a group: best at the back, so new orders near the top move little.
 inline bool sorts_before(Side side, int64_t a, int64_t b) { return side == Side::bid ? a < b : a > b; }
 
 }  // namespace
 
 Book::Book(const Config& config, const std::vector<uint16_t>& latency_values)
-    : config_(config), latency_values_(latency_values) {
-  eligible_.reserve(64);
-}
+    : config_(config), latency_values_(latency_values) {}
 
 uint16_t Book::effective_latency_max(uint16_t ceiling_ms) const {
   // Two ceilings that admit the same matrix entries are one class: a ceiling becomes the largest
@@ -48,12 +49,17 @@ bool Book::eligible(const Incoming& incoming, const Group& counter) const {
          incoming.green_pct >= counter.green_pct;
 }
 
-void Book::collect_eligible(const Incoming& incoming) {
-  eligible_.clear();
-  const SideBook& counter = sides_[side_index(opposite(incoming.side))];
-  for (uint32_t group_index : counter.active) {
-    if (eligible(incoming, counter.groups[group_index])) eligible_.push_back(group_index);
-  }
+bool Book::eligible(Side side, const Group& group, const Group& counter) const {
+  Incoming probe;
+  probe.side = side;
+  probe.region = group.region;
+  probe.latency_ms_max = group.latency_ms_max;
+  probe.green_pct = group.green_pct;
+  return eligible(probe, counter);
+}
+
+const std::vector<uint32_t>& Book::eligible_counter(Incoming& incoming) {
+  return sides_[side_index(incoming.side)].groups[group_for(incoming)].eligible_counter;
 }
 
 uint32_t Book::level_head(const Level& level) const {
@@ -64,11 +70,11 @@ uint32_t Book::level_head(const Level& level) const {
   return index_none;
 }
 
-bool Book::can_fill_completely(const Incoming& incoming) {
-  collect_eligible(incoming);
+bool Book::can_fill_completely(Incoming& incoming) {
+  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
   const SideBook& counter = sides_[side_index(opposite(incoming.side))];
   int64_t available = 0;
-  for (uint32_t group_index : eligible_) {
+  for (uint32_t group_index : candidates) {
     const std::vector<LevelRef>& levels = counter.groups[group_index].levels;
     for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
       const Level& level = levels_[it->level];
@@ -81,36 +87,36 @@ bool Book::can_fill_completely(const Incoming& incoming) {
 }
 
 void Book::match(Incoming& incoming, std::vector<Fill>& fills) {
-  collect_eligible(incoming);
+  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
   SideBook& counter = sides_[side_index(opposite(incoming.side))];
   const bool against_bids = incoming.side == Side::ask;
   while (incoming.qty_milli > 0) {
     uint32_t best_level = index_none;
     uint32_t best_order = index_none;
     uint32_t best_group = index_none;
-    for (uint32_t group_index : eligible_) {
+    int64_t best_price = 0;
+    const int64_t* prices = counter.best_price.data();
+    for (uint32_t group_index : candidates) {
+      const int64_t price = prices[group_index];
+      if (!crosses(incoming.side, incoming.price_ticks, price)) continue;
       const Group& group = counter.groups[group_index];
-      if (group.levels.empty()) continue;
-      if (!crosses(incoming.side, incoming.price_ticks, group.levels.back().price_ticks)) continue;
+      // Price decides without touching the orders; only equal prices compare the heads.
+      if (best_level != index_none && price != best_price &&
+          (against_bids ? price < best_price : price > best_price)) {
+        continue;
+      }
       const uint32_t level_index = group.levels.back().level;
-      const Level& level = levels_[level_index];
-      const uint32_t head = level_head(level);
-      if (best_level != index_none) {
+      const uint32_t head = level_head(levels_[level_index]);
+      if (best_level != index_none && price == best_price) {
         const Order& a = orders_[head];
         const Order& b = orders_[best_order];
-        bool better;
-        if (a.price_ticks != b.price_ticks) {
-          better = against_bids ? a.price_ticks > b.price_ticks : a.price_ticks < b.price_ticks;
-        } else if (a.urgency != b.urgency) {
-          better = a.urgency < b.urgency;
-        } else {
-          better = a.time < b.time;
-        }
+        const bool better = a.urgency != b.urgency ? a.urgency < b.urgency : a.time < b.time;
         if (!better) continue;
       }
       best_level = level_index;
       best_order = head;
       best_group = group_index;
+      best_price = price;
     }
     if (best_level == index_none) return;
 
@@ -126,7 +132,8 @@ void Book::match(Incoming& incoming, std::vector<Fill>& fills) {
   }
 }
 
-uint32_t Book::group_for(const Incoming& incoming) {
+uint32_t Book::group_for(Incoming& incoming) {
+  if (incoming.group != index_none) return incoming.group;
   SideBook& side = sides_[side_index(incoming.side)];
   const uint16_t latency_class =
       incoming.side == Side::bid ? effective_latency_max(incoming.latency_ms_max) : 0;
@@ -143,17 +150,22 @@ uint32_t Book::group_for(const Incoming& incoming) {
       group.latency_ms_max = incoming.side == Side::bid ? latency_class : latency_unbounded;
       group.green_pct = incoming.green_pct;
       group.levels.reserve(64);
+      const uint32_t index = uint32_t(side.groups.size());
+      SideBook& counter = sides_[side_index(opposite(incoming.side))];
+      for (uint32_t c = 0; c < counter.groups.size(); ++c) {
+        if (eligible(incoming.side, group, counter.groups[c])) {
+          group.eligible_counter.push_back(c);
+          counter.groups[c].eligible_counter.push_back(index);
+        }
+      }
       side.groups.push_back(std::move(group));
+      side.best_price.push_back(empty_price(incoming.side));
     }
     group_index = it->second;
     side.last_key = key;
     side.last_group = group_index;
   }
-  Group& group = side.groups[group_index];
-  if (group.active_position == index_none) {
-    group.active_position = uint32_t(side.active.size());
-    side.active.push_back(group_index);
-  }
+  incoming.group = group_index;
   return group_index;
 }
 
@@ -173,13 +185,27 @@ uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_
   for (int u = 0; u < urgency_count; ++u) level.head[u] = level.tail[u] = index_none;
   level.order_count = 0;
   level.group = group_index;
+  const bool new_best = position == levels.end();
   levels.insert(position, LevelRef{price_ticks, level_index});
+  if (new_best) refresh_best_price(side, group_index);
   return level_index;
 }
 
-uint32_t Book::rest(const Incoming& incoming) {
+void Book::refresh_best_price(Side side, uint32_t group_index) {
+  SideBook& side_book = sides_[side_index(side)];
+  const std::vector<LevelRef>& levels = side_book.groups[group_index].levels;
+  side_book.best_price[group_index] = levels.empty() ? empty_price(side) : levels.back().price_ticks;
+}
+
+uint32_t Book::rest(Incoming& incoming) {
   CPX_ASSERT(incoming.qty_milli > 0);
   const uint32_t group_index = group_for(incoming);
+  SideBook& side_book = sides_[side_index(incoming.side)];
+  Group& group = side_book.groups[group_index];
+  if (group.active_position == index_none) {
+    group.active_position = uint32_t(side_book.active.size());
+    side_book.active.push_back(group_index);
+  }
   const uint32_t level_index = find_or_add_level(group_index, incoming.side, incoming.price_ticks);
   const uint32_t slot = orders_.allocate();
   Order& order = orders_[slot];
@@ -234,6 +260,7 @@ void Book::drop_level_if_empty(Side side, uint32_t level_index) {
   std::vector<LevelRef>& levels = group.levels;
   if (levels.back().level == level_index) {
     levels.pop_back();
+    refresh_best_price(side, level.group);
   } else {
     auto position = std::lower_bound(levels.begin(), levels.end(), level.price_ticks,
                                      [&](const LevelRef& ref, int64_t price) {
@@ -283,6 +310,7 @@ Incoming Book::to_incoming(uint32_t slot) const {
   incoming.time = order.time;
   incoming.key = order.key;
   incoming.account = order.account;
+  incoming.group = order.group;
   return incoming;
 }
 
@@ -348,6 +376,8 @@ bool Book::check_invariants(std::string& why) const {
     for (uint32_t g = 0; g < side_book.groups.size(); ++g) {
       const Group& group = side_book.groups[g];
       const bool active = group.active_position != index_none;
+      const int64_t best = group.levels.empty() ? empty_price(side) : group.levels.back().price_ticks;
+      if (side_book.best_price[g] != best) note(why, "cached best price is stale");
       if (active != !group.levels.empty()) note(why, "group activity disagrees with its levels");
       if (active && (group.active_position >= side_book.active.size() ||
                      side_book.active[group.active_position] != g)) {

@@ -55,6 +55,9 @@ struct Group {
   uint16_t latency_ms_max = latency_unbounded;
   uint8_t green_pct = 0;
   uint32_t active_position = index_none;
+  // Groups of the other side whose orders may trade with this group's: kept up to date as
+  // groups are created (rarely), so an incoming order never re-tests eligibility group by group.
+  std::vector<uint32_t> eligible_counter;
 };
 
 // An order looking for counter-orders: a new order or one that an amend re-prices.
@@ -69,6 +72,7 @@ struct Incoming {
   uint64_t time = 0;
   uint32_t key = 0;
   uint32_t account = 0;
+  uint32_t group = index_none;  // its own side's group, found on first use
 };
 
 struct Fill {
@@ -91,11 +95,11 @@ class Book {
   Book(const Config& config, const std::vector<uint16_t>& latency_values);
 
   // True when the incoming order could trade its whole open quantity right now (FOK).
-  bool can_fill_completely(const Incoming& incoming);
+  bool can_fill_completely(Incoming& incoming);
   // Trades the incoming order against the best eligible resting orders while it crosses.
   void match(Incoming& incoming, std::vector<Fill>& fills);
   // Rests what is left of the incoming order; returns its slot.
-  uint32_t rest(const Incoming& incoming);
+  uint32_t rest(Incoming& incoming);
   // Takes a resting order out of the book and frees its slot.
   void remove(uint32_t slot);
   // Lowers an order's open quantity in place, keeping its priority.
@@ -131,26 +135,30 @@ class Book {
   struct SideBook {
     std::vector<Group> groups;
     std::vector<uint32_t> active;  // groups with resting orders
+    // Each group's best price, side by side so a match step scans one small array; an empty
+    // group holds a price no counter-order crosses.
+    std::vector<int64_t> best_price;
     std::unordered_map<uint64_t, uint32_t> group_by_key;
     uint64_t last_key = UINT64_MAX;
     uint32_t last_group = index_none;
   };
 
-  uint32_t group_for(const Incoming& incoming);
-  void collect_eligible(const Incoming& incoming);
+  uint32_t group_for(Incoming& incoming);
+  const std::vector<uint32_t>& eligible_counter(Incoming& incoming);
   bool eligible(const Incoming& incoming, const Group& counter) const;
+  bool eligible(Side side, const Group& group, const Group& counter) const;
   uint32_t level_head(const Level& level) const;
   uint32_t find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks);
   void unlink(uint32_t slot);
   void drop_level_if_empty(Side side, uint32_t level_index);
   uint16_t effective_latency_max(uint16_t ceiling_ms) const;
+  void refresh_best_price(Side side, uint32_t group_index);
 
   const Config& config_;
   const std::vector<uint16_t>& latency_values_;  // distinct values of the matrix, ascending
   SideBook sides_[2];
   Pool<Order> orders_;
   Pool<Level, 10> levels_;
-  std::vector<uint32_t> eligible_;  // scratch: counter groups eligible for the incoming order
 };
 
 }  // namespace cpx
