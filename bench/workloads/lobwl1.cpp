@@ -1,5 +1,7 @@
 #include "lobwl1.hpp"
 
+#include "splitmix64.hpp"
+
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -8,20 +10,6 @@
 
 namespace cpx::workload {
 namespace {
-
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
 
 // The generator's own plain price-time book: it only needs to know which orders rest.
 class TinyBook {

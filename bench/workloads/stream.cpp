@@ -1,5 +1,7 @@
 #include "stream.hpp"
 
+#include "splitmix64.hpp"
+
 #include <algorithm>
 
 #include "cpx/engine/decimal.hpp"
@@ -9,21 +11,6 @@ namespace cpx::workload {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t n) { return next() % n; }
-
- private:
-  uint64_t state_;
-};
 
 constexpr int128 funding_e7 = int128(1'000'000'000) * 10'000'000;  // 1e9 CNY
 
