@@ -35,10 +35,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
-    if (arg == "--workload" && has_value) workload = argv[++i];
-    else if (arg == "--file" && has_value) file = argv[++i];
-    else if (arg == "--commands" && has_value) commands = std::strtoull(argv[++i], nullptr, 10);
-    else if (arg == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
+    if (arg == "--workload" && has_value)
+      workload = argv[++i];
+    else if (arg == "--file" && has_value)
+      file = argv[++i];
+    else if (arg == "--commands" && has_value)
+      commands = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--seed" && has_value)
+      seed = std::strtoull(argv[++i], nullptr, 10);
     else {
       std::fprintf(stderr, "cpx-bench-engine: bad argument '%s'\n%s", arg.c_str(), usage);
       return 2;
@@ -64,7 +68,8 @@ int main(int argc, char** argv) {
     } else {
       ops = cpx::workload::generate_lobwl1(parameters);
     }
-    check_expect = seed == 42 && ops.size() == parameters.n && (commands == 0 || commands >= ops.size());
+    check_expect =
+        seed == 42 && ops.size() == parameters.n && (commands == 0 || commands >= ops.size());
     if (commands != 0 && commands < ops.size()) ops.resize(commands);
     stream = cpx::workload::lobwl1_stream(config, ops);
   } else if (workload == "national") {

@@ -15,7 +15,9 @@ using namespace cpx;
 
 constexpr int batch = 4096;
 
-Config config_once() { return std::move(*load_config("", "").config); }
+Config config_once() {
+  return std::move(*load_config("", "").config);
+}
 
 struct Fixture {
   explicit Fixture(uint32_t expected_orders) : engine(config_once(), limits(expected_orders)) {

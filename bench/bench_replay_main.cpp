@@ -20,9 +20,12 @@ int main(int argc, char** argv) {
   bool keep = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--commands" && i + 1 < argc) commands = std::strtoull(argv[++i], nullptr, 10);
-    else if (arg == "--seed" && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (arg == "--write" && i + 1 < argc) path = argv[++i], keep = true;
+    if (arg == "--commands" && i + 1 < argc)
+      commands = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--seed" && i + 1 < argc)
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--write" && i + 1 < argc)
+      path = argv[++i], keep = true;
     else {
       std::fprintf(stderr, "usage: cpx-bench-replay [--commands N] [--seed S] [--write FILE]\n");
       return 2;
@@ -30,7 +33,8 @@ int main(int argc, char** argv) {
   }
   cpx::ConfigResult loaded = cpx::load_config("", "");
   if (!loaded.config) return 2;
-  const cpx::workload::Stream stream = cpx::workload::national_stream(*loaded.config, commands, seed);
+  const cpx::workload::Stream stream =
+      cpx::workload::national_stream(*loaded.config, commands, seed);
   const std::string text = cpx::workload::stream_json(*loaded.config, stream);
   {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -42,13 +46,15 @@ int main(int argc, char** argv) {
   cpx::Engine engine(cpx::Config(*loaded.config));
   const auto start = std::chrono::steady_clock::now();
   const cpx::ReplayStats stats = cpx::replay(input, output, engine);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::close(input);
   ::close(output);
   if (!keep) ::unlink(path.c_str());
-  std::printf("{\"workload\":\"replay-national\",\"commands\":%llu,\"bytes\":%zu,\"seconds\":%.6f,"
-              "\"commands_per_s\":%.0f,\"events\":%llu,\"trades\":%llu}\n",
-              (unsigned long long)stats.lines, text.size(), seconds, double(stats.lines) / seconds,
-              (unsigned long long)stats.events, (unsigned long long)stats.trades);
+  std::printf(
+      "{\"workload\":\"replay-national\",\"commands\":%llu,\"bytes\":%zu,\"seconds\":%.6f,"
+      "\"commands_per_s\":%.0f,\"events\":%llu,\"trades\":%llu}\n",
+      (unsigned long long)stats.lines, text.size(), seconds, double(stats.lines) / seconds,
+      (unsigned long long)stats.events, (unsigned long long)stats.trades);
   return 0;
 }

@@ -78,7 +78,8 @@ bool LineReader::next(std::string_view& line, bool& overlong) {
     scanned = end_ - begin_;
     if (!fill()) {
       if (end_ == begin_ && !overlong) return false;
-      line = overlong ? std::string_view{} : std::string_view(buffer_.data() + begin_, end_ - begin_);
+      line =
+          overlong ? std::string_view{} : std::string_view(buffer_.data() + begin_, end_ - begin_);
       begin_ = end_;
       return true;
     }

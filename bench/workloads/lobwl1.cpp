@@ -1,12 +1,12 @@
 #include "lobwl1.hpp"
 
-#include "splitmix64.hpp"
-
 #include <algorithm>
 #include <deque>
 #include <map>
 #include <sstream>
 #include <unordered_map>
+
+#include "splitmix64.hpp"
 
 namespace cpx::workload {
 namespace {
@@ -84,8 +84,8 @@ std::vector<LobOp> generate_lobwl1(const LobParameters& p) {
     }
     const bool buy = rng.next() % 2 == 0;
     const bool aggressive = rng.next() % 1000 < p.aggr_pm;
-    const int64_t offset = int64_t(aggressive ? rng.next() % (p.aggr_depth + 1)
-                                              : 1 + rng.next() % p.passive_depth);
+    const int64_t offset =
+        int64_t(aggressive ? rng.next() % (p.aggr_depth + 1) : 1 + rng.next() % p.passive_depth);
     const int64_t price = buy ? (aggressive ? p.mid + offset : p.mid - offset)
                               : (aggressive ? p.mid - offset : p.mid + offset);
     const int64_t qty = int64_t(1 + rng.next() % p.qty_max);

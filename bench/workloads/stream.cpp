@@ -1,11 +1,10 @@
 #include "stream.hpp"
 
-#include "splitmix64.hpp"
-
 #include <algorithm>
+#include <unordered_map>
 
 #include "cpx/engine/decimal.hpp"
-#include <unordered_map>
+#include "splitmix64.hpp"
 
 namespace cpx::workload {
 namespace {
@@ -38,7 +37,8 @@ Stream lobwl1_stream(const Config& config, const std::vector<LobOp>& ops) {
   stream.setup.push_back(account_command(stream, "lob-buyer", Role::enterprise));
   stream.setup.push_back(account_command(stream, "lob-seller", Role::provider));
   // Enough that nothing is refused: every bid's hold is at most 1e5 ticks * 100 milli.
-  for (int i = 0; i < 10; ++i) stream.setup.push_back(deposit_command(stream, "lob-buyer", funding_e7 * 1000));
+  for (int i = 0; i < 10; ++i)
+    stream.setup.push_back(deposit_command(stream, "lob-buyer", funding_e7 * 1000));
   const uint16_t region = uint16_t(config.find_region("beijing").value_or(0));
   std::unordered_map<uint64_t, bool> buyer_of;
   buyer_of.reserve(ops.size());
@@ -73,7 +73,8 @@ struct NationalBuilder {
   static constexpr uint32_t providers = 32;
   static constexpr uint64_t target_live = 16000;
 
-  NationalBuilder(const Config& config_in, uint64_t seed) : config(config_in), rng(seed), engine(Config(config_in)) {}
+  NationalBuilder(const Config& config_in, uint64_t seed)
+      : config(config_in), rng(seed), engine(Config(config_in)) {}
 
   struct Live {
     uint32_t account;
@@ -241,11 +242,21 @@ void append_command_json(std::string& out, const Config& config, const Stream& s
     out += '"';
   };
   switch (c.op) {
-    case Op::account: out += R"({"op":"account")"; break;
-    case Op::deposit: out += R"({"op":"deposit")"; break;
-    case Op::new_order: out += R"({"op":"new")"; break;
-    case Op::cancel: out += R"({"op":"cancel")"; break;
-    case Op::amend: out += R"({"op":"amend")"; break;
+    case Op::account:
+      out += R"({"op":"account")";
+      break;
+    case Op::deposit:
+      out += R"({"op":"deposit")";
+      break;
+    case Op::new_order:
+      out += R"({"op":"new")";
+      break;
+    case Op::cancel:
+      out += R"({"op":"cancel")";
+      break;
+    case Op::amend:
+      out += R"({"op":"amend")";
+      break;
   }
   field("account", account);
   if (c.op == Op::account) field("role", to_string(c.role));
@@ -265,7 +276,8 @@ void append_command_json(std::string& out, const Config& config, const Stream& s
              std::to_string(c.green_pct);
     }
     if (c.tif != Tif::gtc) field("tif", to_string(c.tif));
-    if (c.side == Side::bid && c.urgency != Urgency::standard) field("urgency", to_string(c.urgency));
+    if (c.side == Side::bid && c.urgency != Urgency::standard)
+      field("urgency", to_string(c.urgency));
   }
   if (c.has_qty) field("qty", format_decimal(c.qty_milli, qty_frac_digits));
   if (c.has_price) field("price", format_decimal(c.price_ticks, price_frac_digits));
@@ -285,7 +297,8 @@ std::string stream_json(const Config& config, const Stream& stream) {
 RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,
                      bool check_invariants) {
   EngineLimits limits;
-  limits.order_keys_initial = uint32_t(std::min<std::size_t>(stream.commands.size() + 1024, 1u << 26));
+  limits.order_keys_initial =
+      uint32_t(std::min<std::size_t>(stream.commands.size() + 1024, 1u << 26));
   Engine engine(Config(config), limits);
   std::vector<Event> events;
   events.reserve(4096);
@@ -318,8 +331,9 @@ RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each
       const auto before = Clock::now();
       engine.execute(stream.commands[i], events);
       const auto after = Clock::now();
-      totals.latencies_ns[i] = uint32_t(
-          std::min<int64_t>(UINT32_MAX, std::chrono::duration_cast<std::chrono::nanoseconds>(after - before).count()));
+      totals.latencies_ns[i] = uint32_t(std::min<int64_t>(
+          UINT32_MAX,
+          std::chrono::duration_cast<std::chrono::nanoseconds>(after - before).count()));
     } else {
       engine.execute(stream.commands[i], events);
     }

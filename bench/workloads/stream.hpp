@@ -16,9 +16,9 @@
 namespace cpx::workload {
 
 struct Stream {
-  std::deque<std::string> text;    // stable storage behind the commands' string views
-  std::vector<Command> setup;      // accounts and deposits, run before timing
-  std::vector<Command> commands;   // the timed part
+  std::deque<std::string> text;            // stable storage behind the commands' string views
+  std::vector<Command> setup;              // accounts and deposits, run before timing
+  std::vector<Command> commands;           // the timed part
   std::vector<std::string> account_names;  // by account index, in creation order
   std::string_view hold(std::string value) { return text.emplace_back(std::move(value)); }
 };

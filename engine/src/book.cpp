@@ -7,8 +7,12 @@
 namespace cpx {
 namespace {
 
-constexpr int side_index(Side side) { return side == Side::bid ? 0 : 1; }
-constexpr Side opposite(Side side) { return side == Side::bid ? Side::ask : Side::bid; }
+constexpr int side_index(Side side) {
+  return side == Side::bid ? 0 : 1;
+}
+constexpr Side opposite(Side side) {
+  return side == Side::bid ? Side::ask : Side::bid;
+}
 
 // True when a resting order at `resting_price` may trade with the incoming order's limit.
 inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_price) {
@@ -16,10 +20,14 @@ inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_
                                     : resting_price >= incoming_price;
 }
 
-constexpr int64_t empty_price(Side side) { return side == Side::bid ? INT64_MIN : INT64_MAX; }
+constexpr int64_t empty_price(Side side) {
+  return side == Side::bid ? INT64_MIN : INT64_MAX;
+}
 
 // Level order inside a group: best at the back, so new orders near the top move little.
-inline bool sorts_before(Side side, int64_t a, int64_t b) { return side == Side::bid ? a < b : a > b; }
+inline bool sorts_before(Side side, int64_t a, int64_t b) {
+  return side == Side::bid ? a < b : a > b;
+}
 
 }  // namespace
 
@@ -137,8 +145,8 @@ uint32_t Book::group_for(Incoming& incoming) {
   SideBook& side = sides_[side_index(incoming.side)];
   const uint16_t latency_class =
       incoming.side == Side::bid ? effective_latency_max(incoming.latency_ms_max) : 0;
-  const uint64_t key = (uint64_t(incoming.region) << 32) | (uint64_t(latency_class) << 8) |
-                       incoming.green_pct;
+  const uint64_t key =
+      (uint64_t(incoming.region) << 32) | (uint64_t(latency_class) << 8) | incoming.green_pct;
   uint32_t group_index;
   if (key == side.last_key) {
     group_index = side.last_group;
@@ -194,7 +202,8 @@ uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_
 void Book::refresh_best_price(Side side, uint32_t group_index) {
   SideBook& side_book = sides_[side_index(side)];
   const std::vector<LevelRef>& levels = side_book.groups[group_index].levels;
-  side_book.best_price[group_index] = levels.empty() ? empty_price(side) : levels.back().price_ticks;
+  side_book.best_price[group_index] =
+      levels.empty() ? empty_price(side) : levels.back().price_ticks;
 }
 
 uint32_t Book::rest(Incoming& incoming) {
@@ -376,7 +385,8 @@ bool Book::check_invariants(std::string& why) const {
     for (uint32_t g = 0; g < side_book.groups.size(); ++g) {
       const Group& group = side_book.groups[g];
       const bool active = group.active_position != index_none;
-      const int64_t best = group.levels.empty() ? empty_price(side) : group.levels.back().price_ticks;
+      const int64_t best =
+          group.levels.empty() ? empty_price(side) : group.levels.back().price_ticks;
       if (side_book.best_price[g] != best) note(why, "cached best price is stale");
       if (active != !group.levels.empty()) note(why, "group activity disagrees with its levels");
       if (active && (group.active_position >= side_book.active.size() ||
@@ -386,7 +396,8 @@ bool Book::check_invariants(std::string& why) const {
       for (std::size_t i = 0; i < group.levels.size(); ++i) {
         const Level& level = levels_[group.levels[i].level];
         ++levels_seen;
-        if (level.price_ticks != group.levels[i].price_ticks) note(why, "level price copy is stale");
+        if (level.price_ticks != group.levels[i].price_ticks)
+          note(why, "level price copy is stale");
         if (i > 0 && !sorts_before(side, group.levels[i - 1].price_ticks, level.price_ticks)) {
           note(why, "levels not strictly sorted");
         }

@@ -53,37 +53,56 @@ bool integer_in(element value, int64_t low, int64_t high, int64_t& out) {
 }
 
 bool op_of(std::string_view text, Op& op) {
-  if (text == "new") op = Op::new_order;
-  else if (text == "cancel") op = Op::cancel;
-  else if (text == "amend") op = Op::amend;
-  else if (text == "deposit") op = Op::deposit;
-  else if (text == "account") op = Op::account;
-  else return false;
+  if (text == "new")
+    op = Op::new_order;
+  else if (text == "cancel")
+    op = Op::cancel;
+  else if (text == "amend")
+    op = Op::amend;
+  else if (text == "deposit")
+    op = Op::deposit;
+  else if (text == "account")
+    op = Op::account;
+  else
+    return false;
   return true;
 }
 
 bool role_of(std::string_view text, Role& role) {
-  if (text == "enterprise") role = Role::enterprise;
-  else if (text == "provider") role = Role::provider;
-  else if (text == "auditor") role = Role::auditor;
-  else if (text == "operator") role = Role::operator_;
-  else return false;
+  if (text == "enterprise")
+    role = Role::enterprise;
+  else if (text == "provider")
+    role = Role::provider;
+  else if (text == "auditor")
+    role = Role::auditor;
+  else if (text == "operator")
+    role = Role::operator_;
+  else
+    return false;
   return true;
 }
 
 bool tif_of(std::string_view text, Tif& tif) {
-  if (text == "GTC") tif = Tif::gtc;
-  else if (text == "IOC") tif = Tif::ioc;
-  else if (text == "FOK") tif = Tif::fok;
-  else return false;
+  if (text == "GTC")
+    tif = Tif::gtc;
+  else if (text == "IOC")
+    tif = Tif::ioc;
+  else if (text == "FOK")
+    tif = Tif::fok;
+  else
+    return false;
   return true;
 }
 
 bool urgency_of(std::string_view text, Urgency& urgency) {
-  if (text == "urgent") urgency = Urgency::urgent;
-  else if (text == "standard") urgency = Urgency::standard;
-  else if (text == "batch") urgency = Urgency::batch;
-  else return false;
+  if (text == "urgent")
+    urgency = Urgency::urgent;
+  else if (text == "standard")
+    urgency = Urgency::standard;
+  else if (text == "batch")
+    urgency = Urgency::batch;
+  else
+    return false;
   return true;
 }
 
@@ -93,8 +112,7 @@ void fail_field(Command& command, Reason reason) {
 
 }  // namespace
 
-CommandDecoder::CommandDecoder(const Config& config)
-    : config_(config), parser_(command_bytes_max) {
+CommandDecoder::CommandDecoder(const Config& config) : config_(config), parser_(command_bytes_max) {
   keys_.reserve(64);
 }
 
@@ -122,14 +140,16 @@ void CommandDecoder::decode_object(object object, Command& command) {
   const bool account_valid = has_account && string_of(value, text) && is_valid_id(text);
   if (account_valid) command.account = text;
   const bool has_client_order_id = field(object, "client_order_id", value);
-  const bool client_order_id_valid = has_client_order_id && string_of(value, text) && is_valid_id(text);
+  const bool client_order_id_valid =
+      has_client_order_id && string_of(value, text) && is_valid_id(text);
   if (client_order_id_valid) command.client_order_id = text;
 
   if (!field(object, "op", value) || !string_of(value, text) || !op_of(text, command.op)) return;
   if (!account_valid) return;
   switch (command.op) {
     case Op::account:
-      if (!field(object, "role", value) || !string_of(value, text) || !role_of(text, command.role)) {
+      if (!field(object, "role", value) || !string_of(value, text) ||
+          !role_of(text, command.role)) {
         return;
       }
       break;
@@ -146,9 +166,12 @@ void CommandDecoder::decode_object(object object, Command& command) {
     case Op::new_order: {
       if (!client_order_id_valid) return;
       if (!field(object, "side", value) || !string_of(value, text)) return;
-      if (text == "bid") command.side = Side::bid;
-      else if (text == "ask") command.side = Side::ask;
-      else return;
+      if (text == "bid")
+        command.side = Side::bid;
+      else if (text == "ask")
+        command.side = Side::ask;
+      else
+        return;
       const char* where = command.side == Side::bid ? "origin" : "region";
       if (object.at_key("chip").error() || object.at_key("qty").error() ||
           object.at_key("price").error() || object.at_key(where).error()) {
@@ -196,19 +219,25 @@ void CommandDecoder::decode_order_fields(object object, Command& command) {
   field(object, "chip", value);
   std::optional<uint32_t> chip;
   if (string_of(value, text)) chip = config_.find_chip(text);
-  if (chip) command.chip = uint16_t(*chip);
-  else fail_field(command, Reason::unknown_chip);
+  if (chip)
+    command.chip = uint16_t(*chip);
+  else
+    fail_field(command, Reason::unknown_chip);
 
   field(object, bid ? "origin" : "region", value);
   std::optional<uint32_t> region;
   if (string_of(value, text)) region = config_.find_region(text);
-  if (region) command.region = uint16_t(*region);
-  else fail_field(command, Reason::unknown_region);
+  if (region)
+    command.region = uint16_t(*region);
+  else
+    fail_field(command, Reason::unknown_region);
 
   int128 scaled;
   field(object, "qty", value);
-  if (positive_decimal(value, qty_frac_digits, qty_milli_max, scaled)) command.qty_milli = int64_t(scaled);
-  else fail_field(command, Reason::bad_qty);
+  if (positive_decimal(value, qty_frac_digits, qty_milli_max, scaled))
+    command.qty_milli = int64_t(scaled);
+  else
+    fail_field(command, Reason::bad_qty);
   command.has_qty = true;
 
   field(object, "price", value);
@@ -229,8 +258,10 @@ void CommandDecoder::decode_order_fields(object object, Command& command) {
     }
   }
   if (field(object, bid ? "min_green_pct" : "green_pct", value)) {
-    if (integer_in(value, 0, green_pct_max, whole)) command.green_pct = uint8_t(whole);
-    else fail_field(command, Reason::bad_green);
+    if (integer_in(value, 0, green_pct_max, whole))
+      command.green_pct = uint8_t(whole);
+    else
+      fail_field(command, Reason::bad_green);
   }
   if (field(object, "tif", value)) {
     if (!string_of(value, text) || !tif_of(text, command.tif)) fail_field(command, Reason::bad_tif);

@@ -1,7 +1,8 @@
 #include "cpx/engine/config.hpp"
 
-#include <set>
 #include <simdjson.h>
+
+#include <set>
 
 #include "cpx/engine/types.hpp"
 
@@ -37,7 +38,8 @@ void parse_chips(element root, Config& config) {
     const std::string where = position("chips", index++);
     if (!entry.is_object()) throw Failure{where + ": not an object"};
     const std::string_view id = string_field(entry, "id", where);
-    if (!is_valid_id(id)) throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
+    if (!is_valid_id(id))
+      throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
     if (!seen.emplace(id).second) throw Failure{where + ": id \"" + std::string(id) + "\" repeats"};
     std::string_view vendor;
     if (entry["vendor"].get(vendor) != simdjson::SUCCESS) vendor = "";
@@ -58,11 +60,13 @@ void parse_regions(element root, Config& config) {
     const std::string where = position("regions", index++);
     if (!entry.is_object()) throw Failure{where + ": not an object"};
     const std::string_view id = string_field(entry, "id", where);
-    if (!is_valid_id(id)) throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
+    if (!is_valid_id(id))
+      throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
     if (!seen.emplace(id).second) throw Failure{where + ": id \"" + std::string(id) + "\" repeats"};
     std::string_view name;
     if (entry["name"].get(name) != simdjson::SUCCESS) name = id;
-    config.regions.push_back(RegionInfo{std::string(id), std::string(name), simdjson::minify(entry)});
+    config.regions.push_back(
+        RegionInfo{std::string(id), std::string(name), simdjson::minify(entry)});
   }
   const std::size_t n = config.regions.size();
   if (n == 0) throw Failure{"\"regions\" is empty"};
@@ -81,7 +85,8 @@ void parse_regions(element root, Config& config) {
   for (element row : rows) {
     simdjson::dom::array cells;
     if (row.get(cells) != simdjson::SUCCESS || cells.size() != n) {
-      throw Failure{position("latency_ms", a) + ": not an array of " + std::to_string(n) + " numbers"};
+      throw Failure{position("latency_ms", a) + ": not an array of " + std::to_string(n) +
+                    " numbers"};
     }
     std::size_t b = 0;
     for (element cell : cells) {
@@ -142,8 +147,8 @@ ConfigResult parse_config(std::string_view regions_json, std::string_view region
                           std::string_view chips_json, std::string_view chips_name) {
   Config config;
   ConfigResult result;
-  result.error =
-      parse_document(regions_json, regions_name, [&](element root) { parse_regions(root, config); });
+  result.error = parse_document(regions_json, regions_name,
+                                [&](element root) { parse_regions(root, config); });
   if (result.error.empty()) {
     result.error =
         parse_document(chips_json, chips_name, [&](element root) { parse_chips(root, config); });

@@ -25,7 +25,8 @@ Engine::Engine(Config config, EngineLimits limits)
   std::set<uint16_t> values(config_.latency_ms.begin(), config_.latency_ms.end());
   latency_values_.assign(values.begin(), values.end());
   books_.reserve(config_.chips.size());
-  for (std::size_t i = 0; i < config_.chips.size(); ++i) books_.emplace_back(config_, latency_values_);
+  for (std::size_t i = 0; i < config_.chips.size(); ++i)
+    books_.emplace_back(config_, latency_values_);
   fills_.reserve(1024);
 }
 
@@ -46,11 +47,21 @@ void Engine::execute(const Command& command, std::vector<Event>& events) {
   Reason reason = command.shape_reason;
   if (reason == Reason::none) {
     switch (command.op) {
-      case Op::account: reason = execute_account(command, seq, events); break;
-      case Op::deposit: reason = execute_deposit(command, seq, events); break;
-      case Op::new_order: reason = execute_new(command, seq, events); break;
-      case Op::cancel: reason = execute_cancel(command, seq, events); break;
-      case Op::amend: reason = execute_amend(command, seq, events); break;
+      case Op::account:
+        reason = execute_account(command, seq, events);
+        break;
+      case Op::deposit:
+        reason = execute_deposit(command, seq, events);
+        break;
+      case Op::new_order:
+        reason = execute_new(command, seq, events);
+        break;
+      case Op::cancel:
+        reason = execute_cancel(command, seq, events);
+        break;
+      case Op::amend:
+        reason = execute_amend(command, seq, events);
+        break;
     }
   }
   if (reason != Reason::none) {
@@ -107,9 +118,9 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
   incoming.urgency = command.urgency;
   incoming.green_pct = command.green_pct;
   incoming.region = command.region;
-  incoming.latency_ms_max =
-      command.side == Side::bid && command.has_latency_max ? command.latency_ms_max
-                                                           : latency_unbounded;
+  incoming.latency_ms_max = command.side == Side::bid && command.has_latency_max
+                                ? command.latency_ms_max
+                                : latency_unbounded;
   incoming.price_ticks = command.price_ticks;
   incoming.qty_milli = command.qty_milli;
   incoming.time = seq;
@@ -253,7 +264,8 @@ bool Engine::check_invariants(std::string& why) const {
     book.check_invariants(why);
     book.for_each_order([&](const Order& order) {
       ++resting;
-      if (order.side == Side::bid) held[order.account] += notional_e7(order.price_ticks, order.qty_milli);
+      if (order.side == Side::bid)
+        held[order.account] += notional_e7(order.price_ticks, order.qty_milli);
       const OrderKey& key = keys_[order.key];
       if (key.slot == index_none || key.chip != chip || &book.order(key.slot) != &order ||
           key.account != order.account) {

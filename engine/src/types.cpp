@@ -7,63 +7,96 @@ namespace cpx {
 
 std::string_view to_string(Reason reason) {
   switch (reason) {
-    case Reason::none: return "none";
-    case Reason::bad_request: return "bad_request";
-    case Reason::unknown_account: return "unknown_account";
-    case Reason::duplicate_account: return "duplicate_account";
-    case Reason::role_mismatch: return "role_mismatch";
-    case Reason::unknown_chip: return "unknown_chip";
-    case Reason::unknown_region: return "unknown_region";
-    case Reason::bad_qty: return "bad_qty";
-    case Reason::bad_price: return "bad_price";
-    case Reason::bad_amount: return "bad_amount";
-    case Reason::bad_latency: return "bad_latency";
-    case Reason::bad_green: return "bad_green";
-    case Reason::bad_tif: return "bad_tif";
-    case Reason::bad_urgency: return "bad_urgency";
-    case Reason::duplicate_client_order_id: return "duplicate_client_order_id";
-    case Reason::unknown_order: return "unknown_order";
-    case Reason::insufficient_funds: return "insufficient_funds";
+    case Reason::none:
+      return "none";
+    case Reason::bad_request:
+      return "bad_request";
+    case Reason::unknown_account:
+      return "unknown_account";
+    case Reason::duplicate_account:
+      return "duplicate_account";
+    case Reason::role_mismatch:
+      return "role_mismatch";
+    case Reason::unknown_chip:
+      return "unknown_chip";
+    case Reason::unknown_region:
+      return "unknown_region";
+    case Reason::bad_qty:
+      return "bad_qty";
+    case Reason::bad_price:
+      return "bad_price";
+    case Reason::bad_amount:
+      return "bad_amount";
+    case Reason::bad_latency:
+      return "bad_latency";
+    case Reason::bad_green:
+      return "bad_green";
+    case Reason::bad_tif:
+      return "bad_tif";
+    case Reason::bad_urgency:
+      return "bad_urgency";
+    case Reason::duplicate_client_order_id:
+      return "duplicate_client_order_id";
+    case Reason::unknown_order:
+      return "unknown_order";
+    case Reason::insufficient_funds:
+      return "insufficient_funds";
   }
   return "unknown";
 }
 
 std::string_view to_string(DoneReason reason) {
   switch (reason) {
-    case DoneReason::canceled: return "canceled";
-    case DoneReason::filled: return "filled";
-    case DoneReason::expired: return "expired";
-    case DoneReason::killed: return "killed";
+    case DoneReason::canceled:
+      return "canceled";
+    case DoneReason::filled:
+      return "filled";
+    case DoneReason::expired:
+      return "expired";
+    case DoneReason::killed:
+      return "killed";
   }
   return "unknown";
 }
 
-std::string_view to_string(Side side) { return side == Side::bid ? "bid" : "ask"; }
+std::string_view to_string(Side side) {
+  return side == Side::bid ? "bid" : "ask";
+}
 
 std::string_view to_string(Tif tif) {
   switch (tif) {
-    case Tif::gtc: return "GTC";
-    case Tif::ioc: return "IOC";
-    case Tif::fok: return "FOK";
+    case Tif::gtc:
+      return "GTC";
+    case Tif::ioc:
+      return "IOC";
+    case Tif::fok:
+      return "FOK";
   }
   return "unknown";
 }
 
 std::string_view to_string(Urgency urgency) {
   switch (urgency) {
-    case Urgency::urgent: return "urgent";
-    case Urgency::standard: return "standard";
-    case Urgency::batch: return "batch";
+    case Urgency::urgent:
+      return "urgent";
+    case Urgency::standard:
+      return "standard";
+    case Urgency::batch:
+      return "batch";
   }
   return "unknown";
 }
 
 std::string_view to_string(Role role) {
   switch (role) {
-    case Role::enterprise: return "enterprise";
-    case Role::provider: return "provider";
-    case Role::auditor: return "auditor";
-    case Role::operator_: return "operator";
+    case Role::enterprise:
+      return "enterprise";
+    case Role::provider:
+      return "provider";
+    case Role::auditor:
+      return "auditor";
+    case Role::operator_:
+      return "operator";
   }
   return "unknown";
 }

@@ -5,10 +5,10 @@ namespace {
 
 const char* const enterprises[] = {"e0", "e1", "e2", "e3"};
 const char* const providers[] = {"p0", "p1", "p2", "p3"};
-const char* const regions[] = {"zhangjiakou", "wuhu",     "yrd-demo-zone", "shaoguan",
-                               "tianfu",      "chongqing", "horinger",     "guian",
-                               "qingyang",    "zhongwei",  "beijing",      "shanghai",
-                               "shenzhen",    "hangzhou",  "wuhan",        "jingzhou"};
+const char* const regions[] = {"zhangjiakou", "wuhu",      "yrd-demo-zone", "shaoguan",
+                               "tianfu",      "chongqing", "horinger",      "guian",
+                               "qingyang",    "zhongwei",  "beijing",       "shanghai",
+                               "shenzhen",    "hangzhou",  "wuhan",         "jingzhou"};
 
 }  // namespace
 
@@ -22,7 +22,8 @@ uint64_t CommandGenerator::random() {
 std::vector<std::string> CommandGenerator::preamble() {
   std::vector<std::string> lines;
   for (const char* e : enterprises) {
-    lines.push_back(std::string(R"({"op":"account","account":")") + e + R"(","role":"enterprise"})");
+    lines.push_back(std::string(R"({"op":"account","account":")") + e +
+                    R"(","role":"enterprise"})");
   }
   for (const char* p : providers) {
     lines.push_back(std::string(R"({"op":"account","account":")") + p + R"(","role":"provider"})");
@@ -75,10 +76,14 @@ std::string CommandGenerator::new_order(bool bid) {
     // Numeric ids take the key table's direct index; leading zeros and huge values do not.
     const uint64_t kind = below(100);
     const std::string number = std::to_string(++next_id_);
-    if (kind < 45) id = number;
-    else if (kind < 48) id = "0" + number;
-    else if (kind < 52) id = std::to_string(1'000'000'000'000'000ULL + below(1'000'000));
-    else id = "o" + number;
+    if (kind < 45)
+      id = number;
+    else if (kind < 48)
+      id = "0" + number;
+    else if (kind < 52)
+      id = std::to_string(1'000'000'000'000'000ULL + below(1'000'000));
+    else
+      id = "o" + number;
   }
   placed_.emplace_back(account, id);
   std::string chip = chance(600) ? "H100" : "A100";
@@ -86,29 +91,43 @@ std::string CommandGenerator::new_order(bool bid) {
   std::string line = std::string(R"({"op":"new","side":")") + (bid ? "bid" : "ask") +
                      R"(","account":")" + account + R"(","client_order_id":")" + id +
                      R"(","chip":")" + chip + R"(",")" + (bid ? "origin" : "region") + R"(":")" +
-                     (chance(5) ? "atlantis" : pick(regions)) + R"(","qty":")" +
-                     decimal(1, 30, 3) + R"(","price":")" + decimal(95, 105, 4) + "\"";
+                     (chance(5) ? "atlantis" : pick(regions)) + R"(","qty":")" + decimal(1, 30, 3) +
+                     R"(","price":")" + decimal(95, 105, 4) + "\"";
   if (chance(5)) line += R"(,"qty":1)";  // repeated key
   if (bid) {
-    const char* const ceilings[] = {"", "", "", R"(,"max_latency_ms":2)", R"(,"max_latency_ms":5)",
-                                    R"(,"max_latency_ms":8)", R"(,"max_latency_ms":10)",
-                                    R"(,"max_latency_ms":14)", R"(,"max_latency_ms":1000)",
+    const char* const ceilings[] = {"",
+                                    "",
+                                    "",
+                                    R"(,"max_latency_ms":2)",
+                                    R"(,"max_latency_ms":5)",
+                                    R"(,"max_latency_ms":8)",
+                                    R"(,"max_latency_ms":10)",
+                                    R"(,"max_latency_ms":14)",
+                                    R"(,"max_latency_ms":1000)",
                                     R"(,"max_latency_ms":0)"};
-    const char* const floors[] = {"", "", "", R"(,"min_green_pct":0)", R"(,"min_green_pct":30)",
-                                  R"(,"min_green_pct":60)", R"(,"min_green_pct":80)"};
+    const char* const floors[] = {"",
+                                  "",
+                                  "",
+                                  R"(,"min_green_pct":0)",
+                                  R"(,"min_green_pct":30)",
+                                  R"(,"min_green_pct":60)",
+                                  R"(,"min_green_pct":80)"};
     const char* const urgencies[] = {"", "", R"(,"urgency":"urgent")", R"(,"urgency":"standard")",
                                      R"(,"urgency":"batch")"};
     line += pick(ceilings);
     line += pick(floors);
     line += pick(urgencies);
   } else {
-    const char* const greens[] = {"", R"(,"green_pct":0)", R"(,"green_pct":25)",
-                                  R"(,"green_pct":60)", R"(,"green_pct":80)",
+    const char* const greens[] = {"",
+                                  R"(,"green_pct":0)",
+                                  R"(,"green_pct":25)",
+                                  R"(,"green_pct":60)",
+                                  R"(,"green_pct":80)",
                                   R"(,"green_pct":100)"};
     line += pick(greens);
   }
-  const char* const tifs[] = {"", "", "", "", R"(,"tif":"GTC")", R"(,"tif":"IOC")",
-                              R"(,"tif":"FOK")", R"(,"tif":"DAY")"};
+  const char* const tifs[] = {
+      "", "", "", "", R"(,"tif":"GTC")", R"(,"tif":"IOC")", R"(,"tif":"FOK")", R"(,"tif":"DAY")"};
   line += pick(tifs);
   return line + "}";
 }
@@ -122,8 +141,8 @@ std::string CommandGenerator::cancel_or_amend(bool amend) {
     id = chosen.second;
   }
   if (chance(20)) account = pick(providers);
-  std::string line = std::string(R"({"op":")") + (amend ? "amend" : "cancel") +
-                     R"(","account":")" + account + R"(","client_order_id":")" + id + "\"";
+  std::string line = std::string(R"({"op":")") + (amend ? "amend" : "cancel") + R"(","account":")" +
+                     account + R"(","client_order_id":")" + id + "\"";
   if (amend) {
     const uint64_t what = below(10);
     if (what < 4 || what == 9) line += R"(,"qty":")" + decimal(1, 30, 3) + "\"";
@@ -135,7 +154,14 @@ std::string CommandGenerator::cancel_or_amend(bool amend) {
 
 std::string CommandGenerator::junk() {
   const char* const lines[] = {
-      "", "   ", "{", "[]", "null", "\x01\x02\xff", R"({"op":"new"})", R"({"op":"cancel"})",
+      "",
+      "   ",
+      "{",
+      "[]",
+      "null",
+      "\x01\x02\xff",
+      R"({"op":"new"})",
+      R"({"op":"cancel"})",
       R"({"op":"amend","account":"e0","client_order_id":"o1"})",
       R"({"op":"new","side":"bid","account":"e0","client_order_id":"j","chip":"H100","qty":"1e2","price":"100","origin":"beijing"})",
       R"({"op":"new","side":"bid","account":"e0","client_order_id":"j","chip":"H100","qty":"1","price":"-1","origin":"beijing"})",

@@ -21,7 +21,9 @@ class CommandGenerator {
   uint64_t below(uint64_t n) { return random() % n; }
   bool chance(uint64_t per_thousand) { return below(1000) < per_thousand; }
   template <class T, std::size_t N>
-  const T& pick(const T (&items)[N]) { return items[below(N)]; }
+  const T& pick(const T (&items)[N]) {
+    return items[below(N)];
+  }
 
   std::string new_order(bool bid);
   std::string cancel_or_amend(bool amend);

@@ -56,9 +56,18 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, std::vector<Event>& 
     accepted.id = seq;
     accepted.order_key = key;
     events.push_back(accepted);
-    Order order{key, name, c.side, c.chip, c.region, c.side == Side::bid && c.has_latency_max,
-                c.latency_ms_max, c.green_pct, c.side == Side::bid ? c.urgency : Urgency::standard,
-                c.price_ticks, c.qty_milli, seq};
+    Order order{key,
+                name,
+                c.side,
+                c.chip,
+                c.region,
+                c.side == Side::bid && c.has_latency_max,
+                c.latency_ms_max,
+                c.green_pct,
+                c.side == Side::bid ? c.urgency : Urgency::standard,
+                c.price_ticks,
+                c.qty_milli,
+                seq};
     match(order, c.tif, seq, events);
     return Reason::none;
   }
@@ -135,7 +144,8 @@ void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, std::vector<Event>
       if (best == nullptr) {
         best = &resting;
       } else if (bid) {
-        if (std::pair(resting.price, resting.time) < std::pair(best->price, best->time)) best = &resting;
+        if (std::pair(resting.price, resting.time) < std::pair(best->price, best->time))
+          best = &resting;
       } else if (std::tuple(-resting.price, int(resting.urgency), resting.time) <
                  std::tuple(-best->price, int(best->urgency), best->time)) {
         best = &resting;

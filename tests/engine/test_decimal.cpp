@@ -11,8 +11,8 @@ TEST_CASE("decimals parse exactly into fixed point and refuse anything else") {
   CHECK(parse_decimal("1000000000", 3, qty_milli_max) == int128(qty_milli_max));
   CHECK_FALSE(parse_decimal("1000000000.001", 3, qty_milli_max));
   CHECK_FALSE(parse_decimal("99999999999999999999999999999999999999", 3, qty_milli_max));
-  for (const char* bad : {"", ".", "1.", ".1", "1.0001", "+1", "-1", "1e2", " 1", "1 ", "1,5", "0x1",
-                          "١"}) {
+  for (const char* bad :
+       {"", ".", "1.", ".1", "1.0001", "+1", "-1", "1e2", " 1", "1 ", "1,5", "0x1", "١"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_decimal(bad, 3, qty_milli_max));
   }

@@ -1,8 +1,8 @@
 // The engine against the naive reference matcher: identical event streams over random commands,
 // with the engine's invariants checked after every command.
-#include <cstdlib>
-
 #include <doctest/doctest.h>
+
+#include <cstdlib>
 
 #include "command_generator.hpp"
 #include "harness.hpp"
@@ -37,7 +37,9 @@ void run_seed(uint64_t seed, uint64_t commands, uint64_t& trades) {
       std::size_t first = 0;
       while (first < got.size() && first < want.size() && got[first] == want[first]) ++first;
       FAIL("seed " << seed << ", command " << i << ": " << line << "\nfirst differing event #"
-                   << first << "\nengine:\n" << joined(got) << "reference:\n" << joined(want));
+                   << first << "\nengine:\n"
+                   << joined(got) << "reference:\n"
+                   << joined(want));
     }
   }
 }

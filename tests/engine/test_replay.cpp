@@ -1,5 +1,6 @@
 // The real cpx-replay binary on hostile input: every line answered, nothing crashes, memory
 // stays bounded; a bad config stops it with a message naming the file.
+#include <doctest/doctest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -7,8 +8,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <doctest/doctest.h>
 
 namespace cpx::test {
 namespace {
@@ -32,8 +31,8 @@ const std::string input_path = std::string(CPX_TEST_TMP) + "/replay-in";
 Run replay_file(const std::string& arguments = "") {
   const std::string dir = CPX_TEST_TMP;
   const std::string in = input_path, out = dir + "/replay-out", err = dir + "/replay-err";
-  const std::string command = std::string(CPX_REPLAY_BINARY) + " " + arguments + " < " + in +
-                              " > " + out + " 2> " + err;
+  const std::string command =
+      std::string(CPX_REPLAY_BINARY) + " " + arguments + " < " + in + " > " + out + " 2> " + err;
   const int status = std::system(command.c_str());
   return Run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
@@ -57,9 +56,9 @@ TEST_CASE("cpx-replay answers every hostile line with a rejection and goes on") 
   std::string input;
   input += "not json\n";
   input += std::string("\x00\x01\xff\xfe binary", 12) + "\n";
-  input += std::string(100000, '[') + "\n";                 // deeply nested
+  input += std::string(100000, '[') + "\n";                     // deeply nested
   input += "{\"op\":\"" + std::string(5 << 20, 'x') + "\"}\n";  // 5 MiB line
-  input += "\n   \n";                                        // blank: no seq
+  input += "\n   \n";                                           // blank: no seq
   input += "{\"a\":" + std::string(2000, '{') + "\n";
   input += good_account + "\n";
   input += good_account;  // last line without a newline
@@ -68,8 +67,9 @@ TEST_CASE("cpx-replay answers every hostile line with a rejection and goes on") 
   CHECK(count_lines(run.out) == 7);
   CHECK(run.out.find(R"({"seq":4,"type":"rejected","reason":"bad_request"})") != std::string::npos);
   CHECK(run.out.find(R"({"seq":6,"type":"ok"})") != std::string::npos);
-  CHECK(run.out.find(R"({"seq":7,"type":"rejected","account":"e1","reason":"duplicate_account"})") !=
-        std::string::npos);
+  CHECK(
+      run.out.find(R"({"seq":7,"type":"rejected","account":"e1","reason":"duplicate_account"})") !=
+      std::string::npos);
 }
 
 TEST_CASE("cpx-replay keeps memory bounded on a huge line") {
@@ -83,7 +83,9 @@ TEST_CASE("cpx-replay keeps memory bounded on a huge line") {
   }
   const Run run = replay_file();
   CHECK(run.exit_code == 0);
-  CHECK(run.out == "{\"seq\":1,\"type\":\"rejected\",\"reason\":\"bad_request\"}\n{\"seq\":2,\"type\":\"ok\"}\n");
+  CHECK(run.out ==
+        "{\"seq\":1,\"type\":\"rejected\",\"reason\":\"bad_request\"}\n{\"seq\":2,\"type\":\"ok\"}"
+        "\n");
   rusage usage{};
   getrusage(RUSAGE_CHILDREN, &usage);
   CHECK(usage.ru_maxrss < 64 * 1024);  // KiB: well under the line's size
@@ -92,9 +94,14 @@ TEST_CASE("cpx-replay keeps memory bounded on a huge line") {
 TEST_CASE("cpx-replay is deterministic: the same input gives byte-identical events") {
   std::string input;
   input += good_account + "\n" + R"({"op":"account","account":"p1","role":"provider"})" + "\n";
-  input += R"({"op":"deposit","account":"e1","amount":"1000"})" "\n";
-  input += R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"H100","qty":"3","price":"2","region":"guian"})" "\n";
-  input += R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"H100","qty":"5","price":"2.5","origin":"shenzhen"})" "\n";
+  input += R"({"op":"deposit","account":"e1","amount":"1000"})"
+           "\n";
+  input +=
+      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"H100","qty":"3","price":"2","region":"guian"})"
+      "\n";
+  input +=
+      R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"H100","qty":"5","price":"2.5","origin":"shenzhen"})"
+      "\n";
   const Run first = replay(input);
   const Run second = replay(input);
   CHECK(first.out == second.out);
@@ -122,13 +129,22 @@ TEST_CASE("a malformed config file stops start-up with a message naming the file
 TEST_CASE("another region set and chip set load from files given at start") {
   const std::string regions = std::string(CPX_TEST_TMP) + "/regions.json";
   const std::string chips = std::string(CPX_TEST_TMP) + "/chips.json";
-  std::ofstream(regions) << R"({"regions":[{"id":"near"},{"id":"far"}],"latency_ms":[[1,30],[30,1]]})";
+  std::ofstream(regions)
+      << R"({"regions":[{"id":"near"},{"id":"far"}],"latency_ms":[[1,30],[30,1]]})";
   std::ofstream(chips) << R"({"chips":[{"id":"X1"}]})";
-  std::string input = good_account + "\n" + R"({"op":"account","account":"p1","role":"provider"})" + "\n";
-  input += R"({"op":"deposit","account":"e1","amount":"1000"})" "\n";
-  input += R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"X1","qty":"1","price":"1","region":"far"})" "\n";
-  input += R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"X1","qty":"1","price":"1","origin":"near","max_latency_ms":29})" "\n";
-  input += R"({"op":"new","side":"bid","account":"e1","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"near"})" "\n";
+  std::string input =
+      good_account + "\n" + R"({"op":"account","account":"p1","role":"provider"})" + "\n";
+  input += R"({"op":"deposit","account":"e1","amount":"1000"})"
+           "\n";
+  input +=
+      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"X1","qty":"1","price":"1","region":"far"})"
+      "\n";
+  input +=
+      R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"X1","qty":"1","price":"1","origin":"near","max_latency_ms":29})"
+      "\n";
+  input +=
+      R"({"op":"new","side":"bid","account":"e1","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"near"})"
+      "\n";
   const Run run = replay(input, "--regions " + regions + " --chips " + chips);
   CHECK(run.exit_code == 0);
   CHECK(count_lines(run.out) == 6);  // b rests (far is 30 ms away), H100 is unknown here

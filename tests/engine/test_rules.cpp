@@ -57,17 +57,21 @@ bool has(const std::vector<std::string>& events, std::string_view fragment) {
 
 #define ENGINES cpx::Engine, cpx::test::ReferenceEngine
 
-TEST_CASE_TEMPLATE("a trade happens at the resting ask's price and both sides are told", E, ENGINES) {
+TEST_CASE_TEMPLATE("a trade happens at the resting ask's price and both sides are told", E,
+                   ENGINES) {
   Harness<E> h;
   open_accounts(h);
   CHECK(h.one(ask("p1", "a1", "10", "12.5")) ==
         R"({"seq":8,"type":"accepted","account":"p1","client_order_id":"a1","order_id":8})");
   const auto events = h.run(bid("e1", "b1", "4", "13"));
   REQUIRE(events.size() == 3);
-  CHECK(events[0] == R"({"seq":9,"type":"accepted","account":"e1","client_order_id":"b1","order_id":9})");
-  CHECK(events[1] ==
-        R"({"seq":9,"type":"trade","trade_id":1,"chip":"H100","region":"zhangjiakou","price":"12.5","qty":"4","aggressor":"bid","bid":{"account":"e1","client_order_id":"b1"},"ask":{"account":"p1","client_order_id":"a1"}})");
-  CHECK(events[2] == R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"filled"})");
+  CHECK(events[0] ==
+        R"({"seq":9,"type":"accepted","account":"e1","client_order_id":"b1","order_id":9})");
+  CHECK(
+      events[1] ==
+      R"({"seq":9,"type":"trade","trade_id":1,"chip":"H100","region":"zhangjiakou","price":"12.5","qty":"4","aggressor":"bid","bid":{"account":"e1","client_order_id":"b1"},"ask":{"account":"p1","client_order_id":"a1"}})");
+  CHECK(events[2] ==
+        R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"filled"})");
 }
 
 TEST_CASE_TEMPLATE("an incoming ask trades at the resting bid's price", E, ENGINES) {
@@ -77,11 +81,13 @@ TEST_CASE_TEMPLATE("an incoming ask trades at the resting bid's price", E, ENGIN
   const auto events = h.run(ask("p1", "a1", "5", "10"));
   REQUIRE(events.size() == 3);
   CHECK(events[1].find(R"("price":"15","qty":"2","aggressor":"ask")") != std::string::npos);
-  CHECK(events[2] == R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"filled"})");
+  CHECK(events[2] ==
+        R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"filled"})");
 }
 
-TEST_CASE_TEMPLATE("the resting order's done follows its trade at once and the incoming one comes last",
-                   E, ENGINES) {
+TEST_CASE_TEMPLATE(
+    "the resting order's done follows its trade at once and the incoming one comes last", E,
+    ENGINES) {
   Harness<E> h;
   open_accounts(h);
   h.run(ask("p1", "a1", "1", "10"));
@@ -95,7 +101,8 @@ TEST_CASE_TEMPLATE("the resting order's done follows its trade at once and the i
   CHECK(events[5].find("\"b1\",\"reason\":\"filled\"") != std::string::npos);
 }
 
-TEST_CASE_TEMPLATE("an incoming bid takes the lowest price first, then the earliest time", E, ENGINES) {
+TEST_CASE_TEMPLATE("an incoming bid takes the lowest price first, then the earliest time", E,
+                   ENGINES) {
   Harness<E> h;
   open_accounts(h);
   h.run(ask("p1", "late-cheap", "1", "10"));
@@ -108,8 +115,8 @@ TEST_CASE_TEMPLATE("an incoming bid takes the lowest price first, then the earli
   CHECK(events[5].find("late-dear") != std::string::npos);
 }
 
-TEST_CASE_TEMPLATE("an incoming ask takes the highest price, then the highest urgency, then time", E,
-                   ENGINES) {
+TEST_CASE_TEMPLATE("an incoming ask takes the highest price, then the highest urgency, then time",
+                   E, ENGINES) {
   Harness<E> h;
   open_accounts(h);
   h.run(bid("e1", "batch", "1", "20", R"(,"urgency":"batch")"));
@@ -129,7 +136,8 @@ TEST_CASE_TEMPLATE("an incoming ask takes the highest price, then the highest ur
 TEST_CASE_TEMPLATE("orders of different chip types never match", E, ENGINES) {
   Harness<E> h;
   open_accounts(h);
-  h.run(R"({"op":"new","side":"ask","account":"p1","client_order_id":"a1","chip":"A100","qty":"1","price":"1","region":"beijing"})");
+  h.run(
+      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a1","chip":"A100","qty":"1","price":"1","region":"beijing"})");
   CHECK(h.run(bid("e1", "b1", "1", "100")).size() == 1);
 }
 
@@ -189,8 +197,10 @@ TEST_CASE_TEMPLATE("IOC trades what it can and expires the rest", E, ENGINES) {
   h.run(ask("p1", "a1", "1", "10"));
   const auto events = h.run(bid("e1", "b1", "3", "10", R"(,"tif":"IOC")"));
   REQUIRE(events.size() == 4);
-  CHECK(events[3] == R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"expired"})");
-  CHECK(reason_of(h.one(R"({"op":"cancel","account":"e1","client_order_id":"b1"})")) == "unknown_order");
+  CHECK(events[3] ==
+        R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"expired"})");
+  CHECK(reason_of(h.one(R"({"op":"cancel","account":"e1","client_order_id":"b1"})")) ==
+        "unknown_order");
 }
 
 TEST_CASE_TEMPLATE("FOK trades nothing and is killed when it cannot fill whole", E, ENGINES) {
@@ -221,8 +231,9 @@ TEST_CASE_TEMPLATE("the client order id of an ended order can never be used agai
   open_accounts(h);
   h.run(bid("e1", "b1", "1", "10"));
   h.run(R"({"op":"cancel","account":"e1","client_order_id":"b1"})");
-  CHECK(h.one(bid("e1", "b1", "1", "10")) ==
-        R"({"seq":10,"type":"rejected","account":"e1","client_order_id":"b1","reason":"duplicate_client_order_id"})");
+  CHECK(
+      h.one(bid("e1", "b1", "1", "10")) ==
+      R"({"seq":10,"type":"rejected","account":"e1","client_order_id":"b1","reason":"duplicate_client_order_id"})");
   // Another account may use the same id.
   CHECK(h.run(bid("e2", "b1", "1", "10")).size() == 1);
 }
@@ -238,7 +249,8 @@ TEST_CASE_TEMPLATE("a bid holds price times qty and is refused beyond the availa
   CHECK(h.run(bid("e1", "b4", "6", "10")).size() == 1);  // the cancel returned 60
 }
 
-TEST_CASE_TEMPLATE("a trade below the bid's limit returns the difference to available", E, ENGINES) {
+TEST_CASE_TEMPLATE("a trade below the bid's limit returns the difference to available", E,
+                   ENGINES) {
   Harness<E> h;
   open_accounts(h, "100");
   h.run(ask("p1", "a1", "10", "4"));
@@ -252,8 +264,9 @@ TEST_CASE_TEMPLATE("an amend that lowers the quantity keeps time priority", E, E
   open_accounts(h);
   h.run(ask("p1", "first", "5", "10"));
   h.run(ask("p1", "second", "5", "10"));
-  CHECK(h.one(R"({"op":"amend","account":"p1","client_order_id":"first","qty":"2"})") ==
-        R"({"seq":10,"type":"amended","account":"p1","client_order_id":"first","qty":"2","price":"10"})");
+  CHECK(
+      h.one(R"({"op":"amend","account":"p1","client_order_id":"first","qty":"2"})") ==
+      R"({"seq":10,"type":"amended","account":"p1","client_order_id":"first","qty":"2","price":"10"})");
   CHECK(h.run(bid("e1", "b1", "1", "10"))[1].find("\"first\"") != std::string::npos);
 }
 
@@ -266,26 +279,29 @@ TEST_CASE_TEMPLATE("an amend that raises the quantity loses time priority", E, E
   CHECK(h.run(bid("e1", "b1", "1", "10"))[1].find("\"second\"") != std::string::npos);
 }
 
-TEST_CASE_TEMPLATE("an amend that changes the price loses priority and trades at once if it crosses",
-                   E, ENGINES) {
+TEST_CASE_TEMPLATE(
+    "an amend that changes the price loses priority and trades at once if it crosses", E, ENGINES) {
   Harness<E> h;
   open_accounts(h);
   h.run(bid("e1", "b1", "2", "9"));
   h.run(ask("p1", "a1", "1", "10"));
   const auto events = h.run(R"({"op":"amend","account":"e1","client_order_id":"b1","price":"10"})");
   REQUIRE(events.size() == 3);
-  CHECK(events[0] == R"({"seq":10,"type":"amended","account":"e1","client_order_id":"b1","qty":"2","price":"10"})");
+  CHECK(
+      events[0] ==
+      R"({"seq":10,"type":"amended","account":"e1","client_order_id":"b1","qty":"2","price":"10"})");
   CHECK(events[1].find(R"("price":"10","qty":"1","aggressor":"bid")") != std::string::npos);
   CHECK(reason_of(events[2]) == "filled");  // the resting ask
 }
 
-TEST_CASE_TEMPLATE("an amend whose new hold exceeds available plus the current hold changes nothing",
-                   E, ENGINES) {
+TEST_CASE_TEMPLATE(
+    "an amend whose new hold exceeds available plus the current hold changes nothing", E, ENGINES) {
   Harness<E> h;
   open_accounts(h, "100");
   h.run(bid("e1", "b1", "5", "10"));  // holds 50 of 100
-  CHECK(reason_of(h.one(R"({"op":"amend","account":"e1","client_order_id":"b1","qty":"10.001"})")) ==
-        "insufficient_funds");
+  CHECK(
+      reason_of(h.one(R"({"op":"amend","account":"e1","client_order_id":"b1","qty":"10.001"})")) ==
+      "insufficient_funds");
   CHECK(h.run(R"({"op":"amend","account":"e1","client_order_id":"b1","qty":"10"})").size() == 1);
   CHECK(reason_of(h.one(bid("e1", "b2", "0.001", "1"))) == "insufficient_funds");
 }
@@ -295,28 +311,33 @@ TEST_CASE_TEMPLATE("amend and cancel of an order that is not open are unknown_or
   open_accounts(h);
   h.run(ask("p1", "a1", "1", "10"));
   h.run(bid("e1", "b1", "1", "10"));  // fills a1 and b1
-  CHECK(reason_of(h.one(R"({"op":"cancel","account":"p1","client_order_id":"a1"})")) == "unknown_order");
+  CHECK(reason_of(h.one(R"({"op":"cancel","account":"p1","client_order_id":"a1"})")) ==
+        "unknown_order");
   CHECK(reason_of(h.one(R"({"op":"amend","account":"e1","client_order_id":"b1","qty":"1"})")) ==
         "unknown_order");
-  CHECK(reason_of(h.one(R"({"op":"cancel","account":"e1","client_order_id":"nope"})")) == "unknown_order");
+  CHECK(reason_of(h.one(R"({"op":"cancel","account":"e1","client_order_id":"nope"})")) ==
+        "unknown_order");
   h.run(bid("e1", "b2", "1", "1"));
-  CHECK(reason_of(h.one(R"({"op":"cancel","account":"e2","client_order_id":"b2"})")) == "unknown_order");
+  CHECK(reason_of(h.one(R"({"op":"cancel","account":"e2","client_order_id":"b2"})")) ==
+        "unknown_order");
 }
 
 TEST_CASE_TEMPLATE("malformed commands are bad_request and still take a seq", E, ENGINES) {
   Harness<E> h;
-  for (const char* line : {
-           "not json", "[1,2]", "\"text\"", "{}", R"({"op":"fly","account":"x"})",
-           R"({"op":"new","op":"new"})", R"({"op":"account","account":"x","role":"king"})",
-           R"({"op":"account","role":"enterprise"})", R"({"op":"account","account":"bad id","role":"enterprise"})",
-           R"({"op":"account","account":"x","role":"enterprise","role":"provider"})",
-           R"({"op":"deposit","account":"x"})",
-           R"({"op":"new","side":"buy","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-           R"({"op":"new","side":"bid","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","region":"beijing"})",
-           R"({"op":"new","side":"ask","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-           R"({"op":"new","side":"bid","account":"x","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-           R"({"op":"cancel","account":"x","client_order_id":""})",
-           R"({"op":"amend","account":"x","client_order_id":"c"})", R"({"op":1})"}) {
+  for (
+      const char* line :
+      {"not json", "[1,2]", "\"text\"", "{}", R"({"op":"fly","account":"x"})",
+       R"({"op":"new","op":"new"})", R"({"op":"account","account":"x","role":"king"})",
+       R"({"op":"account","role":"enterprise"})",
+       R"({"op":"account","account":"bad id","role":"enterprise"})",
+       R"({"op":"account","account":"x","role":"enterprise","role":"provider"})",
+       R"({"op":"deposit","account":"x"})",
+       R"({"op":"new","side":"buy","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
+       R"({"op":"new","side":"bid","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","region":"beijing"})",
+       R"({"op":"new","side":"ask","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
+       R"({"op":"new","side":"bid","account":"x","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
+       R"({"op":"cancel","account":"x","client_order_id":""})",
+       R"({"op":"amend","account":"x","client_order_id":"c"})", R"({"op":1})"}) {
     CAPTURE(line);
     CHECK(reason_of(h.one(line)) == "bad_request");
   }
@@ -326,15 +347,17 @@ TEST_CASE_TEMPLATE("malformed commands are bad_request and still take a seq", E,
 TEST_CASE_TEMPLATE("a rejection echoes the account and client order id when they are valid ids", E,
                    ENGINES) {
   Harness<E> h;
-  CHECK(h.one(R"({"op":"cancel","account":"ghost","client_order_id":"c:1"})") ==
-        R"({"seq":1,"type":"rejected","account":"ghost","client_order_id":"c:1","reason":"unknown_account"})");
+  CHECK(
+      h.one(R"({"op":"cancel","account":"ghost","client_order_id":"c:1"})") ==
+      R"({"seq":1,"type":"rejected","account":"ghost","client_order_id":"c:1","reason":"unknown_account"})");
   CHECK(h.one(R"({"op":"cancel","account":"bad id","client_order_id":"c:1"})") ==
         R"({"seq":2,"type":"rejected","client_order_id":"c:1","reason":"bad_request"})");
   CHECK(h.one(R"({"op":"cancel","account":"a","client_order_id":"c","account":"a"})") ==
         R"({"seq":3,"type":"rejected","reason":"bad_request"})");
 }
 
-TEST_CASE_TEMPLATE("checks run in the spec's order and the first failure names the reason", E, ENGINES) {
+TEST_CASE_TEMPLATE("checks run in the spec's order and the first failure names the reason", E,
+                   ENGINES) {
   Harness<E> h;
   open_accounts(h, "1");
   const std::string bad_everything =
@@ -343,29 +366,39 @@ TEST_CASE_TEMPLATE("checks run in the spec's order and the first failure names t
   CHECK(reason_of(h.one(head + R"(,"account":"ghost")" + bad_everything)) == "unknown_account");
   CHECK(reason_of(h.one(head + R"(,"account":"p1")" + bad_everything)) == "role_mismatch");
   CHECK(reason_of(h.one(head + R"(,"account":"e1")" + bad_everything)) == "unknown_chip");
-  std::string fields = R"(,"account":"e1","chip":"H100","origin":"nowhere","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  std::string fields =
+      R"(,"account":"e1","chip":"H100","origin":"nowhere","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "unknown_region");
-  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields =
+      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_qty");
-  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields =
+      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_price");
-  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields =
+      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_latency");
-  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","max_latency_ms":1000,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields =
+      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","max_latency_ms":1000,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_green");
-  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","min_green_pct":100,"tif":"GTD","urgency":"now"})";
+  fields =
+      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","min_green_pct":100,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_tif");
-  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","tif":"FOK","urgency":"now"})";
+  fields =
+      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","tif":"FOK","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_urgency");
   h.run(bid("e1", "used", "0.001", "1"));
   CHECK(reason_of(h.one(bid("e1", "used", "1000", "1000"))) == "duplicate_client_order_id");
   CHECK(reason_of(h.one(bid("e1", "fresh", "1000", "1000"))) == "insufficient_funds");
   CHECK(reason_of(h.one(R"({"op":"deposit","account":"p1","amount":"x"})")) == "role_mismatch");
-  CHECK(reason_of(h.one(R"({"op":"account","account":"e1","role":"provider"})")) == "duplicate_account");
-  CHECK(reason_of(h.one(R"({"op":"amend","account":"e1","client_order_id":"nope","qty":"0"})")) == "bad_qty");
+  CHECK(reason_of(h.one(R"({"op":"account","account":"e1","role":"provider"})")) ==
+        "duplicate_account");
+  CHECK(reason_of(h.one(R"({"op":"amend","account":"e1","client_order_id":"nope","qty":"0"})")) ==
+        "bad_qty");
 }
 
-TEST_CASE_TEMPLATE("quantities, prices and amounts are exact decimals within their limits", E, ENGINES) {
+TEST_CASE_TEMPLATE("quantities, prices and amounts are exact decimals within their limits", E,
+                   ENGINES) {
   Harness<E> h;
   open_accounts(h, "1000000000000");
   int n = 0;
@@ -374,8 +407,9 @@ TEST_CASE_TEMPLATE("quantities, prices and amounts are exact decimals within the
                              std::to_string(++n) + R"(","chip":"H100","region":"beijing","qty":)" +
                              std::string(qty_json) + R"(,"price":)" + std::string(price_json) + "}";
     const auto events = h.run(line);
-    return events.size() == 1 && events[0].find("accepted") != std::string::npos ? "ok"
-                                                                                 : reason_of(events[0]);
+    return events.size() == 1 && events[0].find("accepted") != std::string::npos
+               ? "ok"
+               : reason_of(events[0]);
   };
   CHECK(ask_with("\"1.001\"", "\"1\"") == "ok");
   CHECK(ask_with("\"1.0001\"", "\"1\"") == "bad_qty");
@@ -401,7 +435,8 @@ TEST_CASE_TEMPLATE("quantities, prices and amounts are exact decimals within the
   CHECK(ask_with("\"1\"", "\"1000000.0001\"") == "bad_price");
   CHECK(ask_with("\"1\"", "null") == "bad_price");
   auto deposit = [&](std::string_view amount) {
-    return reason_of(h.one(R"({"op":"deposit","account":"e1","amount":)" + std::string(amount) + "}"));
+    return reason_of(
+        h.one(R"({"op":"deposit","account":"e1","amount":)" + std::string(amount) + "}"));
   };
   CHECK(deposit("\"0.0000001\"") == "<none>");
   CHECK(deposit("\"0.00000001\"") == "bad_amount");

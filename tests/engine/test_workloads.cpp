@@ -1,7 +1,6 @@
 // The LOBWL1 generator reproduces the published stream, and the engine its published results.
-#include <openssl/evp.h>
-
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
 
 #include "cpx/app/config_files.hpp"
 #include "harness.hpp"

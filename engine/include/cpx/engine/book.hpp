@@ -64,11 +64,11 @@ struct Group {
 struct Incoming {
   Side side = Side::bid;
   Urgency urgency = Urgency::standard;
-  uint8_t green_pct = 0;            // bid: floor; ask: own share
-  uint16_t region = 0;              // bid: origin; ask: region
+  uint8_t green_pct = 0;                        // bid: floor; ask: own share
+  uint16_t region = 0;                          // bid: origin; ask: region
   uint16_t latency_ms_max = latency_unbounded;  // bid only
   int64_t price_ticks = 0;
-  int64_t qty_milli = 0;            // open quantity, reduced by match()
+  int64_t qty_milli = 0;  // open quantity, reduced by match()
   uint64_t time = 0;
   uint32_t key = 0;
   uint32_t account = 0;
@@ -122,7 +122,8 @@ class Book {
         for (const LevelRef& ref : group.levels) {
           const Level& level = levels_[ref.level];
           for (int u = 0; u < urgency_count; ++u) {
-            for (uint32_t o = level.head[u]; o != index_none; o = orders_[o].next) visit(orders_[o]);
+            for (uint32_t o = level.head[u]; o != index_none; o = orders_[o].next)
+              visit(orders_[o]);
           }
         }
       }

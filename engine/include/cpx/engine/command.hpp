@@ -25,7 +25,7 @@ struct Command {
   bool has_qty = false;
   bool has_price = false;
   bool has_latency_max = false;
-  uint8_t green_pct = 0;        // min_green_pct of a bid, green_pct of an ask
+  uint8_t green_pct = 0;  // min_green_pct of a bid, green_pct of an ask
   uint16_t chip = 0;
   uint16_t region = 0;          // origin of a bid, region of an ask
   uint16_t latency_ms_max = 0;  // max_latency_ms of a bid, when has_latency_max

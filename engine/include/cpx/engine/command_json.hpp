@@ -1,11 +1,11 @@
 // JSON command text -> Command, applying the spec's shape and field checks in its order.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstddef>
 #include <string_view>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "cpx/engine/command.hpp"
 #include "cpx/engine/config.hpp"

@@ -32,7 +32,9 @@ struct EngineLimits {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
 };
 
 class Engine {
@@ -54,7 +56,9 @@ class Engine {
   const Book& book(uint16_t chip) const { return books_[chip]; }
 
   // Names behind the keys in events, for rendering.
-  std::string_view key_account_name(uint32_t key) const { return accounts_[keys_[key].account].name; }
+  std::string_view key_account_name(uint32_t key) const {
+    return accounts_[keys_[key].account].name;
+  }
   std::string_view key_client_order_id(uint32_t key) const { return keys_.client_order_id(key); }
   std::string_view chip_id(uint16_t chip) const { return config_.chips[chip].id; }
   std::string_view region_id(uint16_t region) const { return config_.regions[region].id; }

@@ -17,8 +17,8 @@ inline constexpr int price_frac_digits = 4;
 inline constexpr int amount_frac_digits = 7;
 static_assert(qty_frac_digits + price_frac_digits == amount_frac_digits);
 
-inline constexpr int64_t qty_milli_max = 1'000'000'000LL * 1000;        // 1e9 PFLOPS-h
-inline constexpr int64_t price_ticks_max = 1'000'000LL * 10000;         // 1e6 CNY
+inline constexpr int64_t qty_milli_max = 1'000'000'000LL * 1000;                   // 1e9 PFLOPS-h
+inline constexpr int64_t price_ticks_max = 1'000'000LL * 10000;                    // 1e6 CNY
 inline constexpr int128 amount_e7_max = int128(1'000'000'000'000LL) * 10'000'000;  // 1e12 CNY
 inline constexpr int latency_ms_max = 1000;
 inline constexpr int green_pct_max = 100;

@@ -32,7 +32,7 @@ class LineReader {
 };
 
 struct ReplayStats {
-  uint64_t lines = 0;     // commands (non-blank lines)
+  uint64_t lines = 0;  // commands (non-blank lines)
   uint64_t events = 0;
   uint64_t trades = 0;
 };
