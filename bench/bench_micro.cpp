@@ -47,7 +47,7 @@ struct Fixture {
     c.op = Op::new_order;
     c.side = side;
     c.account_index = side == Side::bid ? 0 : 1;
-    c.client_order_id = next_id();
+    c.set_client_order_id(next_id());
     c.chip = 0;
     c.region = region;
     c.green_pct = green;
@@ -60,7 +60,7 @@ struct Fixture {
     Command c;
     c.op = Op::cancel;
     c.account_index = placed.account_index;
-    c.client_order_id = placed.client_order_id;
+    c.set_client_order_id(placed.client_order_id);
     return c;
   }
   void run(const Command& c) {

@@ -45,7 +45,7 @@ Stream lobwl1_stream(const Config& config, const std::vector<LobOp>& ops) {
   stream.commands.reserve(ops.size());
   for (const LobOp& op : ops) {
     Command command;
-    command.client_order_id = stream.hold(std::to_string(op.id));
+    command.set_client_order_id(stream.hold(std::to_string(op.id)));
     if (op.cancel) {
       auto it = buyer_of.find(op.id);
       command.op = Op::cancel;
@@ -124,7 +124,7 @@ struct NationalBuilder {
     c.op = Op::new_order;
     c.side = Side::bid;
     c.account_index = uint32_t(rng.below(enterprises));
-    c.client_order_id = stream.hold("b" + std::to_string(++next_id));
+    c.set_client_order_id(stream.hold(std::to_string(++next_id)));
     c.chip = uint16_t(rng.below(config.chips.size()));
     // Seven in ten bids come from the demand cities.
     uint16_t origin;
@@ -154,7 +154,7 @@ struct NationalBuilder {
     c.side = Side::ask;
     const uint32_t provider = uint32_t(rng.below(providers));
     c.account_index = enterprises + provider;
-    c.client_order_id = stream.hold("a" + std::to_string(++next_id));
+    c.set_client_order_id(stream.hold(std::to_string(++next_id)));
     c.chip = uint16_t(rng.below(config.chips.size()));
     c.region = uint16_t(provider % config.regions.size());
     c.green_pct = uint8_t(20 * ((provider * 7) % 5));
@@ -179,7 +179,7 @@ struct NationalBuilder {
     Command c;
     c.op = amend ? Op::amend : Op::cancel;
     c.account_index = uint32_t(*engine.find_account(engine.key_account_name(key)));
-    c.client_order_id = stream.hold(std::string(engine.key_client_order_id(key)));
+    c.set_client_order_id(stream.hold(std::string(engine.key_client_order_id(key).view())));
     if (amend) {
       // Half keep priority (smaller), half re-price by a few ticks.
       if (rng.below(2) == 0) {

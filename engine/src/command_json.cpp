@@ -142,7 +142,7 @@ void CommandDecoder::decode_object(object object, Command& command) {
   const bool has_client_order_id = field(object, "client_order_id", value);
   const bool client_order_id_valid =
       has_client_order_id && string_of(value, text) && is_valid_id(text);
-  if (client_order_id_valid) command.client_order_id = text;
+  if (client_order_id_valid) command.set_client_order_id(text);
 
   if (!field(object, "op", value) || !string_of(value, text) || !op_of(text, command.op)) return;
   if (!account_valid) return;

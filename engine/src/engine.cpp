@@ -99,7 +99,7 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
   const Role role_needed = command.side == Side::bid ? Role::enterprise : Role::provider;
   if (account.role != role_needed) return Reason::role_mismatch;
   if (command.field_reason != Reason::none) return command.field_reason;
-  if (keys_.find(index, command.client_order_id) != index_none) {
+  if (keys_.find(index, command.client_order_id, command.client_order_number) != index_none) {
     return Reason::duplicate_client_order_id;
   }
   int128 hold = 0;
@@ -108,7 +108,8 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
     if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_funds;
   }
   account.held_e7 += hold;
-  const uint32_t key = keys_.insert(index, command.client_order_id, command.chip);
+  const uint32_t key = keys_.insert(index, command.client_order_id, command.client_order_number,
+                                    command.chip);
   Event accepted = order_event(EventType::accepted, seq, key);
   accepted.id = seq;
   events.push_back(accepted);
@@ -198,7 +199,7 @@ Reason Engine::execute_cancel(const Command& command, uint64_t seq, std::vector<
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
   if (command.field_reason != Reason::none) return command.field_reason;
-  const uint32_t key = keys_.find(index, command.client_order_id);
+  const uint32_t key = keys_.find(index, command.client_order_id, command.client_order_number);
   if (key == index_none || keys_[key].slot == index_none) return Reason::unknown_order;
   Book& book = books_[keys_[key].chip];
   const uint32_t slot = keys_[key].slot;
@@ -218,7 +219,7 @@ Reason Engine::execute_amend(const Command& command, uint64_t seq, std::vector<E
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
   if (command.field_reason != Reason::none) return command.field_reason;
-  const uint32_t key = keys_.find(index, command.client_order_id);
+  const uint32_t key = keys_.find(index, command.client_order_id, command.client_order_number);
   if (key == index_none || keys_[key].slot == index_none) return Reason::unknown_order;
   const uint16_t chip = keys_[key].chip;
   Book& book = books_[chip];

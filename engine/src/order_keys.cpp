@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
+
+#include "cpx/engine/command.hpp"
 
 namespace cpx {
 namespace {
@@ -32,31 +35,30 @@ uint64_t hash_order_key(uint32_t account, std::string_view text) {
   return h;
 }
 
-bool canonical_number(std::string_view text, uint64_t& value) {
-  if (text.empty() || text.size() > 18 || (text[0] == '0' && text.size() > 1)) return false;
+uint64_t client_order_number_of(std::string_view text) {
+  if (text.empty() || text.size() > 18 || (text[0] == '0' && text.size() > 1)) return not_a_number;
   uint64_t n = 0;
   for (char c : text) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') return not_a_number;
     n = n * 10 + uint64_t(c - '0');
   }
-  value = n;
-  return true;
+  return n;
 }
 
 OrderKeys::OrderKeys(uint32_t capacity_initial) : keys_(capacity_initial) {
-  const uint64_t slots = std::bit_ceil(uint64_t(capacity_initial) * 2);
+  // Numeric ids mostly bypass the hash table, so it starts small and grows when it must.
+  const uint64_t slots = std::bit_ceil(uint64_t(std::min(capacity_initial, 1u << 16)) * 2);
   slots_.assign(slots, Slot{0, index_none});
   mask_ = slots - 1;
 }
 
 bool OrderKeys::same(uint32_t key, uint32_t account, std::string_view text) const {
   const OrderKey& record = keys_[key];
-  return record.account == account && client_order_id(key) == text;
+  return record.account == account && client_order_id(key).view() == text;
 }
 
-uint32_t OrderKeys::find(uint32_t account, std::string_view text) const {
-  uint64_t number;
-  if (account < numeric_.size() && canonical_number(text, number)) {
+uint32_t OrderKeys::find(uint32_t account, std::string_view text, uint64_t number) const {
+  if (number != not_a_number && account < numeric_.size()) {
     const NumericIds& ids = numeric_[account];
     const uint64_t page = number >> page_bits;
     if (page < ids.pages.size() && ids.pages[page] != nullptr) {
@@ -77,23 +79,15 @@ uint32_t OrderKeys::find_hashed(uint32_t account, std::string_view text) const {
   }
 }
 
-uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint16_t chip) {
+uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t number,
+                           uint16_t chip) {
   CPX_ASSERT(!text.empty() && text.size() <= id_length_max);
-  if (arena_used_ + text.size() > arena_chunk_bytes) {
-    arena_.push_back(std::make_unique<char[]>(arena_chunk_bytes));
-    arena_used_ = 0;
-  }
-  const uint64_t position = (uint64_t(arena_.size() - 1) * arena_chunk_bytes) + arena_used_;
-  std::memcpy(arena_.back().get() + arena_used_, text.data(), text.size());
-  arena_used_ += uint32_t(text.size());
-
-  const uint32_t key = keys_.allocate();
-  keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size())};
-  uint64_t number;
-  if (canonical_number(text, number)) {
+  if (number != not_a_number) {
     if (account >= numeric_.size()) numeric_.resize(account + 1);
     NumericIds& ids = numeric_[account];
     if (number < direct_bound(ids.accepted++)) {
+      const uint32_t key = keys_.allocate();
+      keys_[key] = OrderKey{account, index_none, number, chip, uint8_t(text.size()), true};
       const uint64_t page = number >> page_bits;
       if (page >= ids.pages.size()) ids.pages.resize(page + 1);
       if (ids.pages[page] == nullptr) {
@@ -105,6 +99,16 @@ uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint16_t chi
     }
     ids.hashed_max = std::max(ids.hashed_max, number);
   }
+  if (arena_used_ + text.size() > arena_chunk_bytes) {
+    arena_.push_back(std::make_unique<char[]>(arena_chunk_bytes));
+    arena_used_ = 0;
+  }
+  const uint64_t position = (uint64_t(arena_.size() - 1) * arena_chunk_bytes) + arena_used_;
+  std::memcpy(arena_.back().get() + arena_used_, text.data(), text.size());
+  arena_used_ += uint32_t(text.size());
+
+  const uint32_t key = keys_.allocate();
+  keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size()), false};
   if ((hashed_count_ + 1) * 2 > slots_.size()) grow();
   ++hashed_count_;
   const uint64_t hash = hash_order_key(account, text);
@@ -114,10 +118,18 @@ uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint16_t chi
   return key;
 }
 
-std::string_view OrderKeys::client_order_id(uint32_t key) const {
+IdText OrderKeys::client_order_id(uint32_t key) const {
   const OrderKey& record = keys_[key];
-  const char* chunk = arena_[record.text_position / arena_chunk_bytes].get();
-  return {chunk + record.text_position % arena_chunk_bytes, record.text_length};
+  IdText text;
+  text.size = record.text_length;
+  if (record.numeric) {
+    std::to_chars(text.data, text.data + sizeof text.data, record.text_position_or_number);
+  } else {
+    const uint64_t position = record.text_position_or_number;
+    std::memcpy(text.data, arena_[position / arena_chunk_bytes].get() + position % arena_chunk_bytes,
+                record.text_length);
+  }
+  return text;
 }
 
 void OrderKeys::grow() {

@@ -10,6 +10,12 @@
 namespace cpx {
 
 inline constexpr uint32_t account_unresolved = UINT32_MAX;
+// client_order_number of an id that is not a canonical decimal number.
+inline constexpr uint64_t not_a_number = UINT64_MAX;
+
+// The value of a canonical decimal id ("7", "42"; no sign, no leading zero, at most 18
+// digits), or not_a_number. Such ids take the order-key table's direct index.
+uint64_t client_order_number_of(std::string_view client_order_id);
 
 struct Command {
   Op op = Op::new_order;
@@ -39,6 +45,14 @@ struct Command {
   // rejection echoes exactly what the spec allows.
   std::string_view account;
   std::string_view client_order_id;
+  // Always client_order_number_of(client_order_id), worked out where the command is decoded
+  // (off the matcher thread); set both through set_client_order_id().
+  uint64_t client_order_number = not_a_number;
+
+  void set_client_order_id(std::string_view text) {
+    client_order_id = text;
+    client_order_number = client_order_number_of(text);
+  }
 };
 static_assert(std::is_trivially_copyable_v<Command>);
 

@@ -59,7 +59,7 @@ class Engine {
   std::string_view key_account_name(uint32_t key) const {
     return accounts_[keys_[key].account].name;
   }
-  std::string_view key_client_order_id(uint32_t key) const { return keys_.client_order_id(key); }
+  IdText key_client_order_id(uint32_t key) const { return keys_.client_order_id(key); }
   std::string_view chip_id(uint16_t chip) const { return config_.chips[chip].id; }
   std::string_view region_id(uint16_t region) const { return config_.regions[region].id; }
 

@@ -19,28 +19,38 @@ namespace cpx {
 struct OrderKey {
   uint32_t account;
   uint32_t slot;  // the order's slot in its book while it rests, else index_none
-  uint64_t text_position;
+  // Directly indexed numeric ids keep their value (no text); others their arena position.
+  uint64_t text_position_or_number;
   uint16_t chip;
   uint8_t text_length;
+  bool numeric;
+};
+
+// A client order id as text, returned by value so numeric ids need no stored text.
+struct IdText {
+  char data[64];
+  uint8_t size = 0;
+  operator std::string_view() const { return {data, size}; }
+  std::string_view view() const { return {data, size}; }
 };
 static_assert(std::is_trivially_copyable_v<OrderKey>);
 
 uint64_t hash_order_key(uint32_t account, std::string_view client_order_id);
-// The value of a canonical decimal id (digits, no leading zero, at most 18 digits).
-bool canonical_number(std::string_view text, uint64_t& value);
 
 class OrderKeys {
  public:
   explicit OrderKeys(uint32_t capacity_initial = 1u << 16);
 
-  // The key of (account, client_order_id), or index_none when it was never accepted.
-  uint32_t find(uint32_t account, std::string_view client_order_id) const;
+  // The key of (account, client_order_id), or index_none when it was never accepted. `number`
+  // is client_order_number_of(client_order_id).
+  uint32_t find(uint32_t account, std::string_view client_order_id, uint64_t number) const;
   // Records a new pair; the caller has checked that it is absent.
-  uint32_t insert(uint32_t account, std::string_view client_order_id, uint16_t chip);
+  uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
+                  uint16_t chip);
 
   OrderKey& operator[](uint32_t key) { return keys_[key]; }
   const OrderKey& operator[](uint32_t key) const { return keys_[key]; }
-  std::string_view client_order_id(uint32_t key) const;
+  IdText client_order_id(uint32_t key) const;
   uint32_t size() const { return keys_.live(); }
 
  private:
