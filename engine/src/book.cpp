@@ -32,7 +32,10 @@ inline bool sorts_before(Side side, int64_t a, int64_t b) {
 }  // namespace
 
 Book::Book(const Config& config, const std::vector<uint16_t>& latency_values)
-    : config_(config), latency_values_(latency_values) {}
+    : config_(config),
+      latency_values_(latency_values),
+      orders_(orders_per_book_max, 4096),
+      levels_(levels_per_book_max, 1024) {}
 
 uint16_t Book::effective_latency_max(uint16_t ceiling_ms) const {
   // Two ceilings that admit the same matrix entries are one class: a ceiling becomes the largest

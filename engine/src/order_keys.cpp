@@ -45,7 +45,7 @@ uint64_t client_order_number_of(std::string_view text) {
   return n;
 }
 
-OrderKeys::OrderKeys(uint32_t capacity_initial) : keys_(capacity_initial) {
+OrderKeys::OrderKeys(uint32_t capacity_initial) : keys_(order_keys_max, capacity_initial) {
   // Numeric ids mostly bypass the hash table, so it starts small and grows when it must.
   const uint64_t slots = std::bit_ceil(uint64_t(std::min(capacity_initial, 1u << 16)) * 2);
   slots_.assign(slots, Slot{0, index_none});

@@ -15,6 +15,9 @@
 namespace cpx {
 
 inline constexpr uint16_t latency_unbounded = UINT16_MAX;
+// Address space each book reserves; pages are committed only as orders and levels use them.
+inline constexpr uint32_t orders_per_book_max = 1u << 26;
+inline constexpr uint32_t levels_per_book_max = 1u << 24;
 
 struct Order {
   int64_t price_ticks;
@@ -159,7 +162,7 @@ class Book {
   const std::vector<uint16_t>& latency_values_;  // distinct values of the matrix, ascending
   SideBook sides_[2];
   Pool<Order> orders_;
-  Pool<Level, 10> levels_;
+  Pool<Level> levels_;
 };
 
 }  // namespace cpx

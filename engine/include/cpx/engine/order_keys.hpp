@@ -37,6 +37,9 @@ static_assert(std::is_trivially_copyable_v<OrderKey>);
 
 uint64_t hash_order_key(uint32_t account, std::string_view client_order_id);
 
+// Accepted orders the exchange can remember (address space reserved, committed as used).
+inline constexpr uint32_t order_keys_max = 1u << 30;
+
 class OrderKeys {
  public:
   explicit OrderKeys(uint32_t capacity_initial = 1u << 16);

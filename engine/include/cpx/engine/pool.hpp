@@ -1,9 +1,12 @@
-// A pool of plain objects addressed by 32-bit index, growing in fixed chunks so that existing
-// objects never move and growth never copies the pool.
+// A pool of plain objects addressed by 32-bit index. It reserves address space for its largest
+// size at start and the kernel commits pages as the pool first touches them, so objects never
+// move, growth never copies, and an index is one addition away from its object.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <cstdint>
-#include <memory>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -13,53 +16,63 @@ namespace cpx {
 
 inline constexpr uint32_t index_none = UINT32_MAX;
 
-template <class T, unsigned chunk_bits = 14>
+template <class T>
 class Pool {
   static_assert(std::is_trivially_copyable_v<T>);
-  static constexpr uint32_t chunk_size = 1u << chunk_bits;
 
  public:
-  explicit Pool(uint32_t capacity_initial = chunk_size) {
-    while (capacity_ < capacity_initial) add_chunk();
+  // capacity_max bounds the pool (address space only: pages are committed as used);
+  // capacity_initial is touched at start so the first objects cost no page faults.
+  explicit Pool(uint32_t capacity_max, uint32_t capacity_initial = 0) : capacity_max_(capacity_max) {
+    void* memory = ::mmap(nullptr, bytes(), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    items_ = static_cast<T*>(memory);
+    free_.reserve(capacity_initial);
+    // Touch the first pages now rather than on the first orders.
+    for (std::size_t b = 0; b < std::size_t(capacity_initial) * sizeof(T); b += 4096) {
+      reinterpret_cast<volatile char*>(items_)[b] = 0;
+    }
+  }
+  ~Pool() { ::munmap(items_, bytes()); }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  Pool(Pool&& other) noexcept
+      : items_(other.items_), capacity_max_(other.capacity_max_), free_(std::move(other.free_)),
+        used_high_(other.used_high_), live_(other.live_) {
+    other.items_ = nullptr;
+    other.capacity_max_ = 0;
   }
 
-  T& operator[](uint32_t index) { return chunks_[index >> chunk_bits][index & (chunk_size - 1)]; }
-  const T& operator[](uint32_t index) const {
-    return chunks_[index >> chunk_bits][index & (chunk_size - 1)];
-  }
+  T& operator[](uint32_t index) { return items_[index]; }
+  const T& operator[](uint32_t index) const { return items_[index]; }
 
   uint32_t allocate() {
-    if (free_.empty()) {
-      if (used_high_ == capacity_) add_chunk();
-      ++live_;
-      return used_high_++;
-    }
-    uint32_t index = free_.back();
-    free_.pop_back();
     ++live_;
-    return index;
+    if (!free_.empty()) {
+      const uint32_t index = free_.back();
+      free_.pop_back();
+      return index;
+    }
+    CPX_ASSERT(used_high_ < capacity_max_ && "pool exhausted");
+    return used_high_++;
   }
 
   void release(uint32_t index) {
     CPX_ASSERT(live_ > 0);
     --live_;
-    free_.push_back(index);  // capacity reserved in add_chunk: never allocates
+    free_.push_back(index);  // bounded by the high-water mark: grows only past it
   }
 
   uint32_t live() const { return live_; }
-  // Every index handed out so far is below this bound.
   uint32_t high_water() const { return used_high_; }
 
  private:
-  void add_chunk() {
-    chunks_.push_back(std::make_unique<T[]>(chunk_size));
-    capacity_ += chunk_size;
-    free_.reserve(capacity_);
-  }
+  std::size_t bytes() const { return std::size_t(capacity_max_) * sizeof(T); }
 
-  std::vector<std::unique_ptr<T[]>> chunks_;
+  T* items_ = nullptr;
+  uint32_t capacity_max_;
   std::vector<uint32_t> free_;
-  uint32_t capacity_ = 0;
   uint32_t used_high_ = 0;
   uint32_t live_ = 0;
 };
