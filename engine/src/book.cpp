@@ -73,14 +73,6 @@ const std::vector<uint32_t>& Book::eligible_counter(Incoming& incoming) {
   return sides_[side_index(incoming.side)].groups[group_for(incoming)].eligible_counter;
 }
 
-uint32_t Book::level_head(const Level& level) const {
-  for (int u = 0; u < urgency_count; ++u) {
-    if (level.head[u] != index_none) return level.head[u];
-  }
-  CPX_ASSERT(false && "empty level in a group");
-  return index_none;
-}
-
 bool Book::can_fill_completely(Incoming& incoming) {
   const std::vector<uint32_t>& candidates = eligible_counter(incoming);
   const SideBook& counter = sides_[side_index(opposite(incoming.side))];
@@ -95,52 +87,6 @@ bool Book::can_fill_completely(Incoming& incoming) {
     }
   }
   return false;
-}
-
-void Book::match(Incoming& incoming, std::vector<Fill>& fills) {
-  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
-  SideBook& counter = sides_[side_index(opposite(incoming.side))];
-  const bool against_bids = incoming.side == Side::ask;
-  while (incoming.qty_milli > 0) {
-    uint32_t best_level = index_none;
-    uint32_t best_order = index_none;
-    uint32_t best_group = index_none;
-    int64_t best_price = 0;
-    const int64_t* prices = counter.best_price.data();
-    for (uint32_t group_index : candidates) {
-      const int64_t price = prices[group_index];
-      if (!crosses(incoming.side, incoming.price_ticks, price)) continue;
-      const Group& group = counter.groups[group_index];
-      // Price decides without touching the orders; only equal prices compare the heads.
-      if (best_level != index_none && price != best_price &&
-          (against_bids ? price < best_price : price > best_price)) {
-        continue;
-      }
-      const uint32_t level_index = group.levels.back().level;
-      const uint32_t head = level_head(levels_[level_index]);
-      if (best_level != index_none && price == best_price) {
-        const Order& a = orders_[head];
-        const Order& b = orders_[best_order];
-        const bool better = a.urgency != b.urgency ? a.urgency < b.urgency : a.time < b.time;
-        if (!better) continue;
-      }
-      best_level = level_index;
-      best_order = head;
-      best_group = group_index;
-      best_price = price;
-    }
-    if (best_level == index_none) return;
-
-    Order& resting = orders_[best_order];
-    const int64_t qty = std::min(incoming.qty_milli, resting.qty_milli);
-    resting.qty_milli -= qty;
-    levels_[best_level].qty_milli_total -= qty;
-    incoming.qty_milli -= qty;
-    const bool resting_done = resting.qty_milli == 0;
-    fills.push_back(Fill{resting.key, resting.account, counter.groups[best_group].region,
-                         resting_done, resting.price_ticks, qty});
-    if (resting_done) remove(best_order);
-  }
 }
 
 uint32_t Book::group_for(Incoming& incoming) {

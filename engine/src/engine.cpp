@@ -27,7 +27,6 @@ Engine::Engine(Config config, EngineLimits limits)
   books_.reserve(config_.chips.size());
   for (std::size_t i = 0; i < config_.chips.size(); ++i)
     books_.emplace_back(config_, latency_values_);
-  fills_.reserve(1024);
 }
 
 std::optional<uint32_t> Engine::find_account(std::string_view name) const {
@@ -138,9 +137,7 @@ void Engine::run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t s
     end_incoming(incoming, DoneReason::killed, seq, events);
     return;
   }
-  fills_.clear();
-  book.match(incoming, fills_);
-  if (!fills_.empty()) settle_fills(chip, incoming, seq, events);
+  book.match(incoming, [&](const Fill& fill) { settle_fill(chip, incoming, fill, seq, events); });
   if (incoming.qty_milli == 0) {
     end_incoming(incoming, DoneReason::filled, seq, events);
   } else if (tif == Tif::gtc) {
@@ -151,10 +148,10 @@ void Engine::run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t s
   }
 }
 
-void Engine::settle_fills(uint16_t chip, const Incoming& incoming, uint64_t seq,
-                          std::vector<Event>& events) {
+void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
+                         std::vector<Event>& events) {
   const bool incoming_bid = incoming.side == Side::bid;
-  for (const Fill& fill : fills_) {
+  {
     Account& buyer = accounts_[incoming_bid ? incoming.account : fill.account];
     Account& seller = accounts_[incoming_bid ? fill.account : incoming.account];
     const int64_t bid_price = incoming_bid ? incoming.price_ticks : fill.price_ticks;

@@ -99,8 +99,10 @@ class Book {
 
   // True when the incoming order could trade its whole open quantity right now (FOK).
   bool can_fill_completely(Incoming& incoming);
-  // Trades the incoming order against the best eligible resting orders while it crosses.
-  void match(Incoming& incoming, std::vector<Fill>& fills);
+  // Trades the incoming order against the best eligible resting orders while it crosses,
+  // calling on_fill(const Fill&) for each trade (inlined: no buffer between book and engine).
+  template <class OnFill>
+  void match(Incoming& incoming, OnFill&& on_fill);
   // Rests what is left of the incoming order; returns its slot.
   uint32_t rest(Incoming& incoming);
   // Takes a resting order out of the book and frees its slot.
@@ -151,7 +153,13 @@ class Book {
   const std::vector<uint32_t>& eligible_counter(Incoming& incoming);
   bool eligible(const Incoming& incoming, const Group& counter) const;
   bool eligible(Side side, const Group& group, const Group& counter) const;
-  uint32_t level_head(const Level& level) const;
+  uint32_t level_head(const Level& level) const {
+    for (int u = 0; u < urgency_count; ++u) {
+      if (level.head[u] != index_none) return level.head[u];
+    }
+    CPX_ASSERT(false && "empty level in a group");
+    return index_none;
+  }
   uint32_t find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks);
   void unlink(uint32_t slot);
   void drop_level_if_empty(Side side, uint32_t level_index);
@@ -164,5 +172,66 @@ class Book {
   Pool<Order> orders_;
   Pool<Level> levels_;
 };
+
+
+namespace book_detail {
+
+constexpr int side_index(Side side) { return side == Side::bid ? 0 : 1; }
+constexpr Side opposite(Side side) { return side == Side::bid ? Side::ask : Side::bid; }
+
+// True when a resting order at `resting_price` may trade with the incoming order's limit.
+inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_price) {
+  return incoming_side == Side::bid ? resting_price <= incoming_price
+                                    : resting_price >= incoming_price;
+}
+
+}  // namespace book_detail
+
+template <class OnFill>
+void Book::match(Incoming& incoming, OnFill&& on_fill) {
+  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
+  SideBook& counter = sides_[book_detail::side_index(book_detail::opposite(incoming.side))];
+  const bool against_bids = incoming.side == Side::ask;
+  while (incoming.qty_milli > 0) {
+    uint32_t best_level = index_none;
+    uint32_t best_order = index_none;
+    uint32_t best_group = index_none;
+    int64_t best_price = 0;
+    const int64_t* prices = counter.best_price.data();
+    for (uint32_t group_index : candidates) {
+      const int64_t price = prices[group_index];
+      if (!book_detail::crosses(incoming.side, incoming.price_ticks, price)) continue;
+      const Group& group = counter.groups[group_index];
+      // Price decides without touching the orders; only equal prices compare the heads.
+      if (best_level != index_none && price != best_price &&
+          (against_bids ? price < best_price : price > best_price)) {
+        continue;
+      }
+      const uint32_t level_index = group.levels.back().level;
+      const uint32_t head = level_head(levels_[level_index]);
+      if (best_level != index_none && price == best_price) {
+        const Order& a = orders_[head];
+        const Order& b = orders_[best_order];
+        const bool better = a.urgency != b.urgency ? a.urgency < b.urgency : a.time < b.time;
+        if (!better) continue;
+      }
+      best_level = level_index;
+      best_order = head;
+      best_group = group_index;
+      best_price = price;
+    }
+    if (best_level == index_none) return;
+
+    Order& resting = orders_[best_order];
+    const int64_t qty = std::min(incoming.qty_milli, resting.qty_milli);
+    resting.qty_milli -= qty;
+    levels_[best_level].qty_milli_total -= qty;
+    incoming.qty_milli -= qty;
+    const bool resting_done = resting.qty_milli == 0;
+    on_fill(Fill{resting.key, resting.account, counter.groups[best_group].region, resting_done,
+                 resting.price_ticks, qty});
+    if (resting_done) remove(best_order);
+  }
+}
 
 }  // namespace cpx

@@ -77,8 +77,8 @@ class Engine {
   // Matches an incoming order, then rests it or ends it according to `tif`.
   void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
                     std::vector<Event>& events);
-  void settle_fills(uint16_t chip, const Incoming& incoming, uint64_t seq,
-                    std::vector<Event>& events);
+  void settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
+                   std::vector<Event>& events);
   void end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
                     std::vector<Event>& events);
 
@@ -88,7 +88,6 @@ class Engine {
   std::vector<Account> accounts_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> account_by_name_;
   OrderKeys keys_;
-  std::vector<Fill> fills_;  // scratch for one match
   uint64_t seq_ = 0;
   uint64_t trade_id_ = 0;
 };
