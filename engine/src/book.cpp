@@ -7,22 +7,10 @@
 namespace cpx {
 namespace {
 
-constexpr int side_index(Side side) {
-  return side == Side::bid ? 0 : 1;
-}
-constexpr Side opposite(Side side) {
-  return side == Side::bid ? Side::ask : Side::bid;
-}
-
-// True when a resting order at `resting_price` may trade with the incoming order's limit.
-inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_price) {
-  return incoming_side == Side::bid ? resting_price <= incoming_price
-                                    : resting_price >= incoming_price;
-}
-
-constexpr int64_t empty_price(Side side) {
-  return side == Side::bid ? INT64_MIN : INT64_MAX;
-}
+using book_detail::crosses;
+using book_detail::empty_price;
+using book_detail::opposite;
+using book_detail::side_index;
 
 // Level order inside a group: best at the back, so new orders near the top move little.
 inline bool sorts_before(Side side, int64_t a, int64_t b) {
@@ -35,7 +23,22 @@ Book::Book(const Config& config, const std::vector<uint16_t>& latency_values)
     : config_(config),
       latency_values_(latency_values),
       orders_(orders_per_book_max, 4096),
-      levels_(levels_per_book_max, 1024) {}
+      levels_(levels_per_book_max, 1024) {
+  sides_[0].best_bound = empty_price(Side::bid);
+  sides_[1].best_bound = empty_price(Side::ask);
+  crossing_.reserve(64);
+}
+
+void Book::note_fruitless_scan(SideBook& side_book) {
+  if (++side_book.fruitless_scans % 64 != 0) return;
+  const Side side = &side_book == &sides_[0] ? Side::bid : Side::ask;
+  int64_t bound = empty_price(side);
+  for (uint32_t group_index : side_book.active) {
+    const int64_t price = side_book.best_price[group_index];
+    bound = side == Side::bid ? std::max(bound, price) : std::min(bound, price);
+  }
+  side_book.best_bound = bound;
+}
 
 uint16_t Book::effective_latency_max(uint16_t ceiling_ms) const {
   // Two ceilings that admit the same matrix entries are one class: a ceiling becomes the largest
@@ -49,24 +52,21 @@ uint16_t Book::effective_latency_max(uint16_t ceiling_ms) const {
   return *(it - 1);
 }
 
-bool Book::eligible(const Incoming& incoming, const Group& counter) const {
-  if (incoming.side == Side::bid) {
-    return (incoming.latency_ms_max == latency_unbounded ||
-            config_.latency(incoming.region, counter.region) <= incoming.latency_ms_max) &&
-           counter.green_pct >= incoming.green_pct;
+uint32_t Book::reach_set_for(uint16_t origin, uint16_t ceiling_ms) {
+  const uint16_t ceiling_class = effective_latency_max(ceiling_ms);
+  const uint32_t cache_key = (uint32_t(origin) << 16) | ceiling_class;
+  auto cached = reach_set_by_ceiling_.find(cache_key);
+  if (cached != reach_set_by_ceiling_.end()) return cached->second;
+  std::vector<uint64_t> reach((config_.regions.size() + 63) / 64, 0);
+  for (uint32_t region = 0; region < config_.regions.size(); ++region) {
+    if (ceiling_class == latency_unbounded || config_.latency(origin, region) <= ceiling_class) {
+      reach[region >> 6] |= uint64_t(1) << (region & 63);
+    }
   }
-  return (counter.latency_ms_max == latency_unbounded ||
-          config_.latency(counter.region, incoming.region) <= counter.latency_ms_max) &&
-         incoming.green_pct >= counter.green_pct;
-}
-
-bool Book::eligible(Side side, const Group& group, const Group& counter) const {
-  Incoming probe;
-  probe.side = side;
-  probe.region = group.region;
-  probe.latency_ms_max = group.latency_ms_max;
-  probe.green_pct = group.green_pct;
-  return eligible(probe, counter);
+  auto [it, inserted] = reach_set_ids_.try_emplace(reach, uint32_t(reach_sets_.size()));
+  if (inserted) reach_sets_.push_back(reach);
+  reach_set_by_ceiling_.emplace(cache_key, it->second);
+  return it->second;
 }
 
 const std::vector<uint32_t>& Book::eligible_counter(Incoming& incoming) {
@@ -92,10 +92,9 @@ bool Book::can_fill_completely(Incoming& incoming) {
 uint32_t Book::group_for(Incoming& incoming) {
   if (incoming.group != index_none) return incoming.group;
   SideBook& side = sides_[side_index(incoming.side)];
-  const uint16_t latency_class =
-      incoming.side == Side::bid ? effective_latency_max(incoming.latency_ms_max) : 0;
-  const uint64_t key =
-      (uint64_t(incoming.region) << 32) | (uint64_t(latency_class) << 8) | incoming.green_pct;
+  const bool bid = incoming.side == Side::bid;
+  const uint32_t reach = bid ? reach_set_for(incoming.region, incoming.latency_ms_max) : 0;
+  const uint64_t key = (uint64_t(bid ? reach : incoming.region) << 8) | incoming.green_pct;
   uint32_t group_index;
   if (key == side.last_key) {
     group_index = side.last_group;
@@ -103,14 +102,14 @@ uint32_t Book::group_for(Incoming& incoming) {
     auto [it, inserted] = side.group_by_key.try_emplace(key, uint32_t(side.groups.size()));
     if (inserted) {
       Group group;
-      group.region = incoming.region;
-      group.latency_ms_max = incoming.side == Side::bid ? latency_class : latency_unbounded;
+      group.region = bid ? 0 : incoming.region;
+      group.reach_set = reach;
       group.green_pct = incoming.green_pct;
       group.levels.reserve(64);
       const uint32_t index = uint32_t(side.groups.size());
       SideBook& counter = sides_[side_index(opposite(incoming.side))];
       for (uint32_t c = 0; c < counter.groups.size(); ++c) {
-        if (eligible(incoming.side, group, counter.groups[c])) {
+        if (bid ? eligible(group, counter.groups[c]) : eligible(counter.groups[c], group)) {
           group.eligible_counter.push_back(c);
           counter.groups[c].eligible_counter.push_back(index);
         }
@@ -151,8 +150,11 @@ uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_
 void Book::refresh_best_price(Side side, uint32_t group_index) {
   SideBook& side_book = sides_[side_index(side)];
   const std::vector<LevelRef>& levels = side_book.groups[group_index].levels;
-  side_book.best_price[group_index] =
-      levels.empty() ? empty_price(side) : levels.back().price_ticks;
+  const int64_t price = levels.empty() ? empty_price(side) : levels.back().price_ticks;
+  side_book.best_price[group_index] = price;
+  if (side == Side::bid ? price > side_book.best_bound : price < side_book.best_bound) {
+    side_book.best_bound = price;
+  }
 }
 
 uint32_t Book::rest(Incoming& incoming) {
@@ -261,8 +263,7 @@ Incoming Book::to_incoming(uint32_t slot) const {
   incoming.side = order.side;
   incoming.urgency = order.urgency;
   incoming.green_pct = group.green_pct;
-  incoming.region = group.region;
-  incoming.latency_ms_max = group.latency_ms_max;
+  incoming.region = group.region;  // an ask's region; a bid is known by its group
   incoming.price_ticks = order.price_ticks;
   incoming.qty_milli = order.qty_milli;
   incoming.time = order.time;
@@ -300,15 +301,10 @@ bool Book::has_crossing_pair() const {
   const SideBook& asks = sides_[1];
   for (uint32_t b : bids.active) {
     const Group& bid_group = bids.groups[b];
-    Incoming probe;  // the bid group's best order, seen as if it were arriving
-    probe.side = Side::bid;
-    probe.region = bid_group.region;
-    probe.latency_ms_max = bid_group.latency_ms_max;
-    probe.green_pct = bid_group.green_pct;
-    probe.price_ticks = bid_group.levels.back().price_ticks;
     for (uint32_t a : asks.active) {
       const Group& ask_group = asks.groups[a];
-      if (eligible(probe, ask_group) && ask_group.levels.back().price_ticks <= probe.price_ticks) {
+      if (eligible(bid_group, ask_group) &&
+          ask_group.levels.back().price_ticks <= bid_group.levels.back().price_ticks) {
         return true;
       }
     }
@@ -337,6 +333,9 @@ bool Book::check_invariants(std::string& why) const {
       const int64_t best =
           group.levels.empty() ? empty_price(side) : group.levels.back().price_ticks;
       if (side_book.best_price[g] != best) note(why, "cached best price is stale");
+      if (side == Side::bid ? best > side_book.best_bound : best < side_book.best_bound) {
+        note(why, "side's best-price bound is below a group's best");
+      }
       if (active != !group.levels.empty()) note(why, "group activity disagrees with its levels");
       if (active && (group.active_position >= side_book.active.size() ||
                      side_book.active[group.active_position] != g)) {

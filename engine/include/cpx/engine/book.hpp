@@ -3,7 +3,9 @@
 // finding the best eligible counter-order costs one look per non-empty eligible group.
 #pragma once
 
+#include <climits>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,8 +47,8 @@ struct Level {
 };
 static_assert(std::is_trivially_copyable_v<Level>);
 
-// Orders that every counter-order sees alike. Bids: origin, effective latency ceiling and green
-// floor. Asks: region and green share.
+// Orders that every counter-order sees alike. Bids: the set of regions their latency ceiling
+// reaches from their origin, and their green floor. Asks: region and green share.
 struct LevelRef {
   int64_t price_ticks;  // kept beside the index so a search never leaves this vector
   uint32_t level;
@@ -54,9 +56,9 @@ struct LevelRef {
 
 struct Group {
   std::vector<LevelRef> levels;  // sorted worst to best: the best is at the back
-  uint16_t region = 0;
-  uint16_t latency_ms_max = latency_unbounded;
-  uint8_t green_pct = 0;
+  uint16_t region = 0;      // asks only
+  uint32_t reach_set = 0;   // bids only: id of the regions within the ceiling of the origin
+  uint8_t green_pct = 0;    // bids: floor; asks: share
   uint32_t active_position = index_none;
   // Groups of the other side whose orders may trade with this group's: kept up to date as
   // groups are created (rarely), so an incoming order never re-tests eligibility group by group.
@@ -144,6 +146,10 @@ class Book {
     // Each group's best price, side by side so a match step scans one small array; an empty
     // group holds a price no counter-order crosses.
     std::vector<int64_t> best_price;
+    // At least as good as every group's best price (raised at once, lowered lazily), so an
+    // incoming order that does not cross it skips the groups altogether.
+    int64_t best_bound;
+    uint32_t fruitless_scans = 0;
     std::unordered_map<uint64_t, uint32_t> group_by_key;
     uint64_t last_key = UINT64_MAX;
     uint32_t last_group = index_none;
@@ -151,8 +157,13 @@ class Book {
 
   uint32_t group_for(Incoming& incoming);
   const std::vector<uint32_t>& eligible_counter(Incoming& incoming);
-  bool eligible(const Incoming& incoming, const Group& counter) const;
-  bool eligible(Side side, const Group& group, const Group& counter) const;
+  bool eligible(const Group& bid_group, const Group& ask_group) const {
+    const std::vector<uint64_t>& reach = reach_sets_[bid_group.reach_set];
+    return (reach[ask_group.region >> 6] >> (ask_group.region & 63) & 1) != 0 &&
+           ask_group.green_pct >= bid_group.green_pct;
+  }
+  // Regions within ceiling_ms of origin, as an id shared by every pair that reaches the same.
+  uint32_t reach_set_for(uint16_t origin, uint16_t ceiling_ms);
   uint32_t level_head(const Level& level) const {
     for (int u = 0; u < urgency_count; ++u) {
       if (level.head[u] != index_none) return level.head[u];
@@ -165,12 +176,18 @@ class Book {
   void drop_level_if_empty(Side side, uint32_t level_index);
   uint16_t effective_latency_max(uint16_t ceiling_ms) const;
   void refresh_best_price(Side side, uint32_t group_index);
+  // After a scan found nothing crossing: now and then, tighten the side's bound exactly.
+  void note_fruitless_scan(SideBook& side_book);
 
   const Config& config_;
   const std::vector<uint16_t>& latency_values_;  // distinct values of the matrix, ascending
   SideBook sides_[2];
   Pool<Order> orders_;
   Pool<Level> levels_;
+  std::vector<uint32_t> crossing_;  // scratch for match()
+  std::vector<std::vector<uint64_t>> reach_sets_;  // by id: a bit per region
+  std::map<std::vector<uint64_t>, uint32_t> reach_set_ids_;
+  std::unordered_map<uint32_t, uint32_t> reach_set_by_ceiling_;  // (origin, class) -> id
 };
 
 
@@ -178,6 +195,8 @@ namespace book_detail {
 
 constexpr int side_index(Side side) { return side == Side::bid ? 0 : 1; }
 constexpr Side opposite(Side side) { return side == Side::bid ? Side::ask : Side::bid; }
+// The best price of a side with no orders: nothing crosses it.
+constexpr int64_t empty_price(Side side) { return side == Side::bid ? INT64_MIN : INT64_MAX; }
 
 // True when a resting order at `resting_price` may trade with the incoming order's limit.
 inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_price) {
@@ -189,25 +208,39 @@ inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_
 
 template <class OnFill>
 void Book::match(Incoming& incoming, OnFill&& on_fill) {
-  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
+  using book_detail::crosses;
   SideBook& counter = sides_[book_detail::side_index(book_detail::opposite(incoming.side))];
+  // Nothing resting on the other side is good enough: no need to look at any group.
+  if (!crosses(incoming.side, incoming.price_ticks, counter.best_bound)) return;
+  // First pass: the eligible groups whose best price crosses. A group that does not cross now
+  // cannot later in this match, since the other side only loses orders while one order
+  // matches, so later steps look at this short list only.
+  const int64_t* prices = counter.best_price.data();
+  crossing_.clear();
+  for (uint32_t group_index : eligible_counter(incoming)) {
+    if (crosses(incoming.side, incoming.price_ticks, prices[group_index])) {
+      crossing_.push_back(group_index);
+    }
+  }
+  if (crossing_.empty()) {
+    note_fruitless_scan(counter);
+    return;
+  }
   const bool against_bids = incoming.side == Side::ask;
   while (incoming.qty_milli > 0) {
     uint32_t best_level = index_none;
     uint32_t best_order = index_none;
     uint32_t best_group = index_none;
     int64_t best_price = 0;
-    const int64_t* prices = counter.best_price.data();
-    for (uint32_t group_index : candidates) {
+    for (uint32_t group_index : crossing_) {
       const int64_t price = prices[group_index];
-      if (!book_detail::crosses(incoming.side, incoming.price_ticks, price)) continue;
-      const Group& group = counter.groups[group_index];
+      if (!crosses(incoming.side, incoming.price_ticks, price)) continue;
       // Price decides without touching the orders; only equal prices compare the heads.
       if (best_level != index_none && price != best_price &&
           (against_bids ? price < best_price : price > best_price)) {
         continue;
       }
-      const uint32_t level_index = group.levels.back().level;
+      const uint32_t level_index = counter.groups[group_index].levels.back().level;
       const uint32_t head = level_head(levels_[level_index]);
       if (best_level != index_none && price == best_price) {
         const Order& a = orders_[head];
