@@ -124,7 +124,7 @@ struct NationalBuilder {
     c.op = Op::new_order;
     c.side = Side::bid;
     c.account_index = uint32_t(rng.below(enterprises));
-    c.set_client_order_id(stream.hold(std::to_string(++next_id)));
+    c.set_client_order_id(stream.hold(std::to_string(++next_id[c.account_index])));
     c.chip = uint16_t(rng.below(config.chips.size()));
     // Seven in ten bids come from the demand cities.
     uint16_t origin;
@@ -154,7 +154,7 @@ struct NationalBuilder {
     c.side = Side::ask;
     const uint32_t provider = uint32_t(rng.below(providers));
     c.account_index = enterprises + provider;
-    c.set_client_order_id(stream.hold(std::to_string(++next_id)));
+    c.set_client_order_id(stream.hold(std::to_string(++next_id[c.account_index])));
     c.chip = uint16_t(rng.below(config.chips.size()));
     c.region = uint16_t(provider % config.regions.size());
     c.green_pct = uint8_t(20 * ((provider * 7) % 5));
@@ -211,7 +211,8 @@ struct NationalBuilder {
   std::unordered_map<uint32_t, std::size_t> position;
   std::unordered_map<uint32_t, uint16_t> ask_chip;  // live asks and their chip
   std::vector<bool> demand;
-  uint64_t next_id = 0;
+  // Each account numbers its own orders 1, 2, 3, ... as exchange clients do.
+  std::vector<uint64_t> next_id = std::vector<uint64_t>(enterprises + providers, 0);
 };
 
 }  // namespace

@@ -93,12 +93,20 @@ uint32_t Book::group_for(Incoming& incoming) {
   if (incoming.group != index_none) return incoming.group;
   SideBook& side = sides_[side_index(incoming.side)];
   const bool bid = incoming.side == Side::bid;
+  // A direct-mapped cache on the order's own attributes finds the group of a recent class
+  // without working out its reach set or probing the group map.
+  const uint64_t attributes = (uint64_t(incoming.region) << 32) |
+                              (uint64_t(bid ? incoming.latency_ms_max : 0) << 8) |
+                              incoming.green_pct;
+  GroupCacheEntry& cached = side.group_cache[(attributes * 0x9e3779b97f4a7c15ULL) >> 56];
+  if (cached.attributes == attributes) {
+    incoming.group = cached.group;
+    return cached.group;
+  }
   const uint32_t reach = bid ? reach_set_for(incoming.region, incoming.latency_ms_max) : 0;
   const uint64_t key = (uint64_t(bid ? reach : incoming.region) << 8) | incoming.green_pct;
   uint32_t group_index;
-  if (key == side.last_key) {
-    group_index = side.last_group;
-  } else {
+  {
     auto [it, inserted] = side.group_by_key.try_emplace(key, uint32_t(side.groups.size()));
     if (inserted) {
       Group group;
@@ -118,9 +126,8 @@ uint32_t Book::group_for(Incoming& incoming) {
       side.best_price.push_back(empty_price(incoming.side));
     }
     group_index = it->second;
-    side.last_key = key;
-    side.last_group = group_index;
   }
+  cached = GroupCacheEntry{attributes, group_index};
   incoming.group = group_index;
   return group_index;
 }

@@ -3,6 +3,7 @@
 // finding the best eligible counter-order costs one look per non-empty eligible group.
 #pragma once
 
+#include <array>
 #include <climits>
 #include <cstdint>
 #include <map>
@@ -140,6 +141,11 @@ class Book {
   bool has_crossing_pair() const;
 
  private:
+  struct GroupCacheEntry {
+    uint64_t attributes = UINT64_MAX;
+    uint32_t group = index_none;
+  };
+
   struct SideBook {
     std::vector<Group> groups;
     std::vector<uint32_t> active;  // groups with resting orders
@@ -151,8 +157,7 @@ class Book {
     int64_t best_bound;
     uint32_t fruitless_scans = 0;
     std::unordered_map<uint64_t, uint32_t> group_by_key;
-    uint64_t last_key = UINT64_MAX;
-    uint32_t last_group = index_none;
+    std::array<GroupCacheEntry, 256> group_cache;
   };
 
   uint32_t group_for(Incoming& incoming);
