@@ -11,10 +11,6 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-bool field(object object, std::string_view name, element& out) {
-  return object.at_key(name).get(out) == simdjson::SUCCESS;
-}
-
 bool string_of(element value, std::string_view& out) {
   return value.get_string().get(out) == simdjson::SUCCESS;
 }
@@ -110,6 +106,32 @@ void fail_field(Command& command, Reason reason) {
   if (command.field_reason == Reason::none) command.field_reason = reason;
 }
 
+// The fields the spec names, found in one pass over the object.
+enum class Field : uint8_t { op, account, client_order_id, role, amount, side, chip, origin, region, qty, price, max_latency_ms, min_green_pct, green_pct, tif, urgency, unknown };
+
+Field field_named(std::string_view key) {
+  static constexpr std::string_view names[] = {"op", "account", "client_order_id", "role", "amount", "side", "chip", "origin", "region", "qty", "price", "max_latency_ms", "min_green_pct", "green_pct", "tif", "urgency"};
+  for (uint8_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
+    if (names[i].size() == key.size() && names[i] == key) return Field(i);
+  }
+  return Field::unknown;
+}
+
+}  // namespace
+
+struct CommandDecoder::Fields {
+  element values[16];
+  uint32_t present = 0;
+  bool has(Field f) const { return (present >> unsigned(f) & 1) != 0; }
+  bool get(Field f, element& out) const {
+    if (!has(f)) return false;
+    out = values[unsigned(f)];
+    return true;
+  }
+};
+
+namespace {
+
 }  // namespace
 
 CommandDecoder::CommandDecoder(const Config& config) : config_(config), parser_(command_bytes_max) {
@@ -124,37 +146,49 @@ Command CommandDecoder::decode(const char* text, std::size_t length) {
   if (parser_.parse(text, length, false).get(root) != simdjson::SUCCESS) return command;
   object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) return command;
-  // A repeated key makes the text no JSON object for the exchange.
-  keys_.clear();
-  for (auto entry : object) keys_.push_back(entry.key);
-  std::sort(keys_.begin(), keys_.end());
-  if (std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end()) return command;
-  decode_object(object, command);
+  // One pass over the keys: a repeated key makes the text no JSON object for the exchange.
+  Fields fields;
+  keys_.clear();  // keys the spec does not name, checked for repeats among themselves
+  for (auto entry : object) {
+    const Field f = field_named(entry.key);
+    if (f == Field::unknown) {
+      keys_.push_back(entry.key);
+      continue;
+    }
+    if (fields.has(f)) return command;
+    fields.present |= uint32_t(1) << unsigned(f);
+    fields.values[unsigned(f)] = entry.value;
+  }
+  if (keys_.size() > 1) {
+    std::sort(keys_.begin(), keys_.end());
+    if (std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end()) return command;
+  }
+  decode_object(fields, command);
   return command;
 }
 
-void CommandDecoder::decode_object(object object, Command& command) {
+void CommandDecoder::decode_object(const Fields& fields, Command& command) {
   element value;
   std::string_view text;
-  const bool has_account = field(object, "account", value);
+  const bool has_account = fields.get(Field::account, value);
   const bool account_valid = has_account && string_of(value, text) && is_valid_id(text);
   if (account_valid) command.account = text;
-  const bool has_client_order_id = field(object, "client_order_id", value);
+  const bool has_client_order_id = fields.get(Field::client_order_id, value);
   const bool client_order_id_valid =
       has_client_order_id && string_of(value, text) && is_valid_id(text);
   if (client_order_id_valid) command.set_client_order_id(text);
 
-  if (!field(object, "op", value) || !string_of(value, text) || !op_of(text, command.op)) return;
+  if (!fields.get(Field::op, value) || !string_of(value, text) || !op_of(text, command.op)) return;
   if (!account_valid) return;
   switch (command.op) {
     case Op::account:
-      if (!field(object, "role", value) || !string_of(value, text) ||
+      if (!fields.get(Field::role, value) || !string_of(value, text) ||
           !role_of(text, command.role)) {
         return;
       }
       break;
     case Op::deposit: {
-      if (!field(object, "amount", value)) return;
+      if (!fields.get(Field::amount, value)) return;
       int128 amount;
       if (positive_decimal(value, amount_frac_digits, amount_e7_max, amount)) {
         command.amount_e7 = amount;
@@ -165,19 +199,19 @@ void CommandDecoder::decode_object(object object, Command& command) {
     }
     case Op::new_order: {
       if (!client_order_id_valid) return;
-      if (!field(object, "side", value) || !string_of(value, text)) return;
+      if (!fields.get(Field::side, value) || !string_of(value, text)) return;
       if (text == "bid")
         command.side = Side::bid;
       else if (text == "ask")
         command.side = Side::ask;
       else
         return;
-      const char* where = command.side == Side::bid ? "origin" : "region";
-      if (object.at_key("chip").error() || object.at_key("qty").error() ||
-          object.at_key("price").error() || object.at_key(where).error()) {
+      const Field where = command.side == Side::bid ? Field::origin : Field::region;
+      if (!fields.has(Field::chip) || !fields.has(Field::qty) || !fields.has(Field::price) ||
+          !fields.has(where)) {
         return;
       }
-      decode_order_fields(object, command);
+      decode_order_fields(fields, command);
       break;
     }
     case Op::cancel:
@@ -187,8 +221,8 @@ void CommandDecoder::decode_object(object object, Command& command) {
       if (!client_order_id_valid) return;
       element qty;
       element price;
-      command.has_qty = field(object, "qty", qty);
-      command.has_price = field(object, "price", price);
+      command.has_qty = fields.get(Field::qty, qty);
+      command.has_price = fields.get(Field::price, price);
       if (!command.has_qty && !command.has_price) return;
       int128 scaled;
       if (command.has_qty) {
@@ -211,12 +245,12 @@ void CommandDecoder::decode_object(object object, Command& command) {
   command.shape_reason = Reason::none;
 }
 
-void CommandDecoder::decode_order_fields(object object, Command& command) {
+void CommandDecoder::decode_order_fields(const Fields& fields, Command& command) {
   const bool bid = command.side == Side::bid;
   element value;
   std::string_view text;
   // Field checks in the spec's order: chip, region, qty, price, latency, green, tif, urgency.
-  field(object, "chip", value);
+  fields.get(Field::chip, value);
   std::optional<uint32_t> chip;
   if (string_of(value, text)) chip = config_.find_chip(text);
   if (chip)
@@ -224,7 +258,7 @@ void CommandDecoder::decode_order_fields(object object, Command& command) {
   else
     fail_field(command, Reason::unknown_chip);
 
-  field(object, bid ? "origin" : "region", value);
+  fields.get(bid ? Field::origin : Field::region, value);
   std::optional<uint32_t> region;
   if (string_of(value, text)) region = config_.find_region(text);
   if (region)
@@ -233,14 +267,14 @@ void CommandDecoder::decode_order_fields(object object, Command& command) {
     fail_field(command, Reason::unknown_region);
 
   int128 scaled;
-  field(object, "qty", value);
+  fields.get(Field::qty, value);
   if (positive_decimal(value, qty_frac_digits, qty_milli_max, scaled))
     command.qty_milli = int64_t(scaled);
   else
     fail_field(command, Reason::bad_qty);
   command.has_qty = true;
 
-  field(object, "price", value);
+  fields.get(Field::price, value);
   if (positive_decimal(value, price_frac_digits, price_ticks_max, scaled)) {
     command.price_ticks = int64_t(scaled);
   } else {
@@ -249,7 +283,7 @@ void CommandDecoder::decode_order_fields(object object, Command& command) {
   command.has_price = true;
 
   int64_t whole;
-  if (bid && field(object, "max_latency_ms", value)) {
+  if (bid && fields.get(Field::max_latency_ms, value)) {
     if (integer_in(value, 1, latency_ms_max, whole)) {
       command.has_latency_max = true;
       command.latency_ms_max = uint16_t(whole);
@@ -257,16 +291,16 @@ void CommandDecoder::decode_order_fields(object object, Command& command) {
       fail_field(command, Reason::bad_latency);
     }
   }
-  if (field(object, bid ? "min_green_pct" : "green_pct", value)) {
+  if (fields.get(bid ? Field::min_green_pct : Field::green_pct, value)) {
     if (integer_in(value, 0, green_pct_max, whole))
       command.green_pct = uint8_t(whole);
     else
       fail_field(command, Reason::bad_green);
   }
-  if (field(object, "tif", value)) {
+  if (fields.get(Field::tif, value)) {
     if (!string_of(value, text) || !tif_of(text, command.tif)) fail_field(command, Reason::bad_tif);
   }
-  if (bid && field(object, "urgency", value)) {
+  if (bid && fields.get(Field::urgency, value)) {
     if (!string_of(value, text) || !urgency_of(text, command.urgency)) {
       fail_field(command, Reason::bad_urgency);
     }

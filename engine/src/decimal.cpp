@@ -14,29 +14,32 @@ int128 pow10(int digits) {
 }  // namespace
 
 std::optional<int128> parse_decimal(std::string_view text, int frac_digits_max, int128 value_max) {
+  // Every limit is below 2^64 once scaled, so 64-bit arithmetic suffices: the whole part is
+  // refused as soon as it passes the largest whole number the limit allows.
+  const uint64_t scale = uint64_t(pow10(frac_digits_max));
+  CPX_ASSERT(value_max > 0 && value_max <= int128(UINT64_MAX) - scale);
+  const uint64_t whole_max = uint64_t(value_max) / scale;
   std::size_t i = 0;
-  int128 value = 0;
-  std::size_t whole_digits = 0;
-  // Values are bounded far below 10^30, so stop accumulating once past the bound: leading
-  // zeros may be many, but a significant digit beyond the bound already means "too large".
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits) {
-    value = value * 10 + (text[i] - '0');
-    if (value > value_max) return std::nullopt;
+  uint64_t whole = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    whole = whole * 10 + uint64_t(text[i] - '0');
+    if (whole > whole_max) return std::nullopt;
   }
-  if (whole_digits == 0) return std::nullopt;
+  if (i == 0) return std::nullopt;
+  uint64_t frac = 0;
   int frac_digits = 0;
   if (i < text.size()) {
     if (text[i] != '.') return std::nullopt;
     ++i;
     for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
       if (++frac_digits > frac_digits_max) return std::nullopt;
-      value = value * 10 + (text[i] - '0');
+      frac = frac * 10 + uint64_t(text[i] - '0');
     }
     if (frac_digits == 0 || i != text.size()) return std::nullopt;
   }
-  value *= pow10(frac_digits_max - frac_digits);
-  if (value > value_max) return std::nullopt;
-  return value;
+  const uint64_t value = whole * scale + frac * uint64_t(pow10(frac_digits_max - frac_digits));
+  if (value > uint64_t(value_max)) return std::nullopt;
+  return int128(value);
 }
 
 std::optional<int128> scale_integer(uint64_t whole, int frac_digits, int128 value_max) {
@@ -60,25 +63,34 @@ void append_int128(std::string& out, int128 value) {
 }
 
 void append_decimal(std::string& out, int128 scaled, int frac_digits) {
-  const int128 scale = pow10(frac_digits);
-  int128 whole = scaled / scale;
-  int128 frac = scaled % scale;
-  if (scaled < 0) {
-    out.push_back('-');
-    whole = -whole;
-    frac = -frac;
+  // Quantities and prices always fit 64 bits, where division is one instruction rather than a
+  // call into the 128-bit runtime.
+  const bool negative = scaled < 0;
+  const int128 magnitude = negative ? -scaled : scaled;
+  if (negative) out.push_back('-');
+  char digits[48];
+  int n = 0;
+  if (magnitude <= int128(UINT64_MAX)) {
+    uint64_t value = uint64_t(magnitude);
+    do {
+      digits[n++] = char('0' + value % 10);
+      value /= 10;
+    } while (value != 0);
+  } else {
+    int128 value = magnitude;
+    do {
+      digits[n++] = char('0' + int(value % 10));
+      value /= 10;
+    } while (value != 0);
   }
-  append_int128(out, whole);
-  if (frac == 0) return;
-  char digits[40];
-  int n = frac_digits;
-  for (int i = n - 1; i >= 0; --i) {
-    digits[i] = char('0' + int(frac % 10));
-    frac /= 10;
-  }
-  while (n > 0 && digits[n - 1] == '0') --n;
+  // digits[] holds the number least significant first; at least frac_digits + 1 of them.
+  while (n <= frac_digits) digits[n++] = '0';
+  int low = 0;  // trailing fractional zeros to drop
+  while (low < frac_digits && digits[low] == '0') ++low;
+  for (int i = n - 1; i >= frac_digits; --i) out.push_back(digits[i]);
+  if (low == frac_digits) return;
   out.push_back('.');
-  out.append(digits, std::size_t(n));
+  for (int i = frac_digits - 1; i >= low; --i) out.push_back(digits[i]);
 }
 
 std::string format_decimal(int128 scaled, int frac_digits) {

@@ -101,14 +101,26 @@ std::string_view to_string(Role role) {
   return "unknown";
 }
 
+namespace {
+
+struct IdCharacters {
+  bool allowed[256] = {};
+  constexpr IdCharacters() {
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = true;
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    allowed[int('.')] = allowed[int('_')] = allowed[int(':')] = allowed[int('-')] = true;
+  }
+};
+constexpr IdCharacters id_characters;
+
+}  // namespace
+
 bool is_valid_id(std::string_view text) {
   if (text.empty() || text.size() > id_length_max) return false;
-  for (char c : text) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  bool valid = true;
+  for (char c : text) valid &= id_characters.allowed[static_cast<unsigned char>(c)];
+  return valid;
 }
 
 void assertion_failed(const char* expression, const char* file, int line) {

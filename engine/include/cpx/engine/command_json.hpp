@@ -26,8 +26,9 @@ class CommandDecoder {
   Command decode(const char* text, std::size_t length);
 
  private:
-  void decode_object(simdjson::dom::object object, Command& command);
-  void decode_order_fields(simdjson::dom::object object, Command& command);
+  struct Fields;
+  void decode_object(const Fields& fields, Command& command);
+  void decode_order_fields(const Fields& fields, Command& command);
 
   const Config& config_;
   simdjson::dom::parser parser_;
