@@ -13,7 +13,7 @@ namespace {
 constexpr std::size_t read_chunk_bytes = 1 << 20;
 constexpr std::size_t write_chunk_bytes = 1 << 20;
 
-void write_all(int fd, std::string& out) {
+void write_all(int fd, OutputBuffer& out) {
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
@@ -99,8 +99,7 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
   CommandDecoder decoder(engine.config());
   std::vector<Event> events;
   events.reserve(1024);
-  std::string out;
-  out.reserve(write_chunk_bytes + 64 * 1024);
+  OutputBuffer out(write_chunk_bytes + 64 * 1024);
   ReplayStats stats;
   std::string_view line;
   bool overlong;

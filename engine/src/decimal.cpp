@@ -62,13 +62,14 @@ void append_int128(std::string& out, int128 value) {
   while (n > 0) out.push_back(digits[--n]);
 }
 
-void append_decimal(std::string& out, int128 scaled, int frac_digits) {
+std::size_t decimal_to_chars(char* out, int128 scaled, int frac_digits) {
   // Quantities and prices always fit 64 bits, where division is one instruction rather than a
   // call into the 128-bit runtime.
+  char* const start = out;
   const bool negative = scaled < 0;
   const int128 magnitude = negative ? -scaled : scaled;
-  if (negative) out.push_back('-');
-  char digits[48];
+  if (negative) *out++ = '-';
+  char digits[decimal_chars_max];
   int n = 0;
   if (magnitude <= int128(UINT64_MAX)) {
     uint64_t value = uint64_t(magnitude);
@@ -87,10 +88,17 @@ void append_decimal(std::string& out, int128 scaled, int frac_digits) {
   while (n <= frac_digits) digits[n++] = '0';
   int low = 0;  // trailing fractional zeros to drop
   while (low < frac_digits && digits[low] == '0') ++low;
-  for (int i = n - 1; i >= frac_digits; --i) out.push_back(digits[i]);
-  if (low == frac_digits) return;
-  out.push_back('.');
-  for (int i = frac_digits - 1; i >= low; --i) out.push_back(digits[i]);
+  for (int i = n - 1; i >= frac_digits; --i) *out++ = digits[i];
+  if (low < frac_digits) {
+    *out++ = '.';
+    for (int i = frac_digits - 1; i >= low; --i) *out++ = digits[i];
+  }
+  return std::size_t(out - start);
+}
+
+void append_decimal(std::string& out, int128 scaled, int frac_digits) {
+  char text[decimal_chars_max];
+  out.append(text, decimal_to_chars(text, scaled, frac_digits));
 }
 
 std::string format_decimal(int128 scaled, int frac_digits) {

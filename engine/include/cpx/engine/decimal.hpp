@@ -18,7 +18,12 @@ std::optional<int128> parse_decimal(std::string_view text, int frac_digits_max, 
 // Scales a whole number by 10^frac_digits, returning nothing above value_max.
 std::optional<int128> scale_integer(uint64_t whole, int frac_digits, int128 value_max);
 
-// Writes a scaled integer as a decimal with no trailing zeros ("12.5", "3", "-0.25").
+// Longest text decimal_to_chars() writes.
+inline constexpr std::size_t decimal_chars_max = 48;
+
+// Writes a scaled integer as a decimal with no trailing zeros ("12.5", "3", "-0.25") at `out`,
+// which has room for decimal_chars_max characters; returns the length.
+std::size_t decimal_to_chars(char* out, int128 scaled, int frac_digits);
 void append_decimal(std::string& out, int128 scaled, int frac_digits);
 std::string format_decimal(int128 scaled, int frac_digits);
 

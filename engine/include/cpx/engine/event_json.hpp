@@ -1,4 +1,5 @@
-// Event -> one JSON line, exactly in the form of the spec's "Events" section.
+// Event -> one JSON line, exactly in the form of the spec's "Events" section. Renders into a
+// std::string or an OutputBuffer; room for a whole line is reserved once per event.
 #pragma once
 
 #include <charconv>
@@ -8,95 +9,122 @@
 #include "cpx/engine/command.hpp"
 #include "cpx/engine/decimal.hpp"
 #include "cpx/engine/event.hpp"
+#include "cpx/engine/output_buffer.hpp"
 
 namespace cpx {
 
+// Longest event line: a trade names four ids of 64 characters, a chip and a region (config ids,
+// 64 at most) and two decimals; the rest is under 200 bytes.
+inline constexpr std::size_t event_json_bytes_max = 1024;
+
 namespace detail {
 
-inline void append_uint(std::string& out, uint64_t value) {
+inline void reserve_line(std::string& out) { out.reserve(out.size() + event_json_bytes_max); }
+inline void reserve_line(OutputBuffer& out) { out.reserve(event_json_bytes_max); }
+
+template <class Out>
+void put(Out& out, std::string_view text) {
+  out.append(text.data(), text.size());
+}
+
+template <class Out>
+void put_uint(Out& out, uint64_t value) {
   char digits[24];
   auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, end);
+  out.append(digits, std::size_t(end - digits));
 }
 
-inline void append_field(std::string& out, std::string_view name, std::string_view text) {
-  // Ids are [A-Za-z0-9._:-] (checked on input and in the config), so nothing needs escaping.
-  out += ",\"";
-  out += name;
-  out += "\":\"";
-  out += text;
-  out += '"';
+template <class Out>
+void put_decimal(Out& out, int128 scaled, int frac_digits) {
+  char text[decimal_chars_max];
+  out.append(text, decimal_to_chars(text, scaled, frac_digits));
 }
 
-template <class Names>
-void append_order_ref(std::string& out, const Names& names, uint32_t key) {
-  append_field(out, "account", names.key_account_name(key));
-  append_field(out, "client_order_id", names.key_client_order_id(key));
+// ,"name":"text" — ids are [A-Za-z0-9._:-] (checked on input and in the config), so nothing
+// needs escaping.
+template <class Out>
+void put_field(Out& out, std::string_view name, std::string_view text) {
+  put(out, ",\"");
+  put(out, name);
+  put(out, "\":\"");
+  put(out, text);
+  out.push_back('"');
+}
+
+template <class Out, class Names>
+void put_order_ref(Out& out, const Names& names, uint32_t key) {
+  put_field(out, "account", names.key_account_name(key));
+  put_field(out, "client_order_id", names.key_client_order_id(key));
+}
+
+template <class Out, class Names>
+void put_party(Out& out, const Names& names, uint32_t key) {
+  put(out, "{\"account\":\"");
+  put(out, names.key_account_name(key));
+  put(out, "\",\"client_order_id\":\"");
+  put(out, names.key_client_order_id(key));
+  put(out, "\"}");
 }
 
 }  // namespace detail
 
 // Names resolves keys, chips and regions to text: the Engine and the reference matcher both do.
-template <class Names>
-void append_event_json(std::string& out, const Event& event, const Command& command,
-                       const Names& names) {
-  out += "{\"seq\":";
-  detail::append_uint(out, event.seq);
+template <class Out, class Names>
+void append_event_json(Out& out, const Event& event, const Command& command, const Names& names) {
+  using namespace detail;
+  reserve_line(out);
+  put(out, "{\"seq\":");
+  put_uint(out, event.seq);
   switch (event.type) {
     case EventType::ok:
-      out += ",\"type\":\"ok\"";
+      put(out, ",\"type\":\"ok\"");
       break;
     case EventType::rejected:
-      out += ",\"type\":\"rejected\"";
-      if (!command.account.empty()) detail::append_field(out, "account", command.account);
+      put(out, ",\"type\":\"rejected\"");
+      if (!command.account.empty()) put_field(out, "account", command.account);
       if (!command.client_order_id.empty()) {
-        detail::append_field(out, "client_order_id", command.client_order_id);
+        put_field(out, "client_order_id", command.client_order_id);
       }
-      detail::append_field(out, "reason", to_string(event.reason));
+      put_field(out, "reason", to_string(event.reason));
       break;
     case EventType::accepted:
-      out += ",\"type\":\"accepted\"";
-      detail::append_order_ref(out, names, event.order_key);
-      out += ",\"order_id\":";
-      detail::append_uint(out, event.id);
+      put(out, ",\"type\":\"accepted\"");
+      put_order_ref(out, names, event.order_key);
+      put(out, ",\"order_id\":");
+      put_uint(out, event.id);
       break;
     case EventType::amended:
-      out += ",\"type\":\"amended\"";
-      detail::append_order_ref(out, names, event.order_key);
-      out += ",\"qty\":\"";
-      append_decimal(out, event.qty_milli, qty_frac_digits);
-      out += "\",\"price\":\"";
-      append_decimal(out, event.price_ticks, price_frac_digits);
-      out += '"';
+      put(out, ",\"type\":\"amended\"");
+      put_order_ref(out, names, event.order_key);
+      put(out, ",\"qty\":\"");
+      put_decimal(out, event.qty_milli, qty_frac_digits);
+      put(out, "\",\"price\":\"");
+      put_decimal(out, event.price_ticks, price_frac_digits);
+      out.push_back('"');
       break;
     case EventType::done:
-      out += ",\"type\":\"done\"";
-      detail::append_order_ref(out, names, event.order_key);
-      detail::append_field(out, "reason", to_string(event.done_reason));
+      put(out, ",\"type\":\"done\"");
+      put_order_ref(out, names, event.order_key);
+      put_field(out, "reason", to_string(event.done_reason));
       break;
     case EventType::trade:
-      out += ",\"type\":\"trade\",\"trade_id\":";
-      detail::append_uint(out, event.id);
-      detail::append_field(out, "chip", names.chip_id(event.chip));
-      detail::append_field(out, "region", names.region_id(event.region));
-      out += ",\"price\":\"";
-      append_decimal(out, event.price_ticks, price_frac_digits);
-      out += "\",\"qty\":\"";
-      append_decimal(out, event.qty_milli, qty_frac_digits);
-      out += '"';
-      detail::append_field(out, "aggressor", to_string(event.aggressor));
-      out += ",\"bid\":{\"account\":\"";
-      out += names.key_account_name(event.order_key);
-      out += "\",\"client_order_id\":\"";
-      out += names.key_client_order_id(event.order_key);
-      out += "\"},\"ask\":{\"account\":\"";
-      out += names.key_account_name(event.ask_key);
-      out += "\",\"client_order_id\":\"";
-      out += names.key_client_order_id(event.ask_key);
-      out += "\"}";
+      put(out, ",\"type\":\"trade\",\"trade_id\":");
+      put_uint(out, event.id);
+      put_field(out, "chip", names.chip_id(event.chip));
+      put_field(out, "region", names.region_id(event.region));
+      put(out, ",\"price\":\"");
+      put_decimal(out, event.price_ticks, price_frac_digits);
+      put(out, "\",\"qty\":\"");
+      put_decimal(out, event.qty_milli, qty_frac_digits);
+      out.push_back('"');
+      put_field(out, "aggressor", to_string(event.aggressor));
+      put(out, ",\"bid\":");
+      put_party(out, names, event.order_key);
+      put(out, ",\"ask\":");
+      put_party(out, names, event.ask_key);
       break;
   }
-  out += "}\n";
+  put(out, "}\n");
 }
 
 }  // namespace cpx
