@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
 
   cpx::workload::Stream stream;
   bool check_expect = false;
+  double baseline_per_s = 0;  // lobwl1: the plain std::map book on the same ops, same run
   if (workload == "lobwl1") {
     std::vector<cpx::workload::LobOp> ops;
     cpx::workload::LobParameters parameters;
@@ -72,6 +73,14 @@ int main(int argc, char** argv) {
         seed == 42 && ops.size() == parameters.n && (commands == 0 || commands >= ops.size());
     if (commands != 0 && commands < ops.size()) ops.resize(commands);
     stream = cpx::workload::lobwl1_stream(config, ops);
+    double seconds = 0;
+    const auto totals = cpx::workload::run_map_baseline(ops, seconds);
+    baseline_per_s = double(ops.size()) / seconds;
+    if (check_expect && (totals.fills != cpx::workload::lobwl1_seed42_expect.fills ||
+                         totals.notional != cpx::workload::lobwl1_seed42_expect.notional)) {
+      std::fprintf(stderr, "cpx-bench-engine: the baseline book disagrees with .expect\n");
+      return 1;
+    }
   } else if (workload == "national") {
     stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed);
   } else {
@@ -95,10 +104,10 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"workload\":\"%s\",\"commands\":%llu,\"seconds\":%.6f,\"commands_per_s\":%.0f,"
       "\"p50_ns\":%u,\"p99_ns\":%u,\"p999_ns\":%u,\"fills\":%llu,\"volume\":%llu,"
-      "\"notional\":%s,\"rejected\":%llu}\n",
+      "\"notional\":%s,\"rejected\":%llu,\"baseline_map_commands_per_s\":%.0f}\n",
       workload.c_str(), (unsigned long long)plain.commands, plain.seconds,
       double(plain.commands) / plain.seconds, p50, p99, p999, (unsigned long long)plain.fills,
       (unsigned long long)plain.volume, cpx::format_decimal(plain.notional, 0).c_str(),
-      (unsigned long long)plain.rejected);
+      (unsigned long long)plain.rejected, baseline_per_s);
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "lobwl1.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <sstream>
@@ -14,18 +15,20 @@ namespace {
 // The generator's own plain price-time book: it only needs to know which orders rest.
 class TinyBook {
  public:
-  // Matches and rests; calls removed(id) for each resting order a trade fills.
-  template <class Removed>
-  bool add(uint64_t id, bool buy, int64_t price, int64_t qty, Removed&& removed) {
+  // Matches and rests; calls traded(price, qty) for each trade and removed(id) for each resting
+  // order a trade fills.
+  template <class Removed, class Traded>
+  bool add(uint64_t id, bool buy, int64_t price, int64_t qty, Removed&& removed, Traded&& traded) {
     auto& opposite = buy ? asks_ : bids_;
     while (qty > 0 && !opposite.empty()) {
       auto best = buy ? opposite.begin() : std::prev(opposite.end());
       if (buy ? best->first > price : best->first < price) break;
       auto& queue = best->second;
       auto& [resting_id, resting_qty] = queue.front();
-      const int64_t traded = std::min(qty, resting_qty);
-      qty -= traded;
-      resting_qty -= traded;
+      const int64_t fill = std::min(qty, resting_qty);
+      traded(best->first, fill);
+      qty -= fill;
+      resting_qty -= fill;
       if (resting_qty == 0) {
         removed(resting_id);
         where_.erase(resting_id);
@@ -91,12 +94,32 @@ std::vector<LobOp> generate_lobwl1(const LobParameters& p) {
     const int64_t qty = int64_t(1 + rng.next() % p.qty_max);
     const uint64_t id = ++next_id;
     ops.push_back(LobOp{false, buy, id, price, qty});
-    if (book.add(id, buy, price, qty, remove_live)) {
+    if (book.add(id, buy, price, qty, remove_live, [](int64_t, int64_t) {})) {
       position[id] = live.size();
       live.push_back(id);
     }
   }
   return ops;
+}
+
+LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds) {
+  TinyBook book;
+  LobTotals totals;
+  auto traded = [&](int64_t price, int64_t qty) {
+    ++totals.fills;
+    totals.volume += uint64_t(qty);
+    totals.notional += uint64_t(price) * uint64_t(qty);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  for (const LobOp& op : ops) {
+    if (op.cancel) {
+      book.cancel(op.id);
+    } else {
+      book.add(op.id, op.buy, op.price_ticks, op.qty, [](uint64_t) {}, traded);
+    }
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return totals;
 }
 
 std::string lobwl1_text(const LobParameters& p, const std::vector<LobOp>& ops) {

@@ -36,6 +36,10 @@ struct LobTotals {
 };
 
 std::vector<LobOp> generate_lobwl1(const LobParameters& parameters);
+// Same-run baseline: the stream through a plain price-time book (std::map of price levels,
+// std::deque per level, std::unordered_map to find orders; no accounts, no events).
+LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds);
+
 std::string lobwl1_text(const LobParameters& parameters, const std::vector<LobOp>& ops);
 // Parses the text format (header comment, "A id B|S price qty", "C id"); false on bad input.
 bool parse_lobwl1(const std::string& text, std::vector<LobOp>& ops, std::string& error);
