@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cpx/app/config_files.hpp"
 #include "cpx/engine/decimal.hpp"
@@ -15,9 +16,11 @@ namespace {
 
 const char* const usage =
     "usage: cpx-bench-engine --workload lobwl1|national [--file F] [--commands N] [--seed S]\n"
+    "                        [--repeat R]\n"
     "  lobwl1    the standard single-book stream, read from F or generated (seed 42: the\n"
     "            published stream, checked against its published fills, volume and notional)\n"
-    "  national  8 chips, 16 regions, ceilings, green floors, urgencies, amends and cancels\n";
+    "  national  8 chips, 16 regions, ceilings, green floors, urgencies, amends and cancels\n"
+    "  --repeat  untimed runs (median reported; lobwl1 interleaves its baseline), default 5\n";
 
 uint32_t percentile(std::vector<uint32_t>& values, double fraction) {
   const std::size_t at = std::min(values.size() - 1, std::size_t(fraction * double(values.size())));
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   std::string file;
   uint64_t commands = 0;
   uint64_t seed = 42;
+  int repeat = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -54,7 +58,7 @@ int main(int argc, char** argv) {
 
   cpx::workload::Stream stream;
   bool check_expect = false;
-  double baseline_per_s = 0;  // lobwl1: the plain std::map book on the same ops, same run
+  std::vector<cpx::workload::LobOp> lob_ops;
   if (workload == "lobwl1") {
     std::vector<cpx::workload::LobOp> ops;
     cpx::workload::LobParameters parameters;
@@ -73,14 +77,7 @@ int main(int argc, char** argv) {
         seed == 42 && ops.size() == parameters.n && (commands == 0 || commands >= ops.size());
     if (commands != 0 && commands < ops.size()) ops.resize(commands);
     stream = cpx::workload::lobwl1_stream(config, ops);
-    double seconds = 0;
-    const auto totals = cpx::workload::run_map_baseline(ops, seconds);
-    baseline_per_s = double(ops.size()) / seconds;
-    if (check_expect && (totals.fills != cpx::workload::lobwl1_seed42_expect.fills ||
-                         totals.notional != cpx::workload::lobwl1_seed42_expect.notional)) {
-      std::fprintf(stderr, "cpx-bench-engine: the baseline book disagrees with .expect\n");
-      return 1;
-    }
+    lob_ops = std::move(ops);
   } else if (workload == "national") {
     stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed);
   } else {
@@ -88,7 +85,30 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const cpx::workload::RunTotals plain = cpx::workload::run_stream(config, stream, false);
+  // Interleave engine and baseline runs so that both see the same machine (its speed drifts).
+  std::vector<double> engine_seconds, baseline_seconds;
+  cpx::workload::RunTotals plain;
+  for (int r = 0; r < repeat; ++r) {
+    plain = cpx::workload::run_stream(config, stream, false);
+    engine_seconds.push_back(plain.seconds);
+    if (!lob_ops.empty()) {
+      double seconds = 0;
+      const auto totals = cpx::workload::run_map_baseline(lob_ops, seconds);
+      baseline_seconds.push_back(seconds);
+      if (check_expect && (totals.fills != cpx::workload::lobwl1_seed42_expect.fills ||
+                           totals.notional != cpx::workload::lobwl1_seed42_expect.notional)) {
+        std::fprintf(stderr, "cpx-bench-engine: the baseline book disagrees with .expect\n");
+        return 1;
+      }
+    }
+  }
+  auto median = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values.empty() ? 0.0 : values[values.size() / 2];
+  };
+  plain.seconds = median(engine_seconds);
+  const double baseline_per_s =
+      lob_ops.empty() ? 0.0 : double(lob_ops.size()) / median(baseline_seconds);
   cpx::workload::RunTotals timed = cpx::workload::run_stream(config, stream, true);
   if (check_expect) {
     const auto& expect = cpx::workload::lobwl1_seed42_expect;
@@ -104,10 +124,12 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"workload\":\"%s\",\"commands\":%llu,\"seconds\":%.6f,\"commands_per_s\":%.0f,"
       "\"p50_ns\":%u,\"p99_ns\":%u,\"p999_ns\":%u,\"fills\":%llu,\"volume\":%llu,"
-      "\"notional\":%s,\"rejected\":%llu,\"baseline_map_commands_per_s\":%.0f}\n",
+      "\"notional\":%s,\"rejected\":%llu,\"repeat\":%d,\"baseline_map_commands_per_s\":%.0f,"
+      "\"ratio_to_baseline\":%.2f}\n",
       workload.c_str(), (unsigned long long)plain.commands, plain.seconds,
       double(plain.commands) / plain.seconds, p50, p99, p999, (unsigned long long)plain.fills,
       (unsigned long long)plain.volume, cpx::format_decimal(plain.notional, 0).c_str(),
-      (unsigned long long)plain.rejected, baseline_per_s);
+      (unsigned long long)plain.rejected, repeat, baseline_per_s,
+      baseline_per_s > 0 ? double(plain.commands) / plain.seconds / baseline_per_s : 0.0);
   return 0;
 }
