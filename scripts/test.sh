@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, runs the whole suite
-# (Release, then the engine tests again under AddressSanitizer + UndefinedBehaviorSanitizer).
+# (Release; then the engine tests again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and the pipeline's concurrent tests under ThreadSanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,3 +13,5 @@ echo "== Debug build with ASan + UBSan: engine tests"
 # are some 20 times slower, 5 x 8,000 keep the pass within minutes.
 CPX_DIFF_COMMANDS_PER_SEED=8000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 -L engine
+echo "== Debug build with ThreadSanitizer: pipeline tests"
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L pipeline
