@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+
+#include "cpx/gateway/auth.hpp"
+
+namespace cpx::gateway {
+
+TEST_CASE("HMAC-SHA256 matches the RFC 4231 test vectors, in lowercase hex") {
+  CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There") ==
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+}
+
+TEST_CASE("a request signs timestamp, method, path with query and body, in that order") {
+  CHECK(signing_payload("1700000000000", "POST", "/v1/orders?x=1", "{\"a\":1}") ==
+        "1700000000000POST/v1/orders?x=1{\"a\":1}");
+}
+
+TEST_CASE("a correctly signed fresh request passes once; every failure is named") {
+  const std::string secret = "s3cret";
+  const int64_t now = 1'700'000'000'000;
+  const std::string ts = std::to_string(now - 1000);
+  const std::string good = hmac_sha256_hex(secret, signing_payload(ts, "GET", "/v1/account", ""));
+  ReplayGuard guard;
+  CHECK(verify_request(secret, ts, good, "GET", "/v1/account", "", now, guard) == AuthFailure::none);
+  CHECK(verify_request(secret, ts, good, "GET", "/v1/account", "", now, guard) ==
+        AuthFailure::replayed);
+  CHECK(verify_request(secret, "", good, "GET", "/v1/account", "", now, guard) ==
+        AuthFailure::missing);
+  CHECK(verify_request(secret, ts, "", "GET", "/v1/account", "", now, guard) ==
+        AuthFailure::missing);
+  CHECK(verify_request(secret, "17e11", good, "GET", "/v1/account", "", now, guard) ==
+        AuthFailure::bad_timestamp);
+  CHECK(verify_request("other", ts, good, "GET", "/v1/account", "", now, guard) ==
+        AuthFailure::bad_signature);
+  // The signature covers the body and the path.
+  CHECK(verify_request(secret, ts, good, "GET", "/v1/account", "x", now, guard) ==
+        AuthFailure::bad_signature);
+  CHECK(verify_request(secret, ts, good, "GET", "/v1/accounts", "", now, guard) ==
+        AuthFailure::bad_signature);
+  // More than 30 s away from the server clock, either way.
+  for (int64_t skew : {-30'001, 30'001}) {
+    const std::string t = std::to_string(now + skew);
+    const std::string s = hmac_sha256_hex(secret, signing_payload(t, "GET", "/v1/time", ""));
+    CHECK(verify_request(secret, t, s, "GET", "/v1/time", "", now, guard) == AuthFailure::stale);
+  }
+  const std::string edge = std::to_string(now + 30'000);
+  const std::string signed_edge = hmac_sha256_hex(secret, signing_payload(edge, "GET", "/v1/time", ""));
+  CHECK(verify_request(secret, edge, signed_edge, "GET", "/v1/time", "", now, guard) ==
+        AuthFailure::none);
+}
+
+TEST_CASE("the replay guard forgets signatures once their timestamps are stale, and is bounded") {
+  ReplayGuard guard(3);
+  const int64_t now = 1'000'000;
+  CHECK(guard.admit("a", now, now) == AuthFailure::none);
+  CHECK(guard.admit("b", now, now) == AuthFailure::none);
+  CHECK(guard.admit("c", now, now) == AuthFailure::none);
+  CHECK(guard.admit("d", now, now) == AuthFailure::busy);  // full: refuse, do not grow
+  CHECK(guard.size() == 3);
+  // 30 s later "a" could no longer pass the timestamp check, so it is forgotten.
+  const int64_t later = now + timestamp_skew_ms_max + 1;
+  CHECK(guard.admit("d", later, later) == AuthFailure::none);
+  CHECK(guard.size() == 1);
+}
+
+TEST_CASE("secrets are compared in constant time and exactly") {
+  CHECK(constant_time_equal("abc", "abc"));
+  CHECK_FALSE(constant_time_equal("abc", "abd"));
+  CHECK_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+}  // namespace cpx::gateway
