@@ -53,6 +53,17 @@ TEST_CASE("the national workload trades across chips and regions with every inva
   const workload::RunTotals totals = workload::run_stream(config, stream, false, true);
   CHECK(totals.rejected == 0);
   CHECK(totals.fills > 2000);
+  // The stream really spreads orders over eligibility classes.
+  Engine engine{Config(config)};
+  std::vector<Event> events;
+  for (const Command& command : stream.setup) engine.execute(command, events);
+  for (const Command& command : stream.commands) {
+    events.clear();
+    engine.execute(command, events);
+  }
+  CHECK(engine.book(0).group_count(Side::bid) > 20);
+  CHECK(engine.book(0).group_count(Side::ask) > 10);
+  CHECK(engine.book(0).eligible_counter_mean(Side::ask) > 5);
 }
 
 }  // namespace cpx::test

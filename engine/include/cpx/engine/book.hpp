@@ -117,6 +117,15 @@ class Book {
   // The order as it would arrive again (for an amend that loses priority).
   Incoming to_incoming(uint32_t slot) const;
   uint32_t resting_count() const { return orders_.live(); }
+  // Eligibility groups of a side (ever created), and how many counter-groups each may trade with
+  // on average: the cost of a match step is proportional to the latter.
+  uint32_t group_count(Side side) const { return uint32_t(sides_[side == Side::bid ? 0 : 1].groups.size()); }
+  double eligible_counter_mean(Side side) const {
+    const auto& groups = sides_[side == Side::bid ? 0 : 1].groups;
+    std::size_t total = 0;
+    for (const Group& group : groups) total += group.eligible_counter.size();
+    return groups.empty() ? 0.0 : double(total) / double(groups.size());
+  }
   // Aggregated price levels of one side across all groups, best first.
   std::vector<DepthLevel> depth(Side side, std::size_t levels_max) const;
 
