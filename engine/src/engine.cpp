@@ -10,8 +10,9 @@ inline int128 notional_e7(int64_t price_ticks, int64_t qty_milli) {
   return int128(price_ticks) * qty_milli;
 }
 
-Event order_event(EventType type, uint64_t seq, uint32_t key) {
-  Event event;
+// Appends an event built in place (no temporary copied in).
+Event& push_event(std::vector<Event>& events, EventType type, uint64_t seq, uint32_t key) {
+  Event& event = events.emplace_back();
   event.type = type;
   event.seq = seq;
   event.order_key = key;
@@ -64,11 +65,7 @@ void Engine::execute(const Command& command, std::vector<Event>& events) {
     }
   }
   if (reason != Reason::none) {
-    Event event;
-    event.type = EventType::rejected;
-    event.reason = reason;
-    event.seq = seq;
-    events.push_back(event);
+    push_event(events, EventType::rejected, seq, 0).reason = reason;
   }
 }
 
@@ -77,7 +74,7 @@ Reason Engine::execute_account(const Command& command, uint64_t seq, std::vector
   const uint32_t index = uint32_t(accounts_.size());
   accounts_.push_back(Account{std::string(command.account), command.role, 0, 0});
   account_by_name_.emplace(std::string(command.account), index);
-  events.push_back(order_event(EventType::ok, seq, 0));
+  push_event(events, EventType::ok, seq, 0);
   return Reason::none;
 }
 
@@ -87,7 +84,7 @@ Reason Engine::execute_deposit(const Command& command, uint64_t seq, std::vector
   if (accounts_[index].role != Role::enterprise) return Reason::role_mismatch;
   if (command.field_reason != Reason::none) return command.field_reason;
   accounts_[index].balance_e7 += command.amount_e7;
-  events.push_back(order_event(EventType::ok, seq, 0));
+  push_event(events, EventType::ok, seq, 0);
   return Reason::none;
 }
 
@@ -109,9 +106,7 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
   account.held_e7 += hold;
   const uint32_t key = keys_.insert(index, command.client_order_id, command.client_order_number,
                                     command.chip);
-  Event accepted = order_event(EventType::accepted, seq, key);
-  accepted.id = seq;
-  events.push_back(accepted);
+  push_event(events, EventType::accepted, seq, key).id = seq;
 
   Incoming incoming;
   incoming.side = command.side;
@@ -160,7 +155,7 @@ void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fi
     buyer.balance_e7 -= spent;
     seller.balance_e7 += spent;
 
-    Event trade;
+    Event& trade = events.emplace_back();
     trade.type = EventType::trade;
     trade.aggressor = incoming.side;
     trade.chip = chip;
@@ -171,12 +166,9 @@ void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fi
     trade.qty_milli = fill.qty_milli;
     trade.order_key = incoming_bid ? incoming.key : fill.key;
     trade.ask_key = incoming_bid ? fill.key : incoming.key;
-    events.push_back(trade);
     if (fill.resting_done) {
       keys_[fill.key].slot = index_none;
-      Event done = order_event(EventType::done, seq, fill.key);
-      done.done_reason = DoneReason::filled;
-      events.push_back(done);
+      push_event(events, EventType::done, seq, fill.key).done_reason = DoneReason::filled;
     }
   }
 }
@@ -187,9 +179,7 @@ void Engine::end_incoming(const Incoming& incoming, DoneReason reason, uint64_t 
     accounts_[incoming.account].held_e7 -= notional_e7(incoming.price_ticks, incoming.qty_milli);
   }
   keys_[incoming.key].slot = index_none;
-  Event done = order_event(EventType::done, seq, incoming.key);
-  done.done_reason = reason;
-  events.push_back(done);
+  push_event(events, EventType::done, seq, incoming.key).done_reason = reason;
 }
 
 Reason Engine::execute_cancel(const Command& command, uint64_t seq, std::vector<Event>& events) {
@@ -206,9 +196,7 @@ Reason Engine::execute_cancel(const Command& command, uint64_t seq, std::vector<
   }
   book.remove(slot);
   keys_[key].slot = index_none;
-  Event done = order_event(EventType::done, seq, key);
-  done.done_reason = DoneReason::canceled;
-  events.push_back(done);
+  push_event(events, EventType::done, seq, key).done_reason = DoneReason::canceled;
   return Reason::none;
 }
 
@@ -233,10 +221,9 @@ Reason Engine::execute_amend(const Command& command, uint64_t seq, std::vector<E
     }
     account.held_e7 += hold_new - hold_now;
   }
-  Event amended = order_event(EventType::amended, seq, key);
+  Event& amended = push_event(events, EventType::amended, seq, key);
   amended.qty_milli = qty;
   amended.price_ticks = price;
-  events.push_back(amended);
 
   if (price == order.price_ticks && qty <= order.qty_milli) {
     book.reduce(slot, qty);  // keeps its time
