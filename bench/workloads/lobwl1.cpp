@@ -115,7 +115,8 @@ LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds) {
     if (op.cancel) {
       book.cancel(op.id);
     } else {
-      book.add(op.id, op.buy, op.price_ticks, op.qty, [](uint64_t) {}, traded);
+      book.add(
+          op.id, op.buy, op.price_ticks, op.qty, [](uint64_t) {}, traded);
     }
   }
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

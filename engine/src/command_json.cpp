@@ -107,10 +107,32 @@ void fail_field(Command& command, Reason reason) {
 }
 
 // The fields the spec names, found in one pass over the object.
-enum class Field : uint8_t { op, account, client_order_id, role, amount, side, chip, origin, region, qty, price, max_latency_ms, min_green_pct, green_pct, tif, urgency, unknown };
+enum class Field : uint8_t {
+  op,
+  account,
+  client_order_id,
+  role,
+  amount,
+  side,
+  chip,
+  origin,
+  region,
+  qty,
+  price,
+  max_latency_ms,
+  min_green_pct,
+  green_pct,
+  tif,
+  urgency,
+  unknown
+};
 
 Field field_named(std::string_view key) {
-  static constexpr std::string_view names[] = {"op", "account", "client_order_id", "role", "amount", "side", "chip", "origin", "region", "qty", "price", "max_latency_ms", "min_green_pct", "green_pct", "tif", "urgency"};
+  static constexpr std::string_view names[] = {
+      "op",     "account",        "client_order_id", "role",      "amount",
+      "side",   "chip",           "origin",          "region",    "qty",
+      "price",  "max_latency_ms", "min_green_pct",   "green_pct", "tif",
+      "urgency"};
   for (uint8_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
     if (names[i].size() == key.size() && names[i] == key) return Field(i);
   }
@@ -130,9 +152,7 @@ struct CommandDecoder::Fields {
   }
 };
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 CommandDecoder::CommandDecoder(const Config& config) : config_(config), parser_(command_bytes_max) {
   keys_.reserve(64);

@@ -104,8 +104,8 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
     if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_funds;
   }
   account.held_e7 += hold;
-  const uint32_t key = keys_.insert(index, command.client_order_id, command.client_order_number,
-                                    command.chip);
+  const uint32_t key =
+      keys_.insert(index, command.client_order_id, command.client_order_number, command.chip);
   push_event(events, EventType::accepted, seq, key).id = seq;
 
   Incoming incoming;

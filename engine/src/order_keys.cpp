@@ -126,7 +126,8 @@ IdText OrderKeys::client_order_id(uint32_t key) const {
     std::to_chars(text.data, text.data + sizeof text.data, record.text_position_or_number);
   } else {
     const uint64_t position = record.text_position_or_number;
-    std::memcpy(text.data, arena_[position / arena_chunk_bytes].get() + position % arena_chunk_bytes,
+    std::memcpy(text.data,
+                arena_[position / arena_chunk_bytes].get() + position % arena_chunk_bytes,
                 record.text_length);
   }
   return text;

@@ -49,13 +49,20 @@ bool parse_timestamp_ms(std::string_view text, int64_t& out) {
 
 std::string_view to_string(AuthFailure failure) {
   switch (failure) {
-    case AuthFailure::none: return "none";
-    case AuthFailure::missing: return "missing_credentials";
-    case AuthFailure::bad_timestamp: return "bad_timestamp";
-    case AuthFailure::stale: return "stale_timestamp";
-    case AuthFailure::bad_signature: return "bad_signature";
-    case AuthFailure::replayed: return "replayed_signature";
-    case AuthFailure::busy: return "busy";
+    case AuthFailure::none:
+      return "none";
+    case AuthFailure::missing:
+      return "missing_credentials";
+    case AuthFailure::bad_timestamp:
+      return "bad_timestamp";
+    case AuthFailure::stale:
+      return "stale_timestamp";
+    case AuthFailure::bad_signature:
+      return "bad_signature";
+    case AuthFailure::replayed:
+      return "replayed_signature";
+    case AuthFailure::busy:
+      return "busy";
   }
   return "unknown";
 }
@@ -76,9 +83,9 @@ AuthFailure ReplayGuard::admit(std::string_view signature, int64_t timestamp_ms,
   seen_.emplace(signature);
   // Timestamps arrive roughly in order; an entry that expires earlier than the back merely
   // stays a little longer than needed.
-  by_expiry_.push_back(Entry{std::max(expires_ms, by_expiry_.empty() ? expires_ms
-                                                                     : by_expiry_.back().expires_ms),
-                             std::string(signature)});
+  by_expiry_.push_back(
+      Entry{std::max(expires_ms, by_expiry_.empty() ? expires_ms : by_expiry_.back().expires_ms),
+            std::string(signature)});
   return AuthFailure::none;
 }
 
@@ -89,7 +96,8 @@ AuthFailure verify_request(std::string_view secret, std::string_view timestamp_h
   if (timestamp_header.empty() || signature_header.empty()) return AuthFailure::missing;
   int64_t timestamp_ms = 0;
   if (!parse_timestamp_ms(timestamp_header, timestamp_ms)) return AuthFailure::bad_timestamp;
-  if (timestamp_ms < now_ms - timestamp_skew_ms_max || timestamp_ms > now_ms + timestamp_skew_ms_max) {
+  if (timestamp_ms < now_ms - timestamp_skew_ms_max ||
+      timestamp_ms > now_ms + timestamp_skew_ms_max) {
     return AuthFailure::stale;
   }
   const std::string expected =

@@ -1,9 +1,9 @@
 // Mutated command lines (flipped, inserted, deleted and truncated bytes, stray JSON syntax)
 // through the decoder, the engine and the reference matcher: nothing crashes (the sanitizer
 // pass runs this too), both give the same events, and the engine's invariants hold.
-#include <cstdlib>
-
 #include <doctest/doctest.h>
+
+#include <cstdlib>
 
 #include "command_generator.hpp"
 #include "harness.hpp"

@@ -22,7 +22,8 @@ TEST_CASE("a correctly signed fresh request passes once; every failure is named"
   const std::string ts = std::to_string(now - 1000);
   const std::string good = hmac_sha256_hex(secret, signing_payload(ts, "GET", "/v1/account", ""));
   ReplayGuard guard;
-  CHECK(verify_request(secret, ts, good, "GET", "/v1/account", "", now, guard) == AuthFailure::none);
+  CHECK(verify_request(secret, ts, good, "GET", "/v1/account", "", now, guard) ==
+        AuthFailure::none);
   CHECK(verify_request(secret, ts, good, "GET", "/v1/account", "", now, guard) ==
         AuthFailure::replayed);
   CHECK(verify_request(secret, "", good, "GET", "/v1/account", "", now, guard) ==
@@ -45,7 +46,8 @@ TEST_CASE("a correctly signed fresh request passes once; every failure is named"
     CHECK(verify_request(secret, t, s, "GET", "/v1/time", "", now, guard) == AuthFailure::stale);
   }
   const std::string edge = std::to_string(now + 30'000);
-  const std::string signed_edge = hmac_sha256_hex(secret, signing_payload(edge, "GET", "/v1/time", ""));
+  const std::string signed_edge =
+      hmac_sha256_hex(secret, signing_payload(edge, "GET", "/v1/time", ""));
   CHECK(verify_request(secret, edge, signed_edge, "GET", "/v1/time", "", now, guard) ==
         AuthFailure::none);
 }

@@ -1,12 +1,11 @@
 // The pipeline's rings: order, bounds and back-pressure, and many threads at once (also run
 // under ThreadSanitizer by scripts/test.sh).
+#include <doctest/doctest.h>
 #include <sys/resource.h>
 
 #include <chrono>
 #include <thread>
 #include <vector>
-
-#include <doctest/doctest.h>
 
 #include "cpx/pipeline/doorbell.hpp"
 #include "cpx/pipeline/mpsc_ring.hpp"
@@ -123,7 +122,8 @@ TEST_CASE("a waiting consumer sleeps instead of spinning, and wakes when an item
   REQUIRE(ring.try_push(42));
   bell.ring();
   consumer.join();
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(item == 42);
   CHECK(waited >= 0.3);
   CHECK(consumer_cpu < 0.1);  // a spinning wait would have burnt about 0.3 s of CPU

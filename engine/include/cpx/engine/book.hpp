@@ -57,9 +57,9 @@ struct LevelRef {
 
 struct Group {
   std::vector<LevelRef> levels;  // sorted worst to best: the best is at the back
-  uint16_t region = 0;      // asks only
-  uint32_t reach_set = 0;   // bids only: id of the regions within the ceiling of the origin
-  uint8_t green_pct = 0;    // bids: floor; asks: share
+  uint16_t region = 0;           // asks only
+  uint32_t reach_set = 0;        // bids only: id of the regions within the ceiling of the origin
+  uint8_t green_pct = 0;         // bids: floor; asks: share
   uint32_t active_position = index_none;
   // Groups of the other side whose orders may trade with this group's: kept up to date as
   // groups are created (rarely), so an incoming order never re-tests eligibility group by group.
@@ -119,7 +119,9 @@ class Book {
   uint32_t resting_count() const { return orders_.live(); }
   // Eligibility groups of a side (ever created), and how many counter-groups each may trade with
   // on average: the cost of a match step is proportional to the latter.
-  uint32_t group_count(Side side) const { return uint32_t(sides_[side == Side::bid ? 0 : 1].groups.size()); }
+  uint32_t group_count(Side side) const {
+    return uint32_t(sides_[side == Side::bid ? 0 : 1].groups.size());
+  }
   double eligible_counter_mean(Side side) const {
     const auto& groups = sides_[side == Side::bid ? 0 : 1].groups;
     std::size_t total = 0;
@@ -198,19 +200,24 @@ class Book {
   SideBook sides_[2];
   Pool<Order> orders_;
   Pool<Level> levels_;
-  std::vector<uint32_t> crossing_;  // scratch for match()
+  std::vector<uint32_t> crossing_;                 // scratch for match()
   std::vector<std::vector<uint64_t>> reach_sets_;  // by id: a bit per region
   std::map<std::vector<uint64_t>, uint32_t> reach_set_ids_;
   std::unordered_map<uint32_t, uint32_t> reach_set_by_ceiling_;  // (origin, class) -> id
 };
 
-
 namespace book_detail {
 
-constexpr int side_index(Side side) { return side == Side::bid ? 0 : 1; }
-constexpr Side opposite(Side side) { return side == Side::bid ? Side::ask : Side::bid; }
+constexpr int side_index(Side side) {
+  return side == Side::bid ? 0 : 1;
+}
+constexpr Side opposite(Side side) {
+  return side == Side::bid ? Side::ask : Side::bid;
+}
 // The best price of a side with no orders: nothing crosses it.
-constexpr int64_t empty_price(Side side) { return side == Side::bid ? INT64_MIN : INT64_MAX; }
+constexpr int64_t empty_price(Side side) {
+  return side == Side::bid ? INT64_MIN : INT64_MAX;
+}
 
 // True when a resting order at `resting_price` may trade with the incoming order's limit.
 inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_price) {

@@ -19,8 +19,12 @@ inline constexpr std::size_t event_json_bytes_max = 1024;
 
 namespace detail {
 
-inline void reserve_line(std::string& out) { out.reserve(out.size() + event_json_bytes_max); }
-inline void reserve_line(OutputBuffer& out) { out.reserve(event_json_bytes_max); }
+inline void reserve_line(std::string& out) {
+  out.reserve(out.size() + event_json_bytes_max);
+}
+inline void reserve_line(OutputBuffer& out) {
+  out.reserve(event_json_bytes_max);
+}
 
 template <class Out>
 void put(Out& out, std::string_view text) {

@@ -23,7 +23,8 @@ class Pool {
  public:
   // capacity_max bounds the pool (address space only: pages are committed as used);
   // capacity_initial is touched at start so the first objects cost no page faults.
-  explicit Pool(uint32_t capacity_max, uint32_t capacity_initial = 0) : capacity_max_(capacity_max) {
+  explicit Pool(uint32_t capacity_max, uint32_t capacity_initial = 0)
+      : capacity_max_(capacity_max) {
     void* memory = ::mmap(nullptr, bytes(), PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory == MAP_FAILED) throw std::bad_alloc();
@@ -38,8 +39,11 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
   Pool(Pool&& other) noexcept
-      : items_(other.items_), capacity_max_(other.capacity_max_), free_(std::move(other.free_)),
-        used_high_(other.used_high_), live_(other.live_) {
+      : items_(other.items_),
+        capacity_max_(other.capacity_max_),
+        free_(std::move(other.free_)),
+        used_high_(other.used_high_),
+        live_(other.live_) {
     other.items_ = nullptr;
     other.capacity_max_ = 0;
   }

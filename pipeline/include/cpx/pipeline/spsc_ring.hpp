@@ -48,7 +48,8 @@ class SpscRing {
 
   // Either side: how many items wait (a snapshot).
   std::size_t size() const {
-    return std::size_t(tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire));
+    return std::size_t(tail_.load(std::memory_order_acquire) -
+                       head_.load(std::memory_order_acquire));
   }
   std::size_t capacity() const { return mask_ + 1; }
 

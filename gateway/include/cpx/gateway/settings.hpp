@@ -1,0 +1,31 @@
+// cpx-server's settings: each has a flag, an environment variable and a default; a bad value
+// stops start-up with a message naming the setting.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cpx::gateway {
+
+struct Settings {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;  // 0: any free port (printed at start)
+  int io_threads = 1;
+  std::string regions_path;  // empty: the bundled config
+  std::string chips_path;
+};
+
+struct SettingsResult {
+  std::optional<Settings> settings;
+  bool help = false;
+  std::string error;  // names the flag and the variable
+};
+
+// Reads flags first, then CPX_* variables from `environment` (getenv-like), then defaults.
+SettingsResult parse_settings(int argc, const char* const* argv,
+                              const char* (*environment)(const char*));
+
+std::string settings_help();
+
+}  // namespace cpx::gateway

@@ -1,0 +1,74 @@
+#include "cpx/gateway/public_api.hpp"
+
+namespace cpx::gateway {
+namespace {
+
+// Messages are ours, never user input, so they need no escaping beyond quotes.
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string chips_json(const Config& config) {
+  std::string out = "{\"chips\":[";
+  for (std::size_t i = 0; i < config.chips.size(); ++i) {
+    if (i > 0) out += ',';
+    out += config.chips[i].json;
+  }
+  return out + "]}";
+}
+
+std::string regions_json(const Config& config) {
+  std::string out = "{\"regions\":[";
+  for (std::size_t i = 0; i < config.regions.size(); ++i) {
+    if (i > 0) out += ',';
+    out += config.regions[i].json;
+  }
+  out += "],\"latency_ms\":[";
+  const std::size_t n = config.regions.size();
+  for (std::size_t a = 0; a < n; ++a) {
+    out += a > 0 ? ",[" : "[";
+    for (std::size_t b = 0; b < n; ++b) {
+      if (b > 0) out += ',';
+      out += std::to_string(config.latency(uint32_t(a), uint32_t(b)));
+    }
+    out += ']';
+  }
+  return out + "]}";
+}
+
+}  // namespace
+
+Response error_response(unsigned status, std::string_view code, std::string_view message) {
+  return Response{
+      status, "{\"error\":{\"code\":" + quoted(code) + ",\"message\":" + quoted(message) + "}}"};
+}
+
+Response handle_public(const Config& config, std::string_view method, std::string_view target,
+                       int64_t now_ms) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool get = method == "GET";
+  if (path == "/healthz") {
+    return get ? Response{200, "{\"status\":\"ok\"}"}
+               : error_response(405, "method_not_allowed", "use GET");
+  }
+  if (path == "/v1/time") {
+    return get ? Response{200, "{\"server_time_ms\":" + std::to_string(now_ms) + "}"}
+               : error_response(405, "method_not_allowed", "use GET");
+  }
+  if (path == "/v1/chips") {
+    return get ? Response{200, chips_json(config)}
+               : error_response(405, "method_not_allowed", "use GET");
+  }
+  if (path == "/v1/regions") {
+    return get ? Response{200, regions_json(config)}
+               : error_response(405, "method_not_allowed", "use GET");
+  }
+  return error_response(404, "not_found", "no such endpoint");
+}
+
+}  // namespace cpx::gateway

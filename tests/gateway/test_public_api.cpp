@@ -1,0 +1,83 @@
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include "cpx/app/config_files.hpp"
+#include "cpx/gateway/public_api.hpp"
+#include "cpx/gateway/settings.hpp"
+
+namespace cpx::gateway {
+namespace {
+
+Config bundled() {
+  return std::move(*load_config("", "").config);
+}
+
+const char* no_environment(const char*) {
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("public endpoints answer from the config, as valid JSON") {
+  const Config config = bundled();
+  simdjson::dom::parser parser;
+  Response r = handle_public(config, "GET", "/v1/chips", 0);
+  CHECK(r.status == 200);
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(r.body).get(doc) == simdjson::SUCCESS);
+  CHECK(doc["chips"].get_array().size() == 8);
+
+  r = handle_public(config, "GET", "/v1/regions?x=1", 0);
+  REQUIRE(parser.parse(r.body).get(doc) == simdjson::SUCCESS);
+  CHECK(doc["regions"].get_array().size() == 16);
+  CHECK(doc["latency_ms"].get_array().size() == 16);
+  int64_t beijing_shenzhen = 0;
+  REQUIRE(doc["latency_ms"].at(10).at(12).get(beijing_shenzhen) == simdjson::SUCCESS);
+  CHECK(beijing_shenzhen == 16);
+
+  r = handle_public(config, "GET", "/v1/time", 1700000000123);
+  CHECK(r.body == "{\"server_time_ms\":1700000000123}");
+  CHECK(handle_public(config, "GET", "/healthz", 0).body == "{\"status\":\"ok\"}");
+}
+
+TEST_CASE("unknown paths are 404 and wrong methods 405, with the error body") {
+  const Config config = bundled();
+  Response r = handle_public(config, "GET", "/v2/nothing", 0);
+  CHECK(r.status == 404);
+  CHECK(r.body == R"({"error":{"code":"not_found","message":"no such endpoint"}})");
+  CHECK(handle_public(config, "POST", "/v1/chips", 0).status == 405);
+}
+
+TEST_CASE("settings come from flags, then variables, then defaults, and bad ones are named") {
+  const char* argv_default[] = {"cpx-server"};
+  SettingsResult parsed = parse_settings(1, argv_default, no_environment);
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->listen_host == "127.0.0.1");
+  CHECK(parsed.settings->listen_port == 8080);
+  CHECK(parsed.settings->io_threads == 1);
+
+  auto environment = [](const char* name) -> const char* {
+    return std::string_view(name) == "CPX_LISTEN" ? "0.0.0.0:9000" : nullptr;
+  };
+  parsed = parse_settings(1, argv_default, environment);
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->listen_port == 9000);
+  const char* argv_flag[] = {"cpx-server", "--listen", "127.0.0.1:0", "--io-threads", "2"};
+  parsed = parse_settings(5, argv_flag, environment);  // the flag wins over the variable
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->listen_port == 0);
+  CHECK(parsed.settings->io_threads == 2);
+
+  const char* argv_bad[] = {"cpx-server", "--io-threads", "many"};
+  parsed = parse_settings(3, argv_bad, no_environment);
+  CHECK_FALSE(parsed.settings);
+  CHECK(parsed.error.find("--io-threads (CPX_IO_THREADS)") != std::string::npos);
+  const char* argv_unknown[] = {"cpx-server", "--colour"};
+  CHECK(parse_settings(2, argv_unknown, no_environment).error.find("--colour") !=
+        std::string::npos);
+  const char* argv_help[] = {"cpx-server", "--help"};
+  CHECK(parse_settings(2, argv_help, no_environment).help);
+  CHECK(settings_help().find("CPX_LISTEN") != std::string::npos);
+}
+
+}  // namespace cpx::gateway

@@ -1,0 +1,41 @@
+// cpx-server: the exchange's network face. For now it serves the public read-only endpoints;
+// orders, accounts and WebSocket streams arrive with the rest of the gateway.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "cpx/app/config_files.hpp"
+#include "cpx/gateway/server.hpp"
+
+int main(int argc, char** argv) {
+  const cpx::gateway::SettingsResult parsed = cpx::gateway::parse_settings(
+      argc, argv, [](const char* name) -> const char* { return std::getenv(name); });
+  if (parsed.help) {
+    std::fputs(cpx::gateway::settings_help().c_str(), stdout);
+    return 0;
+  }
+  if (!parsed.settings) {
+    std::fprintf(stderr, "cpx-server: %s\n", parsed.error.c_str());
+    return 2;
+  }
+  const cpx::gateway::Settings& settings = *parsed.settings;
+  cpx::ConfigResult loaded = cpx::load_config(settings.regions_path, settings.chips_path);
+  if (!loaded.config) {
+    std::fprintf(stderr, "cpx-server: bad config: %s\n", loaded.error.c_str());
+    return 2;
+  }
+  try {
+    cpx::gateway::Server server(settings, std::move(*loaded.config));
+    std::printf("cpx-server listening on %s:%u\n", settings.listen_host.c_str(),
+                unsigned(server.port()));
+    std::fflush(stdout);
+    server.run();
+  } catch (const std::exception& error) {
+    // Binding failures (address in use, bad address) are the expected ones here.
+    std::fprintf(stderr, "cpx-server: cannot listen on %s:%u: %s\n", settings.listen_host.c_str(),
+                 unsigned(settings.listen_port), error.what());
+    return 1;
+  }
+  std::printf("cpx-server stopped\n");
+  return 0;
+}
