@@ -242,23 +242,9 @@ void append_command_json(std::string& out, const Config& config, const Stream& s
     out += value;
     out += '"';
   };
-  switch (c.op) {
-    case Op::account:
-      out += R"({"op":"account")";
-      break;
-    case Op::deposit:
-      out += R"({"op":"deposit")";
-      break;
-    case Op::new_order:
-      out += R"({"op":"new")";
-      break;
-    case Op::cancel:
-      out += R"({"op":"cancel")";
-      break;
-    case Op::amend:
-      out += R"({"op":"amend")";
-      break;
-  }
+  out += "{\"op\":\"";
+  out += to_string(c.op);
+  out += '"';
   field("account", account);
   if (c.op == Op::account) field("role", to_string(c.role));
   if (c.op == Op::deposit) field("amount", format_decimal(c.amount_e7, amount_frac_digits));

@@ -27,6 +27,18 @@ std::string position(std::string_view list, std::size_t index) {
   return std::string(list) + "[" + std::to_string(index) + "]";
 }
 
+// An entry's id: a string of 1-64 [A-Za-z0-9._:-], not seen before in its list.
+std::string_view unique_id(element entry, const std::string& where,
+                           std::set<std::string, std::less<>>& seen) {
+  if (!entry.is_object()) throw Failure{where + ": not an object"};
+  const std::string_view id = string_field(entry, "id", where);
+  if (!is_valid_id(id)) {
+    throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
+  }
+  if (!seen.emplace(id).second) throw Failure{where + ": id \"" + std::string(id) + "\" repeats"};
+  return id;
+}
+
 void parse_chips(element root, Config& config) {
   simdjson::dom::array chips;
   if (root["chips"].get(chips) != simdjson::SUCCESS) {
@@ -35,12 +47,7 @@ void parse_chips(element root, Config& config) {
   std::set<std::string, std::less<>> seen;
   std::size_t index = 0;
   for (element entry : chips) {
-    const std::string where = position("chips", index++);
-    if (!entry.is_object()) throw Failure{where + ": not an object"};
-    const std::string_view id = string_field(entry, "id", where);
-    if (!is_valid_id(id))
-      throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
-    if (!seen.emplace(id).second) throw Failure{where + ": id \"" + std::string(id) + "\" repeats"};
+    const std::string_view id = unique_id(entry, position("chips", index++), seen);
     std::string_view vendor;
     if (entry["vendor"].get(vendor) != simdjson::SUCCESS) vendor = "";
     config.chips.push_back(ChipInfo{std::string(id), std::string(vendor), simdjson::minify(entry)});
@@ -57,12 +64,7 @@ void parse_regions(element root, Config& config) {
   std::set<std::string, std::less<>> seen;
   std::size_t index = 0;
   for (element entry : regions) {
-    const std::string where = position("regions", index++);
-    if (!entry.is_object()) throw Failure{where + ": not an object"};
-    const std::string_view id = string_field(entry, "id", where);
-    if (!is_valid_id(id))
-      throw Failure{where + ": id \"" + std::string(id) + "\" is not 1-64 of [A-Za-z0-9._:-]"};
-    if (!seen.emplace(id).second) throw Failure{where + ": id \"" + std::string(id) + "\" repeats"};
+    const std::string_view id = unique_id(entry, position("regions", index++), seen);
     std::string_view name;
     if (entry["name"].get(name) != simdjson::SUCCESS) name = id;
     config.regions.push_back(

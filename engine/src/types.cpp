@@ -116,6 +116,17 @@ constexpr IdCharacters id_characters;
 
 }  // namespace
 
+std::string_view to_string(Op op) {
+  switch (op) {
+    case Op::account: return "account";
+    case Op::deposit: return "deposit";
+    case Op::new_order: return "new";
+    case Op::cancel: return "cancel";
+    case Op::amend: return "amend";
+  }
+  return "unknown";
+}
+
 bool is_valid_id(std::string_view text) {
   if (text.empty() || text.size() > id_length_max) return false;
   bool valid = true;

@@ -61,6 +61,7 @@ std::string_view to_string(Side side);
 std::string_view to_string(Tif tif);
 std::string_view to_string(Urgency urgency);
 std::string_view to_string(Role role);
+std::string_view to_string(Op op);  // the wire name: "new" for Op::new_order
 
 // An account or client order id: 1-64 characters of [A-Za-z0-9._:-].
 bool is_valid_id(std::string_view text);
