@@ -118,11 +118,16 @@ constexpr IdCharacters id_characters;
 
 std::string_view to_string(Op op) {
   switch (op) {
-    case Op::account: return "account";
-    case Op::deposit: return "deposit";
-    case Op::new_order: return "new";
-    case Op::cancel: return "cancel";
-    case Op::amend: return "amend";
+    case Op::account:
+      return "account";
+    case Op::deposit:
+      return "deposit";
+    case Op::new_order:
+      return "new";
+    case Op::cancel:
+      return "cancel";
+    case Op::amend:
+      return "amend";
   }
   return "unknown";
 }

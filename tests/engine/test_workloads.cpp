@@ -67,3 +67,34 @@ TEST_CASE("the national workload trades across chips and regions with every inva
 }
 
 }  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("the national stream gives the same trades through JSON as pre-built") {
+  const Config config = default_config();
+  const workload::Stream stream = workload::national_stream(config, 5000, 3);
+  const workload::RunTotals direct = workload::run_stream(config, stream, false);
+  Harness<Engine> h;
+  const std::string text = workload::stream_json(config, stream);
+  uint64_t fills = 0, volume = 0, rejected = 0;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    const std::size_t end = text.find('\n', begin);
+    for (const std::string& event : h.run(std::string_view(text).substr(begin, end - begin))) {
+      rejected += event.find("\"rejected\"") != std::string::npos;
+      const std::size_t at = event.find("\"qty\":\"");
+      if (event.find("\"trade\"") != std::string::npos) {
+        ++fills;
+        volume += uint64_t(parse_decimal(event.substr(at + 7, event.find('"', at + 7) - at - 7),
+                                         qty_frac_digits, qty_milli_max)
+                               .value_or(0));
+      }
+    }
+    begin = end + 1;
+  }
+  CHECK(rejected == 0);
+  CHECK(fills == direct.fills);
+  CHECK(volume == direct.volume);
+}
+
+}  // namespace cpx::test
