@@ -13,5 +13,5 @@ echo "== Debug build with ASan + UBSan: engine tests"
 # are some 20 times slower, 5 x 8,000 keep the pass within minutes.
 CPX_DIFF_COMMANDS_PER_SEED=8000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 -L engine
-echo "== Debug build with ThreadSanitizer: pipeline tests"
+echo "== Debug build with ThreadSanitizer: pipeline tests and the two-thread replay"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L pipeline

@@ -4,14 +4,19 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
+#include "cpx/engine/command_envelope.hpp"
 #include "cpx/engine/event_json.hpp"
+#include "cpx/pipeline/doorbell.hpp"
+#include "cpx/pipeline/spsc_ring.hpp"
 
 namespace cpx {
 namespace {
 
 constexpr std::size_t read_chunk_bytes = 1 << 20;
 constexpr std::size_t write_chunk_bytes = 1 << 20;
+constexpr std::size_t ring_capacity = 4096;  // decoded commands in flight (about 1 MiB)
 
 void write_all(int fd, OutputBuffer& out) {
   std::size_t done = 0;
@@ -95,19 +100,43 @@ bool is_blank(std::string_view line) {
 }
 
 ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
-  LineReader reader(input_fd, command_bytes_max);
-  CommandDecoder decoder(engine.config());
+  // Two stages on two cores, as in the exchange's pipeline: this thread's partner reads and
+  // decodes lines (the decoder needs only the immutable config), this thread matches, renders
+  // and writes. One ring between them keeps the order, so the output is byte for byte the same.
+  pipeline::SpscRing<CommandEnvelope> ring(ring_capacity);
+  pipeline::Doorbell items;
+  pipeline::Doorbell space;
+  std::thread reader_thread([&] {
+    LineReader reader(input_fd, command_bytes_max);
+    CommandDecoder decoder(engine.config());
+    std::string_view line;
+    bool overlong;
+    auto hand_over = [&](const CommandEnvelope& envelope) {
+      space.wait_for([&] { return ring.try_push(envelope); });
+      items.ring();
+    };
+    while (reader.next(line, overlong)) {
+      if (!overlong && is_blank(line)) continue;
+      Command command;
+      command.shape_reason = Reason::bad_request;
+      if (!overlong) command = decoder.decode(line.data(), line.size());
+      hand_over(CommandEnvelope::wrap(command));
+    }
+    CommandEnvelope end;
+    end.end_of_stream = true;
+    hand_over(end);
+  });
+
   std::vector<Event> events;
   events.reserve(1024);
   OutputBuffer out(write_chunk_bytes + 64 * 1024);
   ReplayStats stats;
-  std::string_view line;
-  bool overlong;
-  while (reader.next(line, overlong)) {
-    if (!overlong && is_blank(line)) continue;
-    Command command;
-    command.shape_reason = Reason::bad_request;
-    if (!overlong) command = decoder.decode(line.data(), line.size());
+  CommandEnvelope envelope;
+  for (uint64_t taken = 1;; ++taken) {
+    items.wait_for([&] { return ring.try_pop(envelope); });
+    if (taken % 64 == 0 || envelope.end_of_stream) space.ring();
+    if (envelope.end_of_stream) break;
+    const Command command = envelope.unwrap();
     events.clear();
     engine.execute(command, events);
     ++stats.lines;
@@ -118,6 +147,7 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
     }
     if (out.size() >= write_chunk_bytes) write_all(output_fd, out);
   }
+  reader_thread.join();
   write_all(output_fd, out);
   return stats;
 }

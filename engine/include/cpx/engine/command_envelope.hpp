@@ -1,0 +1,48 @@
+// A decoded command with its strings held inline, so it can cross a ring between threads (the
+// decoder's buffers are reused for the next line). Plain data, fixed size.
+#pragma once
+
+#include <cstring>
+#include <type_traits>
+
+#include "cpx/engine/command.hpp"
+
+namespace cpx {
+
+struct CommandEnvelope {
+  Command command;
+  bool end_of_stream = false;
+  uint8_t account_length = 0;
+  uint8_t client_order_id_length = 0;
+  char account[id_length_max];
+  char client_order_id[id_length_max];
+
+  static CommandEnvelope wrap(const Command& command) {
+    CommandEnvelope envelope;
+    envelope.command = command;
+    envelope.account_length = uint8_t(command.account.size());
+    envelope.client_order_id_length = uint8_t(command.client_order_id.size());
+    // An empty view may hold a null pointer, which memcpy must not be given even for 0 bytes.
+    if (!command.account.empty()) {
+      std::memcpy(envelope.account, command.account.data(), command.account.size());
+    }
+    if (!command.client_order_id.empty()) {
+      std::memcpy(envelope.client_order_id, command.client_order_id.data(),
+                  command.client_order_id.size());
+    }
+    return envelope;
+  }
+
+  // The command, its strings pointing into this envelope (valid while it lives).
+  Command unwrap() const {
+    Command out = command;
+    out.account = std::string_view(account, account_length);
+    out.client_order_id = std::string_view(client_order_id, client_order_id_length);
+    return out;
+  }
+};
+static_assert(std::is_trivially_copyable_v<CommandEnvelope>);
+// Decoded ids are at most id_length_max long, so they always fit.
+static_assert(id_length_max <= UINT8_MAX);
+
+}  // namespace cpx
