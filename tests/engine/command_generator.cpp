@@ -12,13 +12,6 @@ const char* const regions[] = {"zhangjiakou", "wuhu",      "yrd-demo-zone", "sha
 
 }  // namespace
 
-uint64_t CommandGenerator::random() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 std::vector<std::string> CommandGenerator::preamble() {
   std::vector<std::string> lines;
   for (const char* e : enterprises) {

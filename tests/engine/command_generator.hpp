@@ -6,19 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "workloads/splitmix64.hpp"
+
 namespace cpx::test {
 
 class CommandGenerator {
  public:
-  explicit CommandGenerator(uint64_t seed) : state_(seed) {}
+  explicit CommandGenerator(uint64_t seed) : rng_(seed) {}
 
   // The account set-up every stream starts with.
   std::vector<std::string> preamble();
   std::string next();
 
  private:
-  uint64_t random();
-  uint64_t below(uint64_t n) { return random() % n; }
+  uint64_t below(uint64_t n) { return rng_.below(n); }
   bool chance(uint64_t per_thousand) { return below(1000) < per_thousand; }
   template <class T, std::size_t N>
   const T& pick(const T (&items)[N]) {
@@ -30,7 +31,7 @@ class CommandGenerator {
   std::string junk();
   std::string decimal(int whole_low, int whole_high, int frac_digits_max);
 
-  uint64_t state_;
+  workload::SplitMix64 rng_;
   uint64_t next_id_ = 0;
   std::vector<std::pair<std::string, std::string>> placed_;  // (account, client_order_id)
 };

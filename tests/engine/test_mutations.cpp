@@ -7,20 +7,15 @@
 
 #include "command_generator.hpp"
 #include "harness.hpp"
+#include "workloads/splitmix64.hpp"
 
 namespace cpx::test {
 namespace {
 
 class Mutator {
  public:
-  explicit Mutator(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return n == 0 ? 0 : std::size_t(next() % n); }
+  explicit Mutator(uint64_t seed) : rng_(seed) {}
+  std::size_t below(std::size_t n) { return n == 0 ? 0 : std::size_t(rng_.below(n)); }
 
   std::string mutate(std::string line) {
     static const char syntax[] = "{}[]\":,\\ .-+0123456789eEtfn\x00\xff\x80\t";
@@ -55,7 +50,7 @@ class Mutator {
   }
 
  private:
-  uint64_t state_;
+  workload::SplitMix64 rng_;
 };
 
 }  // namespace

@@ -47,7 +47,6 @@ class Engine {
   void execute(const Command& command, std::vector<Event>& events);
 
   uint64_t last_seq() const { return seq_; }
-  uint64_t last_trade_id() const { return trade_id_; }
   const Config& config() const { return config_; }
 
   std::optional<uint32_t> find_account(std::string_view name) const;

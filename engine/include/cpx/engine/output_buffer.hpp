@@ -28,10 +28,7 @@ class OutputBuffer {
     std::memcpy(data_.get() + size_, text, length);
     size_ += length;
   }
-  void append(std::string_view text) { append(text.data(), text.size()); }
   void push_back(char c) { data_[size_++] = c; }
-  char* end() { return data_.get() + size_; }
-  void grow(std::size_t bytes) { size_ += bytes; }  // after writing at end()
 
   const char* data() const { return data_.get(); }
   std::size_t size() const { return size_; }

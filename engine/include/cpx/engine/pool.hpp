@@ -69,7 +69,6 @@ class Pool {
   }
 
   uint32_t live() const { return live_; }
-  uint32_t high_water() const { return used_high_; }
 
  private:
   std::size_t bytes() const { return std::size_t(capacity_max_) * sizeof(T); }
