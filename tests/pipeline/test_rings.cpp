@@ -4,10 +4,13 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "cpx/pipeline/doorbell.hpp"
+#include "cpx/pipeline/message_ring.hpp"
 #include "cpx/pipeline/mpsc_ring.hpp"
 #include "cpx/pipeline/spsc_ring.hpp"
 
@@ -127,6 +130,91 @@ TEST_CASE("a waiting consumer sleeps instead of spinning, and wakes when an item
   CHECK(item == 42);
   CHECK(waited >= 0.3);
   CHECK(consumer_cpu < 0.1);  // a spinning wait would have burnt about 0.3 s of CPU
+}
+
+namespace {
+
+std::span<const unsigned char> bytes_of(const std::string& text) {
+  return {reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+}
+
+std::string text_of(std::span<const unsigned char> bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// Message i: its number, then i % 300 filler bytes derived from i, so every length from 0 up
+// occurs and a torn or shifted message shows.
+std::string message_number(uint64_t i) {
+  std::string text = std::to_string(i) + ":";
+  for (uint64_t k = 0; k < i % 300; ++k) text.push_back(char('a' + (i + k) % 26));
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("a message ring keeps messages whole and in order across the wrap") {
+  MessageRing ring(4096);
+  REQUIRE(ring.capacity_bytes() == 4096);
+  CHECK(ring.peek().data() == nullptr);
+  uint64_t written = 0;
+  uint64_t read = 0;
+  for (int round = 0; round < 200; ++round) {
+    while (ring.try_write(bytes_of(message_number(written)))) ++written;
+    // Refused only when nearly full: less room than this message plus the padding a message
+    // needs when it would straddle the end (each under 8 + 8 + 300 + 8 bytes).
+    CHECK(ring.used_bytes() > 4096 - 2 * (8 + 8 + 300 + 8));
+    for (int k = 0; k < 3; ++k) {
+      auto message = ring.peek();
+      REQUIRE(message.data() != nullptr);
+      CHECK(text_of(message) == message_number(read));
+      ring.pop(message.size());
+      ++read;
+    }
+  }
+  for (auto message = ring.peek(); message.data() != nullptr; message = ring.peek()) {
+    CHECK(text_of(message) == message_number(read));
+    ring.pop(message.size());
+    ++read;
+  }
+  CHECK(read == written);
+  CHECK(ring.used_bytes() == 0);
+}
+
+TEST_CASE("a message ring gathers parts and refuses messages over its limit") {
+  MessageRing ring(4096);
+  const std::string head = "head:";
+  const std::string body = "body";
+  const std::span<const unsigned char> parts[] = {bytes_of(head), {}, bytes_of(body)};
+  REQUIRE(ring.try_write(parts));
+  CHECK(text_of(ring.peek()) == "head:body");
+  ring.pop(9);
+  CHECK_FALSE(ring.try_write(bytes_of(std::string(ring.message_bytes_max() + 1, 'x'))));
+  CHECK(ring.try_write(bytes_of(std::string(ring.message_bytes_max(), 'x'))));
+}
+
+TEST_CASE("a message ring passes a million messages between two threads intact") {
+  MessageRing ring(1 << 16);
+  constexpr uint64_t count = 1'000'000;
+  std::thread producer([&] {
+    for (uint64_t i = 0; i < count; ++i) {
+      const std::string text = message_number(i);
+      while (!ring.try_write(bytes_of(text))) std::this_thread::yield();
+    }
+  });
+  uint64_t mismatches = 0;
+  for (uint64_t i = 0; i < count;) {
+    auto message = ring.peek();
+    if (message.data() == nullptr) {
+      std::this_thread::yield();
+      continue;
+    }
+    if (text_of(message) != message_number(i)) ++mismatches;
+    ring.pop(message.size());
+    ++i;
+  }
+  producer.join();
+  CHECK(mismatches == 0);
+  CHECK(ring.peek().data() == nullptr);
 }
 
 }  // namespace cpx::pipeline
