@@ -152,22 +152,17 @@ struct CommandDecoder::Fields {
   }
 };
 
-namespace {}  // namespace
-
 CommandDecoder::CommandDecoder(const Config& config) : config_(config), parser_(command_bytes_max) {
   keys_.reserve(64);
 }
 
-Command CommandDecoder::decode(const char* text, std::size_t length) {
-  Command command;
-  command.shape_reason = Reason::bad_request;
-  if (length > command_bytes_max) return command;
+bool CommandDecoder::collect(const char* text, std::size_t length, Fields& fields) {
+  if (length > command_bytes_max) return false;
   element root;
-  if (parser_.parse(text, length, false).get(root) != simdjson::SUCCESS) return command;
+  if (parser_.parse(text, length, false).get(root) != simdjson::SUCCESS) return false;
   object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) return command;
+  if (root.get_object().get(object) != simdjson::SUCCESS) return false;
   // One pass over the keys: a repeated key makes the text no JSON object for the exchange.
-  Fields fields;
   keys_.clear();  // keys the spec does not name, checked for repeats among themselves
   for (auto entry : object) {
     const Field f = field_named(entry.key);
@@ -175,30 +170,63 @@ Command CommandDecoder::decode(const char* text, std::size_t length) {
       keys_.push_back(entry.key);
       continue;
     }
-    if (fields.has(f)) return command;
+    if (fields.has(f)) return false;
     fields.present |= uint32_t(1) << unsigned(f);
     fields.values[unsigned(f)] = entry.value;
   }
   if (keys_.size() > 1) {
     std::sort(keys_.begin(), keys_.end());
-    if (std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end()) return command;
+    if (std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end()) return false;
   }
-  decode_object(fields, command);
+  return true;
+}
+
+Command CommandDecoder::decode(const char* text, std::size_t length) {
+  Command command;
+  command.shape_reason = Reason::bad_request;
+  Fields fields;
+  if (collect(text, length, fields)) decode_object(fields, command, nullptr);
   return command;
 }
 
-void CommandDecoder::decode_object(const Fields& fields, Command& command) {
+Command CommandDecoder::decode(const char* text, std::size_t length,
+                               const RequestContext& context) {
+  Command command;
+  command.shape_reason = Reason::bad_request;
+  Fields fields;
+  if (length == 0 || collect(text, length, fields)) decode_object(fields, command, &context);
+  return command;
+}
+
+void CommandDecoder::decode_object(const Fields& fields, Command& command,
+                                   const RequestContext* context) {
   element value;
   std::string_view text;
-  const bool has_account = fields.get(Field::account, value);
-  const bool account_valid = has_account && string_of(value, text) && is_valid_id(text);
-  if (account_valid) command.account = text;
-  const bool has_client_order_id = fields.get(Field::client_order_id, value);
-  const bool client_order_id_valid =
-      has_client_order_id && string_of(value, text) && is_valid_id(text);
-  if (client_order_id_valid) command.set_client_order_id(text);
+  bool account_valid;
+  if (context && !context->account.empty()) {
+    account_valid = is_valid_id(context->account);
+    if (account_valid) command.account = context->account;
+  } else {
+    const bool has_account = fields.get(Field::account, value);
+    account_valid = has_account && string_of(value, text) && is_valid_id(text);
+    if (account_valid) command.account = text;
+  }
+  bool client_order_id_valid;
+  if (context && !context->client_order_id.empty()) {
+    client_order_id_valid = is_valid_id(context->client_order_id);
+    if (client_order_id_valid) command.set_client_order_id(context->client_order_id);
+  } else {
+    const bool has_client_order_id = fields.get(Field::client_order_id, value);
+    client_order_id_valid = has_client_order_id && string_of(value, text) && is_valid_id(text);
+    if (client_order_id_valid) command.set_client_order_id(text);
+  }
 
-  if (!fields.get(Field::op, value) || !string_of(value, text) || !op_of(text, command.op)) return;
+  if (context) {
+    command.op = context->op;
+  } else if (!fields.get(Field::op, value) || !string_of(value, text) ||
+             !op_of(text, command.op)) {
+    return;
+  }
   if (!account_valid) return;
   switch (command.op) {
     case Op::account:
@@ -219,7 +247,12 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command) {
     }
     case Op::new_order: {
       if (!client_order_id_valid) return;
-      if (!fields.get(Field::side, value) || !string_of(value, text)) return;
+      if (!fields.get(Field::side, value)) {
+        if (!context) return;
+        text = context->default_side == Side::bid ? "bid" : "ask";
+      } else if (!string_of(value, text)) {
+        return;
+      }
       if (text == "bid")
         command.side = Side::bid;
       else if (text == "ask")

@@ -89,12 +89,11 @@ AuthFailure ReplayGuard::admit(std::string_view signature, int64_t timestamp_ms,
   return AuthFailure::none;
 }
 
-AuthFailure verify_request(std::string_view secret, std::string_view timestamp_header,
-                           std::string_view signature_header, std::string_view method,
-                           std::string_view target, std::string_view body, int64_t now_ms,
-                           ReplayGuard& guard) {
+AuthFailure check_signature(std::string_view secret, std::string_view timestamp_header,
+                            std::string_view signature_header, std::string_view method,
+                            std::string_view target, std::string_view body, int64_t now_ms,
+                            int64_t& timestamp_ms) {
   if (timestamp_header.empty() || signature_header.empty()) return AuthFailure::missing;
-  int64_t timestamp_ms = 0;
   if (!parse_timestamp_ms(timestamp_header, timestamp_ms)) return AuthFailure::bad_timestamp;
   if (timestamp_ms < now_ms - timestamp_skew_ms_max ||
       timestamp_ms > now_ms + timestamp_skew_ms_max) {
@@ -103,6 +102,17 @@ AuthFailure verify_request(std::string_view secret, std::string_view timestamp_h
   const std::string expected =
       hmac_sha256_hex(secret, signing_payload(timestamp_header, method, target, body));
   if (!constant_time_equal(expected, signature_header)) return AuthFailure::bad_signature;
+  return AuthFailure::none;
+}
+
+AuthFailure verify_request(std::string_view secret, std::string_view timestamp_header,
+                           std::string_view signature_header, std::string_view method,
+                           std::string_view target, std::string_view body, int64_t now_ms,
+                           ReplayGuard& guard) {
+  int64_t timestamp_ms = 0;
+  const AuthFailure failure = check_signature(secret, timestamp_header, signature_header, method,
+                                              target, body, now_ms, timestamp_ms);
+  if (failure != AuthFailure::none) return failure;
   return guard.admit(signature_header, timestamp_ms, now_ms);
 }
 

@@ -17,6 +17,15 @@ inline constexpr std::size_t command_bytes_max = 64 * 1024;
 // Readable bytes a caller must leave after the text it hands to decode().
 inline constexpr std::size_t command_padding = simdjson::SIMDJSON_PADDING;
 
+// What a gateway request fixes outside its JSON body: the op from the method and path, the
+// account from the API key, the client order id from the path, and the side a body may omit.
+struct RequestContext {
+  Op op = Op::new_order;
+  std::string_view account;          // empty: from the body (operators naming an account)
+  std::string_view client_order_id;  // empty: from the body
+  Side default_side = Side::bid;     // a body without "side" places this side
+};
+
 class CommandDecoder {
  public:
   explicit CommandDecoder(const Config& config);
@@ -24,10 +33,14 @@ class CommandDecoder {
   // Decodes one command. The text must be followed by command_padding readable bytes. The
   // command's strings point into the decoder and stay valid until the next call.
   Command decode(const char* text, std::size_t length);
+  // Decodes a gateway request body (a JSON object, or empty for none) under `context`. A body's
+  // own "op" is ignored, and so is its "account" when the context names one. Same padding rule as decode().
+  Command decode(const char* text, std::size_t length, const RequestContext& context);
 
  private:
   struct Fields;
-  void decode_object(const Fields& fields, Command& command);
+  bool collect(const char* text, std::size_t length, Fields& fields);
+  void decode_object(const Fields& fields, Command& command, const RequestContext* context);
   void decode_order_fields(const Fields& fields, Command& command);
 
   const Config& config_;

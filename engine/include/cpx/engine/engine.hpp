@@ -54,6 +54,12 @@ class Engine {
   uint32_t account_count() const { return uint32_t(accounts_.size()); }
   const Book& book(uint16_t chip) const { return books_[chip]; }
 
+  // The key of an order the account placed (accepted at some point), or index_none.
+  uint32_t find_order(uint32_t account, std::string_view client_order_id) const {
+    return keys_.find(account, client_order_id, client_order_number_of(client_order_id));
+  }
+  uint32_t key_account(uint32_t key) const { return keys_[key].account; }
+
   // Names behind the keys in events, for rendering.
   std::string_view key_account_name(uint32_t key) const {
     return accounts_[keys_[key].account].name;

@@ -56,6 +56,13 @@ class ReplayGuard {
   std::deque<Entry> by_expiry_;  // in the order they were admitted
 };
 
+// The stateless part of the check: headers present, timestamp within the window, signature
+// right. The gateway's I/O threads run it; the one replay guard sits on the matcher thread.
+AuthFailure check_signature(std::string_view secret, std::string_view timestamp_header,
+                            std::string_view signature_header, std::string_view method,
+                            std::string_view target, std::string_view body, int64_t now_ms,
+                            int64_t& timestamp_ms);
+
 // The whole check of a signed request, given the key's secret (the caller found the key).
 AuthFailure verify_request(std::string_view secret, std::string_view timestamp_header,
                            std::string_view signature_header, std::string_view method,

@@ -1,0 +1,163 @@
+// The exchange as the matcher thread runs it: the engine, plus what users ask of it that the
+// engine does not keep: API keys, the replay guard and rate limits, every order's state and
+// every account's fills, idempotent order entry, per-account event numbering, and the book's
+// price levels for market data. A pure function of its requests: no sockets, no threads, so
+// tests drive it directly; the server runs it on the one matcher thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cpx/engine/engine.hpp"
+#include "cpx/engine/event.hpp"
+#include "cpx/gateway/auth.hpp"
+#include "cpx/gateway/wire.hpp"
+
+namespace cpx::gateway {
+
+// Where the venue's output goes: the server writes it to the I/O threads' rings, tests record it.
+class VenueSink {
+ public:
+  virtual ~VenueSink() = default;
+  virtual void reply(uint8_t io_thread, uint64_t session, unsigned status,
+                     uint32_t retry_after_s, std::string_view body) = 0;
+  // To the WebSocket sessions of `account` on the threads in `thread_mask`.
+  virtual void push(uint64_t thread_mask, uint32_t account, std::string_view body) = 0;
+  virtual void key_added(const KeyRecord& key) = 0;  // every I/O thread
+  virtual void book(const BookHeader& header, const BookLevel* levels) = 0;
+  virtual void trade(const TradeRecord& trade) = 0;
+};
+
+struct VenueLimits {
+  uint32_t rate_per_s = 5000;  // per API key; 0: no limit
+  uint32_t burst = 10000;
+  uint32_t page_max = 1000;
+};
+
+enum class OrderStatus : uint8_t { open, filled, canceled, expired, killed };
+std::string_view to_string(OrderStatus status);
+
+class Venue {
+ public:
+  Venue(Config config, VenueLimits limits, VenueSink& sink);
+
+  // Creates the operator account `account` with its first key (before serving).
+  void bootstrap_operator(std::string_view account, std::string_view key_id,
+                          std::string_view secret);
+
+  void handle(const Request& request);
+
+  const Engine& engine() const { return engine_; }
+  std::size_t key_count() const { return keys_.size(); }
+
+ private:
+  struct TokenBucket {
+    int64_t tokens_milli = 0;
+    int64_t updated_ms = 0;
+  };
+  struct KeyEntry {
+    uint32_t account;
+    Role role;
+    TokenBucket bucket;
+  };
+  struct OrderRecord {
+    uint32_t account = 0;
+    uint16_t chip = 0;
+    uint16_t region = 0;
+    Side side = Side::bid;
+    Tif tif = Tif::gtc;
+    Urgency urgency = Urgency::standard;
+    OrderStatus status = OrderStatus::open;
+    bool has_latency_max = false;
+    uint16_t latency_ms_max = 0;
+    uint8_t green_pct = 0;
+    int64_t qty_milli = 0;          // as placed
+    int64_t price_placed_ticks = 0;  // as placed
+    int64_t price_ticks = 0;        // now (amends change it)
+    int64_t open_milli = 0;
+    int64_t filled_milli = 0;
+    int64_t book_price_ticks = 0;  // what it adds to the market-data book
+    int64_t book_milli = 0;
+    uint64_t order_id = 0;
+    int64_t created_ms = 0;
+    std::string rest_answer;  // the answer to the REST request that placed it
+  };
+  struct FillRecord {
+    uint64_t trade_id;
+    uint32_t order_key;
+    uint16_t region;  // the ask's
+    bool aggressor;
+    int64_t price_ticks;
+    int64_t qty_milli;
+    int64_t time_ms;
+  };
+  struct AccountExtra {
+    uint64_t event_seq = 0;         // the account's own numbering of pushed events
+    std::vector<uint32_t> orders;   // keys, in the order they were accepted
+    std::vector<FillRecord> fills;  // by trade id
+    uint64_t thread_mask = 0;       // I/O threads with a logged-in WebSocket session
+    uint16_t sessions[io_threads_max] = {};
+  };
+  struct Level {
+    int64_t qty_milli = 0;
+    uint32_t count = 0;
+  };
+  struct Caller {
+    uint32_t account;
+    Role role;
+  };
+
+  // Auth: key, replay guard, rate limit. Answers the failure itself and returns false.
+  bool admit(const Request& request, Caller& caller);
+  void answer(const Request& request, unsigned status, std::string_view body,
+              uint32_t retry_after_s = 0);
+  void answer_error(const Request& request, unsigned status, std::string_view code,
+                    std::string_view message, uint32_t retry_after_s = 0);
+  void answer_rejection(const Request& request, Reason reason);
+
+  void handle_order(const Request& request, const Caller& caller);
+  void handle_get_order(const Request& request, const Caller& caller);
+  void handle_list_orders(const Request& request, const Caller& caller);
+  void handle_list_fills(const Request& request, const Caller& caller);
+  void handle_get_account(const Request& request, const Caller& caller);
+  void handle_create_account(const Request& request);
+  void handle_create_key(const Request& request);
+  void handle_deposit(const Request& request);
+  void handle_login(const Request& request, const Caller& caller);
+  void handle_logout(const Request& request);
+
+  // Applies one command's events to the order records, fills, pushes and market data.
+  void apply_events(const Command& command, int64_t now_ms);
+  void set_book_share(uint32_t key);
+  void publish_book(uint16_t chip);
+  void push_to(uint32_t account, std::string& body);
+  void add_key(std::string_view key_id, std::string_view secret, uint32_t account);
+
+  void render_order(std::string& out, uint32_t key) const;
+  void render_fill(std::string& out, const FillRecord& fill) const;
+  void render_fill_fields(std::string& out, const FillRecord& fill) const;
+
+  Engine engine_;
+  VenueLimits limits_;
+  VenueSink& sink_;
+  ReplayGuard replay_guard_;
+  std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>> keys_;
+  std::vector<AccountExtra> accounts_;  // by engine account index
+  std::vector<OrderRecord> orders_;     // by engine order key
+  std::vector<Event> events_;
+  // The market-data book: price levels per chip and side, and the levels a command changed.
+  std::vector<std::map<int64_t, Level>> bid_levels_;
+  std::vector<std::map<int64_t, Level>> ask_levels_;
+  std::vector<uint64_t> book_seq_;
+  std::vector<uint64_t> trade_seq_;
+  std::vector<BookLevel> changed_levels_;
+  std::vector<uint32_t> touched_;
+  std::string body_;
+  std::string push_body_;
+};
+
+}  // namespace cpx::gateway

@@ -1,0 +1,747 @@
+#include "cpx/gateway/venue.hpp"
+
+#include <algorithm>
+
+#include "cpx/engine/decimal.hpp"
+
+namespace cpx::gateway {
+namespace {
+
+void append_string(std::string& out, std::string_view text) {
+  // Ids, names and the fixed messages below never hold quotes, backslashes or control bytes.
+  out.push_back('"');
+  out.append(text);
+  out.push_back('"');
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view text) {
+  out.push_back('"');
+  out.append(name);
+  out.append("\":");
+  append_string(out, text);
+}
+
+void append_number(std::string& out, std::string_view name, uint64_t value) {
+  out.push_back('"');
+  out.append(name);
+  out.append("\":");
+  out.append(std::to_string(value));
+}
+
+void append_signed(std::string& out, std::string_view name, int64_t value) {
+  out.push_back('"');
+  out.append(name);
+  out.append("\":");
+  out.append(std::to_string(value));
+}
+
+void append_amount(std::string& out, std::string_view name, int128 value, int digits) {
+  out.push_back('"');
+  out.append(name);
+  out.append("\":\"");
+  append_decimal(out, value, digits);
+  out.push_back('"');
+}
+
+unsigned status_of(Reason reason) {
+  switch (reason) {
+    case Reason::unknown_account:
+    case Reason::unknown_order:
+      return 404;
+    case Reason::duplicate_account:
+    case Reason::duplicate_client_order_id:
+      return 409;
+    case Reason::role_mismatch:
+      return 403;
+    default:
+      return 400;
+  }
+}
+
+std::string_view message_of(Reason reason) {
+  switch (reason) {
+    case Reason::bad_request:
+      return "the request is malformed or misses a required field";
+    case Reason::unknown_account:
+      return "no such account";
+    case Reason::duplicate_account:
+      return "the account exists already";
+    case Reason::role_mismatch:
+      return "the account's role may not do this";
+    case Reason::unknown_chip:
+      return "no such chip type";
+    case Reason::unknown_region:
+      return "no such region";
+    case Reason::bad_qty:
+      return "qty must be a decimal string, 0 < qty <= 1000000000, at most 3 decimals";
+    case Reason::bad_price:
+      return "price must be a decimal string, 0 < price <= 1000000, at most 4 decimals";
+    case Reason::bad_amount:
+      return "amount must be a decimal string, 0 < amount <= 1000000000000, at most 7 decimals";
+    case Reason::bad_latency:
+      return "max_latency_ms must be an integer from 1 to 1000";
+    case Reason::bad_green:
+      return "green share must be an integer from 0 to 100";
+    case Reason::bad_tif:
+      return "tif must be GTC, IOC or FOK";
+    case Reason::bad_urgency:
+      return "urgency must be urgent, standard or batch";
+    case Reason::duplicate_client_order_id:
+      return "the account used this client_order_id for another order";
+    case Reason::unknown_order:
+      return "no open order of this account has this client_order_id";
+    case Reason::insufficient_funds:
+      return "the available balance does not cover the order's hold";
+    case Reason::none:
+      break;
+  }
+  return "";
+}
+
+OrderStatus status_of(DoneReason reason) {
+  switch (reason) {
+    case DoneReason::canceled:
+      return OrderStatus::canceled;
+    case DoneReason::filled:
+      return OrderStatus::filled;
+    case DoneReason::expired:
+      return OrderStatus::expired;
+    case DoneReason::killed:
+      return OrderStatus::killed;
+  }
+  return OrderStatus::canceled;
+}
+
+int64_t refill_milli(uint32_t rate_per_s, int64_t elapsed_ms) {
+  return elapsed_ms * int64_t(rate_per_s);  // tokens * 1000 per ms = rate tokens per second
+}
+
+}  // namespace
+
+std::string_view to_string(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::open:
+      return "open";
+    case OrderStatus::filled:
+      return "filled";
+    case OrderStatus::canceled:
+      return "canceled";
+    case OrderStatus::expired:
+      return "expired";
+    case OrderStatus::killed:
+      return "killed";
+  }
+  return "open";
+}
+
+Venue::Venue(Config config, VenueLimits limits, VenueSink& sink)
+    : engine_(std::move(config)), limits_(limits), sink_(sink) {
+  const std::size_t chips = engine_.config().chips.size();
+  bid_levels_.resize(chips);
+  ask_levels_.resize(chips);
+  book_seq_.assign(chips, 0);
+  trade_seq_.assign(chips, 0);
+  events_.reserve(1024);
+}
+
+void Venue::bootstrap_operator(std::string_view account, std::string_view key_id,
+                               std::string_view secret) {
+  Command command;
+  command.op = Op::account;
+  command.role = Role::operator_;
+  command.account = account;
+  events_.clear();
+  engine_.execute(command, events_);
+  accounts_.resize(engine_.account_count());
+  const auto index = engine_.find_account(account);
+  CPX_ASSERT(index.has_value());
+  add_key(key_id, secret, *index);
+}
+
+void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account) {
+  const Account& holder = engine_.account(account);
+  keys_.emplace(std::string(key_id), KeyEntry{account, holder.role, {}});
+  KeyRecord record;
+  record.key_id.assign(key_id);
+  record.secret.assign(secret);
+  record.account.assign(holder.name);
+  record.role = holder.role;
+  record.account_index = account;
+  sink_.key_added(record);
+}
+
+void Venue::answer(const Request& request, unsigned status, std::string_view body,
+                   uint32_t retry_after_s) {
+  sink_.reply(request.io_thread, request.session, status, retry_after_s, body);
+}
+
+void Venue::answer_error(const Request& request, unsigned status, std::string_view code,
+                         std::string_view message, uint32_t retry_after_s) {
+  body_.clear();
+  if (request.surface == Surface::ws) {
+    body_.append("{\"type\":\"rejected\",\"req_id\":");
+    body_.append(request.req_id.view());
+    body_.push_back(',');
+    append_field(body_, "reason", code);
+    body_.push_back(',');
+    append_field(body_, "message", message);
+    body_.push_back('}');
+  } else {
+    body_.append("{\"error\":{");
+    append_field(body_, "code", code);
+    body_.push_back(',');
+    append_field(body_, "message", message);
+    body_.append("}}");
+  }
+  answer(request, status, body_, retry_after_s);
+}
+
+void Venue::answer_rejection(const Request& request, Reason reason) {
+  answer_error(request, status_of(reason), to_string(reason), message_of(reason));
+}
+
+bool Venue::admit(const Request& request, Caller& caller) {
+  const auto key = keys_.find(request.key_id.view());
+  if (key == keys_.end()) {
+    answer_error(request, 401, "unauthorized", "unknown API key");
+    return false;
+  }
+  if (request.signed_request) {
+    const AuthFailure failure =
+        replay_guard_.admit(request.signature.view(), request.timestamp_ms, request.now_ms);
+    if (failure == AuthFailure::busy) {
+      answer_error(request, 503, "busy", "too many signed requests in flight", 1);
+      return false;
+    }
+    if (failure != AuthFailure::none) {
+      answer_error(request, 401, "unauthorized", "this signature was used already");
+      return false;
+    }
+  }
+  if (limits_.rate_per_s != 0) {
+    TokenBucket& bucket = key->second.bucket;
+    const int64_t cap = int64_t(limits_.burst) * 1000;
+    if (bucket.updated_ms == 0) {
+      bucket.tokens_milli = cap;
+    } else if (request.now_ms > bucket.updated_ms) {
+      bucket.tokens_milli = std::min(
+          cap, bucket.tokens_milli + refill_milli(limits_.rate_per_s, request.now_ms - bucket.updated_ms));
+    }
+    bucket.updated_ms = std::max(bucket.updated_ms, request.now_ms);
+    if (bucket.tokens_milli < 1000) {
+      const int64_t wait_ms = (1000 - bucket.tokens_milli + limits_.rate_per_s - 1) / limits_.rate_per_s;
+      answer_error(request, 429, "rate_limited", "too many requests for this API key",
+                   uint32_t(std::max<int64_t>(1, (wait_ms + 999) / 1000)));
+      return false;
+    }
+    bucket.tokens_milli -= 1000;
+  }
+  caller.account = key->second.account;
+  caller.role = key->second.role;
+  return true;
+}
+
+void Venue::handle(const Request& request) {
+  if (request.kind == RequestKind::ws_logout) return handle_logout(request);
+  Caller caller{};
+  if (!admit(request, caller)) return;
+  const bool trader = caller.role == Role::enterprise || caller.role == Role::provider;
+  const bool operator_ = caller.role == Role::operator_;
+  switch (request.kind) {
+    case RequestKind::order:
+    case RequestKind::get_order:
+    case RequestKind::list_orders:
+    case RequestKind::list_fills:
+    case RequestKind::get_account:
+      if (!trader) {
+        return answer_error(request, 403, "role_mismatch",
+                            "only enterprise and provider keys trade and hold orders");
+      }
+      break;
+    case RequestKind::create_account:
+    case RequestKind::create_key:
+    case RequestKind::deposit:
+      if (!operator_) {
+        return answer_error(request, 403, "role_mismatch", "only operator keys administer");
+      }
+      break;
+    case RequestKind::ws_login:
+    case RequestKind::ws_logout:
+      break;
+  }
+  switch (request.kind) {
+    case RequestKind::order:
+      return handle_order(request, caller);
+    case RequestKind::get_order:
+      return handle_get_order(request, caller);
+    case RequestKind::list_orders:
+      return handle_list_orders(request, caller);
+    case RequestKind::list_fills:
+      return handle_list_fills(request, caller);
+    case RequestKind::get_account:
+      return handle_get_account(request, caller);
+    case RequestKind::create_account:
+      return handle_create_account(request);
+    case RequestKind::create_key:
+      return handle_create_key(request);
+    case RequestKind::deposit:
+      return handle_deposit(request);
+    case RequestKind::ws_login:
+      return handle_login(request, caller);
+    case RequestKind::ws_logout:
+      return;
+  }
+}
+
+void Venue::handle_order(const Request& request, const Caller& caller) {
+  Command command = request.command.unwrap();
+  command.account = engine_.account(caller.account).name;
+  command.account_index = caller.account;
+  // Idempotent entry: the same order sent again over REST gets its first answer and places
+  // nothing; any other reuse of the id goes to the engine, which refuses it.
+  if (command.op == Op::new_order && request.surface == Surface::rest &&
+      command.shape_reason == Reason::none && command.field_reason == Reason::none) {
+    const uint32_t key = engine_.find_order(caller.account, command.client_order_id);
+    if (key != index_none) {
+      const OrderRecord& placed = orders_[key];
+      const bool bid = command.side == Side::bid;
+      const bool same =
+          !placed.rest_answer.empty() && placed.side == command.side &&
+          placed.chip == command.chip && placed.region == command.region &&
+          placed.qty_milli == command.qty_milli &&
+          placed.price_placed_ticks == command.price_ticks && placed.tif == command.tif &&
+          placed.green_pct == command.green_pct &&
+          (!bid || (placed.has_latency_max == command.has_latency_max &&
+                    placed.latency_ms_max == command.latency_ms_max &&
+                    placed.urgency == command.urgency));
+      if (same) return answer(request, 201, placed.rest_answer);
+    }
+  }
+  events_.clear();
+  engine_.execute(command, events_);
+  const Event& first = events_.front();
+  if (first.type == EventType::rejected) return answer_rejection(request, first.reason);
+  const uint32_t key = first.order_key;
+  const std::size_t fills_before = accounts_[caller.account].fills.size();
+  apply_events(command, request.now_ms);
+
+  body_.clear();
+  if (request.surface == Surface::ws) {
+    body_.append("{\"type\":\"");
+    body_.append(first.type == EventType::accepted  ? "accepted"
+                 : first.type == EventType::amended ? "amended"
+                                                    : "done");
+    body_.append("\",\"req_id\":");
+    body_.append(request.req_id.view());
+    body_.push_back(',');
+    append_field(body_, "client_order_id", command.client_order_id);
+    if (first.type == EventType::accepted) {
+      body_.push_back(',');
+      append_number(body_, "order_id", first.id);
+    } else if (first.type == EventType::amended) {
+      body_.push_back(',');
+      append_amount(body_, "qty", first.qty_milli, qty_frac_digits);
+      body_.push_back(',');
+      append_amount(body_, "price", first.price_ticks, price_frac_digits);
+    } else {
+      body_.append(",\"reason\":\"canceled\"");
+    }
+    body_.push_back('}');
+    return answer(request, 200, body_);
+  }
+  body_.append("{\"order\":");
+  render_order(body_, key);
+  body_.append(",\"trades\":[");
+  const AccountExtra& extra = accounts_[caller.account];
+  bool comma = false;
+  for (std::size_t i = fills_before; i < extra.fills.size(); ++i) {
+    if (extra.fills[i].order_key != key) continue;
+    if (comma) body_.push_back(',');
+    comma = true;
+    render_fill(body_, extra.fills[i]);
+  }
+  body_.append("]}");
+  if (first.type == EventType::accepted) {
+    orders_[key].rest_answer = body_;
+    return answer(request, 201, body_);
+  }
+  answer(request, 200, body_);
+}
+
+void Venue::apply_events(const Command& command, int64_t now_ms) {
+  touched_.clear();
+  for (const Event& event : events_) {
+    switch (event.type) {
+      case EventType::ok:
+      case EventType::rejected:
+        break;
+      case EventType::accepted: {
+        CPX_ASSERT(event.order_key == orders_.size());
+        OrderRecord& order = orders_.emplace_back();
+        order.account = command.account_index;
+        order.chip = command.chip;
+        order.region = command.region;
+        order.side = command.side;
+        order.tif = command.tif;
+        order.urgency = command.urgency;
+        order.has_latency_max = command.has_latency_max;
+        order.latency_ms_max = command.latency_ms_max;
+        order.green_pct = command.green_pct;
+        order.qty_milli = command.qty_milli;
+        order.price_placed_ticks = command.price_ticks;
+        order.price_ticks = command.price_ticks;
+        order.open_milli = command.qty_milli;
+        order.order_id = event.id;
+        order.created_ms = now_ms;
+        accounts_[order.account].orders.push_back(event.order_key);
+        touched_.push_back(event.order_key);
+        break;
+      }
+      case EventType::amended: {
+        OrderRecord& order = orders_[event.order_key];
+        order.price_ticks = event.price_ticks;
+        order.open_milli = event.qty_milli;
+        touched_.push_back(event.order_key);
+        break;
+      }
+      case EventType::trade: {
+        for (const uint32_t key : {event.order_key, event.ask_key}) {
+          OrderRecord& order = orders_[key];
+          order.open_milli -= event.qty_milli;
+          order.filled_milli += event.qty_milli;
+          const FillRecord fill{event.id,          key,         event.region,
+                                event.aggressor == order.side, event.price_ticks,
+                                event.qty_milli,   now_ms};
+          accounts_[order.account].fills.push_back(fill);
+          touched_.push_back(key);
+          push_body_.assign("{\"type\":\"trade\",");
+          render_fill_fields(push_body_, fill);
+          push_body_.push_back('}');
+          push_to(order.account, push_body_);
+        }
+        TradeRecord trade;
+        trade.chip = event.chip;
+        trade.region = event.region;
+        trade.aggressor = event.aggressor;
+        trade.seq = ++trade_seq_[event.chip];
+        trade.trade_id = event.id;
+        trade.price_ticks = event.price_ticks;
+        trade.qty_milli = event.qty_milli;
+        trade.time_ms = now_ms;
+        sink_.trade(trade);
+        break;
+      }
+      case EventType::done: {
+        OrderRecord& order = orders_[event.order_key];
+        order.status = status_of(event.done_reason);
+        order.open_milli = 0;
+        touched_.push_back(event.order_key);
+        push_body_.assign("{\"type\":\"done\",");
+        append_field(push_body_, "client_order_id",
+                     engine_.key_client_order_id(event.order_key).view());
+        push_body_.push_back(',');
+        append_field(push_body_, "reason", to_string(event.done_reason));
+        push_body_.push_back(',');
+        append_amount(push_body_, "filled_qty", order.filled_milli, qty_frac_digits);
+        push_body_.push_back('}');
+        push_to(order.account, push_body_);
+        break;
+      }
+    }
+  }
+  if (touched_.empty()) return;
+  changed_levels_.clear();
+  for (const uint32_t key : touched_) set_book_share(key);
+  if (!changed_levels_.empty()) publish_book(orders_[touched_.front()].chip);
+}
+
+void Venue::push_to(uint32_t account, std::string& body) {
+  // Every pushed event takes the account's next number, delivered or not, so a client that
+  // reconnects sees the gap and reads what it missed over REST.
+  AccountExtra& extra = accounts_[account];
+  const uint64_t seq = ++extra.event_seq;
+  if (extra.thread_mask == 0) return;
+  // Insert "account_seq":N after the opening {"type":"...",
+  const std::size_t at = body.find(',') + 1;
+  body.insert(at, "\"account_seq\":" + std::to_string(seq) + ",");
+  sink_.push(extra.thread_mask, account, body);
+}
+
+void Venue::set_book_share(uint32_t key) {
+  OrderRecord& order = orders_[key];
+  const int64_t want = order.status == OrderStatus::open ? order.open_milli : 0;
+  if (want == order.book_milli && (want == 0 || order.price_ticks == order.book_price_ticks)) {
+    return;
+  }
+  auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
+  if (order.book_milli > 0) {
+    auto it = levels.find(order.book_price_ticks);
+    CPX_ASSERT(it != levels.end());
+    it->second.qty_milli -= order.book_milli;
+    if (--it->second.count == 0) levels.erase(it);
+    changed_levels_.push_back(BookLevel{order.side, 0, order.book_price_ticks, 0});
+  }
+  order.book_milli = want;
+  order.book_price_ticks = order.price_ticks;
+  if (want > 0) {
+    Level& level = levels[order.price_ticks];
+    level.qty_milli += want;
+    ++level.count;
+    changed_levels_.push_back(BookLevel{order.side, 0, order.price_ticks, 0});
+  }
+}
+
+void Venue::publish_book(uint16_t chip) {
+  std::sort(changed_levels_.begin(), changed_levels_.end(),
+            [](const BookLevel& a, const BookLevel& b) {
+              return a.side != b.side ? a.side < b.side : a.price_ticks < b.price_ticks;
+            });
+  changed_levels_.erase(std::unique(changed_levels_.begin(), changed_levels_.end(),
+                                    [](const BookLevel& a, const BookLevel& b) {
+                                      return a.side == b.side && a.price_ticks == b.price_ticks;
+                                    }),
+                        changed_levels_.end());
+  for (BookLevel& level : changed_levels_) {
+    const auto& levels = level.side == Side::bid ? bid_levels_[chip] : ask_levels_[chip];
+    const auto it = levels.find(level.price_ticks);
+    level.count = it == levels.end() ? 0 : it->second.count;
+    level.qty_milli = it == levels.end() ? 0 : it->second.qty_milli;
+  }
+  BookHeader header;
+  header.chip = chip;
+  header.levels = uint32_t(changed_levels_.size());
+  header.seq = ++book_seq_[chip];
+  sink_.book(header, changed_levels_.data());
+}
+
+void Venue::render_order(std::string& out, uint32_t key) const {
+  const OrderRecord& order = orders_[key];
+  const bool bid = order.side == Side::bid;
+  out.push_back('{');
+  append_field(out, "client_order_id", engine_.key_client_order_id(key).view());
+  out.push_back(',');
+  append_number(out, "order_id", order.order_id);
+  out.push_back(',');
+  append_field(out, "side", to_string(order.side));
+  out.push_back(',');
+  append_field(out, "chip", engine_.chip_id(order.chip));
+  out.push_back(',');
+  append_field(out, bid ? "origin" : "region", engine_.region_id(order.region));
+  if (bid && order.has_latency_max) {
+    out.push_back(',');
+    append_number(out, "max_latency_ms", order.latency_ms_max);
+  }
+  out.push_back(',');
+  append_number(out, bid ? "min_green_pct" : "green_pct", order.green_pct);
+  out.push_back(',');
+  append_field(out, "tif", to_string(order.tif));
+  if (bid) {
+    out.push_back(',');
+    append_field(out, "urgency", to_string(order.urgency));
+  }
+  out.push_back(',');
+  append_amount(out, "qty", order.qty_milli, qty_frac_digits);
+  out.push_back(',');
+  append_amount(out, "price", order.price_ticks, price_frac_digits);
+  out.push_back(',');
+  append_amount(out, "open_qty", order.open_milli, qty_frac_digits);
+  out.push_back(',');
+  append_amount(out, "filled_qty", order.filled_milli, qty_frac_digits);
+  out.push_back(',');
+  append_field(out, "status", to_string(order.status));
+  out.push_back(',');
+  append_signed(out, "created_ms", order.created_ms);
+  out.push_back('}');
+}
+
+void Venue::render_fill(std::string& out, const FillRecord& fill) const {
+  out.push_back('{');
+  render_fill_fields(out, fill);
+  out.push_back('}');
+}
+
+void Venue::render_fill_fields(std::string& out, const FillRecord& fill) const {
+  const OrderRecord& order = orders_[fill.order_key];
+  append_number(out, "trade_id", fill.trade_id);
+  out.push_back(',');
+  append_field(out, "client_order_id", engine_.key_client_order_id(fill.order_key).view());
+  out.push_back(',');
+  append_field(out, "side", to_string(order.side));
+  out.push_back(',');
+  append_field(out, "chip", engine_.chip_id(order.chip));
+  out.push_back(',');
+  append_field(out, "region", engine_.region_id(fill.region));  // the ask's: where it runs
+  out.push_back(',');
+  append_number(out, "order_id", order.order_id);
+  out.push_back(',');
+  append_amount(out, "price", fill.price_ticks, price_frac_digits);
+  out.push_back(',');
+  append_amount(out, "qty", fill.qty_milli, qty_frac_digits);
+  out.push_back(',');
+  append_amount(out, "notional", int128(fill.price_ticks) * fill.qty_milli, amount_frac_digits);
+  out.push_back(',');
+  append_field(out, "liquidity", fill.aggressor ? "taker" : "maker");
+  out.push_back(',');
+  append_signed(out, "time_ms", fill.time_ms);
+}
+
+void Venue::handle_get_order(const Request& request, const Caller& caller) {
+  const std::string_view id = request.command.unwrap().client_order_id;
+  const uint32_t key = id.empty() ? index_none : engine_.find_order(caller.account, id);
+  if (key == index_none) return answer_rejection(request, Reason::unknown_order);
+  body_.clear();
+  body_.append("{\"order\":");
+  render_order(body_, key);
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+void Venue::handle_list_orders(const Request& request, const Caller& caller) {
+  const std::vector<uint32_t>& keys = accounts_[caller.account].orders;
+  const uint32_t limit = std::clamp<uint32_t>(request.limit, 1, limits_.page_max);
+  // Order ids grow with acceptance, so the cursor is found by bisection.
+  auto it = std::upper_bound(keys.begin(), keys.end(), request.after_id,
+                             [&](uint64_t after, uint32_t key) { return after < orders_[key].order_id; });
+  body_.assign("{\"orders\":[");
+  uint32_t listed = 0;
+  uint64_t last = 0;
+  for (; it != keys.end() && listed < limit; ++it) {
+    if (request.status_open && orders_[*it].status != OrderStatus::open) continue;
+    if (listed++) body_.push_back(',');
+    render_order(body_, *it);
+    last = orders_[*it].order_id;
+  }
+  body_.append("],\"next_after_order_id\":");
+  body_.append(it != keys.end() && listed == limit ? std::to_string(last) : "null");
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+void Venue::handle_list_fills(const Request& request, const Caller& caller) {
+  const std::vector<FillRecord>& fills = accounts_[caller.account].fills;
+  const uint32_t limit = std::clamp<uint32_t>(request.limit, 1, limits_.page_max);
+  auto it = std::upper_bound(fills.begin(), fills.end(), request.after_id,
+                             [](uint64_t after, const FillRecord& fill) { return after < fill.trade_id; });
+  body_.assign("{\"fills\":[");
+  uint32_t listed = 0;
+  uint64_t last = 0;
+  for (; it != fills.end() && listed < limit; ++it) {
+    if (listed++) body_.push_back(',');
+    render_fill(body_, *it);
+    last = it->trade_id;
+  }
+  body_.append("],\"next_after_trade_id\":");
+  body_.append(it != fills.end() ? std::to_string(last) : "null");
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+void Venue::handle_get_account(const Request& request, const Caller& caller) {
+  const Account& account = engine_.account(caller.account);
+  body_.assign("{");
+  append_field(body_, "account", account.name);
+  body_.push_back(',');
+  append_field(body_, "role", to_string(account.role));
+  body_.push_back(',');
+  append_amount(body_, "balance", account.balance_e7, amount_frac_digits);
+  body_.push_back(',');
+  append_amount(body_, "held", account.held_e7, amount_frac_digits);
+  body_.push_back(',');
+  append_amount(body_, "available", account.balance_e7 - account.held_e7, amount_frac_digits);
+  body_.push_back(',');
+  append_number(body_, "account_seq", accounts_[caller.account].event_seq);
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+void Venue::handle_create_account(const Request& request) {
+  const Command command = request.command.unwrap();
+  if (command.shape_reason == Reason::none && keys_.contains(request.new_key_id.view())) {
+    return answer_error(request, 409, "duplicate_key", "this key id exists already");
+  }
+  events_.clear();
+  engine_.execute(command, events_);
+  if (events_.front().type == EventType::rejected) {
+    return answer_rejection(request, events_.front().reason);
+  }
+  accounts_.resize(engine_.account_count());
+  const uint32_t index = engine_.account_count() - 1;
+  add_key(request.new_key_id.view(), request.new_secret.view(), index);
+  body_.assign("{");
+  append_field(body_, "account", command.account);
+  body_.push_back(',');
+  append_field(body_, "role", to_string(command.role));
+  body_.push_back(',');
+  append_field(body_, "key_id", request.new_key_id.view());
+  body_.push_back(',');
+  append_field(body_, "secret", request.new_secret.view());
+  body_.push_back('}');
+  answer(request, 201, body_);
+}
+
+void Venue::handle_create_key(const Request& request) {
+  const std::string_view name = request.command.unwrap().account;
+  const auto index = name.empty() ? std::nullopt : engine_.find_account(name);
+  if (!index) return answer_rejection(request, Reason::unknown_account);
+  if (keys_.contains(request.new_key_id.view())) {
+    return answer_error(request, 409, "duplicate_key", "this key id exists already");
+  }
+  add_key(request.new_key_id.view(), request.new_secret.view(), *index);
+  body_.assign("{");
+  append_field(body_, "account", name);
+  body_.push_back(',');
+  append_field(body_, "key_id", request.new_key_id.view());
+  body_.push_back(',');
+  append_field(body_, "secret", request.new_secret.view());
+  body_.push_back('}');
+  answer(request, 201, body_);
+}
+
+void Venue::handle_deposit(const Request& request) {
+  const Command command = request.command.unwrap();
+  events_.clear();
+  engine_.execute(command, events_);
+  if (events_.front().type == EventType::rejected) {
+    return answer_rejection(request, events_.front().reason);
+  }
+  const Account& account = engine_.account(*engine_.find_account(command.account));
+  body_.assign("{");
+  append_field(body_, "account", account.name);
+  body_.push_back(',');
+  append_amount(body_, "amount", command.amount_e7, amount_frac_digits);
+  body_.push_back(',');
+  append_amount(body_, "balance", account.balance_e7, amount_frac_digits);
+  body_.push_back(',');
+  append_amount(body_, "available", account.balance_e7 - account.held_e7, amount_frac_digits);
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+void Venue::handle_login(const Request& request, const Caller& caller) {
+  AccountExtra& extra = accounts_[caller.account];
+  if (request.io_thread < io_threads_max) {
+    ++extra.sessions[request.io_thread];
+    extra.thread_mask |= uint64_t(1) << request.io_thread;
+  }
+  const Account& account = engine_.account(caller.account);
+  body_.assign("{\"type\":\"logged_in\",\"req_id\":");
+  body_.append(request.req_id.view());
+  body_.push_back(',');
+  append_field(body_, "account", account.name);
+  body_.push_back(',');
+  append_field(body_, "role", to_string(account.role));
+  body_.push_back(',');
+  append_number(body_, "account_seq", extra.event_seq);
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+void Venue::handle_logout(const Request& request) {
+  const auto key = keys_.find(request.key_id.view());
+  if (key == keys_.end() || request.io_thread >= io_threads_max) return;
+  AccountExtra& extra = accounts_[key->second.account];
+  uint16_t& sessions = extra.sessions[request.io_thread];
+  if (sessions > 0 && --sessions == 0) extra.thread_mask &= ~(uint64_t(1) << request.io_thread);
+}
+
+}  // namespace cpx::gateway
