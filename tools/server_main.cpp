@@ -1,5 +1,6 @@
-// cpx-server: the exchange's network face. For now it serves the public read-only endpoints;
-// orders, accounts and WebSocket streams arrive with the rest of the gateway.
+// cpx-server: the exchange. REST and WebSocket on the I/O threads, the matcher on its own.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -24,10 +25,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cpx-server: bad config: %s\n", loaded.error.c_str());
     return 2;
   }
+  // Every connection is a descriptor: allow as many as the hard limit lets us.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   try {
     cpx::gateway::Server server(settings, std::move(*loaded.config));
     std::printf("cpx-server listening on %s:%u\n", settings.listen_host.c_str(),
                 unsigned(server.port()));
+    if (server.operator_key_generated()) {
+      // Shown once, here only: set CPX_OPERATOR_KEY_ID and CPX_OPERATOR_SECRET to keep a key.
+      std::printf("operator key: %s secret: %s\n", server.operator_key_id().c_str(),
+                  server.operator_secret().c_str());
+    } else {
+      std::printf("operator key: %s (secret from the settings)\n",
+                  server.operator_key_id().c_str());
+    }
     std::fflush(stdout);
     server.run();
   } catch (const std::exception& error) {

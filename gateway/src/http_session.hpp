@@ -1,5 +1,6 @@
-// One HTTP connection: reads a request with bounded size and time, answers it through the pure
-// handler, and keeps the connection while the client wants it.
+// One HTTP connection: reads a request with bounded size and time; answers public requests at
+// once, hands private ones to the matcher and answers when it replies, and hands a WebSocket
+// upgrade on /v1/ws to a WsSession.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -7,27 +8,43 @@
 #include <memory>
 #include <optional>
 
-#include "cpx/engine/config.hpp"
+#include "shard.hpp"
 
 namespace cpx::gateway {
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, const Config& config);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Shard& shard);
+  ~HttpSession() override;
   void run();
 
+  void on_reply(const OutHeader& header, std::string_view body) override;
+  void on_push(const std::shared_ptr<const std::string>&) override {}
+
  private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
-  void send(boost::beast::http::response<boost::beast::http::string_body>&& response);
+  void route(const Request& request);
+  void answer(unsigned status, std::string body, uint32_t retry_after_s = 0, bool close = false);
+  void answer_error(unsigned status, std::string_view code, std::string_view message,
+                    uint32_t retry_after_s = 0);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
   void do_close();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::shared_ptr<boost::beast::http::response<boost::beast::http::string_body>> response_;
-  const Config& config_;
+  std::shared_ptr<Response> response_;
+  Shard& shard_;
+  // Held while the matcher owes this session an answer (the matcher answers every request).
+  std::shared_ptr<HttpSession> awaiting_;
+  uint64_t session_id_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool counted_ = true;
 };
 
 }  // namespace cpx::gateway

@@ -1,11 +1,15 @@
 #include "cpx/gateway/server.hpp"
 
+#include <openssl/rand.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <thread>
 #include <vector>
 
+#include "cpx/gateway/venue.hpp"
 #include "http_session.hpp"
+#include "shard.hpp"
 
 namespace cpx::gateway {
 
@@ -14,75 +18,230 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// Accepts connections and hands each to a session on its own strand.
+std::string random_hex(std::size_t bytes) {
+  unsigned char raw[64];
+  if (RAND_bytes(raw, int(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    out.push_back(digits[raw[i] >> 4]);
+    out.push_back(digits[raw[i] & 15]);
+  }
+  return out;
+}
+
+std::span<const unsigned char> bytes_of(const void* data, std::size_t size) {
+  return {static_cast<const unsigned char*>(data), size};
+}
+
+// The matcher's output, written into the I/O threads' rings. A full ring makes the matcher
+// wait for that thread (which never waits for the matcher), so nothing is dropped and memory
+// stays bounded; only when the server stops does a write give up.
+class RingSink final : public VenueSink {
+ public:
+  RingSink(std::vector<std::unique_ptr<Shard>>& shards, std::atomic<bool>& stopping)
+      : shards_(shards), stopping_(stopping) {}
+
+  void reply(uint8_t io_thread, uint64_t session, unsigned status, uint32_t retry_after_s,
+             std::string_view body) override {
+    OutHeader header;
+    header.kind = OutKind::reply;
+    header.status = uint16_t(status);
+    header.retry_after_s = retry_after_s;
+    header.target = session;
+    write(io_thread, header, body.data(), body.size());
+  }
+  void push(uint64_t thread_mask, uint32_t account, std::string_view body) override {
+    OutHeader header;
+    header.kind = OutKind::push;
+    header.target = account;
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      if (thread_mask >> i & 1) write(i, header, body.data(), body.size());
+    }
+  }
+  void key_added(const KeyRecord& key) override {
+    OutHeader header;
+    header.kind = OutKind::key_added;
+    for (std::size_t i = 0; i < shards_.size(); ++i) write(i, header, &key, sizeof key);
+  }
+  void book(const BookHeader& book, const BookLevel* levels) override {
+    OutHeader header;
+    header.kind = OutKind::book;
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      const std::span<const unsigned char> parts[] = {
+          bytes_of(&header, sizeof header), bytes_of(&book, sizeof book),
+          bytes_of(levels, sizeof(BookLevel) * book.levels)};
+      write_parts(i, parts);
+    }
+  }
+  void trade(const TradeRecord& trade) override {
+    OutHeader header;
+    header.kind = OutKind::trade;
+    for (std::size_t i = 0; i < shards_.size(); ++i) write(i, header, &trade, sizeof trade);
+  }
+
+  // Wakes the threads written to since the last flush.
+  void flush() {
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      if (written_ >> i & 1) shards_[i]->wake();
+    }
+    written_ = 0;
+  }
+
+ private:
+  void write(std::size_t shard, const OutHeader& header, const void* payload, std::size_t size) {
+    const std::span<const unsigned char> parts[] = {bytes_of(&header, sizeof header),
+                                                    bytes_of(payload, size)};
+    write_parts(shard, parts);
+  }
+  void write_parts(std::size_t shard, std::span<const std::span<const unsigned char>> parts) {
+    written_ |= uint64_t(1) << shard;
+    int spins = 0;
+    while (!shards_[shard]->out.try_write(parts)) {
+      if (stopping_.load(std::memory_order_relaxed)) return;
+      shards_[shard]->wake();
+      if (++spins > 100) {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::atomic<bool>& stopping_;
+  uint64_t written_ = 0;
+};
+
+// Accepts connections and deals them out to the I/O threads in turn.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& context, tcp::acceptor& acceptor, const Config& config)
-      : context_(context), acceptor_(acceptor), config_(config) {}
+  Listener(tcp::acceptor& acceptor, std::vector<std::unique_ptr<Shard>>& shards, Core& core)
+      : acceptor_(acceptor), shards_(shards), core_(core) {}
 
   void run() { do_accept(); }
 
  private:
   void do_accept() {
-    acceptor_.async_accept(
-        net::make_strand(context_),
-        boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
-  }
-  void on_accept(boost::beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted) return;  // stopping
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), config_)->run();
-    do_accept();  // a failed accept (e.g. out of descriptors) does not stop the listener
+    Shard& shard = *shards_[next_++ % shards_.size()];
+    acceptor_.async_accept(shard.context, [self = shared_from_this(), &shard](
+                                              boost::system::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted) return;  // stopping
+      if (!ec) {
+        const uint32_t open = self->core_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (open > self->core_.settings.max_connections) {
+          // Over the cap: close at once rather than let a flood exhaust descriptors.
+          self->core_.connections.fetch_sub(1, std::memory_order_relaxed);
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        } else {
+          net::post(shard.context, [&shard, socket = std::move(socket)]() mutable {
+            std::make_shared<HttpSession>(std::move(socket), shard)->run();
+          });
+        }
+      } else {
+        // Out of descriptors or similar: pause briefly instead of spinning on the error.
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      self->do_accept();
+    });
   }
 
-  net::io_context& context_;
   tcp::acceptor& acceptor_;
-  const Config& config_;
+  std::vector<std::unique_ptr<Shard>>& shards_;
+  Core& core_;
+  std::size_t next_ = 0;
 };
 
 }  // namespace
 
 struct Server::State {
-  State(const Settings& s, Config c)
-      : settings(s),
-        config(std::move(c)),
-        context(s.io_threads),
-        acceptor(context),
-        signals(context, SIGINT, SIGTERM) {}
-  Settings settings;
-  Config config;
-  net::io_context context;
+  State(const Settings& s, Config c) : core(s, std::move(c)), acceptor(accept_context) {}
+  Core core;
+  std::vector<std::unique_ptr<Shard>> shards;
+  net::io_context accept_context{1};
   tcp::acceptor acceptor;
-  net::signal_set signals;
+  std::unique_ptr<RingSink> sink;
+  std::unique_ptr<Venue> venue;
+  std::string operator_key_id;
+  std::string operator_secret;
+  bool operator_generated = false;
 };
 
 Server::Server(const Settings& settings, Config config)
     : state_(std::make_unique<State>(settings, std::move(config))) {
+  State& state = *state_;
+  for (int i = 0; i < settings.io_threads; ++i) {
+    state.shards.push_back(std::make_unique<Shard>(state.core, uint8_t(i)));
+  }
+  state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping);
+  VenueLimits limits;
+  limits.rate_per_s = settings.rate_per_s;
+  limits.burst = settings.rate_burst;
+  state.venue = std::make_unique<Venue>(state.core.config, limits, *state.sink);
+  state.operator_key_id = settings.operator_key_id;
+  state.operator_secret = settings.operator_secret;
+  if (state.operator_key_id.empty()) {
+    state.operator_key_id = "op-" + random_hex(8);
+    state.operator_secret = random_hex(32);
+    state.operator_generated = true;
+  }
+  state.venue->bootstrap_operator("operator", state.operator_key_id, state.operator_secret);
+
   const tcp::endpoint endpoint(net::ip::make_address(settings.listen_host), settings.listen_port);
-  state_->acceptor.open(endpoint.protocol());
-  state_->acceptor.set_option(net::socket_base::reuse_address(true));
-  state_->acceptor.bind(endpoint);
-  state_->acceptor.listen(net::socket_base::max_listen_connections);
+  state.acceptor.open(endpoint.protocol());
+  state.acceptor.set_option(net::socket_base::reuse_address(true));
+  state.acceptor.bind(endpoint);
+  state.acceptor.listen(net::socket_base::max_listen_connections);
 }
 
 Server::~Server() = default;
 
-uint16_t Server::port() const {
-  return state_->acceptor.local_endpoint().port();
-}
+uint16_t Server::port() const { return state_->acceptor.local_endpoint().port(); }
+const std::string& Server::operator_key_id() const { return state_->operator_key_id; }
+const std::string& Server::operator_secret() const { return state_->operator_secret; }
+bool Server::operator_key_generated() const { return state_->operator_generated; }
 
 void Server::run() {
-  std::make_shared<Listener>(state_->context, state_->acceptor, state_->config)->run();
-  state_->signals.async_wait([this](boost::beast::error_code, int) { stop(); });
-  std::vector<std::thread> threads;
-  for (int i = 1; i < state_->settings.io_threads; ++i) {
-    threads.emplace_back([this] { state_->context.run(); });
+  State& state = *state_;
+  // The matcher: pops requests, runs them through the venue, wakes the I/O threads it wrote to.
+  std::thread matcher([&state] {
+    Request request;
+    for (;;) {
+      state.core.doorbell.wait_for([&] {
+        return state.core.inbound.try_pop(request) ||
+               state.core.stopping.load(std::memory_order_acquire);
+      });
+      if (state.core.stopping.load(std::memory_order_acquire)) return;
+      do {
+        state.venue->handle(request);
+        state.sink->flush();
+      } while (state.core.inbound.try_pop(request));
+    }
+  });
+  for (auto& shard : state.shards) {
+    net::post(shard->context, [&shard] { shard->start(); });
   }
-  state_->context.run();
+  std::make_shared<Listener>(state.acceptor, state.shards, state.core)->run();
+  net::signal_set signals(state.accept_context, SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) stop();
+  });
+  std::vector<std::thread> threads;
+  for (auto& shard : state.shards) {
+    threads.emplace_back([&shard] { shard->context.run(); });
+  }
+  state.accept_context.run();
+  // Stopping: the matcher first (it gives up any write that waits), then the I/O threads.
+  matcher.join();
+  for (auto& shard : state.shards) shard->context.stop();
   for (std::thread& thread : threads) thread.join();
 }
 
 void Server::stop() {
-  state_->context.stop();
+  state_->core.stopping.store(true, std::memory_order_release);
+  state_->core.doorbell.ring();
+  state_->accept_context.stop();
 }
 
 }  // namespace cpx::gateway

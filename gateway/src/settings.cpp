@@ -19,7 +19,25 @@ const Option options[] = {
     {"--io-threads", "CPX_IO_THREADS", "1", "I/O threads (1-64)"},
     {"--regions", "CPX_REGIONS", "", "regions and latency matrix (default: the bundled file)"},
     {"--chips", "CPX_CHIPS", "", "chip types (default: the bundled file)"},
+    {"--rate-limit", "CPX_RATE_LIMIT", "5000",
+     "requests per second per API key, 0 for none (0-10000000)"},
+    {"--rate-burst", "CPX_RATE_BURST", "10000", "requests an API key may burst (1-10000000)"},
+    {"--ring-size", "CPX_RING_SIZE", "8192",
+     "requests the matcher's inbound ring holds (16-1048576)"},
+    {"--ws-queue-bytes", "CPX_WS_QUEUE_BYTES", "4194304",
+     "bytes a WebSocket client may have waiting before it is cut off (65536-1073741824)"},
+    {"--max-connections", "CPX_MAX_CONNECTIONS", "10000",
+     "open connections at most; more are closed at once (1-1000000)"},
+    {"--operator-key-id", "CPX_OPERATOR_KEY_ID", "",
+     "the operator's first key id, 1-32 of [A-Za-z0-9._:-] (default: generated, printed once)"},
+    {"--operator-secret", "CPX_OPERATOR_SECRET", "",
+     "the operator's first secret, 16-64 printable characters (prefer the variable)"},
 };
+
+bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size() && out >= low && out <= high;
+}
 
 bool parse_listen(std::string_view text, Settings& settings) {
   const std::size_t colon = text.rfind(':');
@@ -41,7 +59,10 @@ std::string settings_help() {
   for (const Option& option : options) {
     text += "  " + std::string(option.flag) + " VALUE  (" + option.variable + ")\n      " +
             option.meaning + "; default: " +
-            (*option.fallback ? std::string(option.fallback) : std::string("(bundled)")) + "\n";
+            (*option.fallback ? std::string(option.fallback)
+                              : std::string(option.variable).find("OPERATOR") != std::string::npos
+                                  ? std::string("(none)")
+                                  : std::string("(bundled)")) + "\n";
   }
   text += "  --help  this text\n";
   return text;
@@ -93,6 +114,42 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   settings.io_threads = threads;
   settings.regions_path = values[2];
   settings.chips_path = values[3];
+  uint64_t number = 0;
+  if (!parse_number(values[4], 0, 10'000'000, number)) return bad(4);
+  settings.rate_per_s = uint32_t(number);
+  if (!parse_number(values[5], 1, 10'000'000, number)) return bad(5);
+  settings.rate_burst = uint32_t(number);
+  if (!parse_number(values[6], 16, 1u << 20, number)) return bad(6);
+  settings.ring_size = uint32_t(number);
+  if (!parse_number(values[7], 65536, 1u << 30, number)) return bad(7);
+  settings.ws_queue_bytes = number;
+  if (!parse_number(values[8], 1, 1'000'000, number)) return bad(8);
+  settings.max_connections = uint32_t(number);
+  settings.operator_key_id = values[9];
+  settings.operator_secret = values[10];
+  const bool key_given = !settings.operator_key_id.empty();
+  const bool secret_given = !settings.operator_secret.empty();
+  if (key_given && (settings.operator_key_id.size() > 32 ||
+                    settings.operator_key_id.find_first_not_of(
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+                        std::string::npos)) {
+    return bad(9);
+  }
+  if (key_given != secret_given) {
+    result.error = "settings --operator-key-id (CPX_OPERATOR_KEY_ID) and --operator-secret "
+                   "(CPX_OPERATOR_SECRET) go together: give both or neither";
+    return result;
+  }
+  if (secret_given) {
+    bool printable = settings.operator_secret.size() >= 16 && settings.operator_secret.size() <= 64;
+    for (const char c : settings.operator_secret) printable = printable && c > ' ' && c < 127 && c != '"' && c != '\\';
+    if (!printable) {
+      // The value is a secret: the message names the setting, never what it holds.
+      result.error = "bad setting --operator-secret (CPX_OPERATOR_SECRET): it must be 16-64 "
+                     "printable characters without spaces, quotes or backslashes";
+      return result;
+    }
+  }
   result.settings = settings;
   return result;
 }

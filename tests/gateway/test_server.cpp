@@ -11,66 +11,15 @@
 #include <string>
 #include <thread>
 
+#include "client.hpp"
+
 namespace {
 
+using cpx::test::RunningServer;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-struct RunningServer {
-  pid_t pid = -1;
-  int output = -1;
-  uint16_t port = 0;
-
-  RunningServer() {
-    int pipe_fds[2];
-    REQUIRE(pipe(pipe_fds) == 0);
-    pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(pipe_fds[1], STDOUT_FILENO);
-      close(pipe_fds[0]);
-      execl(CPX_SERVER_BINARY, "cpx-server", "--listen", "127.0.0.1:0", nullptr);
-      _exit(127);
-    }
-    close(pipe_fds[1]);
-    output = pipe_fds[0];
-    const std::string first = read_line();
-    const std::size_t colon = first.rfind(':');
-    REQUIRE(first.rfind("cpx-server listening on 127.0.0.1:", 0) == 0);
-    port = uint16_t(std::stoi(first.substr(colon + 1)));
-  }
-
-  std::string read_line() {
-    std::string line;
-    char c;
-    while (read(output, &c, 1) == 1 && c != '\n') line += c;
-    return line;
-  }
-
-  // SIGTERM, then the exit status (waits at most 5 s).
-  int stop() {
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 500; ++i) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -2;
-  }
-
-  ~RunningServer() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (output >= 0) close(output);
-  }
-};
 
 http::response<http::string_body> request(uint16_t port, http::verb verb, const std::string& target,
                                           const std::string& body = "") {
@@ -93,7 +42,11 @@ http::response<http::string_body> request(uint16_t port, http::verb verb, const 
 }  // namespace
 
 TEST_CASE("cpx-server answers over loopback and stops cleanly on SIGTERM") {
-  RunningServer server;
+  // No operator key in the environment: one is generated and shown once.
+  RunningServer server({}, false);
+  const std::string operator_line = server.read_line();
+  CHECK(operator_line.starts_with("operator key: op-"));
+  CHECK(operator_line.find(" secret: ") != std::string::npos);
   auto res = request(server.port, http::verb::get, "/healthz");
   CHECK(res.result_int() == 200);
   CHECK(res.body() == "{\"status\":\"ok\"}");

@@ -1,5 +1,7 @@
-// cpx-server's network side: an Asio io_context on the I/O threads, a listener, and one
-// session per connection (see listener.cpp, http_session.cpp).
+// cpx-server: the I/O threads (one io_context each, see shard.hpp) with their HTTP and
+// WebSocket sessions, and the one matcher thread that runs the Venue. Requests reach the
+// matcher through a bounded lock-free MPSC ring; its answers, pushes and market data go back
+// through one bounded SPSC message ring per I/O thread. See docs/gateway.md.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,12 @@ class Server {
 
   // The port actually bound (when the settings asked for 0).
   uint16_t port() const;
-  // Serves on the I/O threads until stop() (or SIGINT/SIGTERM), then returns.
+  // The operator's first key: from the settings, or generated when they name none.
+  const std::string& operator_key_id() const;
+  const std::string& operator_secret() const;
+  bool operator_key_generated() const;
+
+  // Serves until stop() (or SIGINT/SIGTERM), then returns.
   void run();
   void stop();
 

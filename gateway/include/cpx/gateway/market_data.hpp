@@ -1,0 +1,59 @@
+// Public market data as each I/O thread keeps it: every chip's price levels and recent trades,
+// rebuilt from the matcher's updates. REST depth and trades read it, and WebSocket subscribers
+// get a snapshot of it and then the deltas, so readers never touch the matcher's book.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cpx/engine/config.hpp"
+#include "cpx/gateway/wire.hpp"
+
+namespace cpx::gateway {
+
+inline constexpr std::size_t recent_trades_max = 1000;
+
+class MarketData {
+ public:
+  explicit MarketData(const Config& config);
+
+  // Apply an update and return its rendering for the channel's subscribers.
+  std::string apply_book(const BookHeader& header, const BookLevel* levels);
+  std::string apply_trade(const TradeRecord& trade);
+
+  // GET /v1/markets/{chip}/book?depth=N and /trades?limit=N.
+  std::string book_json(uint16_t chip, std::size_t depth) const;
+  std::string trades_json(uint16_t chip, std::size_t limit) const;
+  // What a new subscriber gets first: the whole book, or the recent trades, with the seq of
+  // the last update they include.
+  std::string book_snapshot(uint16_t chip) const;
+  std::string trades_snapshot(uint16_t chip) const;
+  std::string heartbeat(std::string_view channel, uint64_t seq) const;
+
+  uint64_t book_seq(uint16_t chip) const { return chips_[chip].book_seq; }
+  uint64_t trade_seq(uint16_t chip) const { return chips_[chip].trade_seq; }
+
+ private:
+  struct Level {
+    int64_t qty_milli;
+    uint32_t count;
+  };
+  struct Chip {
+    std::map<int64_t, Level, std::greater<>> bids;  // best (highest) first
+    std::map<int64_t, Level> asks;                  // best (lowest) first
+    std::deque<TradeRecord> trades;                 // newest at the back
+    uint64_t book_seq = 0;
+    uint64_t trade_seq = 0;
+  };
+  void render_levels(std::string& out, uint16_t chip, std::size_t depth) const;
+  void render_trade(std::string& out, const TradeRecord& trade) const;
+
+  const Config& config_;
+  std::vector<Chip> chips_;
+};
+
+}  // namespace cpx::gateway

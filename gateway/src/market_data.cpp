@@ -1,0 +1,161 @@
+#include "cpx/gateway/market_data.hpp"
+
+#include "cpx/engine/decimal.hpp"
+
+namespace cpx::gateway {
+namespace {
+
+void append_level(std::string& out, int64_t price_ticks, int64_t qty_milli, uint32_t count) {
+  out.append("{\"price\":\"");
+  append_decimal(out, price_ticks, price_frac_digits);
+  out.append("\",\"qty\":\"");
+  append_decimal(out, qty_milli, qty_frac_digits);
+  out.append("\",\"orders\":");
+  out.append(std::to_string(count));
+  out.push_back('}');
+}
+
+template <class Levels>
+void append_side(std::string& out, const Levels& levels, std::size_t depth) {
+  out.push_back('[');
+  std::size_t n = 0;
+  for (const auto& [price, level] : levels) {
+    if (n == depth) break;
+    if (n++) out.push_back(',');
+    append_level(out, price, level.qty_milli, level.count);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+MarketData::MarketData(const Config& config) : config_(config), chips_(config.chips.size()) {}
+
+std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels) {
+  Chip& chip = chips_[header.chip];
+  chip.book_seq = header.seq;
+  std::string out = "{\"type\":\"book\",\"channel\":\"book:";
+  out.append(config_.chips[header.chip].id);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(header.seq));
+  for (const Side side : {Side::bid, Side::ask}) {
+    out.append(side == Side::bid ? ",\"bids\":[" : ",\"asks\":[");
+    bool comma = false;
+    for (uint32_t i = 0; i < header.levels; ++i) {
+      const BookLevel& level = levels[i];
+      if (level.side != side) continue;
+      if (level.count == 0) {
+        side == Side::bid ? chip.bids.erase(level.price_ticks) : chip.asks.erase(level.price_ticks);
+      } else if (side == Side::bid) {
+        chip.bids[level.price_ticks] = Level{level.qty_milli, level.count};
+      } else {
+        chip.asks[level.price_ticks] = Level{level.qty_milli, level.count};
+      }
+      if (comma) out.push_back(',');
+      comma = true;
+      append_level(out, level.price_ticks, level.qty_milli, level.count);
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+  return out;
+}
+
+void MarketData::render_trade(std::string& out, const TradeRecord& trade) const {
+  out.append("{\"trade_id\":");
+  out.append(std::to_string(trade.trade_id));
+  out.append(",\"price\":\"");
+  append_decimal(out, trade.price_ticks, price_frac_digits);
+  out.append("\",\"qty\":\"");
+  append_decimal(out, trade.qty_milli, qty_frac_digits);
+  out.append("\",\"region\":\"");
+  out.append(config_.regions[trade.region].id);
+  out.append("\",\"aggressor\":\"");
+  out.append(to_string(trade.aggressor));
+  out.append("\",\"time_ms\":");
+  out.append(std::to_string(trade.time_ms));
+  out.push_back('}');
+}
+
+std::string MarketData::apply_trade(const TradeRecord& trade) {
+  Chip& chip = chips_[trade.chip];
+  chip.trade_seq = trade.seq;
+  chip.trades.push_back(trade);
+  if (chip.trades.size() > recent_trades_max) chip.trades.pop_front();
+  std::string out = "{\"type\":\"trade\",\"channel\":\"trades:";
+  out.append(config_.chips[trade.chip].id);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(trade.seq));
+  out.append(",\"trade\":");
+  render_trade(out, trade);
+  out.push_back('}');
+  return out;
+}
+
+void MarketData::render_levels(std::string& out, uint16_t chip, std::size_t depth) const {
+  out.append(",\"bids\":");
+  append_side(out, chips_[chip].bids, depth);
+  out.append(",\"asks\":");
+  append_side(out, chips_[chip].asks, depth);
+}
+
+std::string MarketData::book_json(uint16_t chip, std::size_t depth) const {
+  std::string out = "{\"chip\":\"";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(chips_[chip].book_seq));
+  render_levels(out, chip, depth);
+  out.push_back('}');
+  return out;
+}
+
+std::string MarketData::book_snapshot(uint16_t chip) const {
+  std::string out = "{\"type\":\"snapshot\",\"channel\":\"book:";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(chips_[chip].book_seq));
+  render_levels(out, chip, SIZE_MAX);
+  out.push_back('}');
+  return out;
+}
+
+std::string MarketData::trades_json(uint16_t chip, std::size_t limit) const {
+  std::string out = "{\"chip\":\"";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"trades\":[");
+  const auto& trades = chips_[chip].trades;
+  std::size_t n = 0;
+  for (auto it = trades.rbegin(); it != trades.rend() && n < limit; ++it, ++n) {
+    if (n) out.push_back(',');
+    render_trade(out, *it);
+  }
+  out.append("]}");
+  return out;
+}
+
+std::string MarketData::trades_snapshot(uint16_t chip) const {
+  std::string out = "{\"type\":\"snapshot\",\"channel\":\"trades:";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(chips_[chip].trade_seq));
+  out.append(",\"trades\":[");
+  const auto& trades = chips_[chip].trades;
+  std::size_t n = 0;
+  for (auto it = trades.rbegin(); it != trades.rend() && n < 100; ++it, ++n) {
+    if (n) out.push_back(',');
+    render_trade(out, *it);
+  }
+  out.append("]}");
+  return out;
+}
+
+std::string MarketData::heartbeat(std::string_view channel, uint64_t seq) const {
+  std::string out = "{\"type\":\"heartbeat\",\"channel\":\"";
+  out.append(channel);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(seq));
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace cpx::gateway

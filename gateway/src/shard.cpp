@@ -1,0 +1,242 @@
+#include "shard.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace cpx::gateway {
+
+namespace net = boost::asio;
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+// Each I/O thread's share of the matcher's output: answers are small, market data can burst.
+constexpr std::size_t out_ring_bytes = 16u << 20;
+
+int make_eventfd() {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  return fd;
+}
+
+}  // namespace
+
+Shard::Shard(Core& c, uint8_t i)
+    : core(c),
+      index(i),
+      context_owner_(std::make_unique<net::io_context>(1)),
+      context(*context_owner_),
+      out(out_ring_bytes),
+      market(c.config),
+      decoder(c.config),
+      event_fd_(make_eventfd()),
+      wake_(std::make_unique<net::posix::stream_descriptor>(context, event_fd_)),
+      heartbeat_timer_(std::make_unique<net::steady_timer>(context)),
+      subscribers_(c.config.chips.size() * 2),
+      last_sent_ms_(c.config.chips.size() * 2, 0) {}
+
+Shard::~Shard() {
+  // The context's pending handlers own the sessions, whose destructors use this shard's maps:
+  // destroy the context (and the objects bound to it) while those maps still exist.
+  heartbeat_timer_.reset();
+  wake_.reset();  // closes the eventfd
+  context_owner_.reset();
+}
+
+void Shard::start() {
+  drain();
+  heartbeat();
+}
+
+void Shard::wake() {
+  // Pairs with the fence in drain(): either the shard sees the message, or we see it asleep.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(event_fd_, &one, sizeof one);
+  }
+}
+
+void Shard::arm() {
+  wake_->async_wait(net::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+    if (ec) return;  // stopping
+    uint64_t count = 0;
+    [[maybe_unused]] const ssize_t got = ::read(event_fd_, &count, sizeof count);
+    drain();
+  });
+}
+
+void Shard::drain() {
+  for (;;) {
+    sleeping_.store(false, std::memory_order_relaxed);
+    for (auto message = out.peek(); message.data() != nullptr; message = out.peek()) {
+      handle_message(message);
+      out.pop(message.size());
+    }
+    sleeping_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (out.peek().data() == nullptr) break;
+  }
+  arm();
+}
+
+void Shard::handle_message(std::span<const unsigned char> message) {
+  OutHeader header;
+  std::memcpy(&header, message.data(), sizeof header);
+  const unsigned char* payload = message.data() + sizeof header;
+  const std::size_t payload_size = message.size() - sizeof header;
+  const std::string_view body(reinterpret_cast<const char*>(payload), payload_size);
+  switch (header.kind) {
+    case OutKind::reply: {
+      const auto it = sessions_.find(header.target);
+      if (it == sessions_.end()) return;  // the client went away meanwhile
+      if (auto session = it->second.lock()) session->on_reply(header, body);
+      return;
+    }
+    case OutKind::push: {
+      const auto it = account_sessions_.find(uint32_t(header.target));
+      if (it == account_sessions_.end()) return;
+      const auto shared = std::make_shared<const std::string>(body);
+      // Copy the ids: a session cut off while receiving leaves the list.
+      const std::vector<uint64_t> ids = it->second;
+      for (const uint64_t id : ids) {
+        const auto session = sessions_.find(id);
+        if (session == sessions_.end()) continue;
+        if (auto live = session->second.lock()) live->on_push(shared);
+      }
+      return;
+    }
+    case OutKind::key_added: {
+      KeyRecord record;
+      std::memcpy(&record, payload, sizeof record);
+      keys_[std::string(record.key_id.view())] = KeyInfo{
+          std::string(record.secret.view()), std::string(record.account.view()), record.role,
+          record.account_index};
+      return;
+    }
+    case OutKind::book: {
+      BookHeader book;
+      std::memcpy(&book, payload, sizeof book);
+      std::vector<BookLevel> levels(book.levels);
+      if (book.levels) {
+        std::memcpy(levels.data(), payload + sizeof book, sizeof(BookLevel) * book.levels);
+      }
+      broadcast(int(book.chip) * 2, market.apply_book(book, levels.data()));
+      return;
+    }
+    case OutKind::trade: {
+      TradeRecord trade;
+      std::memcpy(&trade, payload, sizeof trade);
+      broadcast(int(trade.chip) * 2 + 1, market.apply_trade(trade));
+      return;
+    }
+  }
+}
+
+void Shard::broadcast(int channel, std::string&& message) {
+  last_sent_ms_[channel] = wall_clock_ms();
+  std::vector<uint64_t>& subscribers = subscribers_[channel];
+  if (subscribers.empty()) return;
+  const auto shared = std::make_shared<const std::string>(std::move(message));
+  const std::vector<uint64_t> ids = subscribers;  // a slow one may unsubscribe as it is cut off
+  for (const uint64_t id : ids) {
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    if (auto session = it->second.lock()) session->on_push(shared);
+  }
+}
+
+void Shard::heartbeat() {
+  heartbeat_timer_->expires_after(std::chrono::seconds(1));
+  heartbeat_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const int64_t now = wall_clock_ms();
+    for (std::size_t channel = 0; channel < subscribers_.size(); ++channel) {
+      if (subscribers_[channel].empty() || now - last_sent_ms_[channel] < 1000) continue;
+      const uint16_t chip = uint16_t(channel / 2);
+      const uint64_t seq = channel % 2 == 0 ? market.book_seq(chip) : market.trade_seq(chip);
+      std::string beat = market.heartbeat(channel_name(int(channel)), seq);
+      // A heartbeat is not a delta: it repeats the last seq, and does not reset the idle clock
+      // of other listeners' view (last_sent_ms_ is for deltas and heartbeats alike).
+      broadcast(int(channel), std::move(beat));
+    }
+    heartbeat();
+  });
+}
+
+bool Shard::submit(Request& request) {
+  request.io_thread = index;
+  if (!core.inbound.try_push(request)) return false;
+  core.doorbell.ring();
+  return true;
+}
+
+uint64_t Shard::add_session(std::weak_ptr<SessionBase> session) {
+  const uint64_t id = next_session_++;
+  sessions_.emplace(id, std::move(session));
+  return id;
+}
+
+void Shard::remove_session(uint64_t id) {
+  sessions_.erase(id);
+  for (auto& subscribers : subscribers_) std::erase(subscribers, id);
+}
+
+void Shard::add_account_session(uint32_t account, uint64_t session) {
+  account_sessions_[account].push_back(session);
+}
+
+void Shard::remove_account_session(uint32_t account, uint64_t session) {
+  const auto it = account_sessions_.find(account);
+  if (it == account_sessions_.end()) return;
+  std::erase(it->second, session);
+  if (it->second.empty()) account_sessions_.erase(it);
+}
+
+int Shard::channel_index(std::string_view channel) const {
+  int kind = -1;
+  if (channel.starts_with("book:")) {
+    kind = 0;
+    channel.remove_prefix(5);
+  } else if (channel.starts_with("trades:")) {
+    kind = 1;
+    channel.remove_prefix(7);
+  }
+  if (kind < 0) return -1;
+  const auto chip = core.config.find_chip(channel);
+  return chip ? int(*chip) * 2 + kind : -1;
+}
+
+std::string Shard::channel_name(int channel) const {
+  return std::string(channel % 2 == 0 ? "book:" : "trades:") +
+         core.config.chips[std::size_t(channel / 2)].id;
+}
+
+std::string Shard::subscribe(int channel, uint64_t session) {
+  std::vector<uint64_t>& subscribers = subscribers_[std::size_t(channel)];
+  if (std::find(subscribers.begin(), subscribers.end(), session) == subscribers.end()) {
+    subscribers.push_back(session);
+  }
+  const uint16_t chip = uint16_t(channel / 2);
+  return channel % 2 == 0 ? market.book_snapshot(chip) : market.trades_snapshot(chip);
+}
+
+void Shard::unsubscribe(int channel, uint64_t session) {
+  std::erase(subscribers_[std::size_t(channel)], session);
+}
+
+const KeyInfo* Shard::find_key(std::string_view key_id) const {
+  const auto it = keys_.find(std::string(key_id));
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+}  // namespace cpx::gateway

@@ -1,0 +1,113 @@
+// One I/O thread of the gateway and everything it owns: an io_context with one thread, its
+// connections, the ring the matcher writes its answers into (and an eventfd to wake it), its
+// copy of the API keys and of the public market data. Nothing here is shared with another
+// thread except the two rings, so nothing here needs a lock.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cpx/engine/command_json.hpp"
+#include "cpx/gateway/market_data.hpp"
+#include "cpx/gateway/settings.hpp"
+#include "cpx/gateway/wire.hpp"
+#include "cpx/pipeline/doorbell.hpp"
+#include "cpx/pipeline/message_ring.hpp"
+#include "cpx/pipeline/mpsc_ring.hpp"
+
+namespace cpx::gateway {
+
+// What every shard shares: read-only settings and config, the matcher's inbound ring.
+struct Core {
+  Core(const Settings& s, Config c) : settings(s), config(std::move(c)), inbound(s.ring_size) {}
+  Settings settings;
+  Config config;
+  pipeline::MpscRing<Request> inbound;
+  pipeline::Doorbell doorbell;
+  std::atomic<uint32_t> connections{0};
+  std::atomic<bool> stopping{false};
+};
+
+// A connection waiting for the matcher's answers or pushes.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void on_reply(const OutHeader& header, std::string_view body) = 0;
+  virtual void on_push(const std::shared_ptr<const std::string>& message) = 0;
+};
+
+struct KeyInfo {
+  std::string secret;
+  std::string account;
+  Role role = Role::enterprise;
+  uint32_t account_index = 0;
+};
+
+int64_t wall_clock_ms();
+
+class Shard {
+ public:
+  Shard(Core& core, uint8_t index);
+  ~Shard();
+
+  // Reads what the matcher left in the ring, then waits on the eventfd for more.
+  void start();
+  // Producer side (the matcher thread): after writing, wake the shard if it sleeps.
+  void wake();
+
+  // Hands a request to the matcher; false when its ring is full (the caller answers busy).
+  bool submit(Request& request);
+
+  uint64_t add_session(std::weak_ptr<SessionBase> session);
+  void remove_session(uint64_t id);
+  void add_account_session(uint32_t account, uint64_t session);
+  void remove_account_session(uint32_t account, uint64_t session);
+
+  // Market-data channels: "book:H100" / "trades:H100" -> an index, or -1.
+  int channel_index(std::string_view channel) const;
+  std::string channel_name(int channel) const;
+  // Adds the subscriber and returns the channel's snapshot, to be sent before any delta.
+  std::string subscribe(int channel, uint64_t session);
+  void unsubscribe(int channel, uint64_t session);
+
+  const KeyInfo* find_key(std::string_view key_id) const;
+
+  Core& core;
+  const uint8_t index;
+
+ private:
+  // Destroyed explicitly first (see ~Shard), so sessions still find the maps below.
+  std::unique_ptr<boost::asio::io_context> context_owner_;
+
+ public:
+  boost::asio::io_context& context;
+  pipeline::MessageRing out;
+  MarketData market;
+  CommandDecoder decoder;
+  simdjson::dom::parser json;  // WebSocket messages' envelope (op, req_id, channels)
+
+ private:
+  void arm();
+  void drain();
+  void handle_message(std::span<const unsigned char> message);
+  void broadcast(int channel, std::string&& message);
+  void heartbeat();
+
+  int event_fd_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> wake_;
+  std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
+  alignas(64) std::atomic<bool> sleeping_{false};
+  uint64_t next_session_ = 1;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;
+  std::unordered_map<uint32_t, std::vector<uint64_t>> account_sessions_;
+  std::unordered_map<std::string, KeyInfo> keys_;
+  std::vector<std::vector<uint64_t>> subscribers_;  // by channel
+  std::vector<int64_t> last_sent_ms_;               // by channel
+};
+
+}  // namespace cpx::gateway

@@ -1,0 +1,335 @@
+#include "ws_session.hpp"
+
+#include "cpx/gateway/auth.hpp"
+#include "cpx/gateway/public_api.hpp"
+
+namespace cpx::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+namespace {
+
+constexpr std::size_t ws_message_bytes_max = 64 * 1024;
+constexpr auto close_grace = std::chrono::seconds(5);
+
+std::string rejected(std::string_view req_id, std::string_view reason, std::string_view message) {
+  std::string out = "{\"type\":\"rejected\",\"req_id\":";
+  out.append(req_id);
+  out.append(",\"reason\":\"");
+  out.append(reason);
+  out.append("\",\"message\":\"");
+  out.append(message);
+  out.append("\"}");
+  return out;
+}
+
+// A timestamp given as a JSON string or integer, as text (what the signature covers).
+bool timestamp_text(element value, std::string& out) {
+  std::string_view text;
+  if (value.get_string().get(text) == simdjson::SUCCESS) {
+    out = std::string(text);
+    return true;
+  }
+  int64_t number = 0;
+  if (value.get_int64().get(number) == simdjson::SUCCESS) {
+    out = std::to_string(number);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+WsSession::WsSession(net::ip::tcp::socket&& socket, Shard& shard)
+    : ws_(std::move(socket)), shard_(shard), close_timer_(ws_.get_executor()) {}
+
+WsSession::~WsSession() {
+  if (session_id_) shard_.remove_session(session_id_);
+  if (logged_in_) {
+    shard_.remove_account_session(key_->account_index, session_id_);
+    Request logout;
+    logout.kind = RequestKind::ws_logout;
+    logout.surface = Surface::ws;
+    logout.key_id.assign(key_id_);
+    // If the ring is full this is lost: the matcher then keeps sending this account's pushes to
+    // this thread, which finds no session for them and drops them. Nothing else depends on it.
+    shard_.submit(logout);
+  }
+  shard_.core.connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WsSession::run(http::request<http::string_body>&& upgrade) {
+  session_id_ = shard_.add_session(weak_from_this());
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(http::field::server, "cpx"); }));
+  ws_.read_message_max(ws_message_bytes_max);
+  const std::string key_id(upgrade["X-CPX-KEY"]);
+  if (!key_id.empty()) {
+    // Headers on the upgrade: a bad signature refuses the upgrade itself.
+    const KeyInfo* key = shard_.find_key(key_id);
+    int64_t timestamp_ms = 0;
+    const AuthFailure failure =
+        key == nullptr ? AuthFailure::bad_signature
+                       : check_signature(key->secret, upgrade["X-CPX-TIMESTAMP"],
+                                         upgrade["X-CPX-SIGNATURE"], "GET", "/v1/ws", "",
+                                         wall_clock_ms(), timestamp_ms);
+    if (failure != AuthFailure::none) {
+      auto response = std::make_shared<http::response<http::string_body>>(
+          http::status::unauthorized, upgrade.version());
+      response->set(http::field::content_type, "application/json");
+      response->body() =
+          error_response(401, "unauthorized", key ? "bad or stale signature" : "unknown API key")
+              .body;
+      response->keep_alive(false);
+      response->prepare_payload();
+      http::async_write(beast::get_lowest_layer(ws_), *response,
+                        [self = shared_from_this(), response](beast::error_code, std::size_t) {
+                          beast::error_code ignored;
+                          beast::get_lowest_layer(self->ws_).socket().shutdown(
+                              net::ip::tcp::socket::shutdown_send, ignored);
+                        });
+      return;
+    }
+  }
+  ws_.async_accept(upgrade, [self = shared_from_this(), upgrade](beast::error_code ec) {
+    if (ec) return;
+    const std::string key(upgrade["X-CPX-KEY"]);
+    if (!key.empty()) {
+      self->login(key, upgrade["X-CPX-TIMESTAMP"], upgrade["X-CPX-SIGNATURE"], "null");
+    }
+    self->do_read();
+  });
+}
+
+bool WsSession::login(std::string_view key_id, std::string_view timestamp,
+                      std::string_view signature, std::string_view req_id) {
+  if (logged_in_ || login_pending_) {
+    reject(req_id, "bad_request", "this connection is logged in already");
+    return false;
+  }
+  const KeyInfo* key = shard_.find_key(key_id);
+  if (key == nullptr) {
+    reject(req_id, "unauthorized", "unknown API key");
+    return false;
+  }
+  int64_t timestamp_ms = 0;
+  const AuthFailure failure = check_signature(key->secret, timestamp, signature, "GET", "/v1/ws",
+                                              "", wall_clock_ms(), timestamp_ms);
+  if (failure != AuthFailure::none) {
+    reject(req_id, "unauthorized", "bad or stale signature (signed: timestamp + GET/v1/ws)");
+    return false;
+  }
+  Request request;
+  request.kind = RequestKind::ws_login;
+  request.surface = Surface::ws;
+  request.signed_request = true;
+  request.session = session_id_;
+  request.now_ms = wall_clock_ms();
+  request.timestamp_ms = timestamp_ms;
+  request.key_id.assign(key_id);
+  request.signature.assign(signature);
+  request.req_id.assign(req_id);
+  if (!shard_.submit(request)) {
+    reject(req_id, "busy", "the exchange is busy; retry shortly");
+    return false;
+  }
+  login_pending_ = true;
+  pending_key_id_ = std::string(key_id);
+  return true;
+}
+
+void WsSession::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+}
+
+void WsSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec) return;  // closed, reset, or too big (Beast answers that with close code 1009)
+  const std::string text = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  if (!closing_) handle_text(text);
+  do_read();
+}
+
+void WsSession::reject(std::string_view req_id, std::string_view reason,
+                       std::string_view message) {
+  send_text(rejected(req_id, reason, message));
+}
+
+void WsSession::handle_text(std::string_view text) {
+  const simdjson::padded_string padded(text);
+  element root;
+  simdjson::dom::object object;
+  if (shard_.json.parse(padded).get(root) != simdjson::SUCCESS ||
+      root.get_object().get(object) != simdjson::SUCCESS) {
+    return reject("null", "bad_request", "messages are JSON objects");
+  }
+  // req_id: echoed verbatim, so only an integer or a plain id string is taken.
+  std::string req_id = "null";
+  element value;
+  if (object["req_id"].get(value) == simdjson::SUCCESS) {
+    std::string_view id;
+    int64_t number = 0;
+    if (value.get_int64().get(number) == simdjson::SUCCESS) {
+      req_id = std::to_string(number);
+    } else if (value.get_string().get(id) == simdjson::SUCCESS && is_valid_id(id)) {
+      req_id = "\"" + std::string(id) + "\"";
+    } else {
+      return reject("null", "bad_request",
+                    "req_id must be an integer or a string of 1-64 [A-Za-z0-9._:-]");
+    }
+  }
+  std::string_view op;
+  if (object["op"].get(value) != simdjson::SUCCESS || value.get_string().get(op) != simdjson::SUCCESS) {
+    return reject(req_id, "bad_request", "op is missing");
+  }
+  if (op == "subscribe" || op == "unsubscribe") {
+    simdjson::dom::array channels;
+    if (object["channels"].get(value) != simdjson::SUCCESS ||
+        value.get_array().get(channels) != simdjson::SUCCESS) {
+      return reject(req_id, "bad_request", "channels must be an array of channel names");
+    }
+    std::vector<int> indices;
+    for (element channel : channels) {
+      std::string_view name;
+      const int index = channel.get_string().get(name) == simdjson::SUCCESS
+                            ? shard_.channel_index(name)
+                            : -1;
+      if (index < 0) {
+        return reject(req_id, "bad_request", "unknown channel (use book:CHIP or trades:CHIP)");
+      }
+      indices.push_back(index);
+    }
+    std::string answer = "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id +
+                         ",\"channels\":[";
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      if (i) answer.push_back(',');
+      answer += "\"" + shard_.channel_name(indices[i]) + "\"";
+    }
+    send_text(answer + "]}");
+    for (const int index : indices) {
+      if (op == "subscribe") {
+        send_text(shard_.subscribe(index, session_id_));
+      } else {
+        shard_.unsubscribe(index, session_id_);
+      }
+    }
+    return;
+  }
+  if (op == "login") {
+    std::string_view key;
+    std::string_view signature;
+    std::string timestamp;
+    element field;
+    if (object["key"].get(field) != simdjson::SUCCESS ||
+        field.get_string().get(key) != simdjson::SUCCESS ||
+        object["signature"].get(field) != simdjson::SUCCESS ||
+        field.get_string().get(signature) != simdjson::SUCCESS ||
+        object["timestamp"].get(field) != simdjson::SUCCESS || !timestamp_text(field, timestamp)) {
+      return reject(req_id, "bad_request", "login needs key, timestamp and signature");
+    }
+    login(key, timestamp, signature, req_id);
+    return;
+  }
+  RequestContext context;
+  if (op == "new") {
+    context.op = Op::new_order;
+  } else if (op == "amend") {
+    context.op = Op::amend;
+  } else if (op == "cancel") {
+    context.op = Op::cancel;
+  } else {
+    return reject(req_id, "bad_request", "unknown op");
+  }
+  if (!logged_in_) return reject(req_id, "unauthorized", "log in first");
+  context.account = key_->account;
+  context.default_side = key_->role == Role::provider ? Side::ask : Side::bid;
+  Request request;
+  request.kind = RequestKind::order;
+  request.surface = Surface::ws;
+  request.session = session_id_;
+  request.now_ms = wall_clock_ms();
+  request.key_id.assign(key_id_);
+  request.req_id.assign(req_id);
+  request.command =
+      CommandEnvelope::wrap(shard_.decoder.decode(padded.data(), padded.size(), context));
+  if (!shard_.submit(request)) reject(req_id, "busy", "the exchange is busy; retry shortly");
+}
+
+void WsSession::on_reply(const OutHeader&, std::string_view body) {
+  if (login_pending_) {
+    login_pending_ = false;
+    if (body.starts_with("{\"type\":\"logged_in\"")) {
+      logged_in_ = true;
+      key_id_ = pending_key_id_;
+      key_ = shard_.find_key(key_id_);
+      shard_.add_account_session(key_->account_index, session_id_);
+    }
+  }
+  send_text(std::string(body));
+}
+
+void WsSession::on_push(const std::shared_ptr<const std::string>& message) { send(message); }
+
+void WsSession::send(std::shared_ptr<const std::string> message) {
+  if (closing_) return;
+  queued_bytes_ += message->size();
+  queue_.push_back(std::move(message));
+  if (queued_bytes_ > shard_.core.settings.ws_queue_bytes) {
+    return cut_off("slow consumer: too many bytes waiting to be sent");
+  }
+  if (!writing_) do_write();
+}
+
+void WsSession::do_write() {
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(net::buffer(*queue_.front()),
+                  beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+}
+
+void WsSession::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    closing_ = true;
+    return;
+  }
+  queued_bytes_ -= queue_.front()->size();
+  queue_.pop_front();
+  if (closing_) {
+    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error,
+                                            "slow consumer: too many bytes waiting"),
+                    [self = shared_from_this()](beast::error_code) {});
+    return;
+  }
+  if (!queue_.empty()) do_write();
+}
+
+void WsSession::cut_off(std::string_view) {
+  closing_ = true;
+  // Stop receiving anything more, and drop what waits (except a frame half on the wire).
+  shard_.remove_session(session_id_);
+  while (queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= queue_.back()->size();
+    queue_.pop_back();
+  }
+  if (!writing_) {
+    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error,
+                                            "slow consumer: too many bytes waiting"),
+                    [self = shared_from_this()](beast::error_code) {});
+  }
+  // A client that reads nothing at all never completes the close: drop the socket.
+  close_timer_.expires_after(close_grace);
+  close_timer_.async_wait([self = shared_from_this()](beast::error_code) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
+
+}  // namespace cpx::gateway

@@ -1,0 +1,56 @@
+// One WebSocket connection on /v1/ws: login (headers on the upgrade, or a login message),
+// provider order entry with one answer per req_id, pushed fills and order endings, and
+// market-data subscriptions. Outbound messages queue up to a cap; past it the client is cut off.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "shard.hpp"
+
+namespace cpx::gateway {
+
+class WsSession : public SessionBase, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(boost::asio::ip::tcp::socket&& socket, Shard& shard);
+  ~WsSession() override;
+  void run(boost::beast::http::request<boost::beast::http::string_body>&& upgrade);
+
+  void on_reply(const OutHeader& header, std::string_view body) override;
+  void on_push(const std::shared_ptr<const std::string>& message) override;
+
+ private:
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void handle_text(std::string_view text);
+  void send(std::shared_ptr<const std::string> message);
+  void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+  void do_write();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void cut_off(std::string_view reason);
+  void reject(std::string_view req_id, std::string_view reason, std::string_view message);
+  bool login(std::string_view key_id, std::string_view timestamp, std::string_view signature,
+             std::string_view req_id);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  Shard& shard_;
+  boost::asio::steady_timer close_timer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  uint64_t session_id_ = 0;
+  // Set once the matcher confirms the login.
+  std::string key_id_;
+  const KeyInfo* key_ = nullptr;
+  bool login_pending_ = false;
+  bool logged_in_ = false;
+  std::string pending_key_id_;
+};
+
+}  // namespace cpx::gateway

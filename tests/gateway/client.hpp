@@ -1,0 +1,255 @@
+// A real cpx-server in a child process, and clients that talk to it the way users do: signed
+// REST over a kept-alive connection, and WebSocket sessions. Loopback only.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cpx/gateway/auth.hpp"
+
+namespace cpx::test {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+inline constexpr const char* operator_key = "op-test";
+inline constexpr const char* operator_secret = "operator-secret-for-tests";
+
+inline int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct RunningServer {
+  pid_t pid = -1;
+  int output = -1;
+  uint16_t port = 0;
+
+  explicit RunningServer(std::vector<std::string> args = {}, bool with_operator_key = true) {
+    int pipe_fds[2];
+    REQUIRE(pipe(pipe_fds) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(pipe_fds[1], STDOUT_FILENO);
+      close(pipe_fds[0]);
+      if (with_operator_key) {
+        setenv("CPX_OPERATOR_KEY_ID", operator_key, 1);
+        setenv("CPX_OPERATOR_SECRET", operator_secret, 1);
+      }
+      std::vector<std::string> all = {"cpx-server", "--listen", "127.0.0.1:0"};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (std::string& arg : all) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(CPX_SERVER_BINARY, argv.data());
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    output = pipe_fds[0];
+    const std::string first = read_line();
+    REQUIRE(first.rfind("cpx-server listening on 127.0.0.1:", 0) == 0);
+    port = uint16_t(std::stoi(first.substr(first.rfind(':') + 1)));
+  }
+
+  std::string read_line() {
+    std::string line;
+    char c;
+    while (read(output, &c, 1) == 1 && c != '\n') line += c;
+    return line;
+  }
+
+  // SIGTERM, then the exit status (waits at most 5 s).
+  int stop() {
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 500; ++i) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -2;
+  }
+
+  ~RunningServer() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (output >= 0) close(output);
+  }
+};
+
+using Response = http::response<http::string_body>;
+
+// One kept-alive HTTP connection; signs requests when given a key.
+class RestClient {
+ public:
+  explicit RestClient(uint16_t port, std::string key = "", std::string secret = "")
+      : stream_(context_), key_(std::move(key)), secret_(std::move(secret)) {
+    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+
+  void use_key(std::string key, std::string secret) {
+    key_ = std::move(key);
+    secret_ = std::move(secret);
+  }
+
+  // Sends a request signed now (or with the given timestamp) and reads the answer.
+  Response send(http::verb verb, const std::string& target, const std::string& body = "",
+                std::optional<int64_t> timestamp = std::nullopt) {
+    http::request<http::string_body> request = build(verb, target, body, timestamp);
+    return exchange(request);
+  }
+
+  http::request<http::string_body> build(http::verb verb, const std::string& target,
+                                         const std::string& body,
+                                         std::optional<int64_t> timestamp = std::nullopt) {
+    http::request<http::string_body> request{verb, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    if (!key_.empty()) {
+      // Identical requests signed in the same millisecond would be replays of each other: like
+      // a careful client, never reuse a timestamp.
+      last_stamp_ = std::max(now_ms(), last_stamp_ + 1);
+      const std::string stamp = std::to_string(timestamp.value_or(last_stamp_));
+      request.set("X-CPX-KEY", key_);
+      request.set("X-CPX-TIMESTAMP", stamp);
+      request.set("X-CPX-SIGNATURE",
+                  gateway::hmac_sha256_hex(
+                      secret_, gateway::signing_payload(stamp, std::string(http::to_string(verb)),
+                                                        target, body)));
+    }
+    request.body() = body;
+    request.prepare_payload();
+    return request;
+  }
+
+  Response exchange(const http::request<http::string_body>& request) {
+    http::write(stream_, request);
+    Response response;
+    http::read(stream_, buffer_, response);
+    return response;
+  }
+
+ private:
+  net::io_context context_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::string key_;
+  std::string secret_;
+  int64_t last_stamp_ = 0;
+};
+
+// A WebSocket client on /v1/ws; a read gives up after a few seconds instead of hanging a test.
+class WsClient {
+ public:
+  explicit WsClient(uint16_t port, const std::string& key = "", const std::string& secret = "",
+                    int receive_buffer_bytes = 0)
+      : ws_(context_) {
+    tcp::socket& socket = ws_.next_layer();
+    socket.open(tcp::v4());
+    if (receive_buffer_bytes > 0) {
+      socket.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes));
+    }
+    socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    if (!key.empty()) {
+      const std::string stamp = std::to_string(now_ms());
+      const std::string signature =
+          gateway::hmac_sha256_hex(secret, gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
+      ws_.set_option(websocket::stream_base::decorator([=](websocket::request_type& request) {
+        request.set("X-CPX-KEY", key);
+        request.set("X-CPX-TIMESTAMP", stamp);
+        request.set("X-CPX-SIGNATURE", signature);
+      }));
+    }
+    ws_.handshake("127.0.0.1", "/v1/ws");
+  }
+
+  void send(const std::string& text) { ws_.write(net::buffer(text)); }
+
+  // The next message, or "" on timeout or close (error() says which).
+  std::string read(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    beast::flat_buffer buffer;
+    bool done = false;
+    ws_.async_read(buffer, [&](beast::error_code ec, std::size_t) {
+      error_ = ec;
+      done = true;
+    });
+    context_.restart();
+    context_.run_for(timeout);
+    if (!done) {
+      // Timed out: the stream is unusable after a cancelled read, so close it.
+      beast::error_code ignored;
+      ws_.next_layer().close(ignored);
+      context_.restart();
+      context_.run();
+      error_ = net::error::timed_out;
+      return "";
+    }
+    if (error_) return "";
+    return beast::buffers_to_string(buffer.data());
+  }
+
+  // Reads until a message contains `needle` (skipping heartbeats and others), at most `max`.
+  std::string read_until(std::string_view needle, int max = 1000) {
+    for (int i = 0; i < max; ++i) {
+      std::string message = read();
+      if (message.empty()) return "";
+      if (message.find(needle) != std::string::npos) return message;
+    }
+    return "";
+  }
+
+  const beast::error_code& error() const { return error_; }
+  websocket::close_reason close_reason() const { return ws_.reason(); }
+  websocket::stream<tcp::socket>& stream() { return ws_; }
+
+ private:
+  net::io_context context_;
+  websocket::stream<tcp::socket> ws_;
+  beast::error_code error_;
+};
+
+inline std::string login_message(const std::string& key, const std::string& secret,
+                                 int64_t timestamp = now_ms()) {
+  const std::string stamp = std::to_string(timestamp);
+  return R"({"op":"login","req_id":"login","key":")" + key + R"(","timestamp":)" + stamp +
+         R"(,"signature":")" +
+         gateway::hmac_sha256_hex(secret, gateway::signing_payload(stamp, "GET", "/v1/ws", "")) +
+         "\"}";
+}
+
+// The value of "name":"..." or "name":123 in a flat JSON text (enough for test assertions).
+inline std::string json_field(const std::string& text, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = text.find(key);
+  if (at == std::string::npos) return "";
+  std::size_t start = at + key.size();
+  if (text[start] == '"') {
+    const std::size_t end = text.find('"', start + 1);
+    return text.substr(start + 1, end - start - 1);
+  }
+  std::size_t end = start;
+  while (end < text.size() && text[end] != ',' && text[end] != '}' && text[end] != ']') ++end;
+  return text.substr(start, end - start);
+}
+
+}  // namespace cpx::test
