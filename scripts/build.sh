@@ -10,5 +10,5 @@ if [ "${1:-}" = "--sanitize" ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCPX_SANITIZE=ON -DCPX_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCPX_TSAN=ON -DCPX_BENCH=OFF >/dev/null
-  cmake --build build-tsan -j"$jobs" --target cpx-test-pipeline cpx-test-replay
+  cmake --build build-tsan -j"$jobs" --target cpx-test-pipeline cpx-test-replay cpx-test-server cpx-server
 fi

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The README's run command: installs what is missing, builds, and runs the exchange.
-# Until the gateway lands, "the exchange" is the replay tool on a bundled example stream
-# (examples/demo.jsonl), or on the file given as the first argument.
+# The README's run command: installs what is missing, builds, and runs the exchange
+# (cpx-server on 127.0.0.1:8080 unless CPX_LISTEN or --listen says otherwise; it prints where it
+# listens and the operator key). Arguments go to cpx-server (see build/cpx-server --help).
+# Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-input="${1:-examples/demo.jsonl}"
-echo "== cpx-replay < $input" >&2
-build/cpx-replay < "$input"
+exec build/cpx-server "$@"

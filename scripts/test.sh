@@ -8,10 +8,10 @@ scripts/setup.sh
 scripts/build.sh --sanitize
 echo "== Release build: all tests"
 ctest --test-dir build --output-on-failure -j2
-echo "== Debug build with ASan + UBSan: engine tests"
+echo "== Debug build with ASan + UBSan: engine and gateway tests"
 # The differential test runs 250,000 commands in the Release pass; under the sanitizers, which
 # are some 20 times slower, 5 x 8,000 keep the pass within minutes.
 CPX_DIFF_COMMANDS_PER_SEED=8000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j2 -L engine
-echo "== Debug build with ThreadSanitizer: pipeline tests and the two-thread replay"
+  ctest --test-dir build-asan --output-on-failure -j2 -L "engine|gateway"
+echo "== Debug build with ThreadSanitizer: the rings, the two-thread replay, the server"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L pipeline

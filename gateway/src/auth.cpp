@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace cpx::gateway {
 
@@ -87,6 +89,18 @@ AuthFailure ReplayGuard::admit(std::string_view signature, int64_t timestamp_ms,
       Entry{std::max(expires_ms, by_expiry_.empty() ? expires_ms : by_expiry_.back().expires_ms),
             std::string(signature)});
   return AuthFailure::none;
+}
+
+std::string random_hex(std::size_t bytes) {
+  unsigned char raw[64];
+  if (RAND_bytes(raw, int(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    out.push_back(digits[raw[i] >> 4]);
+    out.push_back(digits[raw[i] & 15]);
+  }
+  return out;
 }
 
 AuthFailure check_signature(std::string_view secret, std::string_view timestamp_header,

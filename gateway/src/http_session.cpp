@@ -1,7 +1,5 @@
 #include "http_session.hpp"
 
-#include <openssl/rand.h>
-
 #include <charconv>
 
 #include "cpx/gateway/auth.hpp"
@@ -50,18 +48,6 @@ bool query_number(std::string_view target, std::string_view name, uint64_t fallb
   }
   auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), out);
   return error == std::errc() && end == text->data() + text->size() && out >= low && out <= high;
-}
-
-std::string random_hex(std::size_t bytes) {
-  unsigned char raw[64];
-  if (RAND_bytes(raw, int(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    out.push_back(digits[raw[i] >> 4]);
-    out.push_back(digits[raw[i] & 15]);
-  }
-  return out;
 }
 
 std::string_view auth_message(AuthFailure failure) {

@@ -1,7 +1,5 @@
 #include "cpx/gateway/server.hpp"
 
-#include <openssl/rand.h>
-
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <thread>
@@ -17,18 +15,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-std::string random_hex(std::size_t bytes) {
-  unsigned char raw[64];
-  if (RAND_bytes(raw, int(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    out.push_back(digits[raw[i] >> 4]);
-    out.push_back(digits[raw[i] & 15]);
-  }
-  return out;
-}
 
 std::span<const unsigned char> bytes_of(const void* data, std::size_t size) {
   return {static_cast<const unsigned char*>(data), size};

@@ -58,9 +58,10 @@ void Shard::start() {
 }
 
 void Shard::wake() {
-  // Pairs with the fence in drain(): either the shard sees the message, or we see it asleep.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) {
+  // Both sides swap the flag (read-modify-writes are totally ordered): if the shard's swap to
+  // "asleep" came first, we read it and ring; if ours came first, the shard's swap reads ours
+  // and so sees the message written before it (no fences, which TSan could not check).
+  if (sleeping_.exchange(false, std::memory_order_acq_rel)) {
     const uint64_t one = 1;
     [[maybe_unused]] const ssize_t written = ::write(event_fd_, &one, sizeof one);
   }
@@ -82,8 +83,7 @@ void Shard::drain() {
       handle_message(message);
       out.pop(message.size());
     }
-    sleeping_.store(true, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    sleeping_.exchange(true, std::memory_order_acq_rel);
     if (out.peek().data() == nullptr) break;
   }
   arm();

@@ -16,6 +16,9 @@ inline constexpr int64_t timestamp_skew_ms_max = 30'000;
 // memory growing (at the per-key rate limits this is never reached in normal use).
 inline constexpr std::size_t replay_entries_max = 1'000'000;
 
+// `bytes` random bytes (OpenSSL's CSPRNG, at most 64) as lowercase hex: key ids and secrets.
+std::string random_hex(std::size_t bytes);
+
 std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
 
 // What a request signs: timestamp + METHOD + path-with-query + body.
