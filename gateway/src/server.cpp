@@ -121,6 +121,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
           boost::system::error_code ignored;
           socket.close(ignored);
         } else {
+          // Answers are small and latency matters: no Nagle delay.
+          boost::system::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
           net::post(shard.context, [&shard, socket = std::move(socket)]() mutable {
             std::make_shared<HttpSession>(std::move(socket), shard)->run();
           });

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Gateway benchmarks: starts a fresh cpx-server for each run (loopback, a free port), drives it
+# with cpx-load, prints cpx-load's JSON line per run. Run from the build folder (or set BUILD).
+#   bench/load.sh [--smoke]      (--smoke: tiny runs for CI)
+# Each run: the GET /healthz baseline and REST order entry at the same rate and connections,
+# WebSocket ask entry, and market data to many subscribers.
+set -euo pipefail
+build="${BUILD:-$(pwd)}"
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+export CPX_OPERATOR_KEY_ID=bench-operator
+export CPX_OPERATOR_SECRET=bench-operator-secret-0123456789
+
+run() {  # run MODE RATE SECONDS CONNECTIONS [SUBSCRIBERS]
+  local log port pid
+  log=$(mktemp)
+  "$build/cpx-server" --listen 127.0.0.1:0 --rate-limit 0 >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^cpx-server listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  if [ -z "$port" ]; then cat "$log" >&2; kill "$pid"; exit 1; fi
+  local status=0
+  "$build/cpx-load" --mode "$1" --port "$port" --rate "$2" --seconds "$3" --connections "$4" \
+    --subscribers "${5:-1000}" || status=$?
+  kill -TERM "$pid"
+  wait "$pid" || true
+  rm -f "$log"
+  return $status
+}
+
+if [ "$smoke" = 1 ]; then
+  run healthz 2000 0.5 8
+  run rest-orders 2000 0.5 8
+  run ws-asks 5000 0.5 2
+  run md-subscribers 500 0.5 1 50
+else
+  rate="${REST_RATE:-50000}"
+  run healthz "$rate" 5 64
+  run rest-orders "$rate" 5 64
+  run ws-asks "${WS_RATE:-300000}" 5 4
+  run md-subscribers "${MD_RATE:-2000}" 5 1 1000
+fi
