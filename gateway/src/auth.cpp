@@ -69,25 +69,84 @@ std::string_view to_string(AuthFailure failure) {
   return "unknown";
 }
 
-void ReplayGuard::forget_expired(int64_t now_ms) {
-  while (!by_expiry_.empty() && by_expiry_.front().expires_ms < now_ms) {
-    seen_.erase(by_expiry_.front().signature);
-    by_expiry_.pop_front();
+namespace {
+
+// The first 16 hex digits of a signature, or a hash of it when it is not hex (0 is reserved).
+uint64_t fingerprint_of(std::string_view signature) {
+  uint64_t value = 0;
+  bool hex = signature.size() >= 16;
+  for (std::size_t i = 0; hex && i < 16; ++i) {
+    const char c = signature[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) hex = false;
+    value = value << 4 | uint64_t(digit & 15);
+  }
+  if (!hex) value = std::hash<std::string_view>{}(signature);
+  return value == 0 ? 1 : value;
+}
+
+uint64_t mix(uint64_t x) {  // the fingerprints are uniform already; this spreads poor hashes
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  return x ^ (x >> 33);
+}
+
+}  // namespace
+
+bool ReplayGuard::FlatSet::contains(uint64_t fingerprint) const {
+  if (slots_.empty()) return false;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = mix(fingerprint) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == fingerprint) return true;
+    if (slots_[i] == 0) return false;
   }
 }
 
-AuthFailure ReplayGuard::admit(std::string_view signature, int64_t timestamp_ms, int64_t now_ms) {
-  forget_expired(now_ms);
-  if (seen_.contains(std::string(signature))) return AuthFailure::replayed;
-  if (seen_.size() >= entries_max_) return AuthFailure::busy;
-  // After this moment the timestamp itself fails the window check, so the entry can go.
-  const int64_t expires_ms = std::max(timestamp_ms + timestamp_skew_ms_max, now_ms);
-  seen_.emplace(signature);
-  // Timestamps arrive roughly in order; an entry that expires earlier than the back merely
-  // stays a little longer than needed.
-  by_expiry_.push_back(
-      Entry{std::max(expires_ms, by_expiry_.empty() ? expires_ms : by_expiry_.back().expires_ms),
-            std::string(signature)});
+void ReplayGuard::FlatSet::insert(uint64_t fingerprint) {
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = mix(fingerprint) & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = fingerprint;
+  ++size_;
+}
+
+void ReplayGuard::FlatSet::grow() {
+  std::vector<uint64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  size_ = 0;
+  for (const uint64_t fingerprint : old) {
+    if (fingerprint != 0) insert(fingerprint);
+  }
+}
+
+void ReplayGuard::FlatSet::clear() {
+  // Keep the table's size for the next generation (the load is steady), just empty it.
+  std::fill(slots_.begin(), slots_.end(), 0);
+  size_ = 0;
+}
+
+AuthFailure ReplayGuard::admit(std::string_view signature, int64_t, int64_t now_ms) {
+  const bool started = generation_start_ms_ != INT64_MIN;
+  const int64_t age = started ? now_ms - generation_start_ms_ : 0;
+  // (A clock that steps back keeps the generation: forgetting early would let a replay in.)
+  if (!started || age >= replay_generation_ms) {
+    // A new generation. The older one's signatures are past any valid timestamp now; the
+    // newer becomes the older, unless it is that old itself.
+    if (started && age < 2 * replay_generation_ms) {
+      std::swap(previous_, current_);
+    } else {
+      previous_.clear();
+    }
+    current_.clear();
+    generation_start_ms_ = now_ms;
+  }
+  const uint64_t fingerprint = fingerprint_of(signature);
+  if (current_.contains(fingerprint) || previous_.contains(fingerprint)) {
+    return AuthFailure::replayed;
+  }
+  if (size() >= entries_max_) return AuthFailure::busy;
+  current_.insert(fingerprint);
   return AuthFailure::none;
 }
 

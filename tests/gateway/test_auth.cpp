@@ -60,10 +60,27 @@ TEST_CASE("the replay guard forgets signatures once their timestamps are stale, 
   CHECK(guard.admit("c", now, now) == AuthFailure::none);
   CHECK(guard.admit("d", now, now) == AuthFailure::busy);  // full: refuse, do not grow
   CHECK(guard.size() == 3);
-  // 30 s later "a" could no longer pass the timestamp check, so it is forgotten.
-  const int64_t later = now + timestamp_skew_ms_max + 1;
-  CHECK(guard.admit("d", later, later) == AuthFailure::none);
+  // A signature is remembered while its timestamp could still pass (up to 60 s after it
+  // arrived, when it was signed 30 s ahead of the clock)...
+  const int64_t still = now + 2 * timestamp_skew_ms_max - 1;
+  CHECK(guard.admit("a", still, still) == AuthFailure::replayed);
+  CHECK(guard.admit("e", still, still) == AuthFailure::busy);
+  // ...and forgotten once two generations have passed.
+  const int64_t later = now + 2 * replay_generation_ms;
+  CHECK(guard.admit("a", later, later) == AuthFailure::none);
   CHECK(guard.size() == 1);
+}
+
+TEST_CASE("the replay guard tells a million signatures apart") {
+  ReplayGuard guard;
+  const int64_t now = 5'000'000;
+  int refused = 0;
+  for (int i = 0; i < 1'000'000; ++i) {
+    const std::string signature = hmac_sha256_hex("k", std::to_string(i));
+    refused += guard.admit(signature, now, now) != AuthFailure::none;
+  }
+  CHECK(refused == 0);
+  CHECK(guard.admit(hmac_sha256_hex("k", "77"), now, now) == AuthFailure::replayed);
 }
 
 TEST_CASE("secrets are compared in constant time and exactly") {
