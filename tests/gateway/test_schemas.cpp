@@ -1,0 +1,123 @@
+// The schemas in schemas/ describe what the real server says: every answer of a scenario over
+// REST and WebSocket is checked against them, and the checker is shown to refuse bad ones.
+#include <doctest/doctest.h>
+
+#include "client.hpp"
+#include "json_schema.hpp"
+
+namespace cpx::test {
+namespace {
+
+const std::string rest = "rest.schema.json#/$defs/";
+const std::string ws = "ws.schema.json#/$defs/";
+
+struct Checked {
+  SchemaSet schemas{CPX_SCHEMAS_DIR};
+  int count = 0;
+  void expect(const std::string& reference, const std::string& json) {
+    INFO(reference);
+    CHECK(schemas.check(reference, json) == "");
+    ++count;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the checker refuses what the schemas do not allow") {
+  SchemaSet schemas(CPX_SCHEMAS_DIR);
+  CHECK(schemas.check(rest + "Error", R"({"error":{"code":"x","message":"y"}})") == "");
+  CHECK(schemas.check(rest + "Error", R"({"error":{"code":"x"}})").find("missing message") !=
+        std::string::npos);
+  CHECK(schemas.check(rest + "Level", R"({"price":"1.50","qty":"1","orders":1})") != "");
+  CHECK(schemas.check(rest + "Level", R"({"price":"1.5","qty":"1","orders":1,"x":2})") != "");
+  CHECK(schemas.check(ws + "ServerMessage", R"({"type":"heartbeat","channel":"book:H100"})") !=
+        "");
+  CHECK(schemas.check(ws + "ClientMessage",
+                      R"({"op":"cancel","req_id":1,"client_order_id":"bad id"})") != "");
+}
+
+TEST_CASE("the server's real answers validate against schemas/") {
+  RunningServer server;
+  RestClient admin(server.port, operator_key, operator_secret);
+  Checked c;
+
+  Response r = admin.send(http::verb::post, "/v1/admin/accounts",
+                          R"({"account":"acme","role":"enterprise"})");
+  c.expect(rest + "CreateAccountAnswer", r.body());
+  const std::string ent_key = json_field(r.body(), "key_id");
+  const std::string ent_secret = json_field(r.body(), "secret");
+  r = admin.send(http::verb::post, "/v1/admin/accounts", R"({"account":"dc","role":"provider"})");
+  const std::string prov_key = json_field(r.body(), "key_id");
+  const std::string prov_secret = json_field(r.body(), "secret");
+  c.expect(rest + "KeyAnswer", admin.send(http::verb::post, "/v1/admin/accounts/acme/keys").body());
+  c.expect(rest + "DepositAnswer",
+           admin.send(http::verb::post, "/v1/admin/deposits", R"({"account":"acme","amount":"500.25"})")
+               .body());
+  c.expect(rest + "Error", admin.send(http::verb::post, "/v1/admin/accounts",
+                                      R"({"account":"acme","role":"enterprise"})")
+                               .body());
+
+  WsClient watcher(server.port);
+  const std::string subscribe = R"({"op":"subscribe","req_id":1,"channels":["book:H100","trades:H100"]})";
+  c.expect(ws + "ClientMessage", subscribe);
+  watcher.send(subscribe);
+  WsClient provider(server.port);
+  const std::string login = login_message(prov_key, prov_secret);
+  c.expect(ws + "ClientMessage", login);
+  provider.send(login);
+  c.expect(ws + "ServerMessage", provider.read());
+  const std::string ask =
+      R"({"op":"new","req_id":"a-1","client_order_id":"a1","chip":"H100","qty":"3","price":"2","region":"guian","green_pct":70})";
+  c.expect(ws + "ClientMessage", ask);
+  provider.send(ask);
+  const std::string amend = R"({"op":"amend","req_id":2,"client_order_id":"a1","qty":"5"})";
+  c.expect(ws + "ClientMessage", amend);
+  provider.send(amend);
+  provider.send(R"({"op":"new","req_id":3,"client_order_id":"a2","chip":"H100","qty":"x","price":"2","region":"guian"})");
+  provider.send(R"({"op":"new","req_id":4,"client_order_id":"a3","chip":"H100","qty":"1","price":"9","region":"guian"})");
+  const std::string cancel = R"({"op":"cancel","req_id":5,"client_order_id":"a3"})";
+  c.expect(ws + "ClientMessage", cancel);
+  provider.send(cancel);
+
+  RestClient acme(server.port, ent_key, ent_secret);
+  const std::string order =
+      R"({"client_order_id":"b1","chip":"H100","qty":"4","price":"2.5","origin":"guian","max_latency_ms":30,"urgency":"urgent"})";
+  c.expect(rest + "OrderRequest", order);
+  c.expect(rest + "OrderAnswer", acme.send(http::verb::post, "/v1/orders", order).body());
+  c.expect(rest + "OrderAnswer",
+           acme.send(http::verb::post, "/v1/orders",
+                     R"({"client_order_id":"b2","chip":"H100","qty":"1","price":"1","origin":"guian"})")
+               .body());
+  c.expect(rest + "AmendRequest", R"({"price":"1.5"})");
+  c.expect(rest + "OrderAnswer", acme.send(http::verb::patch, "/v1/orders/b2", R"({"price":"1.5"})").body());
+  c.expect(rest + "OrderAnswer", acme.send(http::verb::get, "/v1/orders/b1").body());
+  c.expect(rest + "OrderAnswer", acme.send(http::verb::delete_, "/v1/orders/b2").body());
+  c.expect(rest + "OrderList", acme.send(http::verb::get, "/v1/orders?status=all&limit=1").body());
+  c.expect(rest + "FillList", acme.send(http::verb::get, "/v1/fills").body());
+  c.expect(rest + "Account", acme.send(http::verb::get, "/v1/account").body());
+  c.expect(rest + "Error", acme.send(http::verb::get, "/v1/orders/nope").body());
+  c.expect(rest + "Error", acme.send(http::verb::post, "/v1/orders", "[]").body());
+  c.expect(rest + "Book", acme.send(http::verb::get, "/v1/markets/H100/book?depth=5").body());
+  c.expect(rest + "Trades", acme.send(http::verb::get, "/v1/markets/H100/trades").body());
+  c.expect(rest + "Time", acme.send(http::verb::get, "/v1/time").body());
+  c.expect(rest + "Health", acme.send(http::verb::get, "/healthz").body());
+  c.expect(rest + "Error", RestClient(server.port).send(http::verb::get, "/v1/account").body());
+
+  // Everything the two WebSocket clients were sent: answers, pushes, snapshots, deltas, and a
+  // heartbeat (the watcher waits for one).
+  int provider_messages = 0;
+  for (std::string m; !(m = provider.read(std::chrono::milliseconds(300))).empty();) {
+    c.expect(ws + "ServerMessage", m);
+    ++provider_messages;
+  }
+  CHECK(provider_messages >= 7);  // 4 answers to new/amend + 1 cancel, trade and done pushes
+  bool heartbeat = false;
+  for (std::string m; !heartbeat && !(m = watcher.read(std::chrono::milliseconds(2500))).empty();) {
+    c.expect(ws + "ServerMessage", m);
+    heartbeat = m.starts_with(R"({"type":"heartbeat")");
+  }
+  CHECK(heartbeat);
+  MESSAGE(c.count << " messages checked against the schemas");
+}
+
+}  // namespace cpx::test
