@@ -31,9 +31,27 @@ void append_side(std::string& out, const Levels& levels, std::size_t depth) {
 
 MarketData::MarketData(const Config& config) : config_(config), chips_(config.chips.size()) {}
 
-std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels) {
+std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels,
+                                   bool render) {
   Chip& chip = chips_[header.chip];
   chip.book_seq = header.seq;
+  if (!render) {
+    for (uint32_t i = 0; i < header.levels; ++i) {
+      const BookLevel& level = levels[i];
+      if (level.side == Side::bid) {
+        if (level.count == 0) {
+          chip.bids.erase(level.price_ticks);
+        } else {
+          chip.bids[level.price_ticks] = Level{level.qty_milli, level.count};
+        }
+      } else if (level.count == 0) {
+        chip.asks.erase(level.price_ticks);
+      } else {
+        chip.asks[level.price_ticks] = Level{level.qty_milli, level.count};
+      }
+    }
+    return {};
+  }
   std::string out = "{\"type\":\"book\",\"channel\":\"book:";
   out.append(config_.chips[header.chip].id);
   out.append("\",\"seq\":");
@@ -77,11 +95,12 @@ void MarketData::render_trade(std::string& out, const TradeRecord& trade) const 
   out.push_back('}');
 }
 
-std::string MarketData::apply_trade(const TradeRecord& trade) {
+std::string MarketData::apply_trade(const TradeRecord& trade, bool render) {
   Chip& chip = chips_[trade.chip];
   chip.trade_seq = trade.seq;
   chip.trades.push_back(trade);
   if (chip.trades.size() > recent_trades_max) chip.trades.pop_front();
+  if (!render) return {};
   std::string out = "{\"type\":\"trade\",\"channel\":\"trades:";
   out.append(config_.chips[trade.chip].id);
   out.append("\",\"seq\":");

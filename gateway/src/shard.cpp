@@ -21,6 +21,7 @@ namespace {
 
 // Each I/O thread's share of the matcher's output: answers are small, market data can burst.
 constexpr std::size_t out_ring_bytes = 16u << 20;
+constexpr int drain_batch = 1024;
 
 int make_eventfd() {
   const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -79,9 +80,16 @@ void Shard::arm() {
 void Shard::drain() {
   for (;;) {
     sleeping_.store(false, std::memory_order_relaxed);
+    int handled = 0;
     for (auto message = out.peek(); message.data() != nullptr; message = out.peek()) {
       handle_message(message);
       out.pop(message.size());
+      if (++handled == drain_batch) {
+        // Let the sockets have a turn, then come back: a burst from the matcher must not
+        // starve the reading of requests (nor delay other clients' answers for long).
+        net::post(context, [this] { drain(); });
+        return;
+      }
     }
     sleeping_.exchange(true, std::memory_order_acq_rel);
     if (out.peek().data() == nullptr) break;
@@ -130,13 +138,15 @@ void Shard::handle_message(std::span<const unsigned char> message) {
       if (book.levels) {
         std::memcpy(levels.data(), payload + sizeof book, sizeof(BookLevel) * book.levels);
       }
-      broadcast(int(book.chip) * 2, market.apply_book(book, levels.data()));
+      const int channel = int(book.chip) * 2;
+      broadcast(channel, market.apply_book(book, levels.data(), !subscribers_[channel].empty()));
       return;
     }
     case OutKind::trade: {
       TradeRecord trade;
       std::memcpy(&trade, payload, sizeof trade);
-      broadcast(int(trade.chip) * 2 + 1, market.apply_trade(trade));
+      const int channel = int(trade.chip) * 2 + 1;
+      broadcast(channel, market.apply_trade(trade, !subscribers_[channel].empty()));
       return;
     }
   }

@@ -399,3 +399,49 @@ TEST_CASE("a key over its rate limit gets 429 with Retry-After") {
 }
 
 }  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("a full matcher ring pushes back: busy for that request, exactly one answer each") {
+  Market market({"--ring-size", "16"});
+  {
+    // 20,000 small asks; the provider then leaves, so the sweeps below push nothing to it.
+    WsClient provider(market.server.port, market.provider.id, market.provider.secret);
+    provider.read();
+    for (int i = 0; i < 20000; ++i) {
+      provider.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"s)" +
+                    std::to_string(i) + R"(","chip":"H100","qty":"1","price":")" +
+                    std::to_string(1 + i % 20) + R"(","region":"zhangjiakou"})");
+    }
+    for (int i = 0; i < 20000; ++i) REQUIRE(!provider.read().empty());
+  }
+  // Each bid sweeps 100 asks: cheap to read and queue, slow to match, so the ring fills.
+  WsClient acme(market.server.port, market.enterprise.id, market.enterprise.secret);
+  acme.read();
+  constexpr int bids = 200;
+  for (int i = 0; i < bids; ++i) {
+    acme.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"sweep)" +
+              std::to_string(i) + R"(","chip":"H100","qty":"100","price":"20","origin":"beijing","tif":"IOC"})");
+  }
+  std::map<int, std::string> answers;
+  int busy = 0;
+  while (answers.size() < std::size_t(bids)) {
+    const std::string message = acme.read();
+    REQUIRE(!message.empty());
+    const std::string id = json_field(message, "req_id");
+    if (id.empty() || id == "null") continue;  // pushes: the sweeps' trades and endings
+    REQUIRE(answers.emplace(std::stoi(id), message).second);  // one answer per request
+    if (json_field(message, "reason") == "busy") {
+      ++busy;
+    } else {
+      CHECK(json_field(message, "type") == "accepted");
+    }
+  }
+  MESSAGE(busy << " of " << bids << " requests were refused as busy");
+  CHECK(busy > 0);
+  // The server is fine afterwards.
+  acme.send(R"({"op":"cancel","req_id":999,"client_order_id":"none"})");
+  CHECK(json_field(acme.read_until("\"req_id\":999"), "reason") == "unknown_order");
+}
+
+}  // namespace cpx::test

@@ -21,9 +21,10 @@ class MarketData {
  public:
   explicit MarketData(const Config& config);
 
-  // Apply an update and return its rendering for the channel's subscribers.
-  std::string apply_book(const BookHeader& header, const BookLevel* levels);
-  std::string apply_trade(const TradeRecord& trade);
+  // Apply an update and return its rendering for the channel's subscribers (empty when
+  // `render` is false: nobody listens on this thread).
+  std::string apply_book(const BookHeader& header, const BookLevel* levels, bool render = true);
+  std::string apply_trade(const TradeRecord& trade, bool render = true);
 
   // GET /v1/markets/{chip}/book?depth=N and /trades?limit=N.
   std::string book_json(uint16_t chip, std::size_t depth) const;
