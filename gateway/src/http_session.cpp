@@ -271,17 +271,31 @@ void HttpSession::on_reply(const OutHeader& header, std::string_view body) {
 }
 
 void HttpSession::answer(unsigned status, std::string body, uint32_t retry_after_s, bool close) {
-  response_ = std::make_shared<Response>(http::status(status), version_);
-  response_->set(http::field::server, "cpx");
-  response_->set(http::field::content_type, "application/json");
-  if (retry_after_s) response_->set(http::field::retry_after, std::to_string(retry_after_s));
-  response_->keep_alive(keep_alive_ && !close);
-  response_->body() = std::move(body);
-  response_->prepare_payload();
+  // Rendered straight into one buffer: the answers are small and always of this one shape, and
+  // this costs a fraction of a general serializer.
+  const bool keep = keep_alive_ && !close;
+  std::string& out = response_text_;
+  out.clear();
+  out.append(version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(status));
+  out.push_back(' ');
+  out.append(http::obsolete_reason(http::status(status)));
+  out.append("\r\nServer: cpx\r\nContent-Type: application/json\r\nContent-Length: ");
+  out.append(std::to_string(body.size()));
+  if (retry_after_s) {
+    out.append("\r\nRetry-After: ");
+    out.append(std::to_string(retry_after_s));
+  }
+  if (!keep) {
+    out.append("\r\nConnection: close");
+  } else if (version_ == 10) {
+    out.append("\r\nConnection: keep-alive");
+  }
+  out.append("\r\n\r\n");
+  out.append(body);
   stream_.expires_after(write_timeout);
-  http::async_write(
-      stream_, *response_,
-      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), response_->need_eof()));
+  net::async_write(stream_, net::buffer(out),
+                   beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), !keep));
 }
 
 void HttpSession::answer_error(unsigned status, std::string_view code, std::string_view message,
@@ -290,7 +304,6 @@ void HttpSession::answer_error(unsigned status, std::string_view code, std::stri
 }
 
 void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
-  response_.reset();
   if (ec || close) return do_close();
   do_read();
 }

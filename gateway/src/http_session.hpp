@@ -23,7 +23,6 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
-  using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -37,7 +36,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::shared_ptr<Response> response_;
+  std::string response_text_;  // the answer being written
   Shard& shard_;
   // Held while the matcher owes this session an answer (the matcher answers every request).
   std::shared_ptr<HttpSession> awaiting_;
