@@ -2,8 +2,9 @@
 # Gateway benchmarks: starts a fresh cpx-server for each run (loopback, a free port), drives it
 # with cpx-load, prints cpx-load's JSON line per run. Run from the build folder (or set BUILD).
 #   bench/load.sh [--smoke]      (--smoke: tiny runs for CI)
-# Each run: the GET /healthz baseline and REST order entry at the same rate and connections,
-# WebSocket ask entry, and market data to many subscribers.
+# The full set, each REPEAT times (3): the GET /healthz baseline and REST order entry at the
+# same rates and connections, WebSocket ask entry (one provider account per connection), and
+# market data to 1,000 subscribers. Rates: REST_RATES, WS_RATES, MD_RATES (space-separated).
 set -euo pipefail
 build="${BUILD:-$(pwd)}"
 smoke=0
@@ -37,9 +38,13 @@ if [ "$smoke" = 1 ]; then
   run ws-asks 5000 0.5 2
   run md-subscribers 500 0.5 1 50
 else
-  rate="${REST_RATE:-50000}"
-  run healthz "$rate" 5 64
-  run rest-orders "$rate" 5 64
-  run ws-asks "${WS_RATE:-300000}" 5 4
-  run md-subscribers "${MD_RATE:-2000}" 5 1 1000
+  # A run that cannot keep up (its clients are cut off as slow consumers) reports and goes on.
+  for _ in $(seq "${REPEAT:-3}"); do
+    for rate in ${REST_RATES:-40000 50000}; do
+      run healthz "$rate" 5 64 || true
+      run rest-orders "$rate" 5 64 || true
+    done
+    for rate in ${WS_RATES:-50000}; do run ws-asks "$rate" 5 4 || true; done
+    for rate in ${MD_RATES:-50 100}; do run md-subscribers "$rate" 5 1 1000 || true; done
+  done
 fi

@@ -129,6 +129,7 @@ struct Results {
   std::map<unsigned, uint64_t> statuses;
   uint64_t sent = 0;
   uint64_t completed = 0;
+  std::string first_rejection;
 };
 
 // Schedules request i at start + i / rate.
@@ -301,7 +302,10 @@ struct WsConnection {
         tcp::endpoint(net::ip::make_address(options.host), options.port));
     beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
     if (key) {
-      const std::string stamp = std::to_string(wall_ms());
+      // Logins sign the same text; two in one millisecond would be replays of each other.
+      static int64_t last_stamp = 0;
+      last_stamp = std::max(wall_ms(), last_stamp + 1);
+      const std::string stamp = std::to_string(last_stamp);
       const std::string signature = cpx::gateway::hmac_sha256_hex(
           key->secret, cpx::gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
       ws.set_option(websocket::stream_base::decorator([=](websocket::request_type& request) {
@@ -339,12 +343,13 @@ struct WsConnection {
 
 class WsAskLoad {
  public:
+  // One provider account per connection (each account's pushes go to all its connections).
   WsAskLoad(net::io_context& context, const Options& options, Schedule& schedule,
-            Results& results, const Key& provider)
+            Results& results, const std::vector<Key>& providers)
       : context_(context), schedule_(schedule), results_(results), tick_(context) {
     for (int i = 0; i < options.connections; ++i) {
       connections_.push_back(std::make_unique<WsConnection>(context));
-      connections_.back()->connect(options, &provider);
+      connections_.back()->connect(options, &providers[std::size_t(i) % providers.size()]);
     }
     results_.latencies_us.reserve(schedule.total);
   }
@@ -371,7 +376,9 @@ class WsAskLoad {
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
                                                                   schedule_.at(i))
                 .count());
-        ++results_.statuses[text.starts_with("{\"type\":\"rejected\"") ? 400 : 200];
+        const bool rejected = text.starts_with("{\"type\":\"rejected\"");
+        if (rejected && results_.first_rejection.empty()) results_.first_rejection = text;
+        ++results_.statuses[rejected ? 400 : 200];
         if (++results_.completed == schedule_.total) {
           finished_ = true;
           context_.stop();
@@ -418,8 +425,8 @@ class WsAskLoad {
 class MarketDataLoad {
  public:
   MarketDataLoad(net::io_context& context, const Options& options, Schedule& schedule,
-                 Results& results, const Key& provider)
-      : asks_(context, options, schedule, results, provider), context_(context) {
+                 Results& results, const std::vector<Key>& providers)
+      : asks_(context, options, schedule, results, providers), context_(context) {
     for (int i = 0; i < options.subscribers; ++i) {
       auto subscriber = std::make_unique<Subscriber>(context);
       subscriber->connection.connect(options, nullptr);
@@ -554,7 +561,11 @@ int main(int argc, char** argv) {
   const std::string tag = std::to_string(wall_ms() % 100000000);
   const Key enterprise = admin.account("load-ent-" + tag, "enterprise");
   admin.post("/v1/admin/deposits", R"({"account":"load-ent-)" + tag + R"(","amount":"1000000000000"})");
-  const Key provider = admin.account("load-prov-" + tag, "provider");
+  std::vector<Key> providers;
+  for (int i = 0; i < options.connections; ++i) {
+    providers.push_back(admin.account("load-prov-" + tag + "-" + std::to_string(i), "provider"));
+  }
+  const Key& provider = providers.front();
 
   net::io_context context(1);
   Results results;
@@ -576,9 +587,9 @@ int main(int argc, char** argv) {
   } else if (options.mode == "healthz") {
     rest = std::make_unique<RestLoad>(context, options, schedule, results, enterprise, false);
   } else if (options.mode == "ws-asks") {
-    asks = std::make_unique<WsAskLoad>(context, options, schedule, results, provider);
+    asks = std::make_unique<WsAskLoad>(context, options, schedule, results, providers);
   } else {
-    market = std::make_unique<MarketDataLoad>(context, options, schedule, results, provider);
+    market = std::make_unique<MarketDataLoad>(context, options, schedule, results, providers);
   }
   schedule.start = Clock::now();
   if (rest) rest->start();
@@ -613,5 +624,8 @@ int main(int argc, char** argv) {
       double(results.completed) / elapsed, (long long)percentile(sorted, 0.5),
       (long long)percentile(sorted, 0.99), (long long)percentile(sorted, 0.999),
       (long long)(sorted.empty() ? 0 : sorted.back()), statuses.c_str(), extra.c_str());
+  if (!results.first_rejection.empty()) {
+    std::fprintf(stderr, "cpx-load: first rejection: %s\n", results.first_rejection.c_str());
+  }
   return results.completed == schedule.total ? 0 : 1;
 }
