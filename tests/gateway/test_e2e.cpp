@@ -445,3 +445,59 @@ TEST_CASE("a full matcher ring pushes back: busy for that request, exactly one a
 }
 
 }  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("a flood of connections, a stalled reader and a half-closed socket leave others served") {
+  Market market({"--max-connections", "50"});
+  // A flood: far more connections than allowed. The extra ones are closed at once.
+  std::vector<std::unique_ptr<tcp::socket>> flood;
+  net::io_context context;
+  for (int i = 0; i < 200; ++i) {
+    auto socket = std::make_unique<tcp::socket>(context);
+    socket->connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), market.server.port));
+    flood.push_back(std::move(socket));
+  }
+  // Over the cap, a connection reads end-of-stream straight away.
+  int refused = 0;
+  for (auto& socket : flood) {
+    socket->non_blocking(true);
+    char byte;
+    boost::system::error_code ec;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    socket->read_some(net::buffer(&byte, 1), ec);
+    if (ec == net::error::eof) ++refused;
+  }
+  CHECK(refused >= 140);
+  flood.clear();  // the flood leaves
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  // A stalled reader: pipelines requests and never reads the answers.
+  tcp::socket stalled(context);
+  stalled.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), market.server.port));
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "GET /v1/regions HTTP/1.1\r\nHost: x\r\n\r\n";
+  net::write(stalled, net::buffer(many));
+  // A half-closed socket: sends a request, shuts its sending side, still reads the answer.
+  tcp::socket half(context);
+  half.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), market.server.port));
+  net::write(half, net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+  half.shutdown(tcp::socket::shutdown_send);
+  std::string answer;
+  boost::system::error_code ec;
+  for (char buffer[512]; !ec;) {
+    const std::size_t n = half.read_some(net::buffer(buffer), ec);
+    answer.append(buffer, n);
+  }
+  CHECK(answer.starts_with("HTTP/1.1 200 OK"));
+  CHECK(answer.find(R"({"status":"ok"})") != std::string::npos);
+
+  // Meanwhile everyone else is served as usual.
+  RestClient acme(market.server.port, market.enterprise.id, market.enterprise.secret);
+  CHECK(acme.send(http::verb::get, "/v1/account").result_int() == 200);
+  WsClient provider(market.server.port, market.provider.id, market.provider.secret);
+  CHECK(provider.read().starts_with(R"({"type":"logged_in")"));
+  CHECK(market.server.stop() == 0);
+}
+
+}  // namespace cpx::test
