@@ -5,6 +5,7 @@
 # The full set, each REPEAT times (3): the GET /healthz baseline and REST order entry at the
 # same rates and connections, WebSocket ask entry (one provider account per connection), and
 # market data to 1,000 subscribers. Rates: REST_RATES, WS_RATES, MD_RATES (space-separated).
+# WebSocket runs use batch mode (/v1/ws?batch=1); one more ask run goes without it.
 set -euo pipefail
 build="${BUILD:-$(pwd)}"
 smoke=0
@@ -12,7 +13,7 @@ smoke=0
 export CPX_OPERATOR_KEY_ID=bench-operator
 export CPX_OPERATOR_SECRET=bench-operator-secret-0123456789
 
-run() {  # run MODE RATE SECONDS CONNECTIONS [SUBSCRIBERS]
+run() {  # run MODE RATE SECONDS CONNECTIONS [SUBSCRIBERS [EXTRA cpx-load ARGS...]]
   local log port pid
   log=$(mktemp)
   "$build/cpx-server" --listen 127.0.0.1:0 --rate-limit 0 >"$log" 2>&1 &
@@ -25,7 +26,7 @@ run() {  # run MODE RATE SECONDS CONNECTIONS [SUBSCRIBERS]
   if [ -z "$port" ]; then cat "$log" >&2; kill "$pid"; exit 1; fi
   local status=0
   "$build/cpx-load" --mode "$1" --port "$port" --rate "$2" --seconds "$3" --connections "$4" \
-    --subscribers "${5:-1000}" || status=$?
+    --subscribers "${5:-1000}" "${@:6}" || status=$?
   kill -TERM "$pid"
   wait "$pid" || true
   rm -f "$log"
@@ -44,7 +45,8 @@ else
       run healthz "$rate" 5 64 || true
       run rest-orders "$rate" 5 64 || true
     done
-    for rate in ${WS_RATES:-50000}; do run ws-asks "$rate" 5 4 || true; done
+    for rate in ${WS_RATES:-100000}; do run ws-asks "$rate" 5 4 || true; done
+    run ws-asks 50000 5 4 1000 --ws-batch 0 || true  # one message per frame
     for rate in ${MD_RATES:-50 100}; do run md-subscribers "$rate" 5 1 1000 || true; done
   done
 fi

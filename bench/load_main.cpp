@@ -42,6 +42,7 @@ struct Options {
   double seconds = 5;
   int connections = 32;
   int subscribers = 1000;
+  bool ws_batch = true;  // connect to /v1/ws?batch=1 (several messages per frame, one per line)
 };
 
 struct Key {
@@ -314,7 +315,7 @@ struct WsConnection {
         request.set("X-CPX-SIGNATURE", signature);
       }));
     }
-    ws.handshake(options.host, "/v1/ws");
+    ws.handshake(options.host, options.ws_batch ? "/v1/ws?batch=1" : "/v1/ws");
     if (key) {
       beast::flat_buffer login;
       ws.read(login);  // logged_in
@@ -367,15 +368,19 @@ class WsAskLoad {
         if (!finished_) std::fprintf(stderr, "cpx-load: read failed: %s\n", ec.message().c_str());
         return;
       }
-      const std::string text = beast::buffers_to_string(connection.buffer.data());
+      const std::string frame = beast::buffers_to_string(connection.buffer.data());
       connection.buffer.consume(connection.buffer.size());
-      const std::string id = field(text, "req_id");
-      if (!id.empty() && id != "null") {
+      const auto now = Clock::now();
+      for (std::size_t start = 0; start < frame.size();) {
+        std::size_t end = frame.find('\n', start);
+        if (end == std::string::npos) end = frame.size();
+        const std::string text = frame.substr(start, end - start);
+        start = end + 1;
+        const std::string id = field(text, "req_id");
+        if (id.empty() || id == "null") continue;
         const uint64_t i = std::stoull(id);
         results_.latencies_us.push_back(
-            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                                  schedule_.at(i))
-                .count());
+            std::chrono::duration_cast<std::chrono::microseconds>(now - schedule_.at(i)).count());
         const bool rejected = text.starts_with("{\"type\":\"rejected\"");
         if (rejected && results_.first_rejection.empty()) results_.first_rejection = text;
         ++results_.statuses[rejected ? 400 : 200];
@@ -476,15 +481,21 @@ class MarketDataLoad {
             return;
           }
           auto& buffer = subscriber.connection.buffer;
-          const std::string text = beast::buffers_to_string(buffer.data());
+          const std::string frame = beast::buffers_to_string(buffer.data());
           buffer.consume(buffer.size());
-          if (text.starts_with("{\"type\":\"snapshot\"")) {
-            subscriber.seq = std::stoull(field(text, "seq"));
-          } else if (text.starts_with("{\"type\":\"book\"")) {
-            const uint64_t seq = std::stoull(field(text, "seq"));
-            if (seq != subscriber.seq + 1) ++gaps_;
-            subscriber.seq = seq;
-            ++messages_;
+          for (std::size_t start = 0; start < frame.size();) {
+            std::size_t end = frame.find('\n', start);
+            if (end == std::string::npos) end = frame.size();
+            const std::string_view text(frame.data() + start, end - start);
+            start = end + 1;
+            if (text.starts_with("{\"type\":\"snapshot\"")) {
+              subscriber.seq = std::stoull(field(std::string(text), "seq"));
+            } else if (text.starts_with("{\"type\":\"book\"")) {
+              const uint64_t seq = std::stoull(field(std::string(text.substr(0, 80)), "seq"));
+              if (seq != subscriber.seq + 1) ++gaps_;
+              subscriber.seq = seq;
+              ++messages_;
+            }
           }
           read(subscriber);
         });
@@ -516,6 +527,8 @@ bool parse(int argc, char** argv, Options& options) {
       options.connections = std::stoi(value);
     } else if (flag == "--subscribers") {
       options.subscribers = std::stoi(value);
+    } else if (flag == "--ws-batch") {
+      options.ws_batch = value != "0";
     } else {
       return false;
     }
@@ -619,7 +632,12 @@ int main(int argc, char** argv) {
       "{\"mode\":\"%s\",\"target_rate\":%.0f,\"connections\":%d,\"sent\":%llu,\"completed\":%llu,"
       "\"seconds\":%.3f,\"throughput_per_s\":%.0f,\"p50_us\":%lld,\"p99_us\":%lld,"
       "\"p999_us\":%lld,\"max_us\":%lld,\"statuses\":{%s}%s}\n",
-      options.mode.c_str(), options.rate, options.connections,
+      (options.mode + (options.ws_batch || options.mode == "rest-orders" ||
+                               options.mode == "healthz"
+                           ? ""
+                           : "-unbatched"))
+          .c_str(),
+      options.rate, options.connections,
       (unsigned long long)results.sent, (unsigned long long)results.completed, elapsed,
       double(results.completed) / elapsed, (long long)percentile(sorted, 0.5),
       (long long)percentile(sorted, 0.99), (long long)percentile(sorted, 0.999),

@@ -43,6 +43,9 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool batch_ = false;         // /v1/ws?batch=1: queued messages go out together, one per line
+  std::size_t in_flight_ = 0;  // queue entries the write in flight carries
+  std::string batch_text_;
   bool closing_ = false;
   uint64_t session_id_ = 0;
   // Set once the matcher confirms the login.

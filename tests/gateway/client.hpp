@@ -162,7 +162,7 @@ class RestClient {
 class WsClient {
  public:
   explicit WsClient(uint16_t port, const std::string& key = "", const std::string& secret = "",
-                    int receive_buffer_bytes = 0)
+                    int receive_buffer_bytes = 0, const std::string& path = "/v1/ws")
       : ws_(context_) {
     tcp::socket& socket = ws_.next_layer();
     socket.open(tcp::v4());
@@ -180,7 +180,7 @@ class WsClient {
         request.set("X-CPX-SIGNATURE", signature);
       }));
     }
-    ws_.handshake("127.0.0.1", "/v1/ws");
+    ws_.handshake("127.0.0.1", path);
   }
 
   void send(const std::string& text) { ws_.write(net::buffer(text)); }

@@ -2,6 +2,8 @@
 // REST and WebSocket is checked against them, and the checker is shown to refuse bad ones.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "client.hpp"
 #include "json_schema.hpp"
 
@@ -118,6 +120,42 @@ TEST_CASE("the server's real answers validate against schemas/") {
   }
   CHECK(heartbeat);
   MESSAGE(c.count << " messages checked against the schemas");
+}
+
+TEST_CASE("batch mode carries several messages per frame, one JSON object per line, none lost") {
+  RunningServer server;
+  RestClient admin(server.port, operator_key, operator_secret);
+  const Response created =
+      admin.send(http::verb::post, "/v1/admin/accounts", R"({"account":"dc","role":"provider"})");
+  WsClient provider(server.port, json_field(created.body(), "key_id"),
+                    json_field(created.body(), "secret"), 0, "/v1/ws?batch=1");
+  constexpr int orders = 3000;
+  for (int i = 0; i < orders; ++i) {
+    provider.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"a)" +
+                  std::to_string(i) + R"(","chip":"H20","qty":"1","price":"3","region":"guian"})");
+  }
+  Checked c;
+  std::vector<int> answered(orders, 0);
+  int frames = 0;
+  int lines = 0;
+  while (lines < orders + 1) {  // the login's answer, then one per order
+    const std::string frame = provider.read();
+    REQUIRE(!frame.empty());
+    ++frames;
+    for (std::size_t start = 0; start < frame.size();) {
+      std::size_t end = frame.find('\n', start);
+      if (end == std::string::npos) end = frame.size();
+      const std::string line = frame.substr(start, end - start);
+      start = end + 1;
+      ++lines;
+      if (c.count < 200) c.expect(ws + "ServerMessage", line);
+      const std::string id = json_field(line, "req_id");
+      if (id != "null") ++answered.at(std::size_t(std::stoi(id)));
+    }
+  }
+  CHECK(std::count(answered.begin(), answered.end(), 1) == orders);  // each exactly once
+  MESSAGE(lines << " messages in " << frames << " frames");
+  CHECK(frames < lines);
 }
 
 }  // namespace cpx::test
