@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The ledger tests start a private PostgreSQL (scripts/with-pg.sh); stop it when we are done.
+trap 'CPX_PG_DIR="$PWD/build/pg-test" CPX_PG_PORT=54339 scripts/pg.sh stop || true' EXIT
 scripts/build.sh --sanitize
 echo "== Release build: all tests"
 ctest --test-dir build --output-on-failure -j2

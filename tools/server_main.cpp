@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
 
 #include "cpx/app/config_files.hpp"
 #include "cpx/gateway/server.hpp"
+#include "cpx/ledger/migrations.hpp"
 
 int main(int argc, char** argv) {
   const cpx::gateway::SettingsResult parsed = cpx::gateway::parse_settings(
@@ -25,6 +27,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cpx-server: bad config: %s\n", loaded.error.c_str());
     return 2;
   }
+  std::string ledger_line = "ledger: none (no --db / CPX_DATABASE_URL)";
+  if (!settings.database_url.empty()) {
+    const cpx::ledger::MigrationResult migrated = cpx::ledger::migrate(settings.database_url);
+    if (!migrated.ok) {
+      std::fprintf(stderr, "cpx-server: %s\n", migrated.error.c_str());
+      return 2;
+    }
+    ledger_line = "ledger: " + cpx::ledger::redact_url(settings.database_url) +
+                  ", schema version " + std::to_string(migrated.version_after) + " (" +
+                  std::to_string(migrated.applied.size()) + " migration(s) applied now)";
+  }
   // Every connection is a descriptor: allow as many as the hard limit lets us.
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -35,6 +48,7 @@ int main(int argc, char** argv) {
     cpx::gateway::Server server(settings, std::move(*loaded.config));
     std::printf("cpx-server listening on %s:%u\n", settings.listen_host.c_str(),
                 unsigned(server.port()));
+    std::printf("%s\n", ledger_line.c_str());
     if (server.operator_key_generated()) {
       // Shown once, here only: set CPX_OPERATOR_KEY_ID and CPX_OPERATOR_SECRET to keep a key.
       std::printf("operator key: %s secret: %s\n", server.operator_key_id().c_str(),

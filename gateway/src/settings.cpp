@@ -32,6 +32,8 @@ const Option options[] = {
      "the operator's first key id, 1-32 of [A-Za-z0-9._:-] (default: generated, printed once)"},
     {"--operator-secret", "CPX_OPERATOR_SECRET", "",
      "the operator's first secret, 16-64 printable characters (prefer the variable)"},
+    {"--db", "CPX_DATABASE_URL", "",
+     "the ledger's PostgreSQL URL; its schema is created or upgraded at start (default: none)"},
 };
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
@@ -60,7 +62,8 @@ std::string settings_help() {
     text += "  " + std::string(option.flag) + " VALUE  (" + option.variable + ")\n      " +
             option.meaning + "; default: " +
             (*option.fallback ? std::string(option.fallback)
-                              : std::string(option.variable).find("OPERATOR") != std::string::npos
+                              : (std::string(option.variable).find("OPERATOR") != std::string::npos ||
+                                 std::string(option.variable).find("DATABASE") != std::string::npos)
                                   ? std::string("(none)")
                                   : std::string("(bundled)")) + "\n";
   }
@@ -125,6 +128,7 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   settings.ws_queue_bytes = number;
   if (!parse_number(values[8], 1, 1'000'000, number)) return bad(8);
   settings.max_connections = uint32_t(number);
+  settings.database_url = values[11];
   settings.operator_key_id = values[9];
   settings.operator_secret = values[10];
   const bool key_given = !settings.operator_key_id.empty();

@@ -44,6 +44,7 @@ http::response<http::string_body> request(uint16_t port, http::verb verb, const 
 TEST_CASE("cpx-server answers over loopback and stops cleanly on SIGTERM") {
   // No operator key in the environment: one is generated and shown once.
   RunningServer server({}, false);
+  CHECK(server.read_line() == "ledger: none (no --db / CPX_DATABASE_URL)");
   const std::string operator_line = server.read_line();
   CHECK(operator_line.starts_with("operator key: op-"));
   CHECK(operator_line.find(" secret: ") != std::string::npos);

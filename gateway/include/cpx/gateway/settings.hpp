@@ -22,6 +22,8 @@ struct Settings {
   // The operator's first key; both empty: generated and printed at start.
   std::string operator_key_id;
   std::string operator_secret;
+  // The ledger's PostgreSQL database; empty: no ledger (the run command always gives one).
+  std::string database_url;
 };
 
 struct SettingsResult {

@@ -1,0 +1,124 @@
+// The ledger's schema against a real PostgreSQL (scripts/with-pg.sh starts a private one):
+// migrations apply in order and once, settled tables refuse UPDATE and DELETE, and a database
+// at a newer version stops the real cpx-server with a clear message.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "cpx/ledger/migrations.hpp"
+
+namespace cpx::ledger {
+namespace {
+
+std::string admin_url() {
+  const char* url = std::getenv("CPX_TEST_DATABASE_URL");
+  REQUIRE_MESSAGE(url != nullptr, "run under scripts/with-pg.sh (ctest does)");
+  return url;
+}
+
+// A fresh database for one test, and its URL (same server, other dbname).
+std::string fresh_database(const std::string& name) {
+  pqxx::connection admin(admin_url());
+  pqxx::nontransaction work(admin);
+  work.exec0("DROP DATABASE IF EXISTS " + name);
+  work.exec0("CREATE DATABASE " + name);
+  std::string url = admin_url();
+  const std::size_t at = url.find("/cpx?");
+  REQUIRE(at != std::string::npos);
+  return url.replace(at, 5, "/" + name + "?");
+}
+
+}  // namespace
+
+TEST_CASE("migrations apply in order, once, and are recorded") {
+  const std::string url = fresh_database("cpx_test_migrations");
+  MigrationResult first = migrate(url);
+  REQUIRE_MESSAGE(first.ok, first.error);
+  CHECK(first.version_before == 0);
+  CHECK(first.applied.size() == migrations().size());
+  CHECK(first.version_after == migrations().back().version);
+  MigrationResult again = migrate(url);
+  REQUIRE(again.ok);
+  CHECK(again.applied.empty());
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(work.exec1("SELECT count(*) FROM schema_migrations")[0].as<std::size_t>() ==
+        migrations().size());
+  CHECK(work.exec1("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                   "('accounts','trades','postings','settlement_batches')")[0]
+            .as<int>() == 4);
+}
+
+TEST_CASE("settled rows refuse UPDATE and DELETE") {
+  const std::string url = fresh_database("cpx_test_append_only");
+  REQUIRE(migrate(url).ok);
+  pqxx::connection connection(url);
+  {
+    pqxx::work work(connection);
+    work.exec0("INSERT INTO settlement_batches VALUES (1, 1, 5, 1, '\\x00', '\\x01', now())");
+    work.exec0("INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
+               " 'b1', 'dc', 'a1', now())");
+    work.commit();
+  }
+  for (const char* change : {"UPDATE trades SET price = 3 WHERE trade_id = 1",
+                             "DELETE FROM trades", "UPDATE settlement_batches SET hash = '\\x02'",
+                             "DELETE FROM settlement_batches"}) {
+    pqxx::work work(connection);
+    CHECK_THROWS_WITH_AS(work.exec0(change), doctest::Contains("append-only"), pqxx::sql_error);
+  }
+  pqxx::work work(connection);
+  CHECK(work.exec1("SELECT price::text FROM trades WHERE trade_id = 1")[0].as<std::string>() ==
+        "2.5000");
+}
+
+TEST_CASE("a database at a newer version than the binary stops start-up, naming it") {
+  const std::string url = fresh_database("cpx_test_newer");
+  REQUIRE(migrate(url).ok);
+  {
+    pqxx::connection connection(url);
+    pqxx::work work(connection);
+    work.exec0("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')");
+    work.commit();
+  }
+  const MigrationResult refused = migrate(url);
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.error.find("version 9999, newer than this cpx-server knows") != std::string::npos);
+
+  // The real server refuses to start on it, with the message, and exit status 2.
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDERR_FILENO);
+    close(pipe_fds[0]);
+    execl(CPX_SERVER_BINARY, "cpx-server", "--listen", "127.0.0.1:0", "--db", url.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  std::string message;
+  char c;
+  while (read(pipe_fds[0], &c, 1) == 1) message += c;
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(message.find("newer than this cpx-server knows") != std::string::npos);
+}
+
+TEST_CASE("database passwords never appear in messages") {
+  CHECK(redact_url("postgresql://cpx:s3cret@db.example/cpx") == "postgresql://cpx:***@db.example/cpx");
+  CHECK(redact_url("postgresql:///cpx?host=/tmp&password=s3cret&port=5") ==
+        "postgresql:///cpx?host=/tmp&password=***&port=5");
+  const MigrationResult failed = migrate("postgresql://cpx:s3cret@127.0.0.1:1/cpx");
+  CHECK_FALSE(failed.ok);
+  CHECK(failed.error.find("s3cret") == std::string::npos);
+}
+
+}  // namespace cpx::ledger
