@@ -80,4 +80,29 @@ TEST_CASE("settings come from flags, then variables, then defaults, and bad ones
   CHECK(settings_help().find("CPX_LISTEN") != std::string::npos);
 }
 
+TEST_CASE("every setting is listed in --help, and a bad secret is named but never echoed") {
+  const std::string help = settings_help();
+  for (const char* name :
+       {"--listen", "--io-threads", "--regions", "--chips", "--rate-limit", "--rate-burst",
+        "--ring-size", "--ws-queue-bytes", "--max-connections", "--operator-key-id",
+        "--operator-secret", "--db", "CPX_RATE_LIMIT", "CPX_OPERATOR_SECRET", "CPX_DATABASE_URL"}) {
+    CHECK_MESSAGE(help.find(name) != std::string::npos, name);
+  }
+  const char* short_secret[] = {"cpx-server", "--operator-key-id", "op", "--operator-secret",
+                                "tiny-s3cret"};
+  SettingsResult parsed = parse_settings(5, short_secret, [](const char*) -> const char* {
+    return nullptr;
+  });
+  CHECK_FALSE(parsed.settings);
+  CHECK(parsed.error.find("--operator-secret (CPX_OPERATOR_SECRET)") != std::string::npos);
+  CHECK(parsed.error.find("tiny-s3cret") == std::string::npos);
+  const char* alone[] = {"cpx-server", "--operator-secret", "a-long-enough-s3cret-value"};
+  parsed = parse_settings(3, alone, [](const char*) -> const char* { return nullptr; });
+  CHECK_FALSE(parsed.settings);  // a secret without its key id
+  CHECK(parsed.error.find("s3cret") == std::string::npos);
+  const char* numbers[] = {"cpx-server", "--ws-queue-bytes", "100", "--rate-limit", "0"};
+  parsed = parse_settings(5, numbers, [](const char*) -> const char* { return nullptr; });
+  CHECK(parsed.error.find("--ws-queue-bytes (CPX_WS_QUEUE_BYTES)") != std::string::npos);
+}
+
 }  // namespace cpx::gateway
