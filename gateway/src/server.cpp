@@ -83,6 +83,11 @@ class RingSink final : public VenueSink {
     write_parts(shard, parts);
   }
   void write_parts(std::size_t shard, std::span<const std::span<const unsigned char>> parts) {
+    std::size_t bytes = 0;
+    for (const auto& part : parts) bytes += part.size();
+    // Answers are bounded by the page limits and book updates are split, so this never fails;
+    // if it did, waiting for room would wait forever.
+    CPX_ASSERT(bytes <= shards_[shard]->out.message_bytes_max());
     written_ |= uint64_t(1) << shard;
     int spins = 0;
     while (!shards_[shard]->out.try_write(parts)) {

@@ -112,6 +112,9 @@ OrderStatus status_of(DoneReason reason) {
   return OrderStatus::canceled;
 }
 
+// Levels per market-data update (24 bytes each: well within a ring message).
+constexpr std::size_t book_levels_per_update = 8192;
+
 int64_t refill_milli(uint32_t rate_per_s, int64_t elapsed_ms) {
   return elapsed_ms * int64_t(rate_per_s);  // tokens * 1000 per ms = rate tokens per second
 }
@@ -507,11 +510,16 @@ void Venue::publish_book(uint16_t chip) {
     level.count = it == levels.end() ? 0 : it->second.count;
     level.qty_milli = it == levels.end() ? 0 : it->second.qty_milli;
   }
-  BookHeader header;
-  header.chip = chip;
-  header.levels = uint32_t(changed_levels_.size());
-  header.seq = ++book_seq_[chip];
-  sink_.book(header, changed_levels_.data());
+  // One update per command, unless a sweep changed more levels than one message should carry:
+  // then several, each a valid delta with its own seq.
+  for (std::size_t offset = 0; offset < changed_levels_.size(); offset += book_levels_per_update) {
+    BookHeader header;
+    header.chip = chip;
+    header.levels =
+        uint32_t(std::min(book_levels_per_update, changed_levels_.size() - offset));
+    header.seq = ++book_seq_[chip];
+    sink_.book(header, changed_levels_.data() + offset);
+  }
 }
 
 void Venue::render_order(std::string& out, uint32_t key) const {

@@ -325,4 +325,27 @@ TEST_CASE("the market-data book rebuilt from deltas equals the engine's book, un
   CHECK(f.sink_.trades.size() > 1000);
 }
 
+TEST_CASE("a sweep through more levels than one update carries is split into several") {
+  VenueFixture f;
+  f.setup_market();
+  for (int i = 0; i < 9000; ++i) {
+    const std::string body = R"({"client_order_id":"a)" + std::to_string(i) +
+                             R"(","chip":"H100","qty":"0.001","price":")" +
+                             std::to_string(1 + i) + R"(","region":"beijing"})";
+    REQUIRE(f.order("k-prov1", "prov1", Op::new_order, body, Surface::rest, "", Side::ask).status ==
+            201);
+  }
+  REQUIRE(f.sink_.asks[0].size() == 9000);
+  const uint64_t seq_before = f.sink_.book_seq[0];
+  const auto& sweep = f.order(
+      "k-ent1", "ent1", Op::new_order,
+      R"({"client_order_id":"sweep","chip":"H100","qty":"9","price":"9000","origin":"beijing"})");
+  REQUIRE(sweep.status == 201);
+  CHECK(sweep.body.find(R"("status":"filled")") != std::string::npos);
+  CHECK(f.sink_.book_seq[0] == seq_before + 2);  // 9,000 levels: two updates
+  CHECK(f.sink_.sequences_contiguous);
+  CHECK(f.sink_.asks[0].empty());
+  CHECK(f.sink_.bids[0].empty());
+}
+
 }  // namespace cpx::test
