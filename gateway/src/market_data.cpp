@@ -5,6 +5,18 @@
 namespace cpx::gateway {
 namespace {
 
+constexpr std::size_t snapshot_trades = 100;  // what a new trades: subscriber gets first
+
+// A level's new state: count 0 removes it.
+template <class Levels>
+void set_level(Levels& levels, const BookLevel& level) {
+  if (level.count == 0) {
+    levels.erase(level.price_ticks);
+  } else {
+    levels[level.price_ticks] = typename Levels::mapped_type{level.qty_milli, level.count};
+  }
+}
+
 void append_level(std::string& out, int64_t price_ticks, int64_t qty_milli, uint32_t count) {
   out.append("{\"price\":\"");
   append_decimal(out, price_ticks, price_frac_digits);
@@ -35,23 +47,14 @@ std::string MarketData::apply_book(const BookHeader& header, const BookLevel* le
                                    bool render) {
   Chip& chip = chips_[header.chip];
   chip.book_seq = header.seq;
-  if (!render) {
-    for (uint32_t i = 0; i < header.levels; ++i) {
-      const BookLevel& level = levels[i];
-      if (level.side == Side::bid) {
-        if (level.count == 0) {
-          chip.bids.erase(level.price_ticks);
-        } else {
-          chip.bids[level.price_ticks] = Level{level.qty_milli, level.count};
-        }
-      } else if (level.count == 0) {
-        chip.asks.erase(level.price_ticks);
-      } else {
-        chip.asks[level.price_ticks] = Level{level.qty_milli, level.count};
-      }
+  for (uint32_t i = 0; i < header.levels; ++i) {
+    if (levels[i].side == Side::bid) {
+      set_level(chip.bids, levels[i]);
+    } else {
+      set_level(chip.asks, levels[i]);
     }
-    return {};
   }
+  if (!render) return {};
   std::string out = "{\"type\":\"book\",\"channel\":\"book:";
   out.append(config_.chips[header.chip].id);
   out.append("\",\"seq\":");
@@ -62,13 +65,6 @@ std::string MarketData::apply_book(const BookHeader& header, const BookLevel* le
     for (uint32_t i = 0; i < header.levels; ++i) {
       const BookLevel& level = levels[i];
       if (level.side != side) continue;
-      if (level.count == 0) {
-        side == Side::bid ? chip.bids.erase(level.price_ticks) : chip.asks.erase(level.price_ticks);
-      } else if (side == Side::bid) {
-        chip.bids[level.price_ticks] = Level{level.qty_milli, level.count};
-      } else {
-        chip.asks[level.price_ticks] = Level{level.qty_milli, level.count};
-      }
       if (comma) out.push_back(',');
       comma = true;
       append_level(out, level.price_ticks, level.qty_milli, level.count);
@@ -138,10 +134,8 @@ std::string MarketData::book_snapshot(uint16_t chip) const {
   return out;
 }
 
-std::string MarketData::trades_json(uint16_t chip, std::size_t limit) const {
-  std::string out = "{\"chip\":\"";
-  out.append(config_.chips[chip].id);
-  out.append("\",\"trades\":[");
+void MarketData::render_recent_trades(std::string& out, uint16_t chip, std::size_t limit) const {
+  out.append(",\"trades\":[");
   const auto& trades = chips_[chip].trades;
   std::size_t n = 0;
   for (auto it = trades.rbegin(); it != trades.rend() && n < limit; ++it, ++n) {
@@ -149,6 +143,13 @@ std::string MarketData::trades_json(uint16_t chip, std::size_t limit) const {
     render_trade(out, *it);
   }
   out.append("]}");
+}
+
+std::string MarketData::trades_json(uint16_t chip, std::size_t limit) const {
+  std::string out = "{\"chip\":\"";
+  out.append(config_.chips[chip].id);
+  out.push_back('"');
+  render_recent_trades(out, chip, limit);
   return out;
 }
 
@@ -157,14 +158,7 @@ std::string MarketData::trades_snapshot(uint16_t chip) const {
   out.append(config_.chips[chip].id);
   out.append("\",\"seq\":");
   out.append(std::to_string(chips_[chip].trade_seq));
-  out.append(",\"trades\":[");
-  const auto& trades = chips_[chip].trades;
-  std::size_t n = 0;
-  for (auto it = trades.rbegin(); it != trades.rend() && n < 100; ++it, ++n) {
-    if (n) out.push_back(',');
-    render_trade(out, *it);
-  }
-  out.append("]}");
+  render_recent_trades(out, chip, snapshot_trades);
   return out;
 }
 

@@ -52,6 +52,8 @@ class MarketData {
   };
   void render_levels(std::string& out, uint16_t chip, std::size_t depth) const;
   void render_trade(std::string& out, const TradeRecord& trade) const;
+  // ,"trades":[newest first, at most limit]} closing the object.
+  void render_recent_trades(std::string& out, uint16_t chip, std::size_t limit) const;
 
   const Config& config_;
   std::vector<Chip> chips_;
