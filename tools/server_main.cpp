@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     server.run();
   } catch (const std::exception& error) {
-    // Binding failures (address in use, bad address) are the expected ones here.
-    std::fprintf(stderr, "cpx-server: cannot listen on %s:%u: %s\n", settings.listen_host.c_str(),
+    // Binding failures (address in use, bad address) and an unreadable ledger.
+    std::fprintf(stderr, "cpx-server: cannot start on %s:%u: %s\n", settings.listen_host.c_str(),
                  unsigned(settings.listen_port), error.what());
     return 1;
   }

@@ -6,9 +6,6 @@
 namespace cpx {
 namespace {
 
-inline int128 notional_e7(int64_t price_ticks, int64_t qty_milli) {
-  return int128(price_ticks) * qty_milli;
-}
 
 // Appends an event built in place (no temporary copied in).
 Event& push_event(std::vector<Event>& events, EventType type, uint64_t seq, uint32_t key) {
@@ -67,6 +64,20 @@ void Engine::execute(const Command& command, std::vector<Event>& events) {
   if (reason != Reason::none) {
     push_event(events, EventType::rejected, seq, 0).reason = reason;
   }
+}
+
+uint32_t Engine::restore_account(std::string_view name, Role role, int128 balance_e7) {
+  CPX_ASSERT(!account_by_name_.contains(name));
+  const uint32_t index = uint32_t(accounts_.size());
+  accounts_.push_back(Account{std::string(name), role, balance_e7, 0});
+  account_by_name_.emplace(std::string(name), index);
+  return index;
+}
+
+void Engine::resume_numbering(uint64_t seq, uint64_t trade_id) {
+  CPX_ASSERT(seq >= seq_ && trade_id >= trade_id_);
+  seq_ = seq;
+  trade_id_ = trade_id;
 }
 
 Reason Engine::execute_account(const Command& command, uint64_t seq, std::vector<Event>& events) {

@@ -186,6 +186,8 @@ void HttpSession::route(const Request& request) {
     if (method != "POST") return answer_error(405, "method_not_allowed", "use POST");
     out.kind = RequestKind::create_key;
     path_id = path.substr(19, path.size() - 19 - 5);
+  } else if (path == "/healthz" && method == "GET" && shard_.core.writer != nullptr) {
+    return answer(200, health_json(shard_.core.writer->status()));
   } else {
     const gateway::Response answer_public = handle_public(shard_.core.config, method, target, now);
     return answer(answer_public.status, answer_public.body);

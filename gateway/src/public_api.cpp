@@ -8,7 +8,7 @@ std::string quoted(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    out += (unsigned char)c < 0x20 ? ' ' : c;
   }
   return out + "\"";
 }
@@ -46,6 +46,26 @@ std::string regions_json(const Config& config) {
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
   return Response{
       status, "{\"error\":{\"code\":" + quoted(code) + ",\"message\":" + quoted(message) + "}}"};
+}
+
+std::string health_json(const ledger::WriterStatus& status) {
+  const uint64_t lag_seq =
+      status.received_seq > status.settled_seq ? status.received_seq - status.settled_seq : 0;
+  std::string out = "{\"status\":";
+  out += status.connected ? "\"ok\"" : "\"degraded\"";
+  out += ",\"ledger\":{\"connected\":";
+  out += status.connected ? "true" : "false";
+  out += ",\"received_seq\":" + std::to_string(status.received_seq);
+  out += ",\"settled_seq\":" + std::to_string(status.settled_seq);
+  out += ",\"lag_seq\":" + std::to_string(lag_seq);
+  out += ",\"pending_records\":" + std::to_string(status.pending_records);
+  out += ",\"lag_ms\":" + std::to_string(status.oldest_pending_ms);
+  out += ",\"last_batch_lag_ms\":" + std::to_string(status.last_batch_lag_ms);
+  out += ",\"settled_batches\":" + std::to_string(status.settled_batches);
+  out += ",\"settled_trades\":" + std::to_string(status.settled_trades);
+  out += ",\"matcher_waits\":" + std::to_string(status.matcher_waits);
+  if (!status.last_error.empty()) out += ",\"error\":" + quoted(status.last_error);
+  return out + "}}";
 }
 
 Response handle_public(const Config& config, std::string_view method, std::string_view target,

@@ -2,10 +2,12 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
 #include "cpx/gateway/venue.hpp"
+#include "cpx/ledger/migrations.hpp"
 #include "http_session.hpp"
 #include "shard.hpp"
 
@@ -17,6 +19,8 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr int matcher_spin_count = 100;
+// How long a stopping server waits for PostgreSQL to take the last ledger records.
+constexpr int64_t ledger_stop_timeout_ms = 30'000;
 
 std::span<const unsigned char> bytes_of(const void* data, std::size_t size) {
   return {static_cast<const unsigned char*>(data), size};
@@ -27,8 +31,12 @@ std::span<const unsigned char> bytes_of(const void* data, std::size_t size) {
 // stays bounded; only when the server stops does a write give up.
 class RingSink final : public VenueSink {
  public:
-  RingSink(std::vector<std::unique_ptr<Shard>>& shards, std::atomic<bool>& stopping)
-      : shards_(shards), stopping_(stopping) {}
+  RingSink(std::vector<std::unique_ptr<Shard>>& shards, std::atomic<bool>& stopping,
+           ledger::Writer* writer)
+      : shards_(shards), stopping_(stopping), writer_(writer) {}
+  void ledger(std::span<const ledger::Record> records) override {
+    if (writer_ != nullptr) writer_->write(records);
+  }
 
   void reply(uint8_t io_thread, uint64_t session, unsigned status, uint32_t retry_after_s,
              std::string_view body) override {
@@ -103,6 +111,7 @@ class RingSink final : public VenueSink {
 
   std::vector<std::unique_ptr<Shard>>& shards_;
   std::atomic<bool>& stopping_;
+  ledger::Writer* writer_;
   uint64_t written_ = 0;
 };
 
@@ -157,6 +166,7 @@ struct Server::State {
   std::vector<std::unique_ptr<Shard>> shards;
   net::io_context accept_context{1};
   tcp::acceptor acceptor;
+  std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<RingSink> sink;
   std::unique_ptr<Venue> venue;
   std::string operator_key_id;
@@ -170,11 +180,28 @@ Server::Server(const Settings& settings, Config config)
   for (int i = 0; i < settings.io_threads; ++i) {
     state.shards.push_back(std::make_unique<Shard>(state.core, uint8_t(i)));
   }
-  state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping);
   VenueLimits limits;
   limits.rate_per_s = settings.rate_per_s;
   limits.burst = settings.rate_burst;
+  ledger::LedgerState resumed;
+  if (!settings.database_url.empty()) {
+    try {
+      resumed = ledger::load_state(settings.database_url, state.core.config);
+    } catch (const std::exception& error) {
+      throw std::runtime_error("cannot read the ledger at " +
+                               ledger::redact_url(settings.database_url) + ": " + error.what());
+    }
+    ledger::WriterSettings writer_settings;
+    writer_settings.url = settings.database_url;
+    writer_settings.buffer_records = settings.ledger_buffer;
+    state.writer = std::make_unique<ledger::Writer>(writer_settings, state.core.config);
+    state.writer->adopt(resumed);
+    state.core.writer = state.writer.get();
+    limits.ledger = true;
+  }
+  state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get());
   state.venue = std::make_unique<Venue>(state.core.config, limits, *state.sink);
+  if (state.writer) state.venue->restore(resumed);
   state.operator_key_id = settings.operator_key_id;
   state.operator_secret = settings.operator_secret;
   if (state.operator_key_id.empty()) {
@@ -200,6 +227,7 @@ bool Server::operator_key_generated() const { return state_->operator_generated;
 
 void Server::run() {
   State& state = *state_;
+  if (state.writer) state.writer->start();
   // The matcher: pops requests, runs them through the venue, wakes the I/O threads it wrote to.
   std::thread matcher([&state] {
     Request request;
@@ -236,6 +264,16 @@ void Server::run() {
   matcher.join();
   for (auto& shard : state.shards) shard->context.stop();
   for (std::thread& thread : threads) thread.join();
+  if (state.writer) {
+    // Everything the matcher did is settled before the server ends (PostgreSQL permitting).
+    const bool all = state.writer->stop(ledger_stop_timeout_ms);
+    const ledger::WriterStatus status = state.writer->status();
+    std::fprintf(stderr, all ? "ledger: settled through seq %llu\n"
+                             : "ledger: PostgreSQL did not take everything in time; settled "
+                               "through seq %llu, %llu records not settled\n",
+                 static_cast<unsigned long long>(status.settled_seq),
+                 static_cast<unsigned long long>(status.pending_records));
+  }
 }
 
 void Server::stop() {

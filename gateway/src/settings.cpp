@@ -34,6 +34,8 @@ const Option options[] = {
      "the operator's first secret, 16-64 printable characters (prefer the variable)"},
     {"--db", "CPX_DATABASE_URL", "",
      "the ledger's PostgreSQL URL; its schema is created or upgraded at start (default: none)"},
+    {"--ledger-buffer", "CPX_LEDGER_BUFFER", "1048576",
+     "ledger records the matcher may run ahead of PostgreSQL before it waits (1024-268435456)"},
 };
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
@@ -129,6 +131,8 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   if (!parse_number(values[8], 1, 1'000'000, number)) return bad(8);
   settings.max_connections = uint32_t(number);
   settings.database_url = values[11];
+  if (!parse_number(values[12], 1024, 1u << 28, number)) return bad(12);
+  settings.ledger_buffer = number;
   settings.operator_key_id = values[9];
   settings.operator_secret = values[10];
   const bool key_given = !settings.operator_key_id.empty();

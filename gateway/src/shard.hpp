@@ -16,6 +16,7 @@
 #include "cpx/gateway/market_data.hpp"
 #include "cpx/gateway/settings.hpp"
 #include "cpx/gateway/wire.hpp"
+#include "cpx/ledger/writer.hpp"
 #include "cpx/pipeline/doorbell.hpp"
 #include "cpx/pipeline/message_ring.hpp"
 #include "cpx/pipeline/mpsc_ring.hpp"
@@ -31,6 +32,7 @@ struct Core {
   pipeline::Doorbell doorbell;
   std::atomic<uint32_t> connections{0};
   std::atomic<bool> stopping{false};
+  const ledger::Writer* writer = nullptr;  // the ledger writer, when there is a database
 };
 
 // A connection waiting for the matcher's answers or pushes.

@@ -1,6 +1,7 @@
 #include "cpx/gateway/venue.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "cpx/engine/decimal.hpp"
 
@@ -153,12 +154,84 @@ void Venue::bootstrap_operator(std::string_view account, std::string_view key_id
   command.op = Op::account;
   command.role = Role::operator_;
   command.account = account;
+  if (const auto known = engine_.find_account(account)) {  // restored from the ledger
+    CPX_ASSERT(engine_.account(*known).role == Role::operator_);
+    if (!keys_.contains(key_id)) add_key(key_id, secret, *known);
+    return;
+  }
   events_.clear();
   engine_.execute(command, events_);
   accounts_.resize(engine_.account_count());
   const auto index = engine_.find_account(account);
   CPX_ASSERT(index.has_value());
   add_key(key_id, secret, *index);
+  now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  if (limits_.ledger && events_.front().type == EventType::ok) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::account, events_.front().seq);
+    record.account = *index;
+    record.role = Role::operator_;
+    record.set_text(account);
+    send_ledger();
+  }
+}
+
+void Venue::restore(const ledger::LedgerState& state) {
+  CPX_ASSERT(engine_.account_count() == 0);
+  for (const auto& account : state.accounts) {
+    engine_.restore_account(account.name, account.role, account.available_e7 + account.held_e7);
+  }
+  accounts_.resize(engine_.account_count());
+  for (const auto& key : state.keys) {
+    const auto index = engine_.find_account(key.account);
+    if (index && !keys_.contains(key.key_id)) add_key(key.key_id, key.secret, *index);
+  }
+  // Orders open at the last stop are gone (until the journal keeps them): one command, seq
+  // last + 1, ends them in the ledger and releases their holds.
+  const uint64_t restart_seq = state.last_seq + 1;
+  engine_.resume_numbering(state.open_orders.empty() ? state.last_seq : restart_seq,
+                           state.last_trade_id);
+  if (!limits_.ledger) return;
+  now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  for (const auto& order : state.open_orders) {
+    const auto index = engine_.find_account(order.account);
+    if (!index) continue;
+    ledger::Record& record = ledger_record(ledger::RecordKind::ended, restart_seq);
+    record.id = order.order_id;
+    record.account = *index;
+    record.side = order.side;
+    record.reason = ledger::EndReason::restart;
+    record.price_ticks = order.price_ticks;
+    record.qty_milli = order.filled_milli;
+    record.amount_e7 = order.held_e7;
+  }
+  send_ledger();
+}
+
+ledger::Record& Venue::ledger_record(ledger::RecordKind kind, uint64_t seq) {
+  ledger::Record& record = ledger_records_.emplace_back();
+  record.kind = kind;
+  record.seq = seq;
+  record.time_ms = now_ms_;
+  return record;
+}
+
+void Venue::send_ledger() {
+  if (ledger_records_.empty()) return;
+  ledger_records_.back().last = true;
+  sink_.ledger(ledger_records_);
+  ledger_records_.clear();
+}
+
+void Venue::ledger_key(std::string_view key_id, std::string_view secret, uint32_t account) {
+  if (!limits_.ledger) return;
+  ledger::Record& record = ledger_record(ledger::RecordKind::key, engine_.last_seq());
+  record.account = account;
+  record.set_text(key_id);
+  record.set_text2(secret);
 }
 
 void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account) {
@@ -245,6 +318,7 @@ bool Venue::admit(const Request& request, Caller& caller) {
 }
 
 void Venue::handle(const Request& request) {
+  now_ms_ = request.now_ms;
   if (request.kind == RequestKind::ws_logout) return handle_logout(request);
   Caller caller{};
   if (!admit(request, caller)) return;
@@ -327,6 +401,7 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
   const uint32_t key = first.order_key;
   const std::size_t fills_before = accounts_[caller.account].fills.size();
   apply_events(command, request.now_ms);
+  send_ledger();
 
   body_.clear();
   if (request.surface == Surface::ws) {
@@ -398,10 +473,36 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
         order.created_ms = now_ms;
         accounts_[order.account].orders.push_back(event.order_key);
         touched_.push_back(event.order_key);
+        if (limits_.ledger) {
+          ledger::Record& record = ledger_record(ledger::RecordKind::accepted, event.seq);
+          record.id = order.order_id;
+          record.account = order.account;
+          record.side = order.side;
+          record.tif = order.tif;
+          record.urgency = order.urgency;
+          record.chip = order.chip;
+          record.region = order.region;
+          record.price_ticks = order.price_ticks;
+          record.qty_milli = order.qty_milli;
+          record.time_ms = now_ms;
+          record.set_text(engine_.key_client_order_id(event.order_key).view());
+        }
         break;
       }
       case EventType::amended: {
         OrderRecord& order = orders_[event.order_key];
+        if (limits_.ledger) {
+          ledger::Record& record = ledger_record(ledger::RecordKind::amended, event.seq);
+          record.id = order.order_id;
+          record.account = order.account;
+          record.side = order.side;
+          record.price_ticks = event.price_ticks;
+          record.qty_milli = event.qty_milli;
+          if (order.side == Side::bid) {
+            record.amount_e7 = notional_e7(event.price_ticks, event.qty_milli) -
+                               notional_e7(order.price_ticks, order.open_milli);
+          }
+        }
         order.price_ticks = event.price_ticks;
         order.open_milli = event.qty_milli;
         touched_.push_back(event.order_key);
@@ -422,6 +523,23 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
           push_body_.push_back('}');
           push_to(order.account, push_body_);
         }
+        if (limits_.ledger) {
+          const OrderRecord& bid = orders_[event.order_key];
+          const OrderRecord& ask = orders_[event.ask_key];
+          ledger::Record& record = ledger_record(ledger::RecordKind::trade, event.seq);
+          record.id = event.id;
+          record.chip = event.chip;
+          record.region = event.region;
+          record.aggressor = event.aggressor;
+          record.price_ticks = event.price_ticks;
+          record.qty_milli = event.qty_milli;
+          record.hold_price_ticks = bid.price_ticks;
+          record.account = bid.account;
+          record.bid_order_id = bid.order_id;
+          record.ask_account = ask.account;
+          record.ask_order_id = ask.order_id;
+          record.time_ms = now_ms;
+        }
         TradeRecord trade;
         trade.chip = event.chip;
         trade.region = event.region;
@@ -436,6 +554,17 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
       }
       case EventType::done: {
         OrderRecord& order = orders_[event.order_key];
+        if (limits_.ledger) {
+          ledger::Record& record = ledger_record(ledger::RecordKind::ended, event.seq);
+          record.id = order.order_id;
+          record.account = order.account;
+          record.side = order.side;
+          record.reason = ledger::EndReason(uint8_t(event.done_reason));
+          record.price_ticks = order.price_ticks;
+          record.qty_milli = order.filled_milli;
+          record.time_ms = now_ms;
+          if (order.side == Side::bid) record.amount_e7 = notional_e7(order.price_ticks, order.open_milli);
+        }
         order.status = status_of(event.done_reason);
         order.open_milli = 0;
         touched_.push_back(event.order_key);
@@ -675,6 +804,14 @@ void Venue::handle_create_account(const Request& request) {
   accounts_.resize(engine_.account_count());
   const uint32_t index = engine_.account_count() - 1;
   add_key(request.new_key_id.view(), request.new_secret.view(), index);
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::account, events_.front().seq);
+    record.account = index;
+    record.role = command.role;
+    record.set_text(command.account);
+    ledger_key(request.new_key_id.view(), request.new_secret.view(), index);
+    send_ledger();
+  }
   body_.assign("{");
   append_field(body_, "account", command.account);
   body_.push_back(',');
@@ -695,6 +832,8 @@ void Venue::handle_create_key(const Request& request) {
     return answer_error(request, 409, "duplicate_key", "this key id exists already");
   }
   add_key(request.new_key_id.view(), request.new_secret.view(), *index);
+  ledger_key(request.new_key_id.view(), request.new_secret.view(), *index);
+  send_ledger();
   body_.assign("{");
   append_field(body_, "account", name);
   body_.push_back(',');
@@ -712,7 +851,14 @@ void Venue::handle_deposit(const Request& request) {
   if (events_.front().type == EventType::rejected) {
     return answer_rejection(request, events_.front().reason);
   }
-  const Account& account = engine_.account(*engine_.find_account(command.account));
+  const uint32_t index = *engine_.find_account(command.account);
+  const Account& account = engine_.account(index);
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::deposit, events_.front().seq);
+    record.account = index;
+    record.amount_e7 = command.amount_e7;
+    send_ledger();
+  }
   body_.assign("{");
   append_field(body_, "account", account.name);
   body_.push_back(',');

@@ -75,10 +75,10 @@ struct RunningServer {
     return line;
   }
 
-  // SIGTERM, then the exit status (waits at most 5 s).
+  // SIGTERM, then the exit status (waits at most 40 s: a server with a ledger settles first).
   int stop() {
     kill(pid, SIGTERM);
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 4000; ++i) {
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) {
         pid = -1;
@@ -250,6 +250,21 @@ inline std::string json_field(const std::string& text, const std::string& name) 
   std::size_t end = start;
   while (end < text.size() && text[end] != ',' && text[end] != '}' && text[end] != ']') ++end;
   return text.substr(start, end - start);
+}
+
+// An account's API key, as the operator's POST /v1/admin/accounts gives it.
+struct Key {
+  std::string id;
+  std::string secret;
+};
+
+inline Key create_account(RestClient& admin, const std::string& account, const std::string& role) {
+  const Response response = admin.send(http::verb::post, "/v1/admin/accounts",
+                                       R"({"account":")" + account + R"(","role":")" + role + "\"}");
+  REQUIRE(response.result_int() == 201);
+  CHECK(json_field(response.body(), "account") == account);
+  CHECK(json_field(response.body(), "role") == role);
+  return Key{json_field(response.body(), "key_id"), json_field(response.body(), "secret")};
 }
 
 }  // namespace cpx::test

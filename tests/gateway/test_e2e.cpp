@@ -10,20 +10,6 @@
 namespace cpx::test {
 namespace {
 
-struct Key {
-  std::string id;
-  std::string secret;
-};
-
-Key create_account(RestClient& admin, const std::string& account, const std::string& role) {
-  const Response response = admin.send(http::verb::post, "/v1/admin/accounts",
-                                       R"({"account":")" + account + R"(","role":")" + role + "\"}");
-  REQUIRE(response.result_int() == 201);
-  CHECK(json_field(response.body(), "account") == account);
-  CHECK(json_field(response.body(), "role") == role);
-  return Key{json_field(response.body(), "key_id"), json_field(response.body(), "secret")};
-}
-
 struct Market {
   RunningServer server;
   RestClient admin;

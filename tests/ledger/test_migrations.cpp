@@ -10,29 +10,11 @@
 #include <string>
 
 #include "cpx/ledger/migrations.hpp"
+#include "pg_test.hpp"
 
 namespace cpx::ledger {
-namespace {
 
-std::string admin_url() {
-  const char* url = std::getenv("CPX_TEST_DATABASE_URL");
-  REQUIRE_MESSAGE(url != nullptr, "run under scripts/with-pg.sh (ctest does)");
-  return url;
-}
-
-// A fresh database for one test, and its URL (same server, other dbname).
-std::string fresh_database(const std::string& name) {
-  pqxx::connection admin(admin_url());
-  pqxx::nontransaction work(admin);
-  work.exec0("DROP DATABASE IF EXISTS " + name);
-  work.exec0("CREATE DATABASE " + name);
-  std::string url = admin_url();
-  const std::size_t at = url.find("/cpx?");
-  REQUIRE(at != std::string::npos);
-  return url.replace(at, 5, "/" + name + "?");
-}
-
-}  // namespace
+using test::fresh_database;
 
 TEST_CASE("migrations apply in order, once, and are recorded") {
   const std::string url = fresh_database("cpx_test_migrations");
@@ -61,7 +43,7 @@ TEST_CASE("settled rows refuse UPDATE and DELETE") {
     pqxx::work work(connection);
     work.exec0("INSERT INTO settlement_batches VALUES (1, 1, 5, 1, '\\x00', '\\x01', now())");
     work.exec0("INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
-               " 'b1', 'dc', 'a1', now())");
+               " 3, 'dc', 4, 1700000000000)");
     work.commit();
   }
   for (const char* change : {"UPDATE trades SET price = 3 WHERE trade_id = 1",

@@ -47,6 +47,12 @@ class Engine {
   void execute(const Command& command, std::vector<Event>& events);
 
   uint64_t last_seq() const { return seq_; }
+  uint64_t last_trade_id() const { return trade_id_; }
+
+  // A restart from the settlement ledger, before any command: an account with its balance
+  // (nothing held), and the numbering of commands and trades to continue after.
+  uint32_t restore_account(std::string_view name, Role role, int128 balance_e7);
+  void resume_numbering(uint64_t seq, uint64_t trade_id);
   const Config& config() const { return config_; }
 
   std::optional<uint32_t> find_account(std::string_view name) const;

@@ -24,6 +24,11 @@ inline constexpr int latency_ms_max = 1000;
 inline constexpr int green_pct_max = 100;
 inline constexpr std::size_t id_length_max = 64;  // account and client_order_id
 
+// price * qty as an amount: exact, since the scales add up.
+inline int128 notional_e7(int64_t price_ticks, int64_t qty_milli) {
+  return int128(price_ticks) * qty_milli;
+}
+
 enum class Side : uint8_t { bid, ask };
 enum class Tif : uint8_t { gtc, ioc, fok };
 // Lower value is served first among bids of equal price.

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "cpx/engine/config.hpp"
+#include "cpx/ledger/writer.hpp"
 
 namespace cpx::gateway {
 
@@ -22,5 +23,9 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 // another method is 405.
 Response handle_public(const Config& config, std::string_view method, std::string_view target,
                        int64_t now_ms);
+
+// GET /healthz when the server has a ledger: status "ok", or "degraded" while PostgreSQL is
+// away (matching goes on), and the ledger's lag.
+std::string health_json(const ledger::WriterStatus& status);
 
 }  // namespace cpx::gateway

@@ -24,6 +24,7 @@ struct Settings {
   std::string operator_secret;
   // The ledger's PostgreSQL database; empty: no ledger (the run command always gives one).
   std::string database_url;
+  uint64_t ledger_buffer = 1u << 20;  // ledger records the matcher may run ahead of PostgreSQL
 };
 
 struct SettingsResult {

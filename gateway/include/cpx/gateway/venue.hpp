@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +17,8 @@
 #include "cpx/engine/event.hpp"
 #include "cpx/gateway/auth.hpp"
 #include "cpx/gateway/wire.hpp"
+#include "cpx/ledger/record.hpp"
+#include "cpx/ledger/writer.hpp"
 
 namespace cpx::gateway {
 
@@ -30,12 +33,15 @@ class VenueSink {
   virtual void key_added(const KeyRecord& key) = 0;  // every I/O thread
   virtual void book(const BookHeader& header, const BookLevel* levels) = 0;
   virtual void trade(const TradeRecord& trade) = 0;
+  // The ledger records of one command (the last one marked), when VenueLimits::ledger is set.
+  virtual void ledger(std::span<const ledger::Record> records) { (void)records; }
 };
 
 struct VenueLimits {
   uint32_t rate_per_s = 5000;  // per API key; 0: no limit
   uint32_t burst = 10000;
   uint32_t page_max = 1000;
+  bool ledger = false;  // give the sink ledger records
 };
 
 enum class OrderStatus : uint8_t { open, filled, canceled, expired, killed };
@@ -48,6 +54,9 @@ class Venue {
   // Creates the operator account `account` with its first key (before serving).
   void bootstrap_operator(std::string_view account, std::string_view key_id,
                           std::string_view secret);
+  // Before serving, when the ledger has settled before: its accounts (with balances), keys and
+  // numbering; the orders that were open are ended in the ledger (reason restart).
+  void restore(const ledger::LedgerState& state);
 
   void handle(const Request& request);
 
@@ -135,6 +144,10 @@ class Venue {
   void set_book_share(uint32_t key);
   void publish_book(uint16_t chip);
   void push_to(uint32_t account, std::string& body);
+  // Ledger records of the command being handled, sent to the sink by send_ledger().
+  ledger::Record& ledger_record(ledger::RecordKind kind, uint64_t seq);
+  void send_ledger();
+  void ledger_key(std::string_view key_id, std::string_view secret, uint32_t account);
   void add_key(std::string_view key_id, std::string_view secret, uint32_t account);
 
   void render_order(std::string& out, uint32_t key) const;
@@ -158,6 +171,8 @@ class Venue {
   std::vector<uint32_t> touched_;
   std::string body_;
   std::string push_body_;
+  std::vector<ledger::Record> ledger_records_;
+  int64_t now_ms_ = 0;  // the request being handled: when it reached the gateway
 };
 
 }  // namespace cpx::gateway

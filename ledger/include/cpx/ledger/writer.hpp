@@ -1,0 +1,103 @@
+// The ledger writer: a thread that settles the matcher's ledger records into PostgreSQL in
+// batches (COPY through pqxx::stream_to, one transaction per batch, chained by SHA-256), and
+// keeps going through PostgreSQL outages. docs/ledger.md has the design.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cpx/engine/config.hpp"
+#include "cpx/ledger/record.hpp"
+#include "cpx/pipeline/spsc_ring.hpp"
+
+namespace cpx::ledger {
+
+struct WriterSettings {
+  std::string url;
+  // Records the matcher may run ahead of settlement; when they are all taken the matcher waits
+  // (and the gateway, its inbound ring full, answers 503 / busy).
+  std::size_t buffer_records = std::size_t(1) << 20;
+  // A batch ends after the command that takes it past this many records (commands are never
+  // split), or when no more records are waiting.
+  std::size_t batch_records_max = 50'000;
+};
+
+// A consistent-enough view of the writer for /healthz and tests (each field is read atomically).
+struct WriterStatus {
+  bool connected = false;
+  uint64_t received_seq = 0;     // the last command's seq the matcher handed over
+  uint64_t settled_seq = 0;      // the last command's seq settled in PostgreSQL
+  uint64_t settled_batches = 0;  // batches this process settled
+  uint64_t settled_trades = 0;
+  uint64_t pending_records = 0;  // handed over and not settled yet
+  uint64_t matcher_waits = 0;    // times the matcher found the buffer full
+  int64_t oldest_pending_ms = 0;  // how long the oldest unsettled command has waited (ms)
+  int64_t last_batch_lag_ms = 0;  // the last batch: commit time less its first command's arrival
+  std::string last_error;        // the last PostgreSQL error, redacted; empty when none
+};
+
+// The ledger's state a restarting server resumes from.
+struct LedgerState {
+  uint64_t last_seq = 0;
+  uint64_t last_trade_id = 0;
+  uint64_t last_batch_id = 0;
+  struct AccountState {
+    std::string name;
+    Role role = Role::enterprise;
+    int128 available_e7 = 0;
+    int128 held_e7 = 0;
+  };
+  std::vector<AccountState> accounts;  // in the order they were created
+  struct KeyState {
+    std::string key_id;
+    std::string account;
+    std::string secret;
+  };
+  std::vector<KeyState> keys;
+  struct OpenOrder {
+    uint64_t order_id = 0;
+    std::string account;
+    Side side = Side::bid;
+    int64_t price_ticks = 0;
+    int64_t filled_milli = 0;
+    int128 held_e7 = 0;  // what its hold still is in the ledger
+  };
+  std::vector<OpenOrder> open_orders;  // accepted, no ending
+};
+
+// Reads the state to resume from (throws pqxx errors; the caller reports them).
+LedgerState load_state(const std::string& url, const Config& config);
+
+class Writer {
+ public:
+  Writer(WriterSettings settings, Config config);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Before start(): the accounts the ledger has already (from load_state), by engine index.
+  void adopt(const LedgerState& state);
+  void start();
+
+  // The matcher thread only: hands over one command's records (the last one marked). Waits,
+  // spinning briefly and then sleeping, while the buffer is full.
+  void write(std::span<const Record> records);
+
+  // Settles everything handed over, waiting at most `timeout_ms` for PostgreSQL; then stops the
+  // thread. True when nothing was left unsettled.
+  bool stop(int64_t timeout_ms);
+
+  WriterStatus status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cpx::ledger

@@ -1,0 +1,71 @@
+// load_state(): what a restarting server takes back from the ledger.
+#include <pqxx/pqxx>
+
+#include "cpx/ledger/writer.hpp"
+#include "pq_text.hpp"
+
+namespace cpx::ledger {
+
+namespace {
+
+Role role_of(std::string_view text) {
+  if (text == "provider") return Role::provider;
+  if (text == "auditor") return Role::auditor;
+  if (text == "operator") return Role::operator_;
+  return Role::enterprise;
+}
+
+}  // namespace
+
+LedgerState load_state(const std::string& url, const Config& config) {
+  (void)config;
+  LedgerState state;
+  pqxx::connection connection(url);
+  pqxx::read_transaction work(connection);
+  const pqxx::row last = work.exec1(
+      "SELECT coalesce(max(batch_id), 0), coalesce(max(last_seq), 0),"
+      " (SELECT coalesce(max(trade_id), 0) FROM trades) FROM settlement_batches");
+  state.last_batch_id = last[0].as<uint64_t>();
+  state.last_seq = last[1].as<uint64_t>();
+  state.last_trade_id = last[2].as<uint64_t>();
+
+  const pqxx::result accounts = work.exec(
+      "SELECT a.account, a.role, coalesce(b.available, 0)::text, coalesce(b.held, 0)::text"
+      " FROM accounts a LEFT JOIN (SELECT DISTINCT ON (account) account, available, held"
+      "   FROM balances ORDER BY account, batch_id DESC) b USING (account)"
+      " ORDER BY a.seq, a.account");
+  for (const auto& row : accounts) {
+    LedgerState::AccountState& account = state.accounts.emplace_back();
+    account.name = row[0].as<std::string>();
+    account.role = role_of(row[1].c_str());
+    account.available_e7 = parse_numeric(row[2].c_str(), amount_frac_digits);
+    account.held_e7 = parse_numeric(row[3].c_str(), amount_frac_digits);
+  }
+  for (const auto& row : work.exec("SELECT key_id, account, secret FROM api_keys ORDER BY "
+                                   "created_at, key_id")) {
+    state.keys.push_back(LedgerState::KeyState{row[0].as<std::string>(),
+                                               row[1].as<std::string>(),
+                                               row[2].as<std::string>()});
+  }
+  const pqxx::result open = work.exec(
+      "WITH open AS (SELECT o.order_id, o.account, o.side, o.price FROM orders o"
+      "   WHERE NOT EXISTS (SELECT 1 FROM order_endings e WHERE e.order_id = o.order_id))"
+      " SELECT open.order_id, open.account, open.side, open.price::text,"
+      "  (SELECT coalesce(sum(p.amount), 0) FROM postings p"
+      "    WHERE p.order_id = open.order_id AND p.book = 'held')::text,"
+      "  (SELECT coalesce(sum(t.qty), 0) FROM trades t"
+      "    WHERE t.bid_order_id = open.order_id OR t.ask_order_id = open.order_id)::text"
+      " FROM open ORDER BY open.order_id");
+  for (const auto& row : open) {
+    LedgerState::OpenOrder& order = state.open_orders.emplace_back();
+    order.order_id = row[0].as<uint64_t>();
+    order.account = row[1].as<std::string>();
+    order.side = std::string_view(row[2].c_str()) == "ask" ? Side::ask : Side::bid;
+    order.price_ticks = int64_t(parse_numeric(row[3].c_str(), price_frac_digits));
+    order.held_e7 = parse_numeric(row[4].c_str(), amount_frac_digits);
+    order.filled_milli = int64_t(parse_numeric(row[5].c_str(), qty_frac_digits));
+  }
+  return state;
+}
+
+}  // namespace cpx::ledger
