@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <atomic>
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
@@ -13,7 +14,10 @@
 
 #include "../gateway/client.hpp"
 #include "cpx/engine/decimal.hpp"
+#include "cpx/app/config_files.hpp"
+#include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
+#include "cpx/ledger/writer.hpp"
 #include "cpx/ledger/verify.hpp"
 #include "pg_test.hpp"
 
@@ -284,6 +288,180 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   const ledger::VerifyReport report = ledger::verify(url);
   CHECK_FALSE(report.ok);
   CHECK(report.first_broken_batch == batch);
+}
+
+// The server's GET /healthz body.
+std::string health(uint16_t port) {
+  RestClient rest(port);
+  const Response response = rest.send(http::verb::get, "/healthz");
+  REQUIRE(response.result_int() == 200);
+  return response.body();
+}
+
+TEST_CASE("settlement resumes without duplicates after the server is stopped and started") {
+  const std::string url = fresh_database("cpx_test_restart");
+  std::mt19937_64 random(7);
+  int req = 0;
+  int order_number = 0;
+  std::vector<Trader> traders;
+  std::map<uint64_t, std::string> fills_first;
+  uint64_t open_at_stop = 0;
+  {
+    RunningServer server({"--db", url, "--rate-limit", "0"});
+    RestClient admin(server.port, operator_key, operator_secret);
+    traders = open_traders(server, admin, 3, 3, true);
+    connect(server, traders);
+    run_random(random, traders, 6000, admin, req, order_number);
+    fills_first = trades_from_fills(server.port, traders);
+    for (Trader& trader : traders) trader.ws.reset();
+    REQUIRE(server.stop() == 0);
+    pqxx::connection connection(url);
+    pqxx::work work(connection);
+    open_at_stop = work.exec1("SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM "
+                              "order_endings e WHERE e.order_id = o.order_id)")[0]
+                       .as<uint64_t>();
+  }
+  REQUIRE(open_at_stop > 0);
+  std::map<uint64_t, std::string> fills_second;
+  {
+    // Same database: the accounts, their keys and balances come back; nothing is held (the
+    // open orders ended with reason "restart"); numbering goes on after the last settled.
+    RunningServer server({"--db", url, "--rate-limit", "0"});
+    RestClient admin(server.port, operator_key, operator_secret);
+    connect(server, traders);  // the keys of the first run still work
+    {
+      pqxx::connection connection(url);
+      pqxx::work work(connection);
+      for (int i = 0; i < 100 && health(server.port).find("\"lag_seq\":0,") == std::string::npos;
+           ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      CHECK(work.exec1("SELECT count(*) FROM order_endings WHERE reason = 'restart'")[0]
+                .as<uint64_t>() == open_at_stop);
+      CHECK(ledger_balances(work) == engine_balances(server.port, traders));
+    }
+    for (const auto& [account, balance] : engine_balances(server.port, traders)) {
+      CHECK_MESSAGE(balance.ends_with(" 0"), account);  // held
+    }
+    run_random(random, traders, 6000, admin, req, order_number);
+    fills_second = trades_from_fills(server.port, traders);
+    for (Trader& trader : traders) trader.ws.reset();
+    REQUIRE(server.stop() == 0);
+  }
+  REQUIRE_FALSE(fills_second.empty());
+  CHECK(fills_second.begin()->first > fills_first.rbegin()->first);  // new trade ids
+  std::map<uint64_t, std::string> all = fills_first;
+  all.insert(fills_second.begin(), fills_second.end());
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(ledger_trades(work) == all);  // each trade once
+  std::string output;
+  CHECK_MESSAGE(run_audit(url, output) == 0, output);
+}
+
+TEST_CASE("PostgreSQL stopped and restarted mid-run: matching goes on, settlement catches up") {
+  const std::string url = fresh_database("cpx_test_pg_restart");
+  const std::string pg = std::string(CPX_SCRIPTS_DIR) + "/pg.sh";
+  std::mt19937_64 random(11);
+  int req = 0;
+  int order_number = 0;
+  std::map<uint64_t, std::string> fills;
+  std::map<std::string, std::string> balances;
+  {
+    RunningServer server({"--db", url, "--rate-limit", "0"});
+    RestClient admin(server.port, operator_key, operator_secret);
+    std::vector<Trader> traders = open_traders(server, admin, 3, 3, true);
+    connect(server, traders);
+    run_random(random, traders, 4000, admin, req, order_number);
+    REQUIRE(std::system((pg + " stop").c_str()) == 0);
+    run_random(random, traders, 4000, admin, req, order_number);  // still answered
+    const std::string away = health(server.port);
+    CHECK_MESSAGE(away.find("\"status\":\"degraded\"") != std::string::npos, away);
+    CHECK_MESSAGE(away.find("\"lag_seq\":0,") == std::string::npos, away);
+    REQUIRE(std::system((pg + " start >/dev/null").c_str()) == 0);
+    std::string back;
+    for (int i = 0; i < 300; ++i) {  // the writer retries at least once a second
+      back = health(server.port);
+      if (back.find("\"lag_seq\":0,") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK_MESSAGE(back.find("\"status\":\"ok\"") != std::string::npos, back);
+    CHECK_MESSAGE(back.find("\"lag_seq\":0,") != std::string::npos, back);
+    run_random(random, traders, 2000, admin, req, order_number);
+    fills = trades_from_fills(server.port, traders);
+    balances = engine_balances(server.port, traders);
+    for (Trader& trader : traders) trader.ws.reset();
+    REQUIRE(server.stop() == 0);
+  }
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(ledger_trades(work) == fills);
+  CHECK(ledger_balances(work) == balances);
+  std::string output;
+  CHECK_MESSAGE(run_audit(url, output) == 0, output);
+}
+
+TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher waits, loses nothing") {
+  // The gateway's half of the push-back (a full inbound ring answers 503 / busy) is tested in
+  // gateway.server; this is the ledger's half: the matcher blocks rather than buffer on.
+  const std::string url = fresh_database("cpx_test_backpressure");
+  REQUIRE(ledger::migrate(url).ok);
+  const std::string pg = std::string(CPX_SCRIPTS_DIR) + "/pg.sh";
+  const ConfigResult config = load_config("", "");
+  REQUIRE(config.config.has_value());
+  constexpr int asks = 3000;
+  constexpr std::size_t buffer = 1024;
+  REQUIRE(std::system((pg + " stop").c_str()) == 0);
+  ledger::WriterSettings settings;
+  settings.url = url;
+  settings.buffer_records = buffer;
+  ledger::Writer writer(settings, *config.config);
+  writer.start();
+  std::atomic<int> handed_over{0};
+  std::thread matcher([&] {
+    ledger::Record account;
+    account.kind = ledger::RecordKind::account;
+    account.last = true;
+    account.seq = 1;
+    account.role = Role::provider;
+    account.set_text("dc-bounded");
+    writer.write({&account, 1});
+    for (int i = 1; i <= asks; ++i) {
+      ledger::Record ask;
+      ask.kind = ledger::RecordKind::accepted;
+      ask.last = true;
+      ask.seq = uint64_t(i) + 1;
+      ask.id = ask.seq;
+      ask.side = Side::ask;
+      ask.price_ticks = 20000;
+      ask.qty_milli = 1000;
+      ask.time_ms = now_ms();
+      ask.set_text("a" + std::to_string(i));
+      writer.write({&ask, 1});
+      handed_over.store(i);
+    }
+  });
+  ledger::WriterStatus status = writer.status();
+  for (int i = 0; i < 500 && status.matcher_waits == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    status = writer.status();
+  }
+  CHECK(status.matcher_waits > 0);  // the matcher waited...
+  CHECK_FALSE(status.connected);
+  CHECK(status.pending_records <= buffer + 1);  // ...rather than buffer without end
+  CHECK(handed_over.load() < asks);
+  CHECK(status.last_error.find("ledger database") != std::string::npos);
+  REQUIRE(std::system((pg + " start >/dev/null").c_str()) == 0);
+  matcher.join();  // goes on once PostgreSQL is back
+  CHECK(writer.stop(30'000));
+  status = writer.status();
+  CHECK(status.pending_records == 0);
+  CHECK(status.settled_seq == uint64_t(asks) + 1);
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(work.exec1("SELECT count(*) FROM orders")[0].as<int>() == asks);  // none lost
+  std::string output;
+  CHECK_MESSAGE(run_audit(url, output) == 0, output);
 }
 
 }  // namespace cpx::test
