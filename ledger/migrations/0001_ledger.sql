@@ -1,7 +1,9 @@
 -- The settlement ledger's tables (docs/ledger.md). Every settled row belongs to one settlement
 -- batch, and every batch is chained by SHA-256 to the one before it. Settled rows are
 -- append-only: triggers refuse UPDATE and DELETE. Times are milliseconds since the epoch, as
--- the engine keeps them; the views show them as timestamptz.
+-- the engine keeps them; the views show them as timestamptz. There are no foreign keys: they
+-- cost a trigger call per settled row, and `cpx-audit verify` checks that every row belongs to
+-- a batch of the chain instead.
 
 -- One transaction of the ledger writer: the engine commands it settled (first_seq..last_seq,
 -- every command whole), and the hash chaining it to the batch before it.
@@ -19,14 +21,14 @@ CREATE TABLE accounts (
   account     text PRIMARY KEY,
   role        text NOT NULL CHECK (role IN ('enterprise', 'provider', 'auditor', 'operator')),
   seq         bigint NOT NULL,
-  batch_id    bigint NOT NULL REFERENCES settlement_batches
+  batch_id    bigint NOT NULL
 );
 
 -- Every order the engine accepted, as placed.
 CREATE TABLE orders (
   order_id        bigint PRIMARY KEY,
   seq             bigint NOT NULL,
-  batch_id        bigint NOT NULL REFERENCES settlement_batches,
+  batch_id        bigint NOT NULL,
   account         text NOT NULL,
   client_order_id text NOT NULL,
   side            text NOT NULL CHECK (side IN ('bid', 'ask')),
@@ -43,9 +45,9 @@ CREATE INDEX orders_account ON orders (account, order_id);
 -- How each order ended (its final state): filled, canceled, expired, killed, or restart (open
 -- when the server stopped; its hold released).
 CREATE TABLE order_endings (
-  order_id    bigint PRIMARY KEY REFERENCES orders,
+  order_id    bigint PRIMARY KEY,
   seq         bigint NOT NULL,
-  batch_id    bigint NOT NULL REFERENCES settlement_batches,
+  batch_id    bigint NOT NULL,
   reason      text NOT NULL,
   price       numeric(20, 4) NOT NULL,
   filled_qty  numeric(20, 3) NOT NULL,
@@ -55,7 +57,7 @@ CREATE TABLE order_endings (
 CREATE TABLE trades (
   trade_id      bigint PRIMARY KEY,
   seq           bigint NOT NULL,
-  batch_id      bigint NOT NULL REFERENCES settlement_batches,
+  batch_id      bigint NOT NULL,
   chip          text NOT NULL,
   region        text NOT NULL,
   price         numeric(20, 4) NOT NULL CHECK (price > 0),
@@ -78,7 +80,7 @@ CREATE INDEX trades_ask_account ON trades (ask_account, trade_id);
 -- 'held', a trade from the buyer's 'held' to the provider's 'available' (and the part of the
 -- hold the trade's price did not need back to the buyer's 'available').
 CREATE TABLE postings (
-  batch_id    bigint NOT NULL REFERENCES settlement_batches,
+  batch_id    bigint NOT NULL,
   line        integer NOT NULL,
   seq         bigint NOT NULL,
   trade_id    bigint,
@@ -94,7 +96,7 @@ CREATE INDEX postings_account ON postings (account, batch_id);
 -- Each account's balance after every batch that moved it.
 CREATE TABLE balances (
   account     text NOT NULL,
-  batch_id    bigint NOT NULL REFERENCES settlement_batches,
+  batch_id    bigint NOT NULL,
   available   numeric(30, 7) NOT NULL,
   held        numeric(30, 7) NOT NULL,
   PRIMARY KEY (account, batch_id)

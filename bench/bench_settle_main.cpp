@@ -1,0 +1,360 @@
+// cpx-bench-settle: settlement throughput into a real PostgreSQL, end to end from the matcher's
+// ledger records (ring, postings, hash chain, COPY through pqxx::stream_to), beside the limit
+// measured in the same run: a plain COPY of the very same rows, in the same batches and
+// transactions, into the same tables of a second database. And --rate R: settlement lag at a
+// steady R trades/s.
+//
+//   cpx-bench-settle --db ADMIN_URL [--trades N] [--rate R --seconds S]
+//
+// ADMIN_URL names database "cpx" of a server where the benchmark may create databases
+// (cpx_bench_settle, cpx_bench_copy). Prints one JSON line.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "cpx/app/config_files.hpp"
+#include "cpx/ledger/migrations.hpp"
+#include "cpx/ledger/writer.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string database_url(const std::string& admin, const std::string& name) {
+  std::string url = admin;
+  const std::size_t at = url.find("/cpx?");
+  if (at == std::string::npos) {
+    std::fprintf(stderr, "cpx-bench-settle: --db must name database cpx (postgresql:///cpx?...)\n");
+    std::exit(2);
+  }
+  return url.replace(at, 5, "/" + name + "?");
+}
+
+std::string fresh_database(const std::string& admin, const std::string& name) {
+  pqxx::connection connection(admin);
+  pqxx::nontransaction work(connection);
+  work.exec0("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+  work.exec0("CREATE DATABASE " + name);
+  const std::string url = database_url(admin, name);
+  const cpx::ledger::MigrationResult migrated = cpx::ledger::migrate(url);
+  if (!migrated.ok) {
+    std::fprintf(stderr, "cpx-bench-settle: %s\n", migrated.error.c_str());
+    std::exit(2);
+  }
+  return url;
+}
+
+// The matcher's records for a market where each trade is one enterprise's IOC bid meeting one
+// provider's resting ask: per trade an ask command (accepted) and a bid command (accepted,
+// trade, both orders filled), as the Venue emits them.
+class Workload {
+ public:
+  static constexpr uint32_t enterprises = 16;
+  static constexpr uint32_t providers = 16;
+
+  // The accounts and their deposits: the first commands.
+  void opening(cpx::ledger::Writer& writer) {
+    for (uint32_t i = 0; i < enterprises + providers; ++i) {
+      cpx::ledger::Record account;
+      account.kind = cpx::ledger::RecordKind::account;
+      account.seq = ++seq_;
+      account.account = i;
+      account.role = i < enterprises ? cpx::Role::enterprise : cpx::Role::provider;
+      account.set_text((i < enterprises ? "ent" : "dc") + std::to_string(i));
+      account.last = true;
+      writer.write({&account, 1});
+      if (i < enterprises) {
+        cpx::ledger::Record deposit;
+        deposit.kind = cpx::ledger::RecordKind::deposit;
+        deposit.seq = ++seq_;
+        deposit.account = i;
+        deposit.amount_e7 = cpx::int128(1'000'000'000) * 10'000'000;
+        deposit.last = true;
+        writer.write({&deposit, 1});
+      }
+    }
+  }
+
+  // One trade's two commands.
+  void trade(cpx::ledger::Writer& writer) {
+    ++trades_;
+    const uint32_t buyer = uint32_t(trades_ % enterprises);
+    const uint32_t seller = enterprises + uint32_t((trades_ / 7) % providers);
+    const int64_t price = 20000 + int64_t(trades_ % 100) * 10;
+    const int64_t qty = 1000 + int64_t(trades_ % 50) * 100;
+    const int64_t now = wall_ms();
+    cpx::ledger::Record ask;
+    ask.kind = cpx::ledger::RecordKind::accepted;
+    ask.seq = ++seq_;
+    ask.id = ask.seq;
+    ask.account = seller;
+    ask.side = cpx::Side::ask;
+    ask.chip = uint16_t(trades_ % 4);
+    ask.region = uint16_t(trades_ % 8);
+    ask.price_ticks = price;
+    ask.qty_milli = qty;
+    ask.time_ms = now;
+    ask.set_text("a" + std::to_string(trades_));
+    ask.last = true;
+    writer.write({&ask, 1});
+
+    cpx::ledger::Record bid[4];
+    const uint64_t seq = ++seq_;
+    bid[0].kind = cpx::ledger::RecordKind::accepted;
+    bid[0].seq = seq;
+    bid[0].id = seq;
+    bid[0].account = buyer;
+    bid[0].side = cpx::Side::bid;
+    bid[0].tif = cpx::Tif::ioc;
+    bid[0].chip = ask.chip;
+    bid[0].region = uint16_t(10 + trades_ % 6);
+    bid[0].price_ticks = price + 500;
+    bid[0].qty_milli = qty;
+    bid[0].time_ms = now;
+    bid[0].set_text("b" + std::to_string(trades_));
+    bid[1].kind = cpx::ledger::RecordKind::trade;
+    bid[1].seq = seq;
+    bid[1].id = trades_;
+    bid[1].chip = ask.chip;
+    bid[1].region = ask.region;
+    bid[1].aggressor = cpx::Side::bid;
+    bid[1].price_ticks = price;
+    bid[1].qty_milli = qty;
+    bid[1].hold_price_ticks = price + 500;
+    bid[1].account = buyer;
+    bid[1].bid_order_id = seq;
+    bid[1].ask_account = seller;
+    bid[1].ask_order_id = ask.id;
+    bid[1].time_ms = now;
+    bid[2].kind = cpx::ledger::RecordKind::ended;
+    bid[2].seq = seq;
+    bid[2].id = ask.id;
+    bid[2].account = seller;
+    bid[2].side = cpx::Side::ask;
+    bid[2].reason = cpx::ledger::EndReason::filled;
+    bid[2].price_ticks = price;
+    bid[2].qty_milli = qty;
+    bid[2].time_ms = now;
+    bid[3].kind = cpx::ledger::RecordKind::ended;
+    bid[3].seq = seq;
+    bid[3].id = seq;
+    bid[3].account = buyer;
+    bid[3].side = cpx::Side::bid;
+    bid[3].reason = cpx::ledger::EndReason::filled;
+    bid[3].price_ticks = price + 500;
+    bid[3].qty_milli = qty;
+    bid[3].time_ms = now;
+    bid[3].last = true;
+    writer.write({bid, 4});
+  }
+
+  uint64_t seq() const { return seq_; }
+
+ private:
+  uint64_t seq_ = 0;
+  uint64_t trades_ = 0;
+};
+
+// libpqxx 6.4's stream_to takes rows as tuples: the row's fields as a tuple of N C strings
+// (nullptr for NULL).
+template <std::size_t... I>
+void write_row(pqxx::stream_to& out, const std::vector<const char*>& fields,
+               std::index_sequence<I...>) {
+  out << std::make_tuple(fields[I]...);
+}
+
+void write_row(pqxx::stream_to& out, const std::vector<const char*>& fields) {
+  switch (fields.size()) {
+    case 4: return write_row(out, fields, std::make_index_sequence<4>());
+    case 7: return write_row(out, fields, std::make_index_sequence<7>());
+    case 9: return write_row(out, fields, std::make_index_sequence<9>());
+    case 13: return write_row(out, fields, std::make_index_sequence<13>());
+    case 14: return write_row(out, fields, std::make_index_sequence<14>());
+    default: std::fprintf(stderr, "cpx-bench-settle: no row shape of %zu\n", fields.size());
+             std::exit(2);
+  }
+}
+
+// The plain COPY: every settled row of `from`, batch by batch, into the same tables of `to`,
+// one transaction per batch as the writer did. Returns the seconds the COPY took.
+double plain_copy(const std::string& from, const std::string& to) {
+  static const std::vector<std::pair<std::string, std::string>> tables = {
+      {"accounts", "account, role, seq, batch_id"},
+      {"orders",
+       "order_id, seq, batch_id, account, client_order_id, side, chip, region, tif, urgency, "
+       "price, qty, accepted_ms"},
+      {"trades",
+       "trade_id, seq, batch_id, chip, region, price, qty, notional, aggressor, bid_account, "
+       "bid_order_id, ask_account, ask_order_id, traded_ms"},
+      {"order_endings", "order_id, seq, batch_id, reason, price, filled_qty, ended_ms"},
+      {"postings", "batch_id, line, seq, trade_id, order_id, account, book, kind, amount"},
+      {"balances", "account, batch_id, available, held"},
+  };
+  pqxx::connection source(from);
+  pqxx::work read(source);
+  const pqxx::result batches = read.exec(
+      "SELECT batch_id, first_seq, last_seq, trade_count, encode(prev_hash, 'hex'),"
+      " encode(hash, 'hex') FROM settlement_batches ORDER BY batch_id");
+  std::vector<pqxx::result> rows;
+  std::vector<std::vector<std::string>> columns;
+  for (const auto& [table, column_list] : tables) {
+    rows.push_back(read.exec("SELECT " + column_list + " FROM " + table + " ORDER BY batch_id"));
+    std::vector<std::string>& names = columns.emplace_back();
+    std::size_t start = 0;
+    while (start < column_list.size()) {
+      const std::size_t comma = column_list.find(',', start);
+      const std::size_t end = comma == std::string::npos ? column_list.size() : comma;
+      names.push_back(column_list.substr(start, end - start));
+      start = end == column_list.size() ? end : end + 2;
+    }
+  }
+  std::vector<pqxx::row::size_type> batch_column;
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    pqxx::row::size_type index = 0;
+    while (columns[t][index] != "batch_id") ++index;
+    batch_column.push_back(index);
+  }
+  std::vector<std::size_t> next(tables.size(), 0);
+  std::vector<const char*> fields;
+  pqxx::connection target(to);
+  const Clock::time_point start = Clock::now();
+  for (const auto& batch : batches) {
+    const uint64_t id = batch[0].as<uint64_t>();
+    pqxx::work work(target);
+    work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
+               "prev_hash, hash) VALUES (" +
+               std::string(batch[0].c_str()) + "," + batch[1].c_str() + "," + batch[2].c_str() +
+               "," + batch[3].c_str() + ", decode('" + batch[4].c_str() + "', 'hex'), decode('" +
+               batch[5].c_str() + "', 'hex'))");
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      const pqxx::result& table = rows[t];
+      std::size_t& i = next[t];
+      if (i >= table.size() || table[i][batch_column[t]].as<uint64_t>() != id) continue;
+      pqxx::stream_to out(work, tables[t].first, columns[t]);
+      for (; i < table.size() && table[i][batch_column[t]].as<uint64_t>() == id; ++i) {
+        fields.clear();
+        for (const auto& field : table[i]) fields.push_back(field.is_null() ? nullptr : field.c_str());
+        write_row(out, fields);
+      }
+      out.complete();
+    }
+    work.commit();
+  }
+  return seconds_since(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string admin;
+  if (const char* url = std::getenv("CPX_DATABASE_URL")) admin = url;
+  uint64_t trades = 200'000;
+  uint64_t rate = 0;
+  double run_seconds = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--db") admin = argv[i + 1];
+    else if (arg == "--trades") trades = std::stoull(argv[i + 1]);
+    else if (arg == "--rate") rate = std::stoull(argv[i + 1]);
+    else if (arg == "--seconds") run_seconds = std::stod(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "usage: cpx-bench-settle --db URL [--trades N] [--rate R --seconds S]\n");
+      return 2;
+    }
+  }
+  if (admin.empty()) {
+    std::fprintf(stderr, "cpx-bench-settle: give --db URL (database cpx of a test server)\n");
+    return 2;
+  }
+  const cpx::ConfigResult config = cpx::load_config("", "");
+  const std::string url = fresh_database(admin, "cpx_bench_settle");
+  cpx::ledger::WriterSettings settings;
+  settings.url = url;
+  cpx::ledger::Writer writer(settings, *config.config);
+  writer.start();
+  Workload workload;
+  workload.opening(writer);
+
+  if (rate > 0) {
+    // Steady rate: one trade every 1/rate s (in bursts of a millisecond's worth); the lag is
+    // sampled every 10 ms: how long the oldest unsettled command has waited.
+    std::atomic<bool> done{false};
+    std::vector<int64_t> samples;
+    std::thread sampler([&] {
+      while (!done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        samples.push_back(writer.status().oldest_pending_ms);
+      }
+    });
+    const Clock::time_point start = Clock::now();
+    uint64_t sent = 0;
+    while (seconds_since(start) < run_seconds) {
+      const uint64_t due = uint64_t(seconds_since(start) * double(rate));
+      while (sent < due) {
+        workload.trade(writer);
+        ++sent;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    const double offered = seconds_since(start);
+    while (writer.status().settled_seq < workload.seq()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    done.store(true);
+    sampler.join();
+    writer.stop(60'000);
+    std::sort(samples.begin(), samples.end());
+    const auto at = [&](double q) {
+      return samples.empty() ? 0 : samples[std::min(samples.size() - 1, std::size_t(q * double(samples.size())))];
+    };
+    std::printf("{\"mode\":\"lag\",\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
+                "\"lag_ms_p50\":%lld,\"lag_ms_p99\":%lld,\"lag_ms_max\":%lld,\"batches\":%llu}\n",
+                static_cast<unsigned long long>(rate), static_cast<unsigned long long>(sent),
+                offered, static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)),
+                static_cast<long long>(samples.empty() ? 0 : samples.back()),
+                static_cast<unsigned long long>(writer.status().settled_batches));
+    return 0;
+  }
+
+  // Throughput: the records are handed over as fast as the writer takes them; the clock runs
+  // from the first trade until the last is committed.
+  while (writer.status().settled_seq < workload.seq()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const Clock::time_point start = Clock::now();
+  for (uint64_t i = 0; i < trades; ++i) workload.trade(writer);
+  while (writer.status().settled_seq < workload.seq()) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  const double settle_seconds = seconds_since(start);
+  const uint64_t batches = writer.status().settled_batches;
+  writer.stop(60'000);
+  const std::string copy_url = fresh_database(admin, "cpx_bench_copy");
+  const double copy_seconds = plain_copy(url, copy_url);
+  const double settle_rate = double(trades) / settle_seconds;
+  const double copy_rate = double(trades) / copy_seconds;
+  std::printf("{\"mode\":\"throughput\",\"trades\":%llu,\"batches\":%llu,\"settle_seconds\":%.3f,"
+              "\"trades_per_s\":%.0f,\"copy_seconds\":%.3f,\"copy_trades_per_s\":%.0f,"
+              "\"ratio\":%.3f}\n",
+              static_cast<unsigned long long>(trades), static_cast<unsigned long long>(batches),
+              settle_seconds, settle_rate, copy_seconds, copy_rate, settle_rate / copy_rate);
+  return 0;
+}
