@@ -30,7 +30,7 @@ TEST_CASE("migrations apply in order, once, and are recorded") {
   pqxx::work work(connection);
   CHECK(work.exec1("SELECT count(*) FROM schema_migrations")[0].as<std::size_t>() ==
         migrations().size());
-  CHECK(work.exec1("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+  CHECK(work.exec1("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN "
                    "('accounts','trades','postings','settlement_batches')")[0]
             .as<int>() == 4);
 }
@@ -92,6 +92,47 @@ TEST_CASE("a database at a newer version than the binary stops start-up, naming 
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
   CHECK(message.find("newer than this cpx-server knows") != std::string::npos);
+}
+
+TEST_CASE("the auditor role reads the documented views, and cannot write or read API secrets") {
+  const std::string url = fresh_database("cpx_test_auditor");
+  REQUIRE(migrate(url).ok);
+  {
+    pqxx::connection connection(url);
+    pqxx::work work(connection);
+    work.exec0("INSERT INTO settlement_batches VALUES (1, 1, 5, 1, '\\x00', '\\x01', now())");
+    work.exec0("INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
+               " 3, 'dc', 4, 1700000000000)");
+    work.exec0("INSERT INTO api_keys (key_id, account, secret) VALUES ('k1', 'acme', 'hush')");
+    work.exec0("DROP ROLE IF EXISTS auditor_test");
+    work.exec0("CREATE ROLE auditor_test LOGIN IN ROLE cpx_auditor");
+    work.commit();
+  }
+  std::string auditor_url = url;
+  const std::size_t user = auditor_url.find("user=cpx");
+  REQUIRE(user != std::string::npos);
+  auditor_url.replace(user, 8, "user=auditor_test");
+  pqxx::connection auditor(auditor_url);
+  {
+    pqxx::work work(auditor);
+    CHECK(work.exec1("SELECT count(*) FROM audit.trades")[0].as<int>() == 1);
+    CHECK(work.exec1("SELECT traded_at::text FROM audit.trades")[0].as<std::string>().starts_with(
+        "2023-11-14"));
+    CHECK(work.exec1("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                     "'audit' AND column_name LIKE '%secret%'")[0]
+              .as<int>() == 0);
+  }
+  for (const char* forbidden :
+       {"SELECT * FROM api_keys", "SELECT * FROM trades", "SELECT * FROM postings",
+        "INSERT INTO trades VALUES (2, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme', 3, 'dc',"
+        " 4, 1700000000000)",
+        "INSERT INTO audit.accounts (account, role, seq, batch_id) VALUES ('x', 'auditor', 1, 1)",
+        "UPDATE audit.trades SET qty = 5", "DELETE FROM audit.postings",
+        "CREATE TABLE public.mine (x int)", "CREATE TABLE audit.mine (x int)"}) {
+    pqxx::work work(auditor);
+    CHECK_THROWS_WITH_AS(work.exec0(forbidden), doctest::Contains("permission denied"),
+                         pqxx::sql_error);
+  }
 }
 
 TEST_CASE("database passwords never appear in messages") {
