@@ -182,6 +182,16 @@ void HttpSession::route(const Request& request) {
     out.kind = path == "/v1/admin/deposits" ? RequestKind::deposit : RequestKind::create_account;
     context.op = path == "/v1/admin/deposits" ? Op::deposit : Op::account;
     decode_body = true;
+  } else if (path == "/v1/ledger/trades" || path == "/v1/ledger/verify" ||
+             (path.starts_with("/v1/ledger/accounts/") && path.ends_with("/statement"))) {
+    if (method != "GET") return answer_error(405, "method_not_allowed", "use GET");
+    out.kind = path == "/v1/ledger/trades"   ? RequestKind::ledger_trades
+               : path == "/v1/ledger/verify" ? RequestKind::ledger_verify
+                                             : RequestKind::ledger_statement;
+    if (out.kind == RequestKind::ledger_statement) {
+      path_id = path.substr(20, path.size() - 20 - 10);
+      if (!is_valid_id(path_id)) return answer_error(404, "unknown_account", "no such account");
+    }
   } else if (path.starts_with("/v1/admin/accounts/") && path.ends_with("/keys")) {
     if (method != "POST") return answer_error(405, "method_not_allowed", "use POST");
     out.kind = RequestKind::create_key;
@@ -232,7 +242,7 @@ void HttpSession::route(const Request& request) {
       return answer_error(404, out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
                           "no such id");
     }
-    if (out.kind == RequestKind::create_key) {
+    if (out.kind == RequestKind::create_key || out.kind == RequestKind::ledger_statement) {
       command.account = path_id;
       out.new_key_id.assign(random_hex(12));
       out.new_secret.assign(random_hex(32));
@@ -259,6 +269,40 @@ void HttpSession::route(const Request& request) {
     }
     out.limit = uint32_t(number);
   }
+  if (out.kind == RequestKind::ledger_trades || out.kind == RequestKind::ledger_statement) {
+    out.ledger.csv = request[http::field::accept].find("text/csv") != std::string_view::npos;
+    if (!query_number(target, "cursor", 0, 0, UINT64_MAX, out.after_id) ||
+        !query_number(target, "limit", 100, 1, list_max, number)) {
+      return answer_error(400, "bad_request", "cursor and limit (1-1000) must be integers");
+    }
+    out.limit = uint32_t(number);
+  }
+  if (out.kind == RequestKind::ledger_trades) {
+    if (const auto chip = query_value(target, "chip")) {
+      const auto index = shard_.core.config.find_chip(*chip);
+      if (!index) return answer_error(400, "unknown_chip", "no such chip type");
+      out.ledger.has_chip = true;
+      out.ledger.chip = uint16_t(*index);
+    }
+    if (const auto region = query_value(target, "region")) {
+      const auto index = shard_.core.config.find_region(*region);
+      if (!index) return answer_error(400, "unknown_region", "no such region");
+      out.ledger.has_region = true;
+      out.ledger.region = uint16_t(*index);
+    }
+    if (const auto account = query_value(target, "account")) {
+      if (!is_valid_id(*account)) return answer_error(400, "bad_request", "account is not an id");
+      command.account = *account;
+    }
+    uint64_t from = 0;
+    uint64_t to = 0;
+    if (!query_number(target, "from", 0, 0, INT64_MAX, from) ||
+        !query_number(target, "to", uint64_t(INT64_MAX), 0, INT64_MAX, to)) {
+      return answer_error(400, "bad_request", "from and to are milliseconds since the epoch");
+    }
+    if (query_value(target, "from")) out.ledger.from_ms = int64_t(from);
+    if (query_value(target, "to")) out.ledger.to_ms = int64_t(to);
+  }
   out.command = CommandEnvelope::wrap(command);
   if (!shard_.submit(out)) {
     return answer_error(503, "busy", "the exchange is busy; retry shortly", 1);
@@ -269,10 +313,11 @@ void HttpSession::route(const Request& request) {
 
 void HttpSession::on_reply(const OutHeader& header, std::string_view body) {
   const std::shared_ptr<HttpSession> self = std::move(awaiting_);
-  answer(header.status, std::string(body), header.retry_after_s, header.close);
+  answer(header.status, std::string(body), header.retry_after_s, header.close, header.csv);
 }
 
-void HttpSession::answer(unsigned status, std::string body, uint32_t retry_after_s, bool close) {
+void HttpSession::answer(unsigned status, std::string body, uint32_t retry_after_s, bool close,
+                         bool csv) {
   // Rendered straight into one buffer: the answers are small and always of this one shape, and
   // this costs a fraction of a general serializer.
   const bool keep = keep_alive_ && !close;
@@ -282,7 +327,8 @@ void HttpSession::answer(unsigned status, std::string body, uint32_t retry_after
   out.append(std::to_string(status));
   out.push_back(' ');
   out.append(http::obsolete_reason(http::status(status)));
-  out.append("\r\nServer: cpx\r\nContent-Type: application/json\r\nContent-Length: ");
+  out.append(csv ? "\r\nServer: cpx\r\nContent-Type: text/csv\r\nContent-Length: "
+                 : "\r\nServer: cpx\r\nContent-Type: application/json\r\nContent-Length: ");
   out.append(std::to_string(body.size()));
   if (retry_after_s) {
     out.append("\r\nRetry-After: ");

@@ -27,7 +27,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void route(const Request& request);
-  void answer(unsigned status, std::string body, uint32_t retry_after_s = 0, bool close = false);
+  void answer(unsigned status, std::string body, uint32_t retry_after_s = 0, bool close = false,
+              bool csv = false);
   void answer_error(unsigned status, std::string_view code, std::string_view message,
                     uint32_t retry_after_s = 0);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);

@@ -8,6 +8,7 @@
 
 #include "cpx/gateway/venue.hpp"
 #include "cpx/ledger/migrations.hpp"
+#include "audit_service.hpp"
 #include "http_session.hpp"
 #include "shard.hpp"
 
@@ -32,8 +33,11 @@ std::span<const unsigned char> bytes_of(const void* data, std::size_t size) {
 class RingSink final : public VenueSink {
  public:
   RingSink(std::vector<std::unique_ptr<Shard>>& shards, std::atomic<bool>& stopping,
-           ledger::Writer* writer)
-      : shards_(shards), stopping_(stopping), writer_(writer) {}
+           ledger::Writer* writer, AuditService* auditor)
+      : shards_(shards), stopping_(stopping), writer_(writer), auditor_(auditor) {}
+  bool audit(const Request& request) override {
+    return auditor_ != nullptr && auditor_->submit(request);
+  }
   void ledger(std::span<const ledger::Record> records) override {
     if (writer_ != nullptr) writer_->write(records);
   }
@@ -112,6 +116,7 @@ class RingSink final : public VenueSink {
   std::vector<std::unique_ptr<Shard>>& shards_;
   std::atomic<bool>& stopping_;
   ledger::Writer* writer_;
+  AuditService* auditor_;
   uint64_t written_ = 0;
 };
 
@@ -167,6 +172,7 @@ struct Server::State {
   net::io_context accept_context{1};
   tcp::acceptor acceptor;
   std::unique_ptr<ledger::Writer> writer;
+  std::unique_ptr<AuditService> auditor;
   std::unique_ptr<RingSink> sink;
   std::unique_ptr<Venue> venue;
   std::string operator_key_id;
@@ -197,9 +203,12 @@ Server::Server(const Settings& settings, Config config)
     state.writer = std::make_unique<ledger::Writer>(writer_settings, state.core.config);
     state.writer->adopt(resumed);
     state.core.writer = state.writer.get();
+    state.auditor = std::make_unique<AuditService>(settings.database_url, state.core.config,
+                                                   state.shards);
     limits.ledger = true;
   }
-  state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get());
+  state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get(),
+                                          state.auditor.get());
   state.venue = std::make_unique<Venue>(state.core.config, limits, *state.sink);
   if (state.writer) state.venue->restore(resumed);
   state.operator_key_id = settings.operator_key_id;
@@ -228,6 +237,7 @@ bool Server::operator_key_generated() const { return state_->operator_generated;
 void Server::run() {
   State& state = *state_;
   if (state.writer) state.writer->start();
+  if (state.auditor) state.auditor->start();
   // The matcher: pops requests, runs them through the venue, wakes the I/O threads it wrote to.
   std::thread matcher([&state] {
     Request request;
@@ -262,6 +272,7 @@ void Server::run() {
   state.accept_context.run();
   // Stopping: the matcher first (it gives up any write that waits), then the I/O threads.
   matcher.join();
+  if (state.auditor) state.auditor->stop();  // before the I/O threads it posts answers to
   for (auto& shard : state.shards) shard->context.stop();
   for (std::thread& thread : threads) thread.join();
   if (state.writer) {

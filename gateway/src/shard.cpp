@@ -97,6 +97,12 @@ void Shard::drain() {
   arm();
 }
 
+void Shard::reply_to(const OutHeader& header, std::string_view body) {
+  const auto it = sessions_.find(header.target);
+  if (it == sessions_.end()) return;  // the client went away meanwhile
+  if (auto session = it->second.lock()) session->on_reply(header, body);
+}
+
 void Shard::handle_message(std::span<const unsigned char> message) {
   OutHeader header;
   std::memcpy(&header, message.data(), sizeof header);
@@ -104,12 +110,8 @@ void Shard::handle_message(std::span<const unsigned char> message) {
   const std::size_t payload_size = message.size() - sizeof header;
   const std::string_view body(reinterpret_cast<const char*>(payload), payload_size);
   switch (header.kind) {
-    case OutKind::reply: {
-      const auto it = sessions_.find(header.target);
-      if (it == sessions_.end()) return;  // the client went away meanwhile
-      if (auto session = it->second.lock()) session->on_reply(header, body);
-      return;
-    }
+    case OutKind::reply:
+      return reply_to(header, body);
     case OutKind::push: {
       const auto it = account_sessions_.find(uint32_t(header.target));
       if (it == account_sessions_.end()) return;

@@ -64,6 +64,8 @@ class Shard {
 
   // Hands a request to the matcher; false when its ring is full (the caller answers busy).
   bool submit(Request& request);
+  // This thread only: an answer to session header.target, if it is still there.
+  void reply_to(const OutHeader& header, std::string_view body);
 
   uint64_t add_session(std::weak_ptr<SessionBase> session);
   void remove_session(uint64_t id);

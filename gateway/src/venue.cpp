@@ -345,6 +345,20 @@ void Venue::handle(const Request& request) {
     case RequestKind::ws_login:
     case RequestKind::ws_logout:
       break;
+    case RequestKind::ledger_trades:
+    case RequestKind::ledger_statement:
+    case RequestKind::ledger_verify:
+      if (caller.role != Role::auditor) {
+        return answer_error(request, 403, "role_mismatch", "only auditor keys read the ledger");
+      }
+      if (!limits_.ledger) {
+        return answer_error(request, 503, "ledger_unavailable",
+                            "this server runs without a ledger database");
+      }
+      if (!sink_.audit(request)) {
+        return answer_error(request, 503, "busy", "the ledger service is busy; retry shortly", 1);
+      }
+      return;
   }
   switch (request.kind) {
     case RequestKind::order:
@@ -366,6 +380,9 @@ void Venue::handle(const Request& request) {
     case RequestKind::ws_login:
       return handle_login(request, caller);
     case RequestKind::ws_logout:
+    case RequestKind::ledger_trades:
+    case RequestKind::ledger_statement:
+    case RequestKind::ledger_verify:
       return;
   }
 }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <pqxx/pqxx>
@@ -462,6 +463,106 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   CHECK(work.exec1("SELECT count(*) FROM orders")[0].as<int>() == asks);  // none lost
   std::string output;
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
+}
+
+TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and cursors, statements, verify") {
+  const std::string url = fresh_database("cpx_test_auditor_rest");
+  RunningServer server({"--db", url, "--rate-limit", "0"});
+  RestClient admin(server.port, operator_key, operator_secret);
+  const Key acme = create_account(admin, "acme", "enterprise");
+  const Key west = create_account(admin, "westdc", "provider");
+  const Key audit = create_account(admin, "audit-1", "auditor");
+  REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
+                     R"({"account":"acme","amount":"1000"})").result_int() == 200);
+  WsClient provider(server.port, west.id, west.secret);
+  REQUIRE(provider.read().find("logged_in") != std::string::npos);
+  RestClient buyer(server.port, acme.id, acme.secret);
+  for (int i = 1; i <= 3; ++i) {
+    provider.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"a)" +
+                  std::to_string(i) +
+                  R"(","chip":"H100","qty":"2","price":"2.5","region":"zhongwei","green_pct":90})");
+    REQUIRE(provider.read_until("\"req_id\":" + std::to_string(i)).find("accepted") !=
+            std::string::npos);
+    const Response bid = buyer.send(http::verb::post, "/v1/orders",
+                                    R"({"client_order_id":"b)" + std::to_string(i) +
+                                        R"(","chip":"H100","qty":"2","price":"3","origin":"beijing","tif":"IOC"})");
+    REQUIRE(bid.result_int() == 201);
+  }
+  for (int i = 0; i < 200 && health(server.port).find("\"lag_seq\":0,") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  RestClient auditor(server.port, audit.id, audit.secret);
+
+  Response trades = auditor.send(http::verb::get, "/v1/ledger/trades");
+  REQUIRE(trades.result_int() == 200);
+  CHECK(trades.body().starts_with(
+      R"({"trades":[{"trade_id":1,"seq":)"));
+  CHECK(trades.body().find(
+            R"("chip":"H100","region":"zhongwei","price":"2.5","qty":"2","notional":"5","aggressor":"bid","bid_account":"acme")") !=
+        std::string::npos);
+  CHECK(trades.body().ends_with(R"("next_cursor":null})"));
+  auto count = [](const Response& response) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = response.body().find("\"trade_id\":", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  CHECK(count(trades) == 3);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?chip=H100&region=zhongwei")) == 3);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?chip=A100")) == 0);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?region=guian")) == 0);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?account=westdc")) == 3);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?account=nobody")) == 0);
+  const std::string later = std::to_string(now_ms() + 3'600'000);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?from=" + later)) == 0);
+  CHECK(count(auditor.send(http::verb::get, "/v1/ledger/trades?to=" + later)) == 3);
+  CHECK(auditor.send(http::verb::get, "/v1/ledger/trades?chip=Z9").result_int() == 400);
+
+  // Pages: a cursor to go on from, null on the last page.
+  const Response first = auditor.send(http::verb::get, "/v1/ledger/trades?limit=2");
+  CHECK(count(first) == 2);
+  CHECK(first.body().ends_with(R"("next_cursor":2})"));
+  const Response second = auditor.send(http::verb::get, "/v1/ledger/trades?limit=2&cursor=2");
+  CHECK(count(second) == 1);
+  CHECK(second.body().find(R"("trade_id":3)") != std::string::npos);
+  CHECK(second.body().ends_with(R"("next_cursor":null})"));
+
+  // CSV.
+  http::request<http::string_body> csv_request =
+      auditor.build(http::verb::get, "/v1/ledger/trades?limit=1", "");
+  csv_request.set(http::field::accept, "text/csv");
+  const Response csv = auditor.exchange(csv_request);
+  CHECK(csv.result_int() == 200);
+  CHECK(csv[http::field::content_type] == "text/csv");
+  CHECK(csv.body().starts_with("trade_id,seq,batch_id,chip,region,price,qty,notional,aggressor,"
+                               "bid_account,bid_order_id,ask_account,ask_order_id,traded_ms\n1,"));
+  CHECK(std::count(csv.body().begin(), csv.body().end(), '\n') == 2);
+
+  // A statement: the balance and every posting, which add up to it.
+  const Response statement = auditor.send(http::verb::get, "/v1/ledger/accounts/acme/statement");
+  REQUIRE(statement.result_int() == 200);
+  CHECK(statement.body().starts_with(
+      R"({"account":"acme","role":"enterprise","balance":{"available":"985","held":"0","total":"985",)"));
+  CHECK(statement.body().find(R"("book":"deposits","kind":"deposit","amount":"-1000")") !=
+        std::string::npos);
+  CHECK(statement.body().find(R"("book":"held","kind":"trade","amount":"-6")") != std::string::npos);
+  CHECK(statement.body().find(R"("book":"available","kind":"release","amount":"1")") !=
+        std::string::npos);
+  const Response provider_statement =
+      auditor.send(http::verb::get, "/v1/ledger/accounts/westdc/statement?limit=2");
+  CHECK(provider_statement.body().find(R"("total":"15")") != std::string::npos);
+  CHECK(provider_statement.body().find(R"("next_cursor":null)") == std::string::npos);
+  CHECK(auditor.send(http::verb::get, "/v1/ledger/accounts/nobody/statement").result_int() == 404);
+
+  const Response verified = auditor.send(http::verb::get, "/v1/ledger/verify");
+  CHECK(verified.result_int() == 200);
+  CHECK(verified.body().starts_with(R"({"ok":true,)"));
+  CHECK(verified.body().find(R"("trades":3)") != std::string::npos);
+
+  // Auditor keys only.
+  CHECK(buyer.send(http::verb::get, "/v1/ledger/trades").result_int() == 403);
+  CHECK(admin.send(http::verb::get, "/v1/ledger/verify").result_int() == 403);
+  RestClient anonymous(server.port);
+  CHECK(anonymous.send(http::verb::get, "/v1/ledger/trades").result_int() == 401);
 }
 
 }  // namespace cpx::test

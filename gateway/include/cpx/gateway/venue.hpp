@@ -35,6 +35,12 @@ class VenueSink {
   virtual void trade(const TradeRecord& trade) = 0;
   // The ledger records of one command (the last one marked), when VenueLimits::ledger is set.
   virtual void ledger(std::span<const ledger::Record> records) { (void)records; }
+  // An admitted auditor's ledger query, for the service that reads PostgreSQL; false when its
+  // queue is full.
+  virtual bool audit(const Request& request) {
+    (void)request;
+    return false;
+  }
 };
 
 struct VenueLimits {

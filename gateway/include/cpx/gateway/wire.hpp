@@ -30,6 +30,20 @@ enum class RequestKind : uint8_t {
   deposit,         // command: op deposit
   ws_login,
   ws_logout,
+  ledger_trades,     // auditors: ledger query (LedgerQuery; command.account: the account filter)
+  ledger_statement,  // auditors: command.account names the account
+  ledger_verify,     // auditors
+};
+
+// An auditor's ledger query, parsed by the I/O thread.
+struct LedgerQuery {
+  bool csv = false;  // Accept: text/csv
+  bool has_chip = false;
+  bool has_region = false;
+  uint16_t chip = 0;
+  uint16_t region = 0;
+  int64_t from_ms = INT64_MIN;  // traded_ms >= from_ms
+  int64_t to_ms = INT64_MAX;    // traded_ms < to_ms
 };
 
 enum class Surface : uint8_t { rest, ws };
@@ -62,6 +76,7 @@ struct Request {
   InlineText<req_id_length_max> req_id;  // WS: the req_id's JSON text, echoed verbatim
   InlineText<key_id_length_max> new_key_id;
   InlineText<secret_length_max> new_secret;
+  LedgerQuery ledger;
   CommandEnvelope command;
 };
 static_assert(std::is_trivially_copyable_v<Request>);
@@ -77,6 +92,7 @@ enum class OutKind : uint8_t {
 struct OutHeader {
   OutKind kind = OutKind::reply;
   bool close = false;        // reply: close the connection after sending
+  bool csv = false;          // reply: the body is text/csv, not JSON
   uint16_t status = 200;     // reply: HTTP status
   uint32_t retry_after_s = 0;  // reply: Retry-After for 429 and 503
   uint64_t target = 0;       // reply: session; push: account index
