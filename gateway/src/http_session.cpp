@@ -127,11 +127,32 @@ void HttpSession::route(const Request& request) {
     const std::size_t slash = rest.find('/');
     const std::string_view chip_id = rest.substr(0, slash);
     const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash);
-    if (what != "/book" && what != "/trades") return answer_error(404, "not_found", "no such endpoint");
+    if (what != "/book" && what != "/trades" && what != "/candles" && what != "/index") {
+      return answer_error(404, "not_found", "no such endpoint");
+    }
     if (method != "GET") return answer_error(405, "method_not_allowed", "use GET");
     const auto chip = shard_.core.config.find_chip(chip_id);
     if (!chip) return answer_error(404, "unknown_chip", "no such chip type");
     uint64_t n = 0;
+    if (what == "/index") return answer(200, shard_.market.index_json(uint16_t(*chip), now));
+    if (what == "/candles") {
+      const auto interval = query_value(target, "interval");
+      if (interval && *interval != "1m" && *interval != "1h") {
+        return answer_error(400, "bad_request", "interval must be 1m or 1h");
+      }
+      int region = -1;
+      if (const auto region_id = query_value(target, "region"); region_id && !region_id->empty()) {
+        const auto index = shard_.core.config.find_region(*region_id);
+        if (!index) return answer_error(400, "unknown_region", "no such region");
+        region = int(*index);
+      }
+      if (!query_number(target, "limit", 100, 1, Candles::minutes_kept, n)) {
+        return answer_error(400, "bad_request", "limit must be an integer from 1 to 1440");
+      }
+      return answer(200, shard_.market.candles_json(
+                             uint16_t(*chip), region,
+                             interval && *interval == "1h" ? Interval::hour : Interval::minute, n));
+    }
     if (what == "/book") {
       if (!query_number(target, "depth", book_depth_default, 1, list_max, n)) {
         return answer_error(400, "bad_request", "depth must be an integer from 1 to 1000");

@@ -41,7 +41,135 @@ void append_side(std::string& out, const Levels& levels, std::size_t depth) {
 
 }  // namespace
 
-MarketData::MarketData(const Config& config) : config_(config), chips_(config.chips.size()) {}
+MarketData::MarketData(const Config& config)
+    : config_(config),
+      chips_(config.chips.size()),
+      candles_(config.chips.size(), config.regions.size()) {}
+
+void MarketData::render_last_price(std::string& out, uint16_t chip) const {
+  out.append(",\"last_price\":");
+  if (const auto last = candles_.last_price(chip)) {
+    out.push_back('"');
+    append_decimal(out, *last, price_frac_digits);
+    out.push_back('"');
+  } else {
+    out.append("null");
+  }
+}
+
+std::vector<std::pair<uint16_t, std::string>> MarketData::apply_settled(
+    const std::vector<SettledTrade>& trades, const std::vector<bool>& render) {
+  changed_.clear();
+  for (const SettledTrade& trade : trades) candles_.apply(trade, &changed_);
+  std::vector<std::pair<uint16_t, std::string>> out;
+  std::vector<bool> seen(chips_.size(), false);
+  for (const ChangedCandle& change : changed_) {
+    const uint16_t chip = change.key.chip;
+    if (seen[chip]) continue;
+    seen[chip] = true;
+    const uint64_t seq = ++chips_[chip].candle_seq;
+    if (!render[chip]) continue;
+    std::string message = "{\"type\":\"candles\",\"channel\":\"candles:";
+    message.append(config_.chips[chip].id);
+    message.append("\",\"seq\":");
+    message.append(std::to_string(seq));
+    render_last_price(message, chip);
+    message.append(",\"candles\":[");
+    // Each changed candle once, in its state after the whole batch.
+    bool comma = false;
+    for (std::size_t i = 0; i < changed_.size(); ++i) {
+      const ChangedCandle& candle = changed_[i];
+      if (candle.key.chip != chip) continue;
+      bool later = false;
+      for (std::size_t j = i + 1; j < changed_.size() && !later; ++j) {
+        later = changed_[j].key.chip == chip && changed_[j].key.region == candle.key.region &&
+                changed_[j].key.interval == candle.key.interval &&
+                changed_[j].candle.start_ms == candle.candle.start_ms;
+      }
+      if (later) continue;
+      if (comma) message.push_back(',');
+      comma = true;
+      render_candle(message, candle.candle, candle.key.interval,
+                    candle.key.region < 0 ? std::string_view()
+                                          : std::string_view(config_.regions[std::size_t(candle.key.region)].id));
+    }
+    message.append("]}");
+    out.emplace_back(chip, std::move(message));
+  }
+  return out;
+}
+
+std::string MarketData::candles_json(uint16_t chip, int region, Interval interval,
+                                     std::size_t limit) const {
+  std::string out = "{\"chip\":\"";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"interval\":\"");
+  out.append(to_string(interval));
+  out.append("\",\"region\":");
+  if (region < 0) {
+    out.append("null");
+  } else {
+    out.append("\"" + config_.regions[std::size_t(region)].id + "\"");
+  }
+  render_last_price(out, chip);
+  out.append(",\"candles\":[");
+  const std::deque<Candle>& series = candles_.series(SeriesKey{chip, region, interval});
+  const std::size_t first = series.size() > limit ? series.size() - limit : 0;
+  const std::string_view region_id =
+      region < 0 ? std::string_view() : std::string_view(config_.regions[std::size_t(region)].id);
+  for (std::size_t i = first; i < series.size(); ++i) {
+    if (i > first) out.push_back(',');
+    render_candle(out, series[i], interval, region_id);
+  }
+  out.append("]}");
+  return out;
+}
+
+std::string MarketData::index_json(uint16_t chip, int64_t now_ms) const {
+  const Candles::Index index = candles_.index(chip, now_ms);
+  std::string out = "{\"chip\":\"";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"index\":");
+  if (index.has_value) {
+    out.push_back('"');
+    append_decimal(out, index.price_ticks, price_frac_digits);
+    out.push_back('"');
+  } else {
+    out.append("null");
+  }
+  out.append(",\"method\":\"vwap_1h\",\"from_ms\":" + std::to_string(index.from_ms));
+  out.append(",\"as_of_ms\":" + std::to_string(now_ms));
+  out.append(",\"volume\":\"");
+  append_decimal(out, index.volume_milli, qty_frac_digits);
+  out.append("\",\"notional\":\"");
+  append_decimal(out, index.notional_e7, amount_frac_digits);
+  out.append("\",\"trades\":" + std::to_string(index.trades));
+  render_last_price(out, chip);
+  out.push_back('}');
+  return out;
+}
+
+std::string MarketData::candles_snapshot(uint16_t chip) const {
+  std::string out = "{\"type\":\"snapshot\",\"channel\":\"candles:";
+  out.append(config_.chips[chip].id);
+  out.append("\",\"seq\":");
+  out.append(std::to_string(chips_[chip].candle_seq));
+  render_last_price(out, chip);
+  out.append(",\"candles\":[");
+  bool comma = false;
+  for (const auto& [interval, count] : {std::pair{Interval::minute, std::size_t(60)},
+                                        std::pair{Interval::hour, std::size_t(24)}}) {
+    const std::deque<Candle>& series = candles_.series(SeriesKey{chip, -1, interval});
+    const std::size_t first = series.size() > count ? series.size() - count : 0;
+    for (std::size_t i = first; i < series.size(); ++i) {
+      if (comma) out.push_back(',');
+      comma = true;
+      render_candle(out, series[i], interval, {});
+    }
+  }
+  out.append("]}");
+  return out;
+}
 
 std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels,
                                    bool render) {

@@ -10,6 +10,7 @@
 #include "cpx/ledger/migrations.hpp"
 #include "audit_service.hpp"
 #include "http_session.hpp"
+#include "server_parts.hpp"
 #include "shard.hpp"
 
 namespace cpx::gateway {
@@ -200,9 +201,29 @@ Server::Server(const Settings& settings, Config config)
     ledger::WriterSettings writer_settings;
     writer_settings.url = settings.database_url;
     writer_settings.buffer_records = settings.ledger_buffer;
+    // Price discovery from what is settled: every I/O thread updates its candles.
+    writer_settings.on_settled = [&shards = state.shards](const std::vector<ledger::TradeRow>& rows) {
+      auto trades = std::make_shared<std::vector<SettledTrade>>();
+      trades->reserve(rows.size());
+      for (const ledger::TradeRow& row : rows) {
+        trades->push_back(SettledTrade{row.chip_index, row.region_index, row.price_ticks,
+                                       row.qty_milli, row.traded_ms});
+      }
+      for (auto& shard : shards) {
+        net::post(shard->context, [&shard = *shard, trades] { shard.apply_settled(*trades); });
+      }
+    };
     state.writer = std::make_unique<ledger::Writer>(writer_settings, state.core.config);
     state.writer->adopt(resumed);
     state.core.writer = state.writer.get();
+    Candles seeded(state.core.config.chips.size(), state.core.config.regions.size());
+    try {
+      load_candles(settings.database_url, state.core.config, seeded, wall_clock_ms());
+    } catch (const std::exception& error) {
+      throw std::runtime_error("cannot read the ledger's trades at " +
+                               ledger::redact_url(settings.database_url) + ": " + error.what());
+    }
+    for (auto& shard : state.shards) shard->market.candles() = seeded;
     state.auditor = std::make_unique<AuditService>(settings.database_url, state.core.config,
                                                    state.shards);
     limits.ledger = true;

@@ -42,8 +42,8 @@ Shard::Shard(Core& c, uint8_t i)
       event_fd_(make_eventfd()),
       wake_(std::make_unique<net::posix::stream_descriptor>(context, event_fd_)),
       heartbeat_timer_(std::make_unique<net::steady_timer>(context)),
-      subscribers_(c.config.chips.size() * 2),
-      last_sent_ms_(c.config.chips.size() * 2, 0) {}
+      subscribers_(c.config.chips.size() * channels_per_chip),
+      last_sent_ms_(c.config.chips.size() * channels_per_chip, 0) {}
 
 Shard::~Shard() {
   // The context's pending handlers own the sessions, whose destructors use this shard's maps:
@@ -140,14 +140,14 @@ void Shard::handle_message(std::span<const unsigned char> message) {
       if (book.levels) {
         std::memcpy(levels.data(), payload + sizeof book, sizeof(BookLevel) * book.levels);
       }
-      const int channel = int(book.chip) * 2;
+      const int channel = int(book.chip) * channels_per_chip;
       broadcast(channel, market.apply_book(book, levels.data(), !subscribers_[channel].empty()));
       return;
     }
     case OutKind::trade: {
       TradeRecord trade;
       std::memcpy(&trade, payload, sizeof trade);
-      const int channel = int(trade.chip) * 2 + 1;
+      const int channel = int(trade.chip) * channels_per_chip + 1;
       broadcast(channel, market.apply_trade(trade, !subscribers_[channel].empty()));
       return;
     }
@@ -167,6 +167,16 @@ void Shard::broadcast(int channel, std::string&& message) {
   }
 }
 
+void Shard::apply_settled(const std::vector<SettledTrade>& trades) {
+  std::vector<bool> render(core.config.chips.size());
+  for (std::size_t chip = 0; chip < render.size(); ++chip) {
+    render[chip] = !subscribers_[chip * channels_per_chip + 2].empty();
+  }
+  for (auto& [chip, message] : market.apply_settled(trades, render)) {
+    if (!message.empty()) broadcast(int(chip) * channels_per_chip + 2, std::move(message));
+  }
+}
+
 void Shard::heartbeat() {
   heartbeat_timer_->expires_after(std::chrono::seconds(1));
   heartbeat_timer_->async_wait([this](boost::system::error_code ec) {
@@ -174,8 +184,11 @@ void Shard::heartbeat() {
     const int64_t now = wall_clock_ms();
     for (std::size_t channel = 0; channel < subscribers_.size(); ++channel) {
       if (subscribers_[channel].empty() || now - last_sent_ms_[channel] < 1000) continue;
-      const uint16_t chip = uint16_t(channel / 2);
-      const uint64_t seq = channel % 2 == 0 ? market.book_seq(chip) : market.trade_seq(chip);
+      const uint16_t chip = uint16_t(channel / channels_per_chip);
+      const int kind = int(channel % channels_per_chip);
+      const uint64_t seq = kind == 0   ? market.book_seq(chip)
+                           : kind == 1 ? market.trade_seq(chip)
+                                       : market.candle_seq(chip);
       std::string beat = market.heartbeat(channel_name(int(channel)), seq);
       // A heartbeat is not a delta: it repeats the last seq, and does not reset the idle clock
       // of other listeners' view (last_sent_ms_ is for deltas and heartbeats alike).
@@ -222,15 +235,19 @@ int Shard::channel_index(std::string_view channel) const {
   } else if (channel.starts_with("trades:")) {
     kind = 1;
     channel.remove_prefix(7);
+  } else if (channel.starts_with("candles:")) {
+    kind = 2;
+    channel.remove_prefix(8);
   }
   if (kind < 0) return -1;
   const auto chip = core.config.find_chip(channel);
-  return chip ? int(*chip) * 2 + kind : -1;
+  return chip ? int(*chip) * channels_per_chip + kind : -1;
 }
 
 std::string Shard::channel_name(int channel) const {
-  return std::string(channel % 2 == 0 ? "book:" : "trades:") +
-         core.config.chips[std::size_t(channel / 2)].id;
+  static constexpr const char* kinds[channels_per_chip] = {"book:", "trades:", "candles:"};
+  return std::string(kinds[channel % channels_per_chip]) +
+         core.config.chips[std::size_t(channel / channels_per_chip)].id;
 }
 
 std::string Shard::subscribe(int channel, uint64_t session) {
@@ -238,8 +255,15 @@ std::string Shard::subscribe(int channel, uint64_t session) {
   if (std::find(subscribers.begin(), subscribers.end(), session) == subscribers.end()) {
     subscribers.push_back(session);
   }
-  const uint16_t chip = uint16_t(channel / 2);
-  return channel % 2 == 0 ? market.book_snapshot(chip) : market.trades_snapshot(chip);
+  const uint16_t chip = uint16_t(channel / channels_per_chip);
+  switch (channel % channels_per_chip) {
+    case 0:
+      return market.book_snapshot(chip);
+    case 1:
+      return market.trades_snapshot(chip);
+    default:
+      return market.candles_snapshot(chip);
+  }
 }
 
 void Shard::unsubscribe(int channel, uint64_t session) {

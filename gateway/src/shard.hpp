@@ -24,6 +24,8 @@
 namespace cpx::gateway {
 
 // What every shard shares: read-only settings and config, the matcher's inbound ring.
+inline constexpr int channels_per_chip = 3;  // book, trades, candles
+
 struct Core {
   Core(const Settings& s, Config c) : settings(s), config(std::move(c)), inbound(s.ring_size) {}
   Settings settings;
@@ -72,7 +74,10 @@ class Shard {
   void add_account_session(uint32_t account, uint64_t session);
   void remove_account_session(uint32_t account, uint64_t session);
 
-  // Market-data channels: "book:H100" / "trades:H100" -> an index, or -1.
+  // Settled trades from the ledger writer: candles, and the candles:{chip} channels.
+  void apply_settled(const std::vector<SettledTrade>& trades);
+
+  // Market-data channels: "book:H100" / "trades:H100" / "candles:H100" -> an index, or -1.
   int channel_index(std::string_view channel) const;
   std::string channel_name(int channel) const;
   // Adds the subscriber and returns the channel's snapshot, to be sent before any delta.

@@ -208,7 +208,7 @@ void WsSession::handle_text(std::string_view text) {
                             ? shard_.channel_index(name)
                             : -1;
       if (index < 0) {
-        return reject(req_id, "bad_request", "unknown channel (use book:CHIP or trades:CHIP)");
+        return reject(req_id, "bad_request", "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
       }
       indices.push_back(index);
     }

@@ -202,7 +202,8 @@ struct Writer::Impl {
                                        record.qty_milli, notional,
                                        cpx::to_string(record.aggressor), names[record.account],
                                        record.bid_order_id, names[record.ask_account],
-                                       record.ask_order_id, record.time_ms});
+                                       record.ask_order_id, record.time_ms, record.chip,
+                                       record.region});
         post(seq, record.id, record.bid_order_id, record.account, "held", "trade", -hold);
         post(seq, record.id, record.bid_order_id, record.account, "available", "release",
              hold - notional);
@@ -377,6 +378,7 @@ struct Writer::Impl {
     prev_hash = hash;
     if (batch_first_ms > 0) last_lag_ms.store(wall_ms() - batch_first_ms);
     settled(rows.last_seq, rows.trades.size());
+    if (settings.on_settled && !rows.trades.empty()) settings.on_settled(rows.trades);
     reset_batch();
     if (received_records.load() == settled_records.load()) oldest_pending_ms.store(0);
     return true;

@@ -565,4 +565,95 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   CHECK(anonymous.send(http::verb::get, "/v1/ledger/trades").result_int() == 401);
 }
 
+// A provider's ask and an enterprise's IOC bid that trade `qty` at `price` in zhongwei.
+void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string& price,
+                const std::string& qty) {
+  provider.send(R"({"op":"new","req_id":)" + std::to_string(n) + R"(,"client_order_id":"pa)" +
+                std::to_string(n) + R"(","chip":"H100","qty":")" + qty + R"(","price":")" + price +
+                R"(","region":"zhongwei","green_pct":90})");
+  REQUIRE(provider.read_until("\"req_id\":" + std::to_string(n)).find("accepted") !=
+          std::string::npos);
+  const Response bid = buyer.send(http::verb::post, "/v1/orders",
+                                  R"({"client_order_id":"pb)" + std::to_string(n) +
+                                      R"(","chip":"H100","qty":")" + qty +
+                                      R"(","price":"9","origin":"beijing","tif":"IOC"})");
+  REQUIRE(bid.result_int() == 201);
+  REQUIRE(bid.body().find(R"("status":"filled")") != std::string::npos);
+}
+
+// GET a public market endpoint until `needle` shows (settlement is asynchronous).
+std::string poll_market(uint16_t port, const std::string& target, const std::string& needle) {
+  RestClient rest(port);
+  std::string body;
+  for (int i = 0; i < 300; ++i) {
+    body = rest.send(http::verb::get, target).body();
+    if (body.find(needle) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return body;
+}
+
+TEST_CASE("price discovery from settled trades: candles, the index, candles:{chip}, and a restart") {
+  const std::string url = fresh_database("cpx_test_candles");
+  {
+    RunningServer server({"--db", url, "--rate-limit", "0"});
+    RestClient admin(server.port, operator_key, operator_secret);
+    const Key acme = create_account(admin, "acme", "enterprise");
+    const Key west = create_account(admin, "westdc", "provider");
+    REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
+                       R"({"account":"acme","amount":"1000"})").result_int() == 200);
+    WsClient provider(server.port, west.id, west.secret);
+    REQUIRE(provider.read().find("logged_in") != std::string::npos);
+    RestClient buyer(server.port, acme.id, acme.secret);
+    RestClient market(server.port);
+    CHECK(market.send(http::verb::get, "/v1/markets/H100/index").body().find(R"("index":null)") !=
+          std::string::npos);
+    trade_once(provider, buyer, 1, "2", "1");
+    trade_once(provider, buyer, 2, "3", "3");
+
+    const std::string minutes =
+        poll_market(server.port, "/v1/markets/H100/candles", R"("trades":2)");
+    CHECK_MESSAGE(minutes.find(R"("interval":"1m","region":null,"open":"2","high":"3","low":"2",)"
+                               R"("close":"3","volume":"4","notional":"11","vwap":"2.75","trades":2})") !=
+                      std::string::npos,
+                  minutes);
+    CHECK(minutes.starts_with(R"({"chip":"H100","interval":"1m","region":null,"last_price":"3",)"));
+    CHECK(market.send(http::verb::get, "/v1/markets/H100/candles?interval=1h&region=zhongwei")
+              .body()
+              .find(R"("interval":"1h","region":"zhongwei","open":"2")") != std::string::npos);
+    CHECK(market.send(http::verb::get, "/v1/markets/H100/candles?region=guian")
+              .body()
+              .find(R"("candles":[])") != std::string::npos);
+    CHECK(market.send(http::verb::get, "/v1/markets/H100/candles?interval=5m").result_int() == 400);
+    const std::string index = market.send(http::verb::get, "/v1/markets/H100/index").body();
+    CHECK_MESSAGE(index.find(R"("index":"2.75","method":"vwap_1h")") != std::string::npos, index);
+
+    // The channel: a snapshot, then an update per settled batch with the changed candles.
+    WsClient watcher(server.port);
+    watcher.send(R"({"op":"subscribe","req_id":1,"channels":["candles:H100"]})");
+    const std::string snapshot = watcher.read_until(R"("type":"snapshot")");
+    CHECK(snapshot.find(R"("channel":"candles:H100","seq":)") != std::string::npos);
+    CHECK(snapshot.find(R"("last_price":"3")") != std::string::npos);
+    const uint64_t seq = std::stoull(json_field(snapshot, "seq"));  // one per settled batch
+    CHECK(seq >= 1);
+    CHECK(snapshot.find(R"("interval":"1h")") != std::string::npos);
+    trade_once(provider, buyer, 3, "4", "4");
+    const std::string update = watcher.read_until(R"("type":"candles")");
+    CHECK_MESSAGE(update.find(R"("seq":)" + std::to_string(seq + 1) + R"(,"last_price":"4")") !=
+                      std::string::npos,
+                  update);
+    CHECK(update.find(R"("interval":"1m","region":null,"open":"2","high":"4","low":"2","close":"4",)"
+                      R"("volume":"8")") != std::string::npos);
+    CHECK(update.find(R"("interval":"1h","region":"zhongwei")") != std::string::npos);
+    REQUIRE(server.stop() == 0);
+  }
+  // History survives a restart: read back from the ledger.
+  RunningServer server({"--db", url});
+  const std::string minutes = poll_market(server.port, "/v1/markets/H100/candles", "\"trades\":3");
+  CHECK_MESSAGE(minutes.find(R"("open":"2","high":"4","low":"2","close":"4","volume":"8",)"
+                             R"("notional":"27","vwap":"3.375","trades":3})") != std::string::npos,
+                minutes);
+  CHECK(minutes.find(R"("last_price":"4")") != std::string::npos);
+}
+
 }  // namespace cpx::test

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpx/engine/config.hpp"
+#include "cpx/gateway/candles.hpp"
 #include "cpx/gateway/wire.hpp"
 
 namespace cpx::gateway {
@@ -37,6 +38,19 @@ class MarketData {
 
   uint64_t book_seq(uint16_t chip) const { return chips_[chip].book_seq; }
   uint64_t trade_seq(uint16_t chip) const { return chips_[chip].trade_seq; }
+  uint64_t candle_seq(uint16_t chip) const { return chips_[chip].candle_seq; }
+
+  // Settled trades (from the ledger writer): updates the candles and returns, per chip whose
+  // candles changed, the candles:{chip} update (empty for chips where `render` says nobody
+  // listens; each update takes the chip's next seq either way).
+  std::vector<std::pair<uint16_t, std::string>> apply_settled(
+      const std::vector<SettledTrade>& trades, const std::vector<bool>& render);
+  // GET /v1/markets/{chip}/candles?interval=&region=&limit= (region -1: all regions) and
+  // /index; the candles:{chip} snapshot (the last hour of minutes, the last day of hours).
+  std::string candles_json(uint16_t chip, int region, Interval interval, std::size_t limit) const;
+  std::string index_json(uint16_t chip, int64_t now_ms) const;
+  std::string candles_snapshot(uint16_t chip) const;
+  Candles& candles() { return candles_; }
 
  private:
   struct Level {
@@ -49,14 +63,19 @@ class MarketData {
     std::deque<TradeRecord> trades;                 // newest at the back
     uint64_t book_seq = 0;
     uint64_t trade_seq = 0;
+    uint64_t candle_seq = 0;
   };
   void render_levels(std::string& out, uint16_t chip, std::size_t depth) const;
   void render_trade(std::string& out, const TradeRecord& trade) const;
   // ,"trades":[newest first, at most limit]} closing the object.
   void render_recent_trades(std::string& out, uint16_t chip, std::size_t limit) const;
 
+  void render_last_price(std::string& out, uint16_t chip) const;
+
   const Config& config_;
   std::vector<Chip> chips_;
+  Candles candles_;
+  std::vector<ChangedCandle> changed_;
 };
 
 }  // namespace cpx::gateway

@@ -51,6 +51,9 @@ struct TradeRow {
   std::string_view ask_account;
   uint64_t ask_order_id = 0;
   int64_t traded_ms = 0;
+  // Not settled, not hashed: the engine's indexes of chip and region, for price discovery.
+  uint16_t chip_index = 0;
+  uint16_t region_index = 0;
 };
 struct EndingRow {
   uint64_t order_id = 0;

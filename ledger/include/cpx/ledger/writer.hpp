@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -14,6 +15,7 @@
 
 #include "cpx/engine/config.hpp"
 #include "cpx/ledger/record.hpp"
+#include "cpx/ledger/rows.hpp"
 #include "cpx/pipeline/spsc_ring.hpp"
 
 namespace cpx::ledger {
@@ -26,6 +28,8 @@ struct WriterSettings {
   // A batch ends after the command that takes it past this many records (commands are never
   // split), or when no more records are waiting.
   std::size_t batch_records_max = 50'000;
+  // Called on the writer thread after each committed batch with its trades (price discovery).
+  std::function<void(const std::vector<TradeRow>&)> on_settled;
 };
 
 // A consistent-enough view of the writer for /healthz and tests (each field is read atomically).
