@@ -465,6 +465,23 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
 }
 
+// A provider's ask and an enterprise's IOC bid (at `bid_price`) that trade `qty` at `price` in
+// zhongwei.
+void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string& price,
+                const std::string& qty, const std::string& bid_price = "9") {
+  provider.send(R"({"op":"new","req_id":)" + std::to_string(n) + R"(,"client_order_id":"pa)" +
+                std::to_string(n) + R"(","chip":"H100","qty":")" + qty + R"(","price":")" + price +
+                R"(","region":"zhongwei","green_pct":90})");
+  REQUIRE(provider.read_until("\"req_id\":" + std::to_string(n)).find("accepted") !=
+          std::string::npos);
+  const Response bid = buyer.send(http::verb::post, "/v1/orders",
+                                  R"({"client_order_id":"pb)" + std::to_string(n) +
+                                      R"(","chip":"H100","qty":")" + qty +
+                                      R"(","price":")" + bid_price + R"(","origin":"beijing","tif":"IOC"})");
+  REQUIRE(bid.result_int() == 201);
+  REQUIRE(bid.body().find(R"("status":"filled")") != std::string::npos);
+}
+
 TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and cursors, statements, verify") {
   const std::string url = fresh_database("cpx_test_auditor_rest");
   RunningServer server({"--db", url, "--rate-limit", "0"});
@@ -477,17 +494,7 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   WsClient provider(server.port, west.id, west.secret);
   REQUIRE(provider.read().find("logged_in") != std::string::npos);
   RestClient buyer(server.port, acme.id, acme.secret);
-  for (int i = 1; i <= 3; ++i) {
-    provider.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"a)" +
-                  std::to_string(i) +
-                  R"(","chip":"H100","qty":"2","price":"2.5","region":"zhongwei","green_pct":90})");
-    REQUIRE(provider.read_until("\"req_id\":" + std::to_string(i)).find("accepted") !=
-            std::string::npos);
-    const Response bid = buyer.send(http::verb::post, "/v1/orders",
-                                    R"({"client_order_id":"b)" + std::to_string(i) +
-                                        R"(","chip":"H100","qty":"2","price":"3","origin":"beijing","tif":"IOC"})");
-    REQUIRE(bid.result_int() == 201);
-  }
+  for (int i = 1; i <= 3; ++i) trade_once(provider, buyer, i, "2.5", "2", "3");
   for (int i = 0; i < 200 && health(server.port).find("\"lag_seq\":0,") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -563,22 +570,6 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   CHECK(admin.send(http::verb::get, "/v1/ledger/verify").result_int() == 403);
   RestClient anonymous(server.port);
   CHECK(anonymous.send(http::verb::get, "/v1/ledger/trades").result_int() == 401);
-}
-
-// A provider's ask and an enterprise's IOC bid that trade `qty` at `price` in zhongwei.
-void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string& price,
-                const std::string& qty) {
-  provider.send(R"({"op":"new","req_id":)" + std::to_string(n) + R"(,"client_order_id":"pa)" +
-                std::to_string(n) + R"(","chip":"H100","qty":")" + qty + R"(","price":")" + price +
-                R"(","region":"zhongwei","green_pct":90})");
-  REQUIRE(provider.read_until("\"req_id\":" + std::to_string(n)).find("accepted") !=
-          std::string::npos);
-  const Response bid = buyer.send(http::verb::post, "/v1/orders",
-                                  R"({"client_order_id":"pb)" + std::to_string(n) +
-                                      R"(","chip":"H100","qty":")" + qty +
-                                      R"(","price":"9","origin":"beijing","tif":"IOC"})");
-  REQUIRE(bid.result_int() == 201);
-  REQUIRE(bid.body().find(R"("status":"filled")") != std::string::npos);
 }
 
 // GET a public market endpoint until `needle` shows (settlement is asynchronous).
