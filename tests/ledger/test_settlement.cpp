@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../gateway/client.hpp"
+#include "../gateway/json_schema.hpp"
 #include "cpx/engine/decimal.hpp"
 #include "cpx/app/config_files.hpp"
 #include "cpx/ledger/migrations.hpp"
@@ -229,6 +230,17 @@ std::map<uint64_t, std::string> ledger_trades(pqxx::work& work) {
   }
   return out;
 }
+
+// Checks documents against schemas/.
+struct Schemas {
+  SchemaSet set{CPX_SCHEMAS_DIR};
+  void expect(const std::string& reference, const std::string& json) {
+    INFO(reference, ": ", json);
+    CHECK(set.check(reference, json) == "");
+  }
+};
+const std::string rest_schema = "rest.schema.json#/$defs/";
+const std::string ws_schema = "ws.schema.json#/$defs/";
 
 int commands_to_run() {
   const char* text = std::getenv("CPX_LEDGER_COMMANDS");
@@ -560,7 +572,15 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   CHECK(provider_statement.body().find(R"("next_cursor":null)") == std::string::npos);
   CHECK(auditor.send(http::verb::get, "/v1/ledger/accounts/nobody/statement").result_int() == 404);
 
+  Schemas schemas;
+  schemas.expect(rest_schema + "LedgerTrades", trades.body());
+  schemas.expect(rest_schema + "LedgerTrades", first.body());
+  schemas.expect(rest_schema + "Statement", statement.body());
+  schemas.expect(rest_schema + "Statement", provider_statement.body());
+  schemas.expect(rest_schema + "Health", health(server.port));
+  schemas.expect(rest_schema + "Error", auditor.send(http::verb::get, "/v1/ledger/accounts/nobody/statement").body());
   const Response verified = auditor.send(http::verb::get, "/v1/ledger/verify");
+  schemas.expect(rest_schema + "VerifyReport", verified.body());
   CHECK(verified.result_int() == 200);
   CHECK(verified.body().starts_with(R"({"ok":true,)"));
   CHECK(verified.body().find(R"("trades":3)") != std::string::npos);
@@ -618,6 +638,12 @@ TEST_CASE("price discovery from settled trades: candles, the index, candles:{chi
     CHECK(market.send(http::verb::get, "/v1/markets/H100/candles?interval=5m").result_int() == 400);
     const std::string index = market.send(http::verb::get, "/v1/markets/H100/index").body();
     CHECK_MESSAGE(index.find(R"("index":"2.75","method":"vwap_1h")") != std::string::npos, index);
+    Schemas schemas;
+    schemas.expect(rest_schema + "Candles", minutes);
+    schemas.expect(rest_schema + "Index", index);
+    schemas.expect(rest_schema + "Index", market.send(http::verb::get, "/v1/markets/A100/index").body());
+    schemas.expect(rest_schema + "Candles",
+                   market.send(http::verb::get, "/v1/markets/H100/candles?interval=1h").body());
 
     // The channel: a snapshot, then an update per settled batch with the changed candles.
     WsClient watcher(server.port);
@@ -636,6 +662,11 @@ TEST_CASE("price discovery from settled trades: candles, the index, candles:{chi
     CHECK(update.find(R"("interval":"1m","region":null,"open":"2","high":"4","low":"2","close":"4",)"
                       R"("volume":"8")") != std::string::npos);
     CHECK(update.find(R"("interval":"1h","region":"zhongwei")") != std::string::npos);
+    schemas.expect(ws_schema + "ServerMessage", snapshot);
+    schemas.expect(ws_schema + "ServerMessage", update);
+    schemas.expect(ws_schema + "CandlesUpdate", update);
+    schemas.expect(ws_schema + "ClientMessage",
+                   R"({"op":"subscribe","req_id":1,"channels":["candles:H100"]})");
     REQUIRE(server.stop() == 0);
   }
   // History survives a restart: read back from the ledger.
