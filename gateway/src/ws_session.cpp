@@ -110,7 +110,7 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
     if (!key.empty()) {
       self->login(key, upgrade["X-CPX-TIMESTAMP"], upgrade["X-CPX-SIGNATURE"], "null");
     }
-    self->do_read();
+    self->read_after_login();
   });
 }
 
@@ -160,6 +160,17 @@ void WsSession::on_read(beast::error_code ec, std::size_t) {
   const std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
   if (!closing_) handle_text(text);
+  read_after_login();
+}
+
+void WsSession::read_after_login() {
+  // While a login is with the matcher, what the client sends next stays unread: it is handled
+  // in order once the login is answered, rather than refused as "log in first".
+  if (login_pending_) {
+    read_deferred_ = true;
+    held_ = shared_from_this();  // no read holds the session meanwhile
+    return;
+  }
   do_read();
 }
 
@@ -277,6 +288,13 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
       key_ = shard_.find_key(key_id_);
       shard_.add_account_session(key_->account_index, session_id_);
     }
+    send_text(std::string(body));
+    if (read_deferred_) {
+      read_deferred_ = false;
+      const std::shared_ptr<WsSession> self = std::move(held_);
+      do_read();
+    }
+    return;
   }
   send_text(std::string(body));
 }

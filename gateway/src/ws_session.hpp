@@ -25,6 +25,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
  private:
   void on_accept(boost::beast::error_code ec);
   void do_read();
+  void read_after_login();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void handle_text(std::string_view text);
   void send(std::shared_ptr<const std::string> message);
@@ -52,6 +53,8 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   std::string key_id_;
   const KeyInfo* key_ = nullptr;
   bool login_pending_ = false;
+  bool read_deferred_ = false;  // reading waits for the pending login's answer
+  std::shared_ptr<WsSession> held_;  // keeps the session alive while reading waits
   bool logged_in_ = false;
   std::string pending_key_id_;
 };

@@ -54,6 +54,25 @@ void apply_levels(const std::string& message, const std::string& side,
 
 }  // namespace
 
+TEST_CASE("messages sent right after a login are handled after it, in order") {
+  Market market;
+  for (const bool by_header : {true, false}) {
+    WsClient provider(market.server.port, by_header ? market.provider.id : "",
+                      by_header ? market.provider.secret : "");
+    if (!by_header) provider.send(login_message(market.provider.id, market.provider.secret));
+    const std::string id = by_header ? "h" : "m";
+    for (int i = 1; i <= 3; ++i) {  // not waiting for logged_in
+      provider.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":")" +
+                    id + std::to_string(i) +
+                    R"(","chip":"H100","qty":"1","price":"2.5","region":"zhongwei"})");
+    }
+    CHECK(provider.read().starts_with(R"({"type":"logged_in",)"));
+    for (int i = 1; i <= 3; ++i) {
+      CHECK(provider.read().starts_with(R"({"type":"accepted","req_id":)" + std::to_string(i)));
+    }
+  }
+}
+
 TEST_CASE("a WebSocket ask and a REST bid trade, and both sides are told") {
   Market market;
   WsClient provider(market.server.port, market.provider.id, market.provider.secret);
