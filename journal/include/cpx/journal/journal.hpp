@@ -1,0 +1,81 @@
+// The command journal: every command that reaches the matcher is appended here before the
+// matcher acts on it, and made durable in groups (one write and one fdatasync per group). On
+// start the journal is read back and replayed, so the exchange comes back in the state it left.
+// docs/durability.md has the format and the rules.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace cpx::journal {
+
+// On disk: a folder of segments named segment-<first record index, 16 digits>.cpxj, each a
+// 16-byte header ("CPXJRNL1", u32 format version, u32 zero) and then records:
+//   u32 payload length, u32 CRC-32 of (seq, payload), u64 seq, payload
+// all little-endian. A segment is never rewritten: a new one starts at each open and when one
+// passes segment_bytes.
+inline constexpr uint32_t format_version = 1;
+inline constexpr std::size_t header_bytes = 16;
+inline constexpr std::size_t record_header_bytes = 16;
+inline constexpr uint32_t payload_bytes_max = 1u << 20;
+
+struct Settings {
+  std::string dir;
+  bool sync = true;  // fdatasync each group (--durability sync); false: leave it to the OS
+  uint64_t segment_bytes = uint64_t(256) << 20;
+};
+
+class Writer {
+ public:
+  // Opens (creating) the folder and starts a new segment after the existing ones; throws
+  // std::runtime_error naming the path on failure.
+  Writer(Settings settings, uint64_t next_index);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Adds a record to the current group (memory only).
+  void append(uint64_t seq, std::span<const unsigned char> payload);
+  // Writes the group and, in sync mode, waits until it is on disk. Throws on an I/O error (the
+  // exchange must stop: it cannot promise durability any more).
+  void commit();
+
+  uint64_t records() const { return index_; }
+  uint64_t groups() const { return groups_; }
+
+ private:
+  void open_segment();
+
+  Settings settings_;
+  int fd_ = -1;
+  uint64_t segment_written_ = 0;
+  uint64_t index_ = 0;  // records appended so far, over all segments
+  uint64_t groups_ = 0;
+  std::vector<unsigned char> group_;
+};
+
+struct ReadResult {
+  bool ok = true;
+  std::string error;  // what is wrong: the file and the offset of the bad record
+  uint64_t records = 0;
+  uint64_t last_seq = 0;
+  // A last record cut short or damaged at the very end of the newest segment (a write the
+  // crash interrupted): cut off, the file truncated to the last whole record.
+  bool torn_tail = false;
+  uint64_t torn_bytes = 0;
+};
+
+// Reads every record of the journal in `dir` in order, calling on_record. A torn tail is cut
+// off (see ReadResult); a bad record anywhere else stops the read with ok = false and an error
+// naming the file and offset: nothing after it is trusted, nothing is silently skipped.
+ReadResult read(const std::string& dir,
+                const std::function<void(uint64_t seq, std::span<const unsigned char>)>& on_record,
+                bool truncate_torn_tail = true);
+
+// The segment files of `dir`, oldest first.
+std::vector<std::string> segments(const std::string& dir);
+
+}  // namespace cpx::journal

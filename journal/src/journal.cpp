@@ -1,0 +1,244 @@
+#include "cpx/journal/journal.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/crc.hpp>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace cpx::journal {
+
+namespace {
+
+constexpr char magic[8] = {'C', 'P', 'X', 'J', 'R', 'N', 'L', '1'};
+
+void put32(unsigned char* out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
+}
+void put64(unsigned char* out, uint64_t value) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
+}
+uint32_t get32(const unsigned char* in) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value |= uint32_t(in[i]) << (8 * i);
+  return value;
+}
+uint64_t get64(const unsigned char* in) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value |= uint64_t(in[i]) << (8 * i);
+  return value;
+}
+
+uint32_t checksum(const unsigned char* seq_bytes, std::span<const unsigned char> payload) {
+  boost::crc_32_type crc;
+  crc.process_bytes(seq_bytes, 8);
+  crc.process_bytes(payload.data(), payload.size());
+  return crc.checksum();
+}
+
+std::string errno_text(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+void write_all(int fd, const unsigned char* data, std::size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(errno_text("cannot write the journal", path));
+    }
+    data += n;
+    size -= std::size_t(n);
+  }
+}
+
+void sync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string segment_name(uint64_t first_index) {
+  char name[64];
+  std::snprintf(name, sizeof name, "segment-%016llu.cpxj",
+                static_cast<unsigned long long>(first_index));
+  return name;
+}
+
+}  // namespace
+
+std::vector<std::string> segments(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) return out;
+  while (const dirent* entry = ::readdir(handle)) {
+    const std::string name = entry->d_name;
+    if (name.starts_with("segment-") && name.ends_with(".cpxj")) out.push_back(dir + "/" + name);
+  }
+  ::closedir(handle);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Writer::Writer(Settings settings, uint64_t next_index)
+    : settings_(std::move(settings)), index_(next_index) {
+  if (::mkdir(settings_.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error(errno_text("cannot create the journal folder", settings_.dir));
+  }
+  open_segment();
+}
+
+Writer::~Writer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Writer::open_segment() {
+  if (fd_ >= 0) ::close(fd_);
+  const std::string path = settings_.dir + "/" + segment_name(index_);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw std::runtime_error(errno_text("cannot create journal segment", path));
+  unsigned char header[header_bytes] = {};
+  std::memcpy(header, magic, sizeof magic);
+  put32(header + 8, format_version);
+  write_all(fd_, header, sizeof header, path);
+  if (settings_.sync) {
+    ::fdatasync(fd_);
+    sync_dir(settings_.dir);
+  }
+  segment_written_ = header_bytes;
+}
+
+void Writer::append(uint64_t seq, std::span<const unsigned char> payload) {
+  if (payload.size() > payload_bytes_max) throw std::runtime_error("journal record too large");
+  const std::size_t at = group_.size();
+  group_.resize(at + record_header_bytes + payload.size());
+  unsigned char* out = group_.data() + at;
+  put32(out, uint32_t(payload.size()));
+  put64(out + 8, seq);
+  put32(out + 4, checksum(out + 8, payload));
+  if (!payload.empty()) std::memcpy(out + record_header_bytes, payload.data(), payload.size());
+  ++index_;
+}
+
+void Writer::commit() {
+  if (group_.empty()) return;
+  write_all(fd_, group_.data(), group_.size(), settings_.dir);
+  if (settings_.sync && ::fdatasync(fd_) != 0) {
+    throw std::runtime_error(errno_text("cannot sync the journal", settings_.dir));
+  }
+  segment_written_ += group_.size();
+  group_.clear();
+  ++groups_;
+  if (segment_written_ >= settings_.segment_bytes) open_segment();
+}
+
+ReadResult read(const std::string& dir,
+                const std::function<void(uint64_t, std::span<const unsigned char>)>& on_record,
+                bool truncate_torn_tail) {
+  ReadResult result;
+  const std::vector<std::string> files = segments(dir);
+  std::vector<unsigned char> bytes;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::string& path = files[f];
+    const bool last_file = f + 1 == files.size();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      result.ok = false;
+      result.error = errno_text("cannot open", path);
+      return result;
+    }
+    struct stat info {};
+    ::fstat(fd, &info);
+    bytes.resize(std::size_t(info.st_size));
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+      const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+      if (n <= 0) break;
+      got += std::size_t(n);
+    }
+    ::close(fd);
+    bytes.resize(got);
+    // Where the bad part starts, and why; empty when the file is whole.
+    std::size_t bad_at = 0;
+    std::string why;
+    bool bad_reaches_end = false;
+    if (bytes.size() < header_bytes || std::memcmp(bytes.data(), magic, sizeof magic) != 0 ||
+        get32(bytes.data() + 8) != format_version) {
+      why = bytes.size() < header_bytes ? "the segment header is cut short"
+                                         : "not a journal segment of this version";
+      bad_reaches_end = bytes.size() < header_bytes;
+    } else {
+      std::size_t at = header_bytes;
+      while (at < bytes.size()) {
+        if (bytes.size() - at < record_header_bytes) {
+          bad_at = at;
+          why = "a record header is cut short";
+          bad_reaches_end = true;
+          break;
+        }
+        const uint32_t length = get32(bytes.data() + at);
+        const uint32_t crc = get32(bytes.data() + at + 4);
+        const uint64_t seq = get64(bytes.data() + at + 8);
+        if (length > payload_bytes_max) {
+          bad_at = at;
+          why = "a record length is impossible";
+          bad_reaches_end = true;  // nothing after it can be located
+          break;
+        }
+        if (bytes.size() - at - record_header_bytes < length) {
+          bad_at = at;
+          why = "a record is cut short";
+          bad_reaches_end = true;
+          break;
+        }
+        const std::span<const unsigned char> payload(bytes.data() + at + record_header_bytes,
+                                                     length);
+        const std::size_t end = at + record_header_bytes + length;
+        if (checksum(bytes.data() + at + 8, payload) != crc) {
+          bad_at = at;
+          why = "a record's checksum does not match";
+          bad_reaches_end = end == bytes.size();
+          break;
+        }
+        if (result.records > 0 && seq != result.last_seq + 1) {
+          bad_at = at;
+          why = "a record's sequence number does not follow the one before it";
+          break;
+        }
+        on_record(seq, payload);
+        ++result.records;
+        result.last_seq = seq;
+        at = end;
+      }
+    }
+    if (why.empty()) continue;
+    if (last_file && bad_reaches_end) {
+      // The write the crash interrupted: cut it off.
+      result.torn_tail = true;
+      result.torn_bytes = bytes.size() - bad_at;
+      if (truncate_torn_tail) {
+        if (bad_at == 0) {
+          ::unlink(path.c_str());
+        } else if (::truncate(path.c_str(), off_t(bad_at)) != 0) {
+          result.ok = false;
+          result.error = errno_text("cannot cut the torn tail off", path);
+        }
+      }
+      return result;
+    }
+    result.ok = false;
+    result.error = path + " at offset " + std::to_string(bad_at) + ": " + why +
+                   " (a damaged journal: restore it from a copy, or remove what follows with "
+                   "care; nothing was replayed past this point)";
+    return result;
+  }
+  return result;
+}
+
+}  // namespace cpx::journal
