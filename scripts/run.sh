@@ -13,6 +13,8 @@ if [ -z "${CPX_DATABASE_URL:-}" ]; then
   export CPX_DATABASE_URL
   trap 'scripts/pg.sh stop' EXIT
 fi
+# The command journal lives beside the database: a restart replays it.
+export CPX_JOURNAL="${CPX_JOURNAL:-data/journal}"
 # Not exec: the trap above stops PostgreSQL once the server has stopped.
 build/cpx-server "$@" &
 server=$!

@@ -49,6 +49,17 @@ int main(int argc, char** argv) {
     std::printf("cpx-server listening on %s:%u\n", settings.listen_host.c_str(),
                 unsigned(server.port()));
     std::printf("%s\n", ledger_line.c_str());
+    if (settings.journal_dir.empty()) {
+      std::printf("journal: none (no --journal / CPX_JOURNAL): a restart forgets open orders\n");
+    } else {
+      std::printf("journal: %s, %s; %llu records replayed%s\n", settings.journal_dir.c_str(),
+                  settings.durability_sync ? "durability sync" : "durability async",
+                  static_cast<unsigned long long>(server.replayed_records()),
+                  server.torn_bytes() > 0
+                      ? (", a torn last record cut off (" + std::to_string(server.torn_bytes()) +
+                         " bytes)").c_str()
+                      : "");
+    }
     if (server.operator_key_generated()) {
       // Shown once, here only: set CPX_OPERATOR_KEY_ID and CPX_OPERATOR_SECRET to keep a key.
       std::printf("operator key: %s secret: %s\n", server.operator_key_id().c_str(),

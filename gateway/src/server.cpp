@@ -3,10 +3,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
 #include "cpx/gateway/venue.hpp"
+#include "cpx/journal/journal.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "audit_service.hpp"
 #include "http_session.hpp"
@@ -21,6 +23,8 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr int matcher_spin_count = 100;
+// Requests the matcher takes (and journals) as one group at most.
+constexpr std::size_t matcher_group_max = 1024;
 // How long a stopping server waits for PostgreSQL to take the last ledger records.
 constexpr int64_t ledger_stop_timeout_ms = 30'000;
 
@@ -42,9 +46,13 @@ class RingSink final : public VenueSink {
   void ledger(std::span<const ledger::Record> records) override {
     if (writer_ != nullptr) writer_->write(records);
   }
+  // While the journal is replayed: no answers, pushes or market data (the ledger still gets
+  // its records: it skips what it settled before).
+  void set_muted(bool muted) { muted_ = muted; }
 
   void reply(uint8_t io_thread, uint64_t session, unsigned status, uint32_t retry_after_s,
              std::string_view body) override {
+    if (muted_) return;
     OutHeader header;
     header.kind = OutKind::reply;
     header.status = uint16_t(status);
@@ -53,6 +61,7 @@ class RingSink final : public VenueSink {
     write(io_thread, header, body.data(), body.size());
   }
   void push(uint64_t thread_mask, uint32_t account, std::string_view body) override {
+    if (muted_) return;
     OutHeader header;
     header.kind = OutKind::push;
     header.target = account;
@@ -61,11 +70,13 @@ class RingSink final : public VenueSink {
     }
   }
   void key_added(const KeyRecord& key) override {
+    if (muted_) return;
     OutHeader header;
     header.kind = OutKind::key_added;
     for (std::size_t i = 0; i < shards_.size(); ++i) write(i, header, &key, sizeof key);
   }
   void book(const BookHeader& book, const BookLevel* levels) override {
+    if (muted_) return;
     OutHeader header;
     header.kind = OutKind::book;
     for (std::size_t i = 0; i < shards_.size(); ++i) {
@@ -76,6 +87,7 @@ class RingSink final : public VenueSink {
     }
   }
   void trade(const TradeRecord& trade) override {
+    if (muted_) return;
     OutHeader header;
     header.kind = OutKind::trade;
     for (std::size_t i = 0; i < shards_.size(); ++i) write(i, header, &trade, sizeof trade);
@@ -118,6 +130,7 @@ class RingSink final : public VenueSink {
   std::atomic<bool>& stopping_;
   ledger::Writer* writer_;
   AuditService* auditor_;
+  bool muted_ = false;
   uint64_t written_ = 0;
 };
 
@@ -179,6 +192,9 @@ struct Server::State {
   std::string operator_key_id;
   std::string operator_secret;
   bool operator_generated = false;
+  std::unique_ptr<journal::Writer> journal;
+  uint64_t replayed_records = 0;
+  uint64_t torn_bytes = 0;
 };
 
 Server::Server(const Settings& settings, Config config)
@@ -214,7 +230,6 @@ Server::Server(const Settings& settings, Config config)
       }
     };
     state.writer = std::make_unique<ledger::Writer>(writer_settings, state.core.config);
-    state.writer->adopt(resumed);
     state.core.writer = state.writer.get();
     Candles seeded(state.core.config.chips.size(), state.core.config.regions.size());
     try {
@@ -231,7 +246,6 @@ Server::Server(const Settings& settings, Config config)
   state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get(),
                                           state.auditor.get());
   state.venue = std::make_unique<Venue>(state.core.config, limits, *state.sink);
-  if (state.writer) state.venue->restore(resumed);
   state.operator_key_id = settings.operator_key_id;
   state.operator_secret = settings.operator_secret;
   if (state.operator_key_id.empty()) {
@@ -239,7 +253,7 @@ Server::Server(const Settings& settings, Config config)
     state.operator_secret = random_hex(32);
     state.operator_generated = true;
   }
-  state.venue->bootstrap_operator("operator", state.operator_key_id, state.operator_secret);
+  recover(resumed);
 
   const tcp::endpoint endpoint(net::ip::make_address(settings.listen_host), settings.listen_port);
   state.acceptor.open(endpoint.protocol());
@@ -247,6 +261,89 @@ Server::Server(const Settings& settings, Config config)
   state.acceptor.bind(endpoint);
   state.acceptor.listen(net::socket_base::max_listen_connections);
 }
+
+namespace {
+
+// Journal payloads: a type byte, then a Request's bytes (with their size, so a journal written by
+// a build with another layout is refused rather than misread) or a ledger restore.
+enum class PayloadType : uint8_t { request = 1, restore = 2 };
+
+std::vector<unsigned char> request_payload(const Request& request) {
+  std::vector<unsigned char> out(1 + 4 + sizeof(Request));
+  out[0] = uint8_t(PayloadType::request);
+  const uint32_t size = sizeof(Request);
+  std::memcpy(out.data() + 1, &size, 4);
+  std::memcpy(out.data() + 5, &request, sizeof(Request));
+  return out;
+}
+
+}  // namespace
+
+void Server::recover(const ledger::LedgerState& resumed) {
+  State& state = *state_;
+  const Settings& settings = state.core.settings;
+  if (state.writer) state.writer->start();  // a replay hands it records: it must take them
+  uint64_t records = 0;
+  bool bootstrapped = false;
+  auto bootstrap = [&] {
+    if (bootstrapped) return;
+    bootstrapped = true;
+    state.venue->bootstrap_operator("operator", state.operator_key_id, state.operator_secret);
+  };
+  if (!settings.journal_dir.empty()) {
+    // Replay with the sink muted: nobody waits for these answers; the keys and books go to the
+    // I/O threads afterwards (publish_state, from the matcher thread).
+    state.sink->set_muted(true);
+    const journal::ReadResult read = journal::read(
+        settings.journal_dir, [&](uint64_t, std::span<const unsigned char> payload) {
+          if (payload.empty()) throw std::runtime_error("an empty journal record");
+          if (payload[0] == uint8_t(PayloadType::restore)) {
+            const std::string text(payload.begin() + 1, payload.end());
+            state.venue->restore(ledger::parse_state(text));
+            bootstrap();
+            return;
+          }
+          uint32_t size = 0;
+          if (payload.size() >= 5) std::memcpy(&size, payload.data() + 1, 4);
+          if (payload[0] != uint8_t(PayloadType::request) || size != sizeof(Request) ||
+              payload.size() != 5 + sizeof(Request)) {
+            throw std::runtime_error(
+                "a journal record this build cannot read (written by another version?)");
+          }
+          bootstrap();
+          Request request;
+          std::memcpy(&request, payload.data() + 5, sizeof(Request));
+          state.venue->replay(request);
+        });
+    state.sink->set_muted(false);
+    if (!read.ok) throw std::runtime_error("journal: " + read.error);
+    records = read.records;
+    state.replayed_records = read.records;
+    state.torn_bytes = read.torn_tail ? read.torn_bytes : 0;
+    journal::Settings journal_settings;
+    journal_settings.dir = settings.journal_dir;
+    journal_settings.sync = settings.durability_sync;
+    state.journal = std::make_unique<journal::Writer>(journal_settings, records);
+  }
+  if (records == 0 && state.writer) {
+    // No journal to replay: take back what the ledger holds, and journal that, so that the
+    // next replay starts from the same state.
+    state.writer->adopt(resumed);
+    state.venue->restore(resumed);
+    if (state.journal && !resumed.accounts.empty()) {
+      const std::string text = ledger::serialize(resumed);
+      std::vector<unsigned char> payload(1 + text.size());
+      payload[0] = uint8_t(PayloadType::restore);
+      std::memcpy(payload.data() + 1, text.data(), text.size());
+      state.journal->append(1, payload);
+      state.journal->commit();
+    }
+  }
+  bootstrap();
+}
+
+uint64_t Server::replayed_records() const { return state_->replayed_records; }
+uint64_t Server::torn_bytes() const { return state_->torn_bytes; }
 
 Server::~Server() = default;
 
@@ -257,25 +354,44 @@ bool Server::operator_key_generated() const { return state_->operator_generated;
 
 void Server::run() {
   State& state = *state_;
-  if (state.writer) state.writer->start();
   if (state.auditor) state.auditor->start();
-  // The matcher: pops requests, runs them through the venue, wakes the I/O threads it wrote to.
+  // The matcher: pops requests in groups; admits each (key, replay guard, rate limit); journals
+  // the admitted ones that change state and makes the group durable (one write, one fdatasync);
+  // then acts on them and wakes the I/O threads it wrote to. Nothing is acknowledged before its
+  // command is in the journal.
   std::thread matcher([&state] {
-    Request request;
+    if (state.replayed_records > 0) {
+      state.venue->publish_state();
+      state.sink->flush();
+    }
+    std::vector<Request> group(matcher_group_max);
+    std::vector<Venue::Caller> callers(matcher_group_max);
+    std::vector<bool> admitted(matcher_group_max);
     for (;;) {
       // A short spin only: under load the I/O thread (and on this 2-core machine, the clients)
       // need the CPU more than the matcher needs a fast wake-up.
       state.core.doorbell.wait_for(
           [&] {
-            return state.core.inbound.try_pop(request) ||
+            return state.core.inbound.try_pop(group[0]) ||
                    state.core.stopping.load(std::memory_order_acquire);
           },
           matcher_spin_count);
       if (state.core.stopping.load(std::memory_order_acquire)) return;
-      do {
-        state.venue->handle(request);
+      std::size_t n = 1;
+      while (n < matcher_group_max && state.core.inbound.try_pop(group[n])) ++n;
+      for (std::size_t i = 0; i < n; ++i) {
+        admitted[i] = state.venue->admit_request(group[i], callers[i]);
+        if (admitted[i] && state.journal && Venue::journaled(group[i])) {
+          state.journal->append(state.journal->records() + 1, request_payload(group[i]));
+        }
+      }
+      if (state.journal) state.journal->commit();
+      state.sink->flush();  // the refusals
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!admitted[i]) continue;
+        state.venue->act(group[i], callers[i]);
         state.sink->flush();
-      } while (state.core.inbound.try_pop(request));
+      }
     }
   });
   for (auto& shard : state.shards) {

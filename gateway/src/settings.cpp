@@ -36,6 +36,10 @@ const Option options[] = {
      "the ledger's PostgreSQL URL; its schema is created or upgraded at start (default: none)"},
     {"--ledger-buffer", "CPX_LEDGER_BUFFER", "1048576",
      "ledger records the matcher may run ahead of PostgreSQL before it waits (1024-268435456)"},
+    {"--journal", "CPX_JOURNAL", "",
+     "the command journal's folder; what it holds is replayed at start"},
+    {"--durability", "CPX_DURABILITY", "sync",
+     "sync (acknowledge once the journal is on disk) or async (acknowledge at once)"},
 };
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
@@ -65,7 +69,8 @@ std::string settings_help() {
             option.meaning + "; default: " +
             (*option.fallback ? std::string(option.fallback)
                               : (std::string(option.variable).find("OPERATOR") != std::string::npos ||
-                                 std::string(option.variable).find("DATABASE") != std::string::npos)
+                                 std::string(option.variable).find("DATABASE") != std::string::npos ||
+                                 std::string(option.variable).find("JOURNAL") != std::string::npos)
                                   ? std::string("(none)")
                                   : std::string("(bundled)")) + "\n";
   }
@@ -133,6 +138,9 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   settings.database_url = values[11];
   if (!parse_number(values[12], 1024, 1u << 28, number)) return bad(12);
   settings.ledger_buffer = number;
+  settings.journal_dir = values[13];
+  if (values[14] != "sync" && values[14] != "async") return bad(14);
+  settings.durability_sync = values[14] == "sync";
   settings.operator_key_id = values[9];
   settings.operator_secret = values[10];
   const bool key_given = !settings.operator_key_id.empty();

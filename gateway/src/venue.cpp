@@ -236,7 +236,7 @@ void Venue::ledger_key(std::string_view key_id, std::string_view secret, uint32_
 
 void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account) {
   const Account& holder = engine_.account(account);
-  keys_.emplace(std::string(key_id), KeyEntry{account, holder.role, {}});
+  keys_.emplace(std::string(key_id), KeyEntry{account, holder.role, {}, std::string(secret)});
   KeyRecord record;
   record.key_id.assign(key_id);
   record.secret.assign(secret);
@@ -318,10 +318,61 @@ bool Venue::admit(const Request& request, Caller& caller) {
 }
 
 void Venue::handle(const Request& request) {
-  now_ms_ = request.now_ms;
-  if (request.kind == RequestKind::ws_logout) return handle_logout(request);
   Caller caller{};
-  if (!admit(request, caller)) return;
+  if (admit_request(request, caller)) act(request, caller);
+}
+
+bool Venue::admit_request(const Request& request, Caller& caller) {
+  now_ms_ = request.now_ms;
+  if (request.kind == RequestKind::ws_logout) {
+    handle_logout(request);
+    return false;
+  }
+  return admit(request, caller);
+}
+
+bool Venue::journaled(const Request& request) {
+  switch (request.kind) {
+    case RequestKind::order:
+    case RequestKind::create_account:
+    case RequestKind::create_key:
+    case RequestKind::deposit:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Venue::replay(const Request& request) {
+  now_ms_ = request.now_ms;
+  const auto key = keys_.find(request.key_id.view());
+  CPX_ASSERT(key != keys_.end());  // every key a journaled request used was made before it
+  act(request, Caller{key->second.account, key->second.role});
+}
+
+void Venue::publish_state() {
+  for (const auto& [key_id, entry] : keys_) {
+    KeyRecord record;
+    record.key_id.assign(key_id);
+    record.secret.assign(entry.secret);
+    record.account.assign(engine_.account(entry.account).name);
+    record.role = entry.role;
+    record.account_index = entry.account;
+    sink_.key_added(record);
+  }
+  for (uint16_t chip = 0; chip < bid_levels_.size(); ++chip) {
+    changed_levels_.clear();
+    for (const auto& [price, level] : bid_levels_[chip]) {
+      changed_levels_.push_back(BookLevel{Side::bid, 0, price, 0});
+    }
+    for (const auto& [price, level] : ask_levels_[chip]) {
+      changed_levels_.push_back(BookLevel{Side::ask, 0, price, 0});
+    }
+    if (!changed_levels_.empty()) publish_book(chip);
+  }
+}
+
+void Venue::act(const Request& request, const Caller& caller) {
   const bool trader = caller.role == Role::enterprise || caller.role == Role::provider;
   const bool operator_ = caller.role == Role::operator_;
   switch (request.kind) {

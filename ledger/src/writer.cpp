@@ -4,6 +4,7 @@
 #include <deque>
 #include <pqxx/pqxx>
 #include <thread>
+#include <unordered_set>
 
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
@@ -96,7 +97,13 @@ struct Writer::Impl {
     std::string secret;
   };
   std::vector<KeyRow> keys;
+  std::unordered_set<std::string> known_keys;  // in api_keys already
   std::size_t batch_records = 0;
+  bool absorbing = false;
+  struct RowsMark {
+    std::size_t accounts, orders, trades, endings, postings, texts;
+    uint32_t line;
+  } rows_mark{};
   bool batch_complete = true;  // the last record taken ended its command
   bool batch_failed = false;   // a write of this batch failed: retry it before taking more
   uint64_t batch_first_seq = 0;
@@ -118,7 +125,7 @@ struct Writer::Impl {
   Balance& balance(uint32_t account) {
     if (account >= balances.size()) balances.resize(account + 1);
     Balance& out = balances[account];
-    if (out.touched_in != generation) {
+    if (!absorbing && out.touched_in != generation) {
       out.touched_in = generation;
       touched.push_back(account);
     }
@@ -131,6 +138,7 @@ struct Writer::Impl {
     Balance& held = balance(account);
     if (book == "available") held.available += value;
     if (book == "held") held.held += value;
+    if (absorbing) return;
     rows.postings.push_back(
         PostingRow{++line, seq, trade_id, order_id, names[account], book, kind, value});
   }
@@ -143,6 +151,28 @@ struct Writer::Impl {
     post(seq, std::nullopt, order_id, account, to, kind, value);
   }
 
+  // A record of a command the ledger settled before (a replay after a restart): only the
+  // writer's own state (names, balances) follows it; nothing is written again.
+  void absorb(const Record& record) {
+    if (record.kind == RecordKind::key) {
+      settled_records.fetch_add(1);
+      return;
+    }
+    absorbing = true;
+    rows_mark = RowsMark{rows.accounts.size(), rows.orders.size(), rows.trades.size(),
+                         rows.endings.size(), rows.postings.size(), batch_text.size(), line};
+    take_rows(record);
+    rows.accounts.resize(rows_mark.accounts);
+    rows.orders.resize(rows_mark.orders);
+    rows.trades.resize(rows_mark.trades);
+    rows.endings.resize(rows_mark.endings);
+    rows.postings.resize(rows_mark.postings);
+    batch_text.resize(rows_mark.texts);
+    line = rows_mark.line;
+    absorbing = false;
+    settled_records.fetch_add(1);
+  }
+
   void take(const Record& record) {
     if (batch_records == 0) {
       batch_first_seq = record.seq;
@@ -153,6 +183,10 @@ struct Writer::Impl {
     batch_last_seq = std::max(batch_last_seq, record.seq);
     ++batch_records;
     batch_complete = record.last;
+    take_rows(record);
+  }
+
+  void take_rows(const Record& record) {
     const uint64_t seq = record.seq;
     switch (record.kind) {
       case RecordKind::account: {
@@ -238,6 +272,10 @@ struct Writer::Impl {
       const pqxx::result last = work.exec(
           "SELECT batch_id, last_seq, hash FROM settlement_batches ORDER BY batch_id DESC "
           "LIMIT 1");
+      known_keys.clear();
+      for (const auto& row : work.exec("SELECT key_id FROM api_keys")) {
+        known_keys.insert(row[0].as<std::string>());
+      }
       work.commit();
       uint64_t db_batch = 0;
       if (!last.empty()) {
@@ -360,11 +398,10 @@ struct Writer::Impl {
         }
         out.complete();
       }
-      if (!keys.empty()) {
-        pqxx::stream_to out(work, "api_keys",
-                            std::vector<std::string>{"key_id", "account", "secret"});
-        for (const KeyRow& row : keys) out << std::make_tuple(row.key_id, row.account, row.secret);
-        out.complete();
+      for (const KeyRow& row : keys) {
+        work.exec0("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
+                   work.quote(row.key_id) + ", " + work.quote(row.account) + ", " +
+                   work.quote(row.secret) + ") ON CONFLICT (key_id) DO NOTHING");
       }
       work.commit();
     } catch (const std::exception& error) {
@@ -376,6 +413,7 @@ struct Writer::Impl {
     }
     last_batch_id = rows.batch_id;
     prev_hash = hash;
+    for (const KeyRow& row : keys) known_keys.insert(row.key_id);
     if (batch_first_ms > 0) last_lag_ms.store(wall_ms() - batch_first_ms);
     settled(rows.last_seq, rows.trades.size());
     if (settings.on_settled && !rows.trades.empty()) settings.on_settled(rows.trades);
@@ -401,7 +439,17 @@ struct Writer::Impl {
       if (!batch_failed) {
         while (batch_records < settings.batch_records_max || !batch_complete) {
           if (!ring.try_pop(record)) break;
-          take(record);
+          // A key's seq is the command before it, which may be settled while the key is not:
+          // keys are known by their ids instead.
+          const bool settled_before =
+              record.kind == RecordKind::key
+                  ? known_keys.contains(std::string(record.text_view()))
+                  : record.seq <= db_settled_seq;
+          if (settled_before && batch_complete) {
+            absorb(record);
+          } else {
+            take(record);
+          }
         }
       }
       if (batch_records > 0 && batch_complete) {

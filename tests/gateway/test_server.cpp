@@ -45,6 +45,8 @@ TEST_CASE("cpx-server answers over loopback and stops cleanly on SIGTERM") {
   // No operator key in the environment: one is generated and shown once.
   RunningServer server({}, false);
   CHECK(server.read_line() == "ledger: none (no --db / CPX_DATABASE_URL)");
+  CHECK(server.read_line() ==
+        "journal: none (no --journal / CPX_JOURNAL): a restart forgets open orders");
   const std::string operator_line = server.read_line();
   CHECK(operator_line.starts_with("operator key: op-"));
   CHECK(operator_line.find(" secret: ") != std::string::npos);

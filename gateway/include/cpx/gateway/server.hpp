@@ -9,6 +9,7 @@
 
 #include "cpx/engine/config.hpp"
 #include "cpx/gateway/settings.hpp"
+#include "cpx/ledger/writer.hpp"
 
 namespace cpx::gateway {
 
@@ -27,12 +28,16 @@ class Server {
   const std::string& operator_key_id() const;
   const std::string& operator_secret() const;
   bool operator_key_generated() const;
+  // What the start replayed from the journal, and the torn tail it cut off (bytes).
+  uint64_t replayed_records() const;
+  uint64_t torn_bytes() const;
 
   // Serves until stop() (or SIGINT/SIGTERM), then returns.
   void run();
   void stop();
 
  private:
+  void recover(const ledger::LedgerState& resumed);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -66,6 +66,21 @@ class Venue {
 
   void handle(const Request& request);
 
+  // handle() in two steps, so that the server can journal what the venue will act on in
+  // between: admit_request() checks the key, the replay guard and the rate limit (and answers a
+  // failure itself); act() does the rest. Acting depends only on the venue's state and the
+  // request, so replay() of the journaled requests (admitted before) rebuilds the same state.
+  struct Caller {
+    uint32_t account;
+    Role role;
+  };
+  bool admit_request(const Request& request, Caller& caller);
+  void act(const Request& request, const Caller& caller);
+  // Whether a request changes state (and so goes into the journal).
+  static bool journaled(const Request& request);
+  void replay(const Request& request);
+  // After a replay with the sink muted: every key, and every chip's whole book, to the sink.
+  void publish_state();
   const Engine& engine() const { return engine_; }
   std::size_t key_count() const { return keys_.size(); }
 
@@ -78,6 +93,7 @@ class Venue {
     uint32_t account;
     Role role;
     TokenBucket bucket;
+    std::string secret;  // for publish_state()
   };
   struct OrderRecord {
     uint32_t account = 0;
@@ -121,11 +137,6 @@ class Venue {
     int64_t qty_milli = 0;
     uint32_t count = 0;
   };
-  struct Caller {
-    uint32_t account;
-    Role role;
-  };
-
   // Auth: key, replay guard, rate limit. Answers the failure itself and returns false.
   bool admit(const Request& request, Caller& caller);
   void answer(const Request& request, unsigned status, std::string_view body,

@@ -78,6 +78,11 @@ struct LedgerState {
 // Reads the state to resume from (throws pqxx errors; the caller reports them).
 LedgerState load_state(const std::string& url, const Config& config);
 
+// The state as text and back (a journal record, so a replay restores it the same way); parse
+// throws std::runtime_error on text it did not write.
+std::string serialize(const LedgerState& state);
+LedgerState parse_state(std::string_view text);
+
 class Writer {
  public:
   Writer(WriterSettings settings, Config config);
