@@ -4,6 +4,7 @@
 #include <boost/beast.hpp>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -359,11 +360,27 @@ void Server::run() {
   // the admitted ones that change state and makes the group durable (one write, one fdatasync);
   // then acts on them and wakes the I/O threads it wrote to. Nothing is acknowledged before its
   // command is in the journal.
-  std::thread matcher([&state] {
-    if (state.replayed_records > 0) {
-      state.venue->publish_state();
-      state.sink->flush();
+  for (auto& shard : state.shards) {
+    net::post(shard->context, [&shard] { shard->start(); });
+  }
+  std::vector<std::thread> threads;
+  for (auto& shard : state.shards) {
+    threads.emplace_back([&shard] { shard->context.run(); });
+  }
+  if (state.replayed_records > 0) {
+    // The replay's keys and books reach every I/O thread before the first connection does.
+    state.venue->publish_state();
+    state.sink->flush();
+    std::vector<std::promise<void>> drained(state.shards.size());
+    for (std::size_t i = 0; i < state.shards.size(); ++i) {
+      net::post(state.shards[i]->context, [&shard = *state.shards[i], &done = drained[i]] {
+        shard.drain_all();
+        done.set_value();
+      });
     }
+    for (auto& done : drained) done.get_future().wait();
+  }
+  std::thread matcher([&state] {
     std::vector<Request> group(matcher_group_max);
     std::vector<Venue::Caller> callers(matcher_group_max);
     std::vector<bool> admitted(matcher_group_max);
@@ -394,18 +411,11 @@ void Server::run() {
       }
     }
   });
-  for (auto& shard : state.shards) {
-    net::post(shard->context, [&shard] { shard->start(); });
-  }
   std::make_shared<Listener>(state.acceptor, state.shards, state.core)->run();
   net::signal_set signals(state.accept_context, SIGINT, SIGTERM);
   signals.async_wait([this](boost::system::error_code ec, int) {
     if (!ec) stop();
   });
-  std::vector<std::thread> threads;
-  for (auto& shard : state.shards) {
-    threads.emplace_back([&shard] { shard->context.run(); });
-  }
   state.accept_context.run();
   // Stopping: the matcher first (it gives up any write that waits), then the I/O threads.
   matcher.join();

@@ -77,6 +77,13 @@ void Shard::arm() {
   });
 }
 
+void Shard::drain_all() {
+  for (auto message = out.peek(); message.data() != nullptr; message = out.peek()) {
+    handle_message(message);
+    out.pop(message.size());
+  }
+}
+
 void Shard::drain() {
   for (;;) {
     sleeping_.store(false, std::memory_order_relaxed);

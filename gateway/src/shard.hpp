@@ -63,6 +63,8 @@ class Shard {
   void start();
   // Producer side (the matcher thread): after writing, wake the shard if it sleeps.
   void wake();
+  // This thread only: handles every message waiting in the ring, without yielding.
+  void drain_all();
 
   // Hands a request to the matcher; false when its ring is full (the caller answers busy).
   bool submit(Request& request);
