@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "cpx/gateway/journal_codec.hpp"
 #include "cpx/gateway/venue.hpp"
 #include "cpx/journal/journal.hpp"
 #include "cpx/ledger/migrations.hpp"
@@ -265,17 +266,14 @@ Server::Server(const Settings& settings, Config config)
 
 namespace {
 
-// Journal payloads: a type byte, then a Request's bytes (with their size, so a journal written by
-// a build with another layout is refused rather than misread) or a ledger restore.
+// Journal payloads: a type byte, then an encoded request (journal_codec.hpp) or a ledger
+// restore (its text).
 enum class PayloadType : uint8_t { request = 1, restore = 2 };
 
-std::vector<unsigned char> request_payload(const Request& request) {
-  std::vector<unsigned char> out(1 + 4 + sizeof(Request));
-  out[0] = uint8_t(PayloadType::request);
-  const uint32_t size = sizeof(Request);
-  std::memcpy(out.data() + 1, &size, 4);
-  std::memcpy(out.data() + 5, &request, sizeof(Request));
-  return out;
+void request_payload(const Request& request, std::vector<unsigned char>& out) {
+  out.clear();
+  out.push_back(uint8_t(PayloadType::request));
+  encode_request(request, out);
 }
 
 }  // namespace
@@ -304,17 +302,15 @@ void Server::recover(const ledger::LedgerState& resumed) {
             bootstrap();
             return;
           }
-          uint32_t size = 0;
-          if (payload.size() >= 5) std::memcpy(&size, payload.data() + 1, 4);
-          if (payload[0] != uint8_t(PayloadType::request) || size != sizeof(Request) ||
-              payload.size() != 5 + sizeof(Request)) {
+          const std::optional<Request> request =
+              payload[0] == uint8_t(PayloadType::request) ? decode_request(payload.subspan(1))
+                                                          : std::nullopt;
+          if (!request) {
             throw std::runtime_error(
                 "a journal record this build cannot read (written by another version?)");
           }
           bootstrap();
-          Request request;
-          std::memcpy(&request, payload.data() + 5, sizeof(Request));
-          state.venue->replay(request);
+          state.venue->replay(*request);
         });
     state.sink->set_muted(false);
     if (!read.ok) throw std::runtime_error("journal: " + read.error);
@@ -384,6 +380,7 @@ void Server::run() {
     std::vector<Request> group(matcher_group_max);
     std::vector<Venue::Caller> callers(matcher_group_max);
     std::vector<bool> admitted(matcher_group_max);
+    std::vector<unsigned char> payload;
     for (;;) {
       // A short spin only: under load the I/O thread (and on this 2-core machine, the clients)
       // need the CPU more than the matcher needs a fast wake-up.
@@ -399,7 +396,8 @@ void Server::run() {
       for (std::size_t i = 0; i < n; ++i) {
         admitted[i] = state.venue->admit_request(group[i], callers[i]);
         if (admitted[i] && state.journal && Venue::journaled(group[i])) {
-          state.journal->append(state.journal->records() + 1, request_payload(group[i]));
+          request_payload(group[i], payload);
+          state.journal->append(state.journal->records() + 1, payload);
         }
       }
       if (state.journal) state.journal->commit();

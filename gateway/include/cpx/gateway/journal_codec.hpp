@@ -1,0 +1,23 @@
+// How a journaled request is written into the command journal: only what replaying it needs
+// (the key, the clock, the new key of an account, and the decoded command), in an explicit
+// little-endian layout with a format version, so a journal outlives changes to Request's layout.
+// docs/durability.md, "Records".
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "cpx/gateway/wire.hpp"
+
+namespace cpx::gateway {
+
+inline constexpr uint8_t request_record_version = 1;
+
+// Appends the request's record to `out`.
+void encode_request(const Request& request, std::vector<unsigned char>& out);
+// The request back (fields replay does not need are left default); nothing when the record is
+// not one this build can read.
+std::optional<Request> decode_request(std::span<const unsigned char> record);
+
+}  // namespace cpx::gateway
