@@ -285,4 +285,16 @@ inline std::string health(uint16_t port) {
   return response.body();
 }
 
+// Waits (at most 30 s: machines under load are slow) until the ledger has settled everything
+// the server handed it.
+inline void wait_settled(uint16_t port) {
+  std::string body;
+  for (int i = 0; i < 1500; ++i) {
+    body = health(port);
+    if (body.find("\"lag_seq\":0,") != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("the ledger did not catch up: " << body);
+}
+
 }  // namespace cpx::test
