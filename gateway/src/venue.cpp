@@ -586,6 +586,7 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
                                 event.qty_milli,   now_ms};
           accounts_[order.account].fills.push_back(fill);
           touched_.push_back(key);
+          if (!listened(order.account)) continue;
           push_body_.assign("{\"type\":\"trade\",");
           render_fill_fields(push_body_, fill);
           push_body_.push_back('}');
@@ -636,6 +637,7 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
         order.status = status_of(event.done_reason);
         order.open_milli = 0;
         touched_.push_back(event.order_key);
+        if (!listened(order.account)) break;
         push_body_.assign("{\"type\":\"done\",");
         append_field(push_body_, "client_order_id",
                      engine_.key_client_order_id(event.order_key).view());
@@ -653,6 +655,14 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
   changed_levels_.clear();
   for (const uint32_t key : touched_) set_book_share(key);
   if (!changed_levels_.empty()) publish_book(orders_[touched_.front()].chip);
+}
+
+bool Venue::listened(uint32_t account) {
+  AccountExtra& extra = accounts_[account];
+  if (extra.thread_mask != 0) return true;
+  // Nobody to push to: the event still takes the account's next number (push_to's rule).
+  ++extra.event_seq;
+  return false;
 }
 
 void Venue::push_to(uint32_t account, std::string& body) {

@@ -161,6 +161,8 @@ class Venue {
   void set_book_share(uint32_t key);
   void publish_book(uint16_t chip);
   void push_to(uint32_t account, std::string& body);
+  // False (and the event numbered) when no WebSocket session of the account would get a push.
+  bool listened(uint32_t account);
   // Ledger records of the command being handled, sent to the sink by send_ledger().
   ledger::Record& ledger_record(ledger::RecordKind kind, uint64_t seq);
   void send_ledger();
