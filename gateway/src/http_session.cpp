@@ -213,6 +213,9 @@ void HttpSession::route(const Request& request) {
       path_id = path.substr(20, path.size() - 20 - 10);
       if (!is_valid_id(path_id)) return answer_error(404, "unknown_account", "no such account");
     }
+  } else if (path == "/v1/admin/state") {
+    if (method != "GET") return answer_error(405, "method_not_allowed", "use GET");
+    out.kind = RequestKind::state;
   } else if (path.starts_with("/v1/admin/accounts/") && path.ends_with("/keys")) {
     if (method != "POST") return answer_error(405, "method_not_allowed", "use POST");
     out.kind = RequestKind::create_key;

@@ -1,5 +1,7 @@
 #include "cpx/gateway/venue.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -372,6 +374,67 @@ void Venue::publish_state() {
   }
 }
 
+std::string Venue::state_hash() const {
+  // The canonical text (docs/durability.md, "State hash"), then its SHA-256.
+  std::string text = "seq " + std::to_string(engine_.last_seq()) + " trade " +
+                     std::to_string(engine_.last_trade_id()) + "\n";
+  for (uint32_t i = 0; i < engine_.account_count(); ++i) {
+    const Account& account = engine_.account(i);
+    text += "a " + std::to_string(i) + " " + account.name + " " +
+            std::string(to_string(account.role)) + " ";
+    append_int128(text, account.balance_e7);
+    text += " ";
+    append_int128(text, account.held_e7);
+    text += " " + std::to_string(accounts_[i].event_seq) + "\n";
+  }
+  struct Resting {
+    uint32_t key;
+    uint16_t chip;
+    Order order;
+  };
+  std::vector<Resting> resting;
+  for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
+    engine_.book(chip).for_each_order(
+        [&](const Order& order) { resting.push_back(Resting{order.key, chip, order}); });
+  }
+  std::sort(resting.begin(), resting.end(),
+            [](const Resting& a, const Resting& b) { return a.key < b.key; });
+  for (const Resting& r : resting) {
+    text += "o " + std::to_string(r.key) + " " + std::to_string(r.chip) + " " +
+            std::string(to_string(r.order.side)) + " " + std::to_string(r.order.account) + " " +
+            std::to_string(r.order.price_ticks) + " " + std::to_string(r.order.qty_milli) + " " +
+            std::to_string(r.order.time) + " " + std::string(to_string(r.order.urgency)) + "\n";
+  }
+  for (std::size_t key = 0; key < orders_.size(); ++key) {
+    const OrderRecord& order = orders_[key];
+    text += "r " + std::to_string(key) + " " + std::to_string(order.order_id) + " " +
+            std::string(to_string(order.status)) + " " + std::to_string(order.price_ticks) +
+            " " + std::to_string(order.open_milli) + " " + std::to_string(order.filled_milli) +
+            "\n";
+  }
+  std::vector<std::string> key_ids;
+  for (const auto& [key_id, entry] : keys_) key_ids.push_back(key_id + " " + std::to_string(entry.account));
+  std::sort(key_ids.begin(), key_ids.end());
+  for (const std::string& key : key_ids) text += "k " + key + "\n";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+void Venue::handle_state(const Request& request) {
+  body_ = "{\"seq\":" + std::to_string(engine_.last_seq()) +
+          ",\"trade_id\":" + std::to_string(engine_.last_trade_id()) + ",\"state_hash\":\"" +
+          state_hash() + "\"}";
+  answer(request, 200, body_);
+}
+
 void Venue::act(const Request& request, const Caller& caller) {
   const bool trader = caller.role == Role::enterprise || caller.role == Role::provider;
   const bool operator_ = caller.role == Role::operator_;
@@ -389,6 +452,7 @@ void Venue::act(const Request& request, const Caller& caller) {
     case RequestKind::create_account:
     case RequestKind::create_key:
     case RequestKind::deposit:
+    case RequestKind::state:
       if (!operator_) {
         return answer_error(request, 403, "role_mismatch", "only operator keys administer");
       }
@@ -430,6 +494,8 @@ void Venue::act(const Request& request, const Caller& caller) {
       return handle_deposit(request);
     case RequestKind::ws_login:
       return handle_login(request, caller);
+    case RequestKind::state:
+      return handle_state(request);
     case RequestKind::ws_logout:
     case RequestKind::ledger_trades:
     case RequestKind::ledger_statement:

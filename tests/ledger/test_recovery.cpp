@@ -23,6 +23,18 @@ std::string fresh_journal(const std::string& name) {
   return dir;
 }
 
+// GET /v1/admin/state's state_hash (docs/durability.md).
+std::string state_hash(uint16_t port) {
+  RestClient admin(port, operator_key, operator_secret);
+  const Response state = admin.send(http::verb::get, "/v1/admin/state");
+  REQUIRE(state.result_int() == 200);
+  Schemas schemas;
+  schemas.expect(rest_schema + "State", state.body());
+  const std::string hash = json_field(state.body(), "state_hash");
+  REQUIRE(hash.size() == 64);
+  return hash;
+}
+
 void kill_now(RunningServer& server) {
   kill(server.pid, SIGKILL);
   waitpid(server.pid, nullptr, 0);
@@ -42,6 +54,7 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
   std::string book_before;
   std::map<std::string, std::string> balances_before;
   std::set<std::string> orders_before;
+  std::string hash_before;
   {
     RunningServer server(args);
     RestClient admin(server.port, operator_key, operator_secret);
@@ -51,10 +64,12 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
     book_before = RestClient(server.port).send(http::verb::get, "/v1/markets/H100/book?depth=1000").body();
     balances_before = engine_balances(server.port, traders);
     for (const Trader& trader : traders) orders_before.merge(orders_of(server.port, trader));
+    hash_before = state_hash(server.port);
     for (Trader& trader : traders) trader.ws.reset();
     REQUIRE(server.stop() == 0);
   }
   RunningServer server(args);
+  CHECK(state_hash(server.port) == hash_before);  // the same state, to the last field
   const std::string replayed = server.read_line() + server.read_line() + server.read_line();
   CHECK_MESSAGE(replayed.find("records replayed") != std::string::npos, replayed);
   connect(server, traders);  // keys come back from the journal
@@ -70,6 +85,7 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
   // Open orders still trade, and numbering goes on: more commands, then the ledger agrees.
   RestClient admin(server.port, operator_key, operator_secret);
   run_random(random, traders, 2000, admin, req, order_number);
+  CHECK(state_hash(server.port) != hash_before);  // the hash sees the change
   const std::map<uint64_t, std::string> fills = trades_from_fills(server.port, traders);
   const std::map<std::string, std::string> balances = engine_balances(server.port, traders);
   for (Trader& trader : traders) trader.ws.reset();
@@ -95,6 +111,7 @@ TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknow
   std::set<std::string> acknowledged;
   std::map<uint64_t, std::string> fills;
   std::map<std::string, std::string> balances;
+  std::string final_hash;
   constexpr int crashes = 8;
   for (int round = 0; round <= crashes; ++round) {
     CAPTURE(round);
@@ -115,6 +132,7 @@ TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknow
     if (round == crashes) {
       fills = trades_from_fills(server.port, traders);
       balances = engine_balances(server.port, traders);
+      final_hash = state_hash(server.port);
       for (Trader& trader : traders) trader.ws.reset();
       REQUIRE(server.stop() == 0);
       break;
@@ -136,6 +154,12 @@ TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknow
     }
   }
   MESSAGE(acknowledged.size(), " orders acknowledged over ", crashes, " crashes");
+  {
+    // Replaying the whole journal, crashes and all, from the start gives the same state.
+    RunningServer again(args);
+    CHECK(state_hash(again.port) == final_hash);
+    REQUIRE(again.stop() == 0);
+  }
   CHECK(acknowledged.size() > 1000);
   pqxx::connection connection(url);
   pqxx::work work(connection);

@@ -81,6 +81,8 @@ class Venue {
   void replay(const Request& request);
   // After a replay with the sink muted: every key, and every chip's whole book, to the sink.
   void publish_state();
+  // SHA-256 (hex) of the state a replay must rebuild exactly (docs/durability.md).
+  std::string state_hash() const;
   const Engine& engine() const { return engine_; }
   std::size_t key_count() const { return keys_.size(); }
 
@@ -155,6 +157,7 @@ class Venue {
   void handle_deposit(const Request& request);
   void handle_login(const Request& request, const Caller& caller);
   void handle_logout(const Request& request);
+  void handle_state(const Request& request);
 
   // Applies one command's events to the order records, fills, pushes and market data.
   void apply_events(const Command& command, int64_t now_ms);

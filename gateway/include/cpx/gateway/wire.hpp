@@ -33,6 +33,7 @@ enum class RequestKind : uint8_t {
   ledger_trades,     // auditors: ledger query (LedgerQuery; command.account: the account filter)
   ledger_statement,  // auditors: command.account names the account
   ledger_verify,     // auditors
+  state,             // operators: the state hash
 };
 
 // An auditor's ledger query, parsed by the I/O thread.
