@@ -147,7 +147,8 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   uint64_t commands = mode == "entry" ? 2'000'000 : 10'000'000;
   uint64_t group = 1024;
-  std::string dir = (std::filesystem::temp_directory_path() / "cpx-bench-journal").string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("cpx-bench-journal-" + mode)).string();
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--commands") commands = std::stoull(argv[i + 1]);
