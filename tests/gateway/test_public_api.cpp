@@ -85,7 +85,9 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   for (const char* name :
        {"--listen", "--io-threads", "--regions", "--chips", "--rate-limit", "--rate-burst",
         "--ring-size", "--ws-queue-bytes", "--max-connections", "--operator-key-id",
-        "--operator-secret", "--db", "CPX_RATE_LIMIT", "CPX_OPERATOR_SECRET", "CPX_DATABASE_URL"}) {
+        "--operator-secret", "--db", "--ledger-buffer", "--journal", "--durability",
+        "CPX_RATE_LIMIT", "CPX_OPERATOR_SECRET", "CPX_DATABASE_URL", "CPX_LEDGER_BUFFER",
+        "CPX_JOURNAL", "CPX_DURABILITY"}) {
     CHECK_MESSAGE(help.find(name) != std::string::npos, name);
   }
   const char* short_secret[] = {"cpx-server", "--operator-key-id", "op", "--operator-secret",
@@ -103,6 +105,22 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   const char* numbers[] = {"cpx-server", "--ws-queue-bytes", "100", "--rate-limit", "0"};
   parsed = parse_settings(5, numbers, [](const char*) -> const char* { return nullptr; });
   CHECK(parsed.error.find("--ws-queue-bytes (CPX_WS_QUEUE_BYTES)") != std::string::npos);
+  const char* durability[] = {"cpx-server", "--durability", "maybe"};
+  parsed = parse_settings(3, durability, [](const char*) -> const char* { return nullptr; });
+  CHECK(parsed.error.find("--durability (CPX_DURABILITY)") != std::string::npos);
+  const char* journal[] = {"cpx-server", "--journal", "/var/cpx/journal", "--ledger-buffer",
+                           "4096"};
+  parsed = parse_settings(5, journal, [](const char* name) -> const char* {
+    return std::string_view(name) == "CPX_DURABILITY" ? "async" : nullptr;
+  });
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->journal_dir == "/var/cpx/journal");
+  CHECK(parsed.settings->ledger_buffer == 4096);
+  CHECK_FALSE(parsed.settings->durability_sync);
+  parsed = parse_settings(1, journal, [](const char*) -> const char* { return nullptr; });
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->journal_dir.empty());
+  CHECK(parsed.settings->durability_sync);  // the default
 }
 
 }  // namespace cpx::gateway
