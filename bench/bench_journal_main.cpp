@@ -118,6 +118,14 @@ class Commands {
   std::vector<std::pair<uint64_t, std::string>> open_;
 };
 
+// Who sent command i of Commands: the operator (account 0) for accounts and deposits, else
+// the trader whose key the request names (account index = its number + 1).
+uint32_t caller_account(const Request& request) {
+  const std::string_view key = request.key_id.view();
+  if (key == "op") return 0;
+  return uint32_t(std::stoul(std::string(key.substr(1)))) + 1;
+}
+
 void write_journal(const std::string& dir, uint64_t commands, uint64_t group, bool sync,
                    std::vector<std::vector<unsigned char>>* prepared) {
   cpx::journal::Writer writer(cpx::journal::Settings{dir, sync, uint64_t(256) << 20}, 0);
@@ -129,7 +137,12 @@ void write_journal(const std::string& dir, uint64_t commands, uint64_t group, bo
     } else {
       payload.clear();
       payload.push_back(1);  // a request record, as cpx-server writes it
-      cpx::gateway::encode_request(source.next(i), payload);
+      const Request request = source.next(i);
+      const uint32_t account = caller_account(request);
+      const cpx::Role role = account == 0                              ? cpx::Role::operator_
+                             : account <= uint32_t(traders / 2)        ? cpx::Role::enterprise
+                                                                       : cpx::Role::provider;
+      cpx::gateway::encode_request(request, account, role, payload);
       writer.append(i + 1, payload);
     }
     if ((i + 1) % group == 0) writer.commit();
@@ -172,7 +185,7 @@ int main(int argc, char** argv) {
       for (uint64_t i = 0; i < commands; ++i) {
         payload.clear();
         payload.push_back(1);
-        cpx::gateway::encode_request(requests[i], payload);
+        cpx::gateway::encode_request(requests[i], 1, cpx::Role::enterprise, payload);
         writer.append(i + 1, payload);
         if ((i + 1) % group == 0) writer.commit();
       }
@@ -199,12 +212,12 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const cpx::journal::ReadResult read = cpx::journal::read(
         dir, [&](uint64_t, std::span<const unsigned char> payload) {
-          const auto request = cpx::gateway::decode_request(payload.subspan(1));
-          if (!request) {
+          const auto journaled = cpx::gateway::decode_request(payload.subspan(1));
+          if (!journaled) {
             ++bad;
             return;
           }
-          venue.replay(*request);
+          venue.replay(journaled->request, cpx::gateway::Venue::Caller{journaled->account, journaled->role});
         });
     const double seconds = seconds_since(start);
     std::filesystem::remove_all(dir);

@@ -69,9 +69,12 @@ class In {
 
 }  // namespace
 
-void encode_request(const Request& request, std::vector<unsigned char>& out) {
+void encode_request(const Request& request, uint32_t account, Role role,
+                    std::vector<unsigned char>& out) {
   Out o(out);
   o.integer(request_record_version);
+  o.integer(account);
+  o.integer(static_cast<uint8_t>(role));
   o.integer(static_cast<uint8_t>(request.kind));
   o.integer(static_cast<uint8_t>(request.surface));
   o.integer(request.now_ms);
@@ -100,10 +103,13 @@ void encode_request(const Request& request, std::vector<unsigned char>& out) {
   o.text(command.client_order_id);
 }
 
-std::optional<Request> decode_request(std::span<const unsigned char> record) {
+std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record) {
   In in(record);
   if (in.integer<uint8_t>() != request_record_version) return std::nullopt;
-  Request request;
+  JournaledRequest out;
+  out.account = in.integer<uint32_t>();
+  out.role = static_cast<Role>(in.integer<uint8_t>());
+  Request& request = out.request;
   request.kind = static_cast<RequestKind>(in.integer<uint8_t>());
   request.surface = static_cast<Surface>(in.integer<uint8_t>());
   request.now_ms = in.integer<int64_t>();
@@ -134,7 +140,7 @@ std::optional<Request> decode_request(std::span<const unsigned char> record) {
   command.set_client_order_id(in.text());
   if (!in.ok()) return std::nullopt;
   request.command = CommandEnvelope::wrap(command);  // copies the texts in
-  return request;
+  return out;
 }
 
 }  // namespace cpx::gateway

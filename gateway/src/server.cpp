@@ -270,10 +270,11 @@ namespace {
 // restore (its text).
 enum class PayloadType : uint8_t { request = 1, restore = 2 };
 
-void request_payload(const Request& request, std::vector<unsigned char>& out) {
+void request_payload(const Request& request, const Venue::Caller& caller,
+                     std::vector<unsigned char>& out) {
   out.clear();
   out.push_back(uint8_t(PayloadType::request));
-  encode_request(request, out);
+  encode_request(request, caller.account, caller.role, out);
 }
 
 }  // namespace
@@ -302,15 +303,15 @@ void Server::recover(const ledger::LedgerState& resumed) {
             bootstrap();
             return;
           }
-          const std::optional<Request> request =
+          const std::optional<JournaledRequest> journaled =
               payload[0] == uint8_t(PayloadType::request) ? decode_request(payload.subspan(1))
                                                           : std::nullopt;
-          if (!request) {
+          if (!journaled) {
             throw std::runtime_error(
                 "a journal record this build cannot read (written by another version?)");
           }
           bootstrap();
-          state.venue->replay(*request);
+          state.venue->replay(journaled->request, Venue::Caller{journaled->account, journaled->role});
         });
     state.sink->set_muted(false);
     if (!read.ok) throw std::runtime_error("journal: " + read.error);
@@ -396,7 +397,7 @@ void Server::run() {
       for (std::size_t i = 0; i < n; ++i) {
         admitted[i] = state.venue->admit_request(group[i], callers[i]);
         if (admitted[i] && state.journal && Venue::journaled(group[i])) {
-          request_payload(group[i], payload);
+          request_payload(group[i], callers[i], payload);
           state.journal->append(state.journal->records() + 1, payload);
         }
       }

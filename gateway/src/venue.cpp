@@ -345,11 +345,9 @@ bool Venue::journaled(const Request& request) {
   }
 }
 
-void Venue::replay(const Request& request) {
+void Venue::replay(const Request& request, const Caller& caller) {
   now_ms_ = request.now_ms;
-  const auto key = keys_.find(request.key_id.view());
-  CPX_ASSERT(key != keys_.end());  // every key a journaled request used was made before it
-  act(request, Caller{key->second.account, key->second.role});
+  act(request, caller);
 }
 
 void Venue::publish_state() {

@@ -43,10 +43,15 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     request.command = CommandEnvelope::wrap(command);
 
     std::vector<unsigned char> record;
-    encode_request(request, record);
+    const uint32_t caller = uint32_t(random() % 100000);
+    const Role role = Role(random() % 4);
+    encode_request(request, caller, role, record);
     CHECK(record.size() < 200);  // a few times smaller than the struct
-    const std::optional<Request> back = decode_request(record);
-    REQUIRE(back.has_value());
+    const std::optional<JournaledRequest> journaled = decode_request(record);
+    REQUIRE(journaled.has_value());
+    CHECK(journaled->account == caller);
+    CHECK(journaled->role == role);
+    const Request* back = &journaled->request;
     CHECK(back->kind == request.kind);
     CHECK(back->surface == request.surface);
     CHECK(back->now_ms == request.now_ms);

@@ -90,6 +90,15 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
   const std::map<std::string, std::string> balances = engine_balances(server.port, traders);
   for (Trader& trader : traders) trader.ws.reset();
   REQUIRE(server.stop() == 0);
+  {
+    // A start with another operator key (none given: a fresh one is generated) replays the
+    // journal all the same: each record names who sent it, not only the key.
+    RunningServer again(args, false);
+    connect(again, traders);
+    CHECK(engine_balances(again.port, traders) == balances);
+    for (Trader& trader : traders) trader.ws.reset();
+    REQUIRE(again.stop() == 0);
+  }
   pqxx::connection connection(url);
   pqxx::work work(connection);
   CHECK(ledger_trades(work) == fills);

@@ -14,10 +14,19 @@ namespace cpx::gateway {
 
 inline constexpr uint8_t request_record_version = 1;
 
+// A journaled request and who sent it (the caller the venue admitted: replay must not depend on
+// the key still being there, nor on the operator's key staying the same across starts).
+struct JournaledRequest {
+  Request request;
+  uint32_t account = 0;
+  Role role = Role::enterprise;
+};
+
 // Appends the request's record to `out`.
-void encode_request(const Request& request, std::vector<unsigned char>& out);
+void encode_request(const Request& request, uint32_t account, Role role,
+                    std::vector<unsigned char>& out);
 // The request back (fields replay does not need are left default); nothing when the record is
 // not one this build can read.
-std::optional<Request> decode_request(std::span<const unsigned char> record);
+std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record);
 
 }  // namespace cpx::gateway
