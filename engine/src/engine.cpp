@@ -66,12 +66,24 @@ void Engine::execute(const Command& command, std::vector<Event>& events) {
   }
 }
 
-uint32_t Engine::restore_account(std::string_view name, Role role, int128 balance_e7) {
+uint32_t Engine::restore_account(std::string_view name, Role role, int128 balance_e7,
+                                 int128 held_e7) {
   CPX_ASSERT(!account_by_name_.contains(name));
   const uint32_t index = uint32_t(accounts_.size());
-  accounts_.push_back(Account{std::string(name), role, balance_e7, 0});
+  accounts_.push_back(Account{std::string(name), role, balance_e7, held_e7});
   account_by_name_.emplace(std::string(name), index);
   return index;
+}
+
+uint32_t Engine::restore_order_key(uint32_t account, std::string_view client_order_id,
+                                   uint16_t chip) {
+  CPX_ASSERT(account < accounts_.size() && chip < books_.size());
+  return keys_.insert(account, client_order_id, client_order_number_of(client_order_id), chip);
+}
+
+void Engine::restore_resting(uint16_t chip, Incoming incoming) {
+  CPX_ASSERT(chip < books_.size() && keys_[incoming.key].chip == chip);
+  keys_[incoming.key].slot = books_[chip].rest(incoming);
 }
 
 void Engine::resume_numbering(uint64_t seq, uint64_t trade_id) {

@@ -1,5 +1,10 @@
 #include "cpx/gateway/server.hpp"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <cstdio>
@@ -11,6 +16,7 @@
 #include "cpx/gateway/journal_codec.hpp"
 #include "cpx/gateway/venue.hpp"
 #include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "audit_service.hpp"
 #include "http_session.hpp"
@@ -179,6 +185,139 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::size_t next_ = 0;
 };
 
+// Snapshots of the whole state (docs/durability.md, "Snapshots"). The matcher forks between
+// two groups: the child holds the state as of that instant (copy-on-write), writes it, syncs it
+// and exits, while the matcher goes on at once; its only pause is the fork itself. Once the
+// ledger has settled what a snapshot holds, the journal segments and snapshots older than the
+// second newest such snapshot are deleted: two stay, so a damaged newest one still leaves an
+// older one and the journal after it.
+class Snapshots {
+ public:
+  Snapshots(std::string dir, uint64_t every, uint32_t interval_s, const ledger::Writer* ledger,
+            uint64_t journal_index)
+      : dir_(std::move(dir)),
+        every_(every),
+        interval_(std::chrono::seconds(interval_s)),
+        ledger_(ledger),
+        last_index_(journal_index),
+        last_time_(std::chrono::steady_clock::now()) {}
+  Snapshots(const Snapshots&) = delete;
+  Snapshots& operator=(const Snapshots&) = delete;
+
+  // Between groups, on the matcher thread: `journal_index` records are journaled and acted on.
+  void tick(const Venue& venue, uint64_t journal_index) {
+    if (child_ > 0) poll(false);
+    if (child_ > 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = journal_index > last_index_ &&
+                     ((every_ > 0 && journal_index - last_index_ >= every_) ||
+                      (interval_.count() > 0 && now - last_time_ >= interval_));
+    if (due) {
+      start(venue, journal_index, now);
+    } else if (!taken_.empty() && now - last_prune_ >= std::chrono::seconds(1)) {
+      last_prune_ = now;
+      prune();
+    }
+  }
+
+  // When the server stops: lets a snapshot being written finish.
+  void finish() {
+    if (child_ > 0) poll(true);
+  }
+
+ private:
+  void start(const Venue& venue, uint64_t journal_index,
+             std::chrono::steady_clock::time_point now) {
+    last_index_ = journal_index;
+    last_time_ = now;
+    const uint64_t seq = venue.engine().last_seq();
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // The child: only this thread exists. It dies with the server, holds none of its
+      // sockets, and reports through its exit status (stdio locks may be held by threads that
+      // did not come along).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(3);
+      ::close_range(3, ~0U, 0);
+      try {
+        journal::SnapshotWriter out(dir_, journal_index, seq);
+        venue.save(out);
+        out.finish();
+        ::_exit(0);
+      } catch (const std::exception& error) {
+        const std::string text = std::string("cpx-server: snapshot: ") + error.what() + "\n";
+        [[maybe_unused]] const ssize_t n = ::write(2, text.data(), text.size());
+        ::_exit(1);
+      }
+    }
+    const auto forked = std::chrono::steady_clock::now();
+    if (pid < 0) {
+      std::fprintf(stderr, "cpx-server: cannot fork to take a snapshot: %s\n", std::strerror(errno));
+      return;
+    }
+    child_ = pid;
+    pending_ = journal::SnapshotFile{journal::snapshot_path(dir_, journal_index, seq),
+                                     journal_index, seq};
+    started_ = now;
+    fork_us_ = std::chrono::duration_cast<std::chrono::microseconds>(forked - now).count();
+  }
+
+  void poll(bool wait) {
+    int status = 0;
+    const pid_t done = ::waitpid(child_, &status, wait ? 0 : WNOHANG);
+    if (done == 0) return;
+    child_ = -1;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started_)
+                        .count();
+    if (done < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "cpx-server: the snapshot at journal record %llu failed (see above)\n",
+                   static_cast<unsigned long long>(pending_.journal_index));
+      return;
+    }
+    std::fprintf(stderr, "snapshot: %s (journal records 1-%llu, seq %llu; fork %lld us, written in %lld ms)\n",
+                 pending_.path.c_str(), static_cast<unsigned long long>(pending_.journal_index),
+                 static_cast<unsigned long long>(pending_.seq), static_cast<long long>(fork_us_),
+                 static_cast<long long>(ms));
+    taken_.push_back(pending_);
+    prune();
+  }
+
+  void prune() {
+    const uint64_t settled = ledger_ != nullptr ? ledger_->settled_seq() : UINT64_MAX;
+    std::vector<const journal::SnapshotFile*> settled_snapshots;
+    for (const journal::SnapshotFile& file : taken_) {
+      if (file.seq <= settled) settled_snapshots.push_back(&file);
+    }
+    if (settled_snapshots.size() < 2) return;
+    const journal::SnapshotFile point = *settled_snapshots[settled_snapshots.size() - 2];
+    if (point.journal_index <= pruned_through_) return;
+    journal::prune(dir_, point.journal_index);
+    for (const journal::SnapshotFile& file : journal::snapshots(dir_)) {
+      if (file.journal_index < point.journal_index) ::unlink(file.path.c_str());
+    }
+    std::erase_if(taken_, [&](const journal::SnapshotFile& file) {
+      return file.journal_index < point.journal_index;
+    });
+    pruned_through_ = point.journal_index;
+  }
+
+  std::string dir_;
+  uint64_t every_;
+  std::chrono::seconds interval_;
+  const ledger::Writer* ledger_;
+  uint64_t last_index_;
+  std::chrono::steady_clock::time_point last_time_;
+  std::chrono::steady_clock::time_point last_prune_{};
+  std::chrono::steady_clock::time_point started_{};
+  int64_t fork_us_ = 0;
+  pid_t child_ = -1;
+  journal::SnapshotFile pending_;
+  std::vector<journal::SnapshotFile> taken_;  // by this run, oldest first
+  uint64_t pruned_through_ = 0;
+};
+
 }  // namespace
 
 struct Server::State {
@@ -195,8 +334,11 @@ struct Server::State {
   std::string operator_secret;
   bool operator_generated = false;
   std::unique_ptr<journal::Writer> journal;
+  std::unique_ptr<Snapshots> snapshots;
+  VenueLimits limits;
   uint64_t replayed_records = 0;
   uint64_t torn_bytes = 0;
+  std::string snapshot_used;  // the snapshot recovery started from, if any
 };
 
 Server::Server(const Settings& settings, Config config)
@@ -247,6 +389,7 @@ Server::Server(const Settings& settings, Config config)
   }
   state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get(),
                                           state.auditor.get());
+  state.limits = limits;
   state.venue = std::make_unique<Venue>(state.core.config, limits, *state.sink);
   state.operator_key_id = settings.operator_key_id;
   state.operator_secret = settings.operator_secret;
@@ -283,7 +426,7 @@ void Server::recover(const ledger::LedgerState& resumed) {
   State& state = *state_;
   const Settings& settings = state.core.settings;
   if (state.writer) state.writer->start();  // a replay hands it records: it must take them
-  uint64_t records = 0;
+  uint64_t records = 0;  // the journal's last record (or the snapshot's)
   bool bootstrapped = false;
   auto bootstrap = [&] {
     if (bootstrapped) return;
@@ -294,9 +437,28 @@ void Server::recover(const ledger::LedgerState& resumed) {
     // Replay with the sink muted: nobody waits for these answers; the keys and books go to the
     // I/O threads afterwards (publish_state, from the matcher thread).
     state.sink->set_muted(true);
+    const uint64_t after = load_snapshot(resumed);
+    if (after > 0) {
+      if (state.writer) {
+        // The ledger writer keeps every account's name and balances to write its rows: as of
+        // the snapshot, since the replay hands it only what came after.
+        ledger::LedgerState as_of;
+        as_of.last_seq = std::max(state.venue->engine().last_seq(), resumed.last_seq);
+        const Engine& engine = state.venue->engine();
+        for (uint32_t i = 0; i < engine.account_count(); ++i) {
+          const Account& account = engine.account(i);
+          as_of.accounts.push_back(ledger::LedgerState::AccountState{
+              account.name, account.role, account.balance_e7 - account.held_e7, account.held_e7});
+        }
+        state.writer->adopt(as_of);
+      }
+      bootstrap();
+    }
     const journal::ReadResult read = journal::read(
-        settings.journal_dir, [&](uint64_t, std::span<const unsigned char> payload) {
+        settings.journal_dir,
+        [&](uint64_t, std::span<const unsigned char> payload) {
           if (payload.empty()) throw std::runtime_error("an empty journal record");
+          ++state.replayed_records;
           if (payload[0] == uint8_t(PayloadType::restore)) {
             const std::string text(payload.begin() + 1, payload.end());
             state.venue->restore(ledger::parse_state(text));
@@ -312,16 +474,29 @@ void Server::recover(const ledger::LedgerState& resumed) {
           }
           bootstrap();
           state.venue->replay(journaled->request, Venue::Caller{journaled->account, journaled->role});
-        });
+        },
+        true, after);
     state.sink->set_muted(false);
     if (!read.ok) throw std::runtime_error("journal: " + read.error);
-    records = read.records;
-    state.replayed_records = read.records;
+    if (read.records > 0 && read.first_seq > after + 1) {
+      throw std::runtime_error(
+          "journal: " + settings.journal_dir + " starts at record " +
+          std::to_string(read.first_seq) +
+          (after > 0 ? ", after the gap past the snapshot's last record " + std::to_string(after)
+                     : std::string(" and no usable snapshot covers the records before it")));
+    }
+    records = std::max(read.last_seq, after);
     state.torn_bytes = read.torn_tail ? read.torn_bytes : 0;
     journal::Settings journal_settings;
     journal_settings.dir = settings.journal_dir;
     journal_settings.sync = settings.durability_sync;
+    journal_settings.segment_bytes = settings.journal_segment_bytes;
     state.journal = std::make_unique<journal::Writer>(journal_settings, records);
+    if (settings.snapshot_every > 0 || settings.snapshot_interval_s > 0) {
+      state.snapshots = std::make_unique<Snapshots>(settings.journal_dir, settings.snapshot_every,
+                                                    settings.snapshot_interval_s,
+                                                    state.writer.get(), records);
+    }
   }
   if (records == 0 && state.writer) {
     // No journal to replay: take back what the ledger holds, and journal that, so that the
@@ -340,8 +515,54 @@ void Server::recover(const ledger::LedgerState& resumed) {
   bootstrap();
 }
 
+uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
+  State& state = *state_;
+  const std::string& dir = state.core.settings.journal_dir;
+  journal::remove_unfinished_snapshots(dir);
+  // A snapshot is usable when the ledger has settled all it holds (the replay after it hands
+  // the ledger only what comes later) and the journal goes on from its last record.
+  const uint64_t ledger_seq = state.writer ? resumed.last_seq : UINT64_MAX;
+  const std::vector<std::string> segments = journal::segments(dir);
+  const uint64_t journal_from = segments.empty() ? 0 : journal::segment_records_before(segments.front());
+  std::string passed_over;
+  for (const journal::SnapshotFile& file : journal::snapshots(dir)) {
+    if (file.seq > ledger_seq) {
+      passed_over += "; " + file.path + " is past what the ledger settled (seq " +
+                     std::to_string(ledger_seq) + ")";
+      continue;
+    }
+    if (journal_from > file.journal_index) {
+      passed_over += "; " + file.path + " is older than the journal's first segment";
+      continue;
+    }
+    try {
+      journal::SnapshotReader in(file.path);
+      state.venue->load(in);
+      state.snapshot_used = file.path;
+      if (!passed_over.empty()) {
+        std::fprintf(stderr, "cpx-server: recovering from an older snapshot%s\n",
+                     passed_over.c_str());
+      }
+      return file.journal_index;
+    } catch (const journal::SnapshotError& error) {
+      // Never silently: say which file and where, then try an older snapshot and a longer
+      // journal; the start stops below if none is left to cover the journal's beginning.
+      std::fprintf(stderr, "cpx-server: snapshot unusable: %s\n", error.what());
+      passed_over += std::string("; ") + error.what();
+      state.venue = std::make_unique<Venue>(state.core.config, state.limits, *state.sink);
+    }
+  }
+  if (journal_from > 0) {
+    throw std::runtime_error("journal: " + dir + " begins after record " +
+                             std::to_string(journal_from) +
+                             " and no snapshot covers the records before it" + passed_over);
+  }
+  return 0;
+}
+
 uint64_t Server::replayed_records() const { return state_->replayed_records; }
 uint64_t Server::torn_bytes() const { return state_->torn_bytes; }
+const std::string& Server::snapshot_used() const { return state_->snapshot_used; }
 
 Server::~Server() = default;
 
@@ -364,7 +585,7 @@ void Server::run() {
   for (auto& shard : state.shards) {
     threads.emplace_back([&shard] { shard->context.run(); });
   }
-  if (state.replayed_records > 0) {
+  if (state.replayed_records > 0 || !state.snapshot_used.empty()) {
     // The replay's keys and books reach every I/O thread before the first connection does.
     state.venue->publish_state();
     state.sink->flush();
@@ -391,7 +612,10 @@ void Server::run() {
                    state.core.stopping.load(std::memory_order_acquire);
           },
           matcher_spin_count);
-      if (state.core.stopping.load(std::memory_order_acquire)) return;
+      if (state.core.stopping.load(std::memory_order_acquire)) {
+        if (state.snapshots) state.snapshots->finish();
+        return;
+      }
       std::size_t n = 1;
       while (n < matcher_group_max && state.core.inbound.try_pop(group[n])) ++n;
       for (std::size_t i = 0; i < n; ++i) {
@@ -408,6 +632,7 @@ void Server::run() {
         state.venue->act(group[i], callers[i]);
         state.sink->flush();
       }
+      if (state.snapshots) state.snapshots->tick(*state.venue, state.journal->records());
     }
   });
   std::make_shared<Listener>(state.acceptor, state.shards, state.core)->run();

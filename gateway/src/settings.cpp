@@ -40,6 +40,12 @@ const Option options[] = {
      "the command journal's folder; what it holds is replayed at start"},
     {"--durability", "CPX_DURABILITY", "sync",
      "sync (acknowledge once the journal is on disk) or async (acknowledge at once)"},
+    {"--snapshot-every", "CPX_SNAPSHOT_EVERY", "1000000",
+     "journaled commands between snapshots of the whole state, 0 for none (0-1000000000)"},
+    {"--snapshot-interval", "CPX_SNAPSHOT_INTERVAL", "600",
+     "seconds between snapshots while commands arrive, 0 for none (0-86400)"},
+    {"--journal-segment-bytes", "CPX_JOURNAL_SEGMENT_BYTES", "268435456",
+     "bytes after which the journal starts a new segment file (65536-4294967296)"},
 };
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
@@ -141,6 +147,12 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   settings.journal_dir = values[13];
   if (values[14] != "sync" && values[14] != "async") return bad(14);
   settings.durability_sync = values[14] == "sync";
+  if (!parse_number(values[15], 0, 1'000'000'000, number)) return bad(15);
+  settings.snapshot_every = number;
+  if (!parse_number(values[16], 0, 86'400, number)) return bad(16);
+  settings.snapshot_interval_s = uint32_t(number);
+  if (!parse_number(values[17], 65536, uint64_t(1) << 32, number)) return bad(17);
+  settings.journal_segment_bytes = number;
   settings.operator_key_id = values[9];
   settings.operator_secret = values[10];
   const bool key_given = !settings.operator_key_id.empty();

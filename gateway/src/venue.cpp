@@ -158,7 +158,7 @@ void Venue::bootstrap_operator(std::string_view account, std::string_view key_id
   command.account = account;
   if (const auto known = engine_.find_account(account)) {  // restored from the ledger
     CPX_ASSERT(engine_.account(*known).role == Role::operator_);
-    if (!keys_.contains(key_id)) add_key(key_id, secret, *known);
+    if (!keys_.contains(key_id)) add_key(key_id, secret, *known, true);
     return;
   }
   events_.clear();
@@ -166,7 +166,7 @@ void Venue::bootstrap_operator(std::string_view account, std::string_view key_id
   accounts_.resize(engine_.account_count());
   const auto index = engine_.find_account(account);
   CPX_ASSERT(index.has_value());
-  add_key(key_id, secret, *index);
+  add_key(key_id, secret, *index, true);
   now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -236,9 +236,11 @@ void Venue::ledger_key(std::string_view key_id, std::string_view secret, uint32_
   record.set_text2(secret);
 }
 
-void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account) {
+void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account,
+                    bool bootstrap) {
   const Account& holder = engine_.account(account);
-  keys_.emplace(std::string(key_id), KeyEntry{account, holder.role, {}, std::string(secret)});
+  keys_.emplace(std::string(key_id),
+                KeyEntry{account, holder.role, {}, std::string(secret), bootstrap});
   KeyRecord record;
   record.key_id.assign(key_id);
   record.secret.assign(secret);
@@ -424,6 +426,229 @@ std::string Venue::state_hash() const {
     out.push_back(hex[digest[i] & 15]);
   }
   return out;
+}
+
+namespace {
+
+// What a snapshot depends on in the config: the chips and regions by index, and the matrix.
+std::string config_fingerprint(const Config& config) {
+  std::string text;
+  for (const auto& chip : config.chips) text += "c " + chip.id + "\n";
+  for (const auto& region : config.regions) text += "r " + region.id + "\n";
+  for (const uint16_t ms : config.latency_ms) text += std::to_string(ms) + " ";
+  return text;
+}
+
+constexpr uint32_t venue_snapshot_version = 1;
+
+}  // namespace
+
+void Venue::save(journal::SnapshotWriter& out) const {
+  out.u32(venue_snapshot_version);
+  out.text(config_fingerprint(engine_.config()));
+  out.u64(engine_.last_seq());
+  out.u64(engine_.last_trade_id());
+  out.u64(engine_.account_count());
+  for (uint32_t i = 0; i < engine_.account_count(); ++i) {
+    const Account& account = engine_.account(i);
+    out.text(account.name);
+    out.u8(uint8_t(account.role));
+    out.i128(account.balance_e7);
+    out.i128(account.held_e7);
+    out.u64(accounts_[i].event_seq);
+  }
+  out.u64(orders_.size());
+  for (uint32_t key = 0; key < orders_.size(); ++key) {
+    const OrderRecord& order = orders_[key];
+    out.u32(order.account);
+    out.u16(order.chip);
+    out.text(engine_.key_client_order_id(key).view());
+    out.u16(order.region);
+    out.u8(uint8_t(order.side));
+    out.u8(uint8_t(order.tif));
+    out.u8(uint8_t(order.urgency));
+    out.u8(uint8_t(order.status));
+    out.u8(order.has_latency_max ? 1 : 0);
+    out.u16(order.latency_ms_max);
+    out.u8(order.green_pct);
+    out.i64(order.qty_milli);
+    out.i64(order.price_placed_ticks);
+    out.i64(order.price_ticks);
+    out.i64(order.open_milli);
+    out.i64(order.filled_milli);
+    out.i64(order.book_price_ticks);
+    out.i64(order.book_milli);
+    out.u64(order.order_id);
+    out.i64(order.created_ms);
+    out.text(order.rest_answer);
+  }
+  for (uint32_t i = 0; i < engine_.account_count(); ++i) {
+    const std::vector<FillRecord>& fills = accounts_[i].fills;
+    out.u64(fills.size());
+    for (const FillRecord& fill : fills) {
+      out.u64(fill.trade_id);
+      out.u32(fill.order_key);
+      out.u16(fill.region);
+      out.u8(fill.aggressor ? 1 : 0);
+      out.i64(fill.price_ticks);
+      out.i64(fill.qty_milli);
+      out.i64(fill.time_ms);
+    }
+  }
+  // Resting orders by chip, oldest priority first: resting them again in this order rebuilds
+  // every queue as it was.
+  struct Resting {
+    uint16_t chip;
+    uint32_t key;
+    int64_t price_ticks;
+    int64_t qty_milli;
+    uint64_t time;
+  };
+  std::vector<Resting> resting;
+  for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
+    engine_.book(chip).for_each_order([&](const Order& order) {
+      resting.push_back(Resting{chip, order.key, order.price_ticks, order.qty_milli, order.time});
+    });
+  }
+  std::sort(resting.begin(), resting.end(), [](const Resting& a, const Resting& b) {
+    return a.chip != b.chip ? a.chip < b.chip : a.time < b.time;
+  });
+  out.u64(resting.size());
+  for (const Resting& r : resting) {
+    out.u16(r.chip);
+    out.u32(r.key);
+    out.i64(r.price_ticks);
+    out.i64(r.qty_milli);
+    out.u64(r.time);
+  }
+  std::vector<const std::pair<const std::string, KeyEntry>*> keys;
+  for (const auto& entry : keys_) {
+    if (!entry.second.bootstrap) keys.push_back(&entry);
+  }
+  std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  out.u64(keys.size());
+  for (const auto* entry : keys) {
+    out.text(entry->first);
+    out.u32(entry->second.account);
+    out.text(entry->second.secret);
+  }
+  for (const uint64_t seq : book_seq_) out.u64(seq);
+  for (const uint64_t seq : trade_seq_) out.u64(seq);
+  out.text("end");
+}
+
+void Venue::load(journal::SnapshotReader& in) {
+  CPX_ASSERT(engine_.account_count() == 0 && keys_.empty());
+  if (in.u32() != venue_snapshot_version) in.fail("a venue state version this build cannot read");
+  if (in.text() != config_fingerprint(engine_.config())) {
+    in.fail("the snapshot was taken with other chips, regions or latencies than this config");
+  }
+  const uint64_t seq = in.u64();
+  const uint64_t trade_id = in.u64();
+  const std::size_t chips = engine_.config().chips.size();
+  const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8);
+  for (uint64_t i = 0; i < account_count; ++i) {
+    const std::string name = in.text();
+    const uint8_t role = in.u8();
+    const int128 balance = in.i128();
+    const int128 held = in.i128();
+    if (role > uint8_t(Role::operator_) || engine_.find_account(name)) in.fail("a bad account");
+    engine_.restore_account(name, Role(role), balance, held);
+    accounts_.emplace_back().event_seq = in.u64();
+  }
+  const uint64_t order_count = in.count(4 + 2 + 4 + 86);
+  orders_.reserve(order_count);
+  for (uint64_t key = 0; key < order_count; ++key) {
+    OrderRecord& order = orders_.emplace_back();
+    order.account = in.u32();
+    order.chip = in.u16();
+    const std::string client_order_id = in.text();
+    if (order.account >= account_count || order.chip >= chips || !is_valid_id(client_order_id) ||
+        engine_.find_order(order.account, client_order_id) != index_none) {
+      in.fail("a bad order");
+    }
+    if (engine_.restore_order_key(order.account, client_order_id, order.chip) != key) {
+      in.fail("an order key out of place");
+    }
+    order.region = in.u16();
+    order.side = Side(in.u8() & 1);
+    order.tif = Tif(in.u8() % 3);
+    order.urgency = Urgency(in.u8() % 3);
+    order.status = OrderStatus(in.u8() % 5);
+    order.has_latency_max = in.u8() != 0;
+    order.latency_ms_max = in.u16();
+    order.green_pct = in.u8();
+    order.qty_milli = in.i64();
+    order.price_placed_ticks = in.i64();
+    order.price_ticks = in.i64();
+    order.open_milli = in.i64();
+    order.filled_milli = in.i64();
+    order.book_price_ticks = in.i64();
+    order.book_milli = in.i64();
+    order.order_id = in.u64();
+    order.created_ms = in.i64();
+    order.rest_answer = in.text();
+    accounts_[order.account].orders.push_back(uint32_t(key));
+    if (order.book_milli > 0) {
+      auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
+      Level& level = levels[order.book_price_ticks];
+      level.qty_milli += order.book_milli;
+      ++level.count;
+    }
+  }
+  for (uint64_t i = 0; i < account_count; ++i) {
+    std::vector<FillRecord>& fills = accounts_[i].fills;
+    const uint64_t fill_count = in.count(8 + 4 + 2 + 1 + 24);
+    fills.reserve(fill_count);
+    for (uint64_t f = 0; f < fill_count; ++f) {
+      FillRecord& fill = fills.emplace_back();
+      fill.trade_id = in.u64();
+      fill.order_key = in.u32();
+      fill.region = in.u16();
+      fill.aggressor = in.u8() != 0;
+      fill.price_ticks = in.i64();
+      fill.qty_milli = in.i64();
+      fill.time_ms = in.i64();
+      if (fill.order_key >= order_count) in.fail("a fill of an unknown order");
+    }
+  }
+  const uint64_t resting_count = in.count(2 + 4 + 24);
+  for (uint64_t i = 0; i < resting_count; ++i) {
+    const uint16_t chip = in.u16();
+    const uint32_t key = in.u32();
+    if (chip >= chips || key >= order_count || orders_[key].chip != chip ||
+        orders_[key].status != OrderStatus::open) {
+      in.fail("a bad resting order");
+    }
+    const OrderRecord& order = orders_[key];
+    Incoming incoming;
+    incoming.side = order.side;
+    incoming.urgency = order.urgency;
+    incoming.green_pct = order.green_pct;
+    incoming.region = order.region;
+    incoming.latency_ms_max = order.side == Side::bid && order.has_latency_max
+                                  ? order.latency_ms_max
+                                  : latency_unbounded;
+    incoming.price_ticks = in.i64();
+    incoming.qty_milli = in.i64();
+    incoming.time = in.u64();
+    incoming.key = key;
+    incoming.account = order.account;
+    if (incoming.qty_milli <= 0) in.fail("a resting order with nothing open");
+    engine_.restore_resting(chip, incoming);
+  }
+  const uint64_t key_count = in.count(4 + 4 + 4);
+  for (uint64_t i = 0; i < key_count; ++i) {
+    const std::string key_id = in.text();
+    const uint32_t account = in.u32();
+    const std::string secret = in.text();
+    if (account >= account_count || keys_.contains(key_id)) in.fail("a bad API key");
+    add_key(key_id, secret, account);
+  }
+  for (uint64_t& value : book_seq_) value = in.u64();
+  for (uint64_t& value : trade_seq_) value = in.u64();
+  if (in.text() != "end" || !in.at_end()) in.fail("the venue state does not end where it should");
+  engine_.resume_numbering(seq, trade_id);
 }
 
 void Venue::handle_state(const Request& request) {

@@ -1,5 +1,7 @@
 #include "cpx/journal/journal.hpp"
 
+#include "bytes.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,61 +10,45 @@
 #include <algorithm>
 #include <boost/crc.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
 namespace cpx::journal {
 
+using namespace detail;
+
 namespace {
 
 constexpr char magic[8] = {'C', 'P', 'X', 'J', 'R', 'N', 'L', '1'};
 
-void put32(unsigned char* out, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
-}
-void put64(unsigned char* out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
-}
-uint32_t get32(const unsigned char* in) {
-  uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) value |= uint32_t(in[i]) << (8 * i);
-  return value;
-}
-uint64_t get64(const unsigned char* in) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value |= uint64_t(in[i]) << (8 * i);
-  return value;
-}
+}  // namespace
 
-uint32_t checksum(const unsigned char* seq_bytes, std::span<const unsigned char> payload) {
-  boost::crc_32_type crc;
-  crc.process_bytes(seq_bytes, 8);
-  crc.process_bytes(payload.data(), payload.size());
-  return crc.checksum();
-}
-
-std::string errno_text(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-void write_all(int fd, const unsigned char* data, std::size_t size, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(errno_text("cannot write the journal", path));
-    }
-    data += n;
-    size -= std::size_t(n);
-  }
-}
-
-void sync_dir(const std::string& dir) {
+void detail::sync_dir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
 }
+
+bool detail::read_file(const std::string& path, std::vector<unsigned char>& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat info {};
+  ::fstat(fd, &info);
+  out.resize(std::size_t(info.st_size));
+  std::size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n <= 0) break;
+    got += std::size_t(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return true;
+}
+
+namespace {
 
 std::string segment_name(uint64_t first_index) {
   char name[64];
@@ -72,6 +58,11 @@ std::string segment_name(uint64_t first_index) {
 }
 
 }  // namespace
+
+uint64_t segment_records_before(const std::string& path) {
+  const std::size_t at = path.rfind("segment-");
+  return at == std::string::npos ? 0 : std::strtoull(path.c_str() + at + 8, nullptr, 10);
+}
 
 std::vector<std::string> segments(const std::string& dir) {
   std::vector<std::string> out;
@@ -84,6 +75,17 @@ std::vector<std::string> segments(const std::string& dir) {
   ::closedir(handle);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::size_t prune(const std::string& dir, uint64_t through) {
+  const std::vector<std::string> files = segments(dir);
+  std::size_t removed = 0;
+  for (std::size_t f = 0; f + 1 < files.size(); ++f) {
+    if (segment_records_before(files[f + 1]) > through) break;
+    if (::unlink(files[f].c_str()) == 0) ++removed;
+  }
+  if (removed > 0) sync_dir(dir);
+  return removed;
 }
 
 Writer::Writer(Settings settings, uint64_t next_index)
@@ -102,6 +104,13 @@ void Writer::open_segment() {
   if (fd_ >= 0) ::close(fd_);
   const std::string path = settings_.dir + "/" + segment_name(index_);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  struct stat info {};
+  if (fd_ < 0 && errno == EEXIST && ::stat(path.c_str(), &info) == 0 &&
+      info.st_size <= off_t(header_bytes)) {
+    // A segment the last run opened but wrote no record to (it stopped at once): replace it.
+    ::unlink(path.c_str());
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  }
   if (fd_ < 0) throw std::runtime_error(errno_text("cannot create journal segment", path));
   unsigned char header[header_bytes] = {};
   std::memcpy(header, magic, sizeof magic);
@@ -140,30 +149,21 @@ void Writer::commit() {
 
 ReadResult read(const std::string& dir,
                 const std::function<void(uint64_t, std::span<const unsigned char>)>& on_record,
-                bool truncate_torn_tail) {
+                bool truncate_torn_tail, uint64_t after) {
   ReadResult result;
   const std::vector<std::string> files = segments(dir);
   std::vector<unsigned char> bytes;
   for (std::size_t f = 0; f < files.size(); ++f) {
     const std::string& path = files[f];
     const bool last_file = f + 1 == files.size();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    // A segment is named after the records before it: when the next one's name is at most
+    // `after`, every record of this one is, and it need not be read.
+    if (!last_file && segment_records_before(files[f + 1]) <= after) continue;
+    if (!read_file(path, bytes)) {
       result.ok = false;
       result.error = errno_text("cannot open", path);
       return result;
     }
-    struct stat info {};
-    ::fstat(fd, &info);
-    bytes.resize(std::size_t(info.st_size));
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-      const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
-      if (n <= 0) break;
-      got += std::size_t(n);
-    }
-    ::close(fd);
-    bytes.resize(got);
     // Where the bad part starts, and why; empty when the file is whole.
     std::size_t bad_at = 0;
     std::string why;
@@ -211,7 +211,8 @@ ReadResult read(const std::string& dir,
           why = "a record's sequence number does not follow the one before it";
           break;
         }
-        on_record(seq, payload);
+        if (result.records == 0) result.first_seq = seq;
+        if (seq > after) on_record(seq, payload);
         ++result.records;
         result.last_seq = seq;
         at = end;

@@ -517,6 +517,8 @@ bool Writer::stop(int64_t timeout_ms) {
   return impl_->ring.size() == 0 && impl_->batch_records == 0;
 }
 
+uint64_t Writer::settled_seq() const { return impl_->settled_seq.load(); }
+
 WriterStatus Writer::status() const {
   const Impl& impl = *impl_;
   WriterStatus out;

@@ -41,13 +41,45 @@ struct RunningServer {
   int output = -1;
   uint16_t port = 0;
 
-  explicit RunningServer(std::vector<std::string> args = {}, bool with_operator_key = true) {
+  std::string early_output;  // with stderr captured: what came before the listening line
+
+  explicit RunningServer(std::vector<std::string> args = {}, bool with_operator_key = true,
+                         bool capture_stderr = false) {
+    pid = start(std::move(args), with_operator_key, capture_stderr, output);
+    std::string first = read_line();
+    while (capture_stderr && !first.empty() && first.rfind("cpx-server listening on", 0) != 0) {
+      early_output += first + "\n";
+      first = read_line();
+    }
+    INFO(early_output);
+    REQUIRE(first.rfind("cpx-server listening on 127.0.0.1:", 0) == 0);
+    port = uint16_t(std::stoi(first.substr(first.rfind(':') + 1)));
+  }
+
+  // Runs the server until it exits by itself (a start that fails): its exit status, and all
+  // it wrote to stdout and stderr.
+  static int run_to_end(std::vector<std::string> args, std::string& output) {
+    int out = -1;
+    const pid_t child = start(std::move(args), true, true, out);
+    char buffer[4096];
+    for (ssize_t n; (n = read(out, buffer, sizeof buffer)) > 0;) output.append(buffer, std::size_t(n));
+    close(out);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // Starts cpx-server on a free loopback port with `args`; its stdout (and stderr, if asked)
+  // goes to the pipe `out`.
+  static pid_t start(std::vector<std::string> args, bool with_operator_key, bool capture_stderr,
+                     int& out) {
     int pipe_fds[2];
     REQUIRE(pipe(pipe_fds) == 0);
-    pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
       dup2(pipe_fds[1], STDOUT_FILENO);
+      if (capture_stderr) dup2(pipe_fds[1], STDERR_FILENO);
       close(pipe_fds[0]);
       if (with_operator_key) {
         setenv("CPX_OPERATOR_KEY_ID", operator_key, 1);
@@ -62,10 +94,8 @@ struct RunningServer {
       _exit(127);
     }
     close(pipe_fds[1]);
-    output = pipe_fds[0];
-    const std::string first = read_line();
-    REQUIRE(first.rfind("cpx-server listening on 127.0.0.1:", 0) == 0);
-    port = uint16_t(std::stoi(first.substr(first.rfind(':') + 1)));
+    out = pipe_fds[0];
+    return child;
   }
 
   std::string read_line() {

@@ -2,6 +2,8 @@
 // ownership, idempotent entry, the replay guard, rate limits, reads, pushes and market data.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "cpx/app/config_files.hpp"
 #include "cpx/engine/command_json.hpp"
 #include "command_generator.hpp"
@@ -346,6 +348,113 @@ TEST_CASE("a sweep through more levels than one update carries is split into sev
   CHECK(f.sink_.sequences_contiguous);
   CHECK(f.sink_.asks[0].empty());
   CHECK(f.sink_.bids[0].empty());
+}
+
+}  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("a venue loaded from a snapshot taken mid-run carries on exactly as the original") {
+  VenueFixture original;
+  CommandGenerator generator(7);
+  std::vector<std::string> lines = generator.preamble();
+  for (int i = 0; i < 12'000; ++i) lines.push_back(generator.next());
+  CommandDecoder plain(original.config_);
+  // The requests as the gateway builds them; bids over REST (their answers are kept for
+  // idempotent re-sends), the rest over WebSocket.
+  std::vector<gateway::Request> requests;
+  for (const std::string& line : lines) {
+    const simdjson::padded_string text(line);
+    const Command command = plain.decode(text.data(), text.size());
+    if (command.shape_reason != Reason::none) continue;
+    const std::string key = "k-" + std::string(command.account);
+    gateway::Request request = make_request(RequestKind::order, key, 2'000'000 + int64_t(requests.size()));
+    request.surface = command.op == Op::new_order && command.side == Side::bid ? Surface::rest : Surface::ws;
+    request.req_id.assign(std::to_string(requests.size()));
+    request.command = CommandEnvelope::wrap(command);
+    if (command.op == Op::account || command.op == Op::deposit) {
+      request.kind = command.op == Op::account ? RequestKind::create_account : RequestKind::deposit;
+      request.key_id.assign("op-key");
+      request.new_key_id.assign(key);
+      request.new_secret.assign("secret");
+    }
+    requests.push_back(request);
+  }
+  const std::size_t half = requests.size() / 2;
+  for (std::size_t i = 0; i < half; ++i) original.venue_.handle(requests[i]);
+  REQUIRE(original.venue_.engine().last_trade_id() > 100);
+
+  const std::string dir = std::filesystem::temp_directory_path() / "cpx-test-venue-snapshot";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  journal::SnapshotWriter out(dir, 1, original.venue_.engine().last_seq());
+  original.venue_.save(out);
+  out.finish();
+
+  RecordingSink sink;
+  gateway::Venue loaded(original.config_, {}, sink);
+  journal::SnapshotReader in(out.path());
+  loaded.load(in);
+  loaded.bootstrap_operator("operator", "op-key", "op-secret");
+  CHECK(loaded.state_hash() == original.venue_.state_hash());
+  std::string why;
+  CHECK_MESSAGE(loaded.engine().check_invariants(why), why);
+  // Its market-data book, published whole, is the engine's.
+  loaded.publish_state();
+  for (uint16_t chip = 0; chip < original.config_.chips.size(); ++chip) {
+    for (const Side side : {Side::bid, Side::ask}) {
+      std::map<int64_t, std::pair<int64_t, uint32_t>> engine_levels;
+      for (const DepthLevel& level : original.venue_.engine().book(chip).depth(side, 1u << 20)) {
+        engine_levels[level.price_ticks] = {level.qty_milli, level.order_count};
+      }
+      CHECK((side == Side::bid ? sink.bids[chip] : sink.asks[chip]) == engine_levels);
+    }
+  }
+  // The second half, and REST bids of the first half sent again: the same answers, to the byte,
+  // and the same state after.
+  std::vector<gateway::Request> rest;
+  for (std::size_t i = half; i < requests.size(); ++i) rest.push_back(requests[i]);
+  int resent = 0;
+  for (std::size_t i = 0; i < half && resent < 200; ++i) {
+    if (requests[i].surface != Surface::rest) continue;
+    gateway::Request again = requests[i];
+    again.now_ms = 3'000'000 + resent++;
+    rest.push_back(again);
+  }
+  std::size_t idempotent = 0;
+  for (const gateway::Request& request : rest) {
+    original.venue_.handle(request);
+    loaded.handle(request);
+    REQUIRE(sink.last().status == original.sink_.last().status);
+    REQUIRE(sink.last().body == original.sink_.last().body);
+    if (request.now_ms >= 3'000'000 && sink.last().status == 201) ++idempotent;
+  }
+  CHECK(idempotent > 50);
+  CHECK(loaded.state_hash() == original.venue_.state_hash());
+  CHECK(loaded.engine().last_trade_id() > original.venue_.engine().last_trade_id() / 2);
+}
+
+TEST_CASE("a snapshot from another config is refused, naming the file") {
+  VenueFixture original;
+  original.setup_market();
+  const std::string dir = std::filesystem::temp_directory_path() / "cpx-test-venue-snapshot-config";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  journal::SnapshotWriter out(dir, 1, 1);
+  original.venue_.save(out);
+  out.finish();
+  Config other = original.config_;
+  other.chips.pop_back();
+  RecordingSink sink;
+  gateway::Venue loaded(other, {}, sink);
+  journal::SnapshotReader in(out.path());
+  try {
+    loaded.load(in);
+    FAIL("loaded a snapshot of another config");
+  } catch (const journal::SnapshotError& error) {
+    CHECK(std::string(error.what()).find(out.path()) == 0);
+    CHECK(std::string(error.what()).find("other chips, regions or latencies") != std::string::npos);
+  }
 }
 
 }  // namespace cpx::test

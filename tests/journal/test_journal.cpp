@@ -1,5 +1,7 @@
 // The journal's format: records come back exactly, in order, across segments; a torn last
 // record is cut off; damage anywhere else stops the read naming the file and the offset.
+// Snapshot files: what is written comes back; a torn or damaged one is refused, naming the file
+// and the offset. Pruning and reading after a snapshot.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
 
 namespace cpx::journal {
 namespace {
@@ -160,6 +163,165 @@ TEST_CASE("a file that is not a journal segment is refused") {
   const ReadResult result = collect(dir, got);
   CHECK_FALSE(result.ok);
   CHECK(result.error.find("not a journal segment") != std::string::npos);
+}
+
+TEST_CASE("a segment opened and left empty by a stopped start is reused by the next") {
+  const std::string dir = fresh_dir("journal-empty-segment");
+  write_records(dir, 1, 10, 10);
+  { Writer writer(Settings{dir, true, uint64_t(256) << 20}, 10); }  // opened, nothing written
+  write_records(dir, 11, 10, 10);  // the same name again
+  Collected got;
+  const ReadResult result = collect(dir, got);
+  CHECK(result.ok);
+  CHECK(result.records == 20);
+}
+
+TEST_CASE("a read after a snapshot passes on only later records, and skips covered segments") {
+  const std::string dir = fresh_dir("journal-after");
+  write_records(dir, 1, 3000, 100, 8 * 1024);
+  const std::vector<std::string> files = segments(dir);
+  REQUIRE(files.size() > 3);
+  // Damage a segment that only covered records hold: a read after them never opens it.
+  const uint64_t covered = segment_records_before(files[2]);
+  flip_byte(files[0], 40);
+  std::vector<uint64_t> seqs;
+  const ReadResult result = read(
+      dir, [&](uint64_t seq, std::span<const unsigned char>) { seqs.push_back(seq); }, true,
+      covered + 5);
+  CHECK(result.ok);
+  REQUIRE_FALSE(seqs.empty());
+  CHECK(seqs.front() == covered + 6);
+  CHECK(seqs.back() == 3000);
+  CHECK(result.first_seq == covered + 1);  // read from segment 2 on
+  CHECK(result.last_seq == 3000);
+}
+
+TEST_CASE("pruning deletes the segments a snapshot covers, never the newest") {
+  const std::string dir = fresh_dir("journal-prune");
+  write_records(dir, 1, 3000, 100, 8 * 1024);
+  const std::vector<std::string> files = segments(dir);
+  REQUIRE(files.size() > 3);
+  const uint64_t through = segment_records_before(files[2]) + 1;  // a record inside segment 2
+  CHECK(prune(dir, through) == 2);                                // segments 0 and 1 only
+  CHECK(segments(dir).front() == files[2]);
+  CHECK(prune(dir, 1'000'000) == files.size() - 3);  // all but the newest
+  CHECK(segments(dir) == std::vector<std::string>{files.back()});
+  const std::string dir2 = fresh_dir("journal-prune-2");
+  write_records(dir2, 1, 3000, 100, 8 * 1024);
+  const std::vector<std::string> files2 = segments(dir2);
+  prune(dir2, 2000);
+  const std::string first = segments(dir2).front();
+  CHECK(segment_records_before(first) <= 2000);
+  Collected got;
+  const ReadResult result = collect(dir2, got);
+  CHECK(result.ok);
+  CHECK(result.first_seq == segment_records_before(first) + 1);
+  CHECK(result.last_seq == 3000);
+  CHECK(got.payloads_right);
+}
+
+namespace {
+
+// Writes a snapshot of `items` numbers and texts, large enough for several blocks.
+std::string write_snapshot(const std::string& dir, uint64_t index, uint64_t items) {
+  std::filesystem::create_directories(dir);
+  SnapshotWriter out(dir, index, index * 2);
+  out.u64(items);
+  for (uint64_t i = 0; i < items; ++i) {
+    out.u8(uint8_t(i));
+    out.u16(uint16_t(i * 3));
+    out.u32(uint32_t(i * 5));
+    out.i64(-int64_t(i));
+    out.i128(-(int128_t(i) << 70));
+    out.text(std::string(i % 40, char('a' + i % 26)));
+  }
+  out.finish();
+  return out.path();
+}
+
+bool read_snapshot(const std::string& path, uint64_t items) {
+  SnapshotReader in(path);
+  if (in.u64() != items) return false;
+  for (uint64_t i = 0; i < items; ++i) {
+    if (in.u8() != uint8_t(i) || in.u16() != uint16_t(i * 3) || in.u32() != uint32_t(i * 5) ||
+        in.i64() != -int64_t(i) || in.i128() != -(int128_t(i) << 70) ||
+        in.text() != std::string(i % 40, char('a' + i % 26))) {
+      return false;
+    }
+  }
+  return in.at_end();
+}
+
+std::string snapshot_error(const std::string& path) {
+  try {
+    SnapshotReader in(path);
+  } catch (const SnapshotError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot comes back exactly, over several blocks, and is listed newest first") {
+  const std::string dir = fresh_dir("snapshot-roundtrip");
+  const std::string older = write_snapshot(dir, 7, 10);
+  const std::string path = write_snapshot(dir, 1000, 100'000);  // ~5 MB: several blocks
+  CHECK(std::filesystem::file_size(path) > (std::size_t(3) << 20));
+  CHECK(read_snapshot(path, 100'000));
+  CHECK(read_snapshot(older, 10));
+  const std::vector<SnapshotFile> listed = snapshots(dir);
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].path == path);
+  CHECK(listed[0].journal_index == 1000);
+  CHECK(listed[0].seq == 2000);
+  CHECK(listed[1].journal_index == 7);
+}
+
+TEST_CASE("a snapshot not finished leaves no file behind under its final name") {
+  const std::string dir = fresh_dir("snapshot-unfinished");
+  std::filesystem::create_directories(dir);
+  {
+    SnapshotWriter out(dir, 5, 5);
+    out.u64(1);
+  }  // destroyed before finish(): as when writing fails
+  CHECK(snapshots(dir).empty());
+  CHECK(std::filesystem::is_empty(dir));
+  // A writer killed mid-way leaves its .tmp: removed at the next start.
+  std::FILE* left = std::fopen(snapshot_path(dir, 9, 9).append(".tmp").c_str(), "w");
+  REQUIRE(left != nullptr);
+  std::fclose(left);
+  CHECK(snapshots(dir).empty());
+  CHECK(remove_unfinished_snapshots(dir) == 1);
+  CHECK(std::filesystem::is_empty(dir));
+}
+
+TEST_CASE("a torn snapshot is refused, naming the file and the offset") {
+  const std::string dir = fresh_dir("snapshot-torn");
+  const std::string path = write_snapshot(dir, 50, 50'000);
+  const uint64_t size = std::filesystem::file_size(path);
+  for (const uint64_t cut : {uint64_t(1), uint64_t(100), size / 2, size - 16}) {
+    CAPTURE(cut);
+    const std::string copy = path + ".copy";
+    std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(copy, size - cut);
+    const std::string error = snapshot_error(copy);
+    CHECK(error.find(copy + " at offset ") == 0);
+    std::filesystem::remove(copy);
+  }
+}
+
+TEST_CASE("a damaged snapshot is refused, naming the file and the offset of the bad block") {
+  const std::string dir = fresh_dir("snapshot-corrupt");
+  const std::string path = write_snapshot(dir, 50, 50'000);
+  // Blocks are 16 + 1 MiB each after the 16-byte file header: damage the second block.
+  const uint64_t second_block = 16 + 16 + (uint64_t(1) << 20);
+  flip_byte(path, second_block + 100);
+  CHECK(snapshot_error(path) ==
+        path + " at offset " + std::to_string(second_block) + ": a block's checksum does not match");
+  const std::string other = write_snapshot(dir, 60, 10);
+  flip_byte(other, 0);
+  CHECK(snapshot_error(other) == other + " at offset 0: not a snapshot");
 }
 
 }  // namespace cpx::journal

@@ -7,9 +7,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
+#include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
 #include "cpx/ledger/verify.hpp"
 #include "market_run.hpp"
 #include "pg_test.hpp"
@@ -41,7 +44,95 @@ void kill_now(RunningServer& server) {
   server.pid = -1;
 }
 
+void flip_byte(const std::string& path, uint64_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file);
+  file.seekg(std::streamoff(offset));
+  const char byte = char(file.get() ^ 0x5a);
+  file.seekp(std::streamoff(offset));
+  file.put(byte);
+}
+
 }  // namespace
+
+TEST_CASE("snapshots: taken while trading, the journal pruned behind them, and a start from the "
+          "newest, or from an older one when the newest is damaged") {
+  const std::string url = fresh_database("cpx_test_snapshots");
+  const std::string journal = fresh_journal("journal-snapshots");
+  const std::vector<std::string> args = {"--db", url, "--journal", journal, "--rate-limit", "0",
+                                         "--snapshot-every", "400", "--journal-segment-bytes",
+                                         "65536"};
+  std::mt19937_64 random(11);
+  int req = 0;
+  int order_number = 0;
+  std::vector<Trader> traders;
+  std::string hash_before;
+  std::map<std::string, std::string> balances_before;
+  {
+    RunningServer server(args);
+    RestClient admin(server.port, operator_key, operator_secret);
+    traders = open_traders(server, admin, 3, 3, true);
+    connect(server, traders);
+    run_random(random, traders, 4000, admin, req, order_number);
+    wait_settled(server.port);
+    // Pruning waits for the ledger: a little more trading after it has settled, a second apart.
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+      run_random(random, traders, 450, admin, req, order_number);
+    }
+    wait_settled(server.port);
+    hash_before = state_hash(server.port);
+    balances_before = engine_balances(server.port, traders);
+    for (Trader& trader : traders) trader.ws.reset();
+    REQUIRE(server.stop() == 0);
+  }
+  const std::vector<journal::SnapshotFile> taken = journal::snapshots(journal);
+  REQUIRE(taken.size() >= 2);
+  CHECK(taken.size() <= 4);  // older ones deleted as the journal is pruned
+  const std::vector<std::string> segments = journal::segments(journal);
+  REQUIRE_FALSE(segments.empty());
+  const uint64_t pruned_through = journal::segment_records_before(segments.front());
+  CHECK(pruned_through > 0);  // the journal's beginning is gone...
+  CHECK(pruned_through <= taken[1].journal_index);  // ...but never past the older snapshot
+  {
+    RunningServer server(args);
+    const std::string lines = server.read_line() + server.read_line() + server.read_line();
+    CHECK_MESSAGE(lines.find("after snapshot " + taken[0].path) != std::string::npos, lines);
+    CHECK(state_hash(server.port) == hash_before);
+    connect(server, traders);
+    CHECK(engine_balances(server.port, traders) == balances_before);
+    for (Trader& trader : traders) trader.ws.reset();
+    REQUIRE(server.stop() == 0);
+  }
+  const journal::SnapshotFile newest = journal::snapshots(journal).front();
+  flip_byte(newest.path, 16 + 16 + 10);  // inside the first block
+  {
+    RunningServer server(args, true, true);
+    CHECK_MESSAGE(server.early_output.find("snapshot unusable: " + newest.path +
+                                           " at offset 16: a block's checksum does not match") !=
+                      std::string::npos,
+                  server.early_output);
+    const std::string lines = server.read_line() + server.read_line() + server.read_line();
+    CHECK_MESSAGE(lines.find("after snapshot") != std::string::npos, lines);
+    CHECK(lines.find(newest.path) == std::string::npos);
+    CHECK(state_hash(server.port) == hash_before);  // an older one and a longer journal
+    REQUIRE(server.stop() == 0);
+  }
+  // With every snapshot damaged, the pruned journal cannot be replayed: the start stops and
+  // says why, naming the files and offsets.
+  for (const journal::SnapshotFile& file : journal::snapshots(journal)) {
+    if (file.path != newest.path) flip_byte(file.path, 16 + 16 + 10);
+  }
+  std::string output;
+  CHECK(RunningServer::run_to_end(args, output) != 0);
+  CHECK_MESSAGE(output.find("no snapshot covers the records before it") != std::string::npos, output);
+  CHECK_MESSAGE(output.find(newest.path + " at offset 16") != std::string::npos, output);
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(ledger_balances(work) == balances_before);
+  std::string audit;
+  CHECK_MESSAGE(run_audit(url, audit) == 0, audit);
+}
 
 TEST_CASE("a stopped and started server keeps its open orders, book, balances and numbering") {
   const std::string url = fresh_database("cpx_test_journal_restart");
@@ -108,12 +199,21 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
 }
 
-TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknowledged and settles "
-          "nothing twice") {
-  const std::string url = fresh_database("cpx_test_crash");
-  const std::string journal = fresh_journal("journal-crash");
-  const std::vector<std::string> args = {"--db", url, "--journal", journal, "--rate-limit", "0"};
-  std::mt19937_64 random(20261124);
+namespace {
+
+// Runs the real server under load and kills it with SIGKILL at random moments, restarting it
+// each time. With snapshots, kills land while snapshots are being written too, and the final
+// start recovers from a snapshot and the journal after it; without, from the whole journal.
+void crash_test(const std::string& name, bool snapshots, uint64_t seed) {
+  const std::string url = fresh_database("cpx_test_" + name);
+  const std::string journal = fresh_journal("journal-" + name);
+  std::vector<std::string> args = {"--db", url, "--journal", journal, "--rate-limit", "0"};
+  if (snapshots) {
+    args.insert(args.end(), {"--snapshot-every", "700", "--journal-segment-bytes", "65536"});
+  } else {
+    args.insert(args.end(), {"--snapshot-every", "0", "--snapshot-interval", "0"});
+  }
+  std::mt19937_64 random(seed);
   int req = 0;
   int order_number = 0;
   std::vector<Trader> traders;
@@ -164,10 +264,17 @@ TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknow
   }
   MESSAGE(acknowledged.size(), " orders acknowledged over ", crashes, " crashes");
   {
-    // Replaying the whole journal, crashes and all, from the start gives the same state.
+    // Replaying the journal, crashes and all, from the start (or from the newest snapshot)
+    // gives the same state.
     RunningServer again(args);
+    const std::string lines = again.read_line() + again.read_line() + again.read_line();
+    CHECK_MESSAGE((lines.find("after snapshot") != std::string::npos) == snapshots, lines);
     CHECK(state_hash(again.port) == final_hash);
     REQUIRE(again.stop() == 0);
+  }
+  if (snapshots) {
+    CHECK_FALSE(journal::snapshots(journal).empty());
+    CHECK(journal::segment_records_before(journal::segments(journal).front()) > 0);  // pruned
   }
   CHECK(acknowledged.size() > 1000);
   pqxx::connection connection(url);
@@ -178,6 +285,18 @@ TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknow
   CHECK(ledger_balances(work) == balances);
   std::string output;
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
+}
+
+}  // namespace
+
+TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknowledged and settles "
+          "nothing twice") {
+  crash_test("crash", false, 20261124);
+}
+
+TEST_CASE("crash test with snapshots: SIGKILL while snapshots are taken and the journal pruned "
+          "loses nothing either") {
+  crash_test("crash_snapshots", true, 20261125);
 }
 
 }  // namespace cpx::test

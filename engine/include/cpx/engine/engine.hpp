@@ -51,8 +51,14 @@ class Engine {
 
   // A restart from the settlement ledger, before any command: an account with its balance
   // (nothing held), and the numbering of commands and trades to continue after.
-  uint32_t restore_account(std::string_view name, Role role, int128 balance_e7);
+  uint32_t restore_account(std::string_view name, Role role, int128 balance_e7,
+                           int128 held_e7 = 0);
   void resume_numbering(uint64_t seq, uint64_t trade_id);
+  // A restart from a snapshot (see Venue::load), before any command: every order key in the
+  // order they were made (so each gets its old number), then the resting orders in time order
+  // (so each queue comes back in the same order).
+  uint32_t restore_order_key(uint32_t account, std::string_view client_order_id, uint16_t chip);
+  void restore_resting(uint16_t chip, Incoming incoming);
   const Config& config() const { return config_; }
 
   std::optional<uint32_t> find_account(std::string_view name) const;

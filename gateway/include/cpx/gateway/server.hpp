@@ -31,6 +31,8 @@ class Server {
   // What the start replayed from the journal, and the torn tail it cut off (bytes).
   uint64_t replayed_records() const;
   uint64_t torn_bytes() const;
+  // The snapshot the start recovered from (empty: none), before the journal after it.
+  const std::string& snapshot_used() const;
 
   // Serves until stop() (or SIGINT/SIGTERM), then returns.
   void run();
@@ -38,6 +40,8 @@ class Server {
 
  private:
   void recover(const ledger::LedgerState& resumed);
+  // Loads the newest usable snapshot into the venue; returns the journal records it covers.
+  uint64_t load_snapshot(const ledger::LedgerState& resumed);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -27,6 +27,11 @@ struct Settings {
   uint64_t ledger_buffer = 1u << 20;  // ledger records the matcher may run ahead of PostgreSQL
   std::string journal_dir;       // empty: no journal
   bool durability_sync = true;  // fdatasync the journal before acting and acknowledging
+  // Snapshots of the whole state into the journal's folder (with a journal only): after this
+  // many journaled commands, or this many seconds; 0 turns either off.
+  uint64_t snapshot_every = 1'000'000;
+  uint32_t snapshot_interval_s = 600;
+  uint64_t journal_segment_bytes = uint64_t(256) << 20;  // a new segment file after this
 };
 
 struct SettingsResult {

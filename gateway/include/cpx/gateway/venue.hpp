@@ -17,6 +17,7 @@
 #include "cpx/engine/event.hpp"
 #include "cpx/gateway/auth.hpp"
 #include "cpx/gateway/wire.hpp"
+#include "cpx/journal/snapshot.hpp"
 #include "cpx/ledger/record.hpp"
 #include "cpx/ledger/writer.hpp"
 
@@ -84,6 +85,12 @@ class Venue {
   void publish_state();
   // SHA-256 (hex) of the state a replay must rebuild exactly (docs/durability.md).
   std::string state_hash() const;
+  // The whole state, for a snapshot (docs/durability.md): what a replay of the journal would
+  // rebuild, without the operator keys of this start (bootstrap_operator adds them again).
+  // save() runs in a forked copy of the matcher, so it may take its time; load() takes a
+  // snapshot into a fresh venue and throws journal::SnapshotError when it does not fit.
+  void save(journal::SnapshotWriter& out) const;
+  void load(journal::SnapshotReader& in);
   const Engine& engine() const { return engine_; }
   std::size_t key_count() const { return keys_.size(); }
 
@@ -97,6 +104,7 @@ class Venue {
     Role role;
     TokenBucket bucket;
     std::string secret;  // for publish_state()
+    bool bootstrap = false;  // the operator key of this start: not in snapshots
   };
   struct OrderRecord {
     uint32_t account = 0;
@@ -171,7 +179,8 @@ class Venue {
   ledger::Record& ledger_record(ledger::RecordKind kind, uint64_t seq);
   void send_ledger();
   void ledger_key(std::string_view key_id, std::string_view secret, uint32_t account);
-  void add_key(std::string_view key_id, std::string_view secret, uint32_t account);
+  void add_key(std::string_view key_id, std::string_view secret, uint32_t account,
+               bool bootstrap = false);
 
   void render_order(std::string& out, uint32_t key) const;
   void render_fill(std::string& out, const FillRecord& fill) const;

@@ -12,7 +12,7 @@
 
 namespace cpx::journal {
 
-// On disk: a folder of segments named segment-<first record index, 16 digits>.cpxj, each a
+// On disk: a folder of segments named segment-<records before it, 16 digits>.cpxj, each a
 // 16-byte header ("CPXJRNL1", u32 format version, u32 zero) and then records:
 //   u32 payload length, u32 CRC-32 of (seq, payload), u64 seq, payload
 // all little-endian. A segment is never rewritten: a new one starts at each open and when one
@@ -60,7 +60,8 @@ class Writer {
 struct ReadResult {
   bool ok = true;
   std::string error;  // what is wrong: the file and the offset of the bad record
-  uint64_t records = 0;
+  uint64_t records = 0;    // read and checked (passed on or not)
+  uint64_t first_seq = 0;  // of the first record read (0: none)
   uint64_t last_seq = 0;
   // A last record cut short or damaged at the very end of the newest segment (a write the
   // crash interrupted): cut off, the file truncated to the last whole record.
@@ -71,11 +72,18 @@ struct ReadResult {
 // Reads every record of the journal in `dir` in order, calling on_record. A torn tail is cut
 // off (see ReadResult); a bad record anywhere else stops the read with ok = false and an error
 // naming the file and offset: nothing after it is trusted, nothing is silently skipped.
+// Records numbered `after` or less (a snapshot covers them) are checked but not passed on, and
+// segments holding only such records are not read at all.
 ReadResult read(const std::string& dir,
                 const std::function<void(uint64_t seq, std::span<const unsigned char>)>& on_record,
-                bool truncate_torn_tail = true);
+                bool truncate_torn_tail = true, uint64_t after = 0);
 
 // The segment files of `dir`, oldest first.
 std::vector<std::string> segments(const std::string& dir);
+// The records before a segment, from its name.
+uint64_t segment_records_before(const std::string& path);
+// Deletes the segments whose records are all numbered `through` or less (a snapshot covers
+// them), never the newest; returns how many went.
+std::size_t prune(const std::string& dir, uint64_t through);
 
 }  // namespace cpx::journal

@@ -103,6 +103,8 @@ class Writer {
   bool stop(int64_t timeout_ms);
 
   WriterStatus status() const;
+  // The last command's seq settled in PostgreSQL (lock-free, for the matcher).
+  uint64_t settled_seq() const;
 
  private:
   struct Impl;

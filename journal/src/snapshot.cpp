@@ -1,0 +1,238 @@
+#include "cpx/journal/snapshot.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "bytes.hpp"
+
+namespace cpx::journal {
+
+using namespace detail;
+
+namespace {
+
+constexpr char magic[8] = {'C', 'P', 'X', 'S', 'N', 'A', 'P', '1'};
+constexpr std::size_t file_header_bytes = 16;
+constexpr std::size_t block_header_bytes = 16;
+constexpr std::size_t block_bytes_max = std::size_t(1) << 20;
+constexpr uint32_t last_block_flag = 0x8000'0000u;
+
+}  // namespace
+
+std::string snapshot_path(const std::string& dir, uint64_t journal_index, uint64_t seq) {
+  char name[80];
+  std::snprintf(name, sizeof name, "/snapshot-%016llu-%016llu.cpxs",
+                static_cast<unsigned long long>(journal_index), static_cast<unsigned long long>(seq));
+  return dir + name;
+}
+
+std::vector<SnapshotFile> snapshots(const std::string& dir) {
+  std::vector<SnapshotFile> out;
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) return out;
+  while (const dirent* entry = ::readdir(handle)) {
+    const std::string name = entry->d_name;
+    if (name.size() != 47 || !name.starts_with("snapshot-") || !name.ends_with(".cpxs")) continue;
+    out.push_back(SnapshotFile{dir + "/" + name, std::strtoull(name.c_str() + 9, nullptr, 10),
+                               std::strtoull(name.c_str() + 26, nullptr, 10)});
+  }
+  ::closedir(handle);
+  std::sort(out.begin(), out.end(), [](const SnapshotFile& a, const SnapshotFile& b) {
+    return a.journal_index > b.journal_index;
+  });
+  return out;
+}
+
+std::size_t remove_unfinished_snapshots(const std::string& dir) {
+  std::vector<std::string> unfinished;
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) return 0;
+  while (const dirent* entry = ::readdir(handle)) {
+    const std::string name = entry->d_name;
+    if (name.starts_with("snapshot-") && name.ends_with(".cpxs.tmp")) unfinished.push_back(name);
+  }
+  ::closedir(handle);
+  for (const std::string& name : unfinished) ::unlink((dir + "/" + name).c_str());
+  return unfinished.size();
+}
+
+SnapshotWriter::SnapshotWriter(const std::string& dir, uint64_t journal_index, uint64_t seq)
+    : dir_(dir),
+      final_path_(snapshot_path(dir, journal_index, seq)),
+      temp_path_(final_path_ + ".tmp") {
+  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw std::runtime_error(errno_text("cannot create snapshot", temp_path_));
+  unsigned char header[file_header_bytes] = {};
+  std::memcpy(header, magic, sizeof magic);
+  put32(header + 8, snapshot_format_version);
+  write_all(fd_, header, sizeof header, temp_path_);
+  block_.reserve(block_header_bytes + block_bytes_max);
+  block_.resize(block_header_bytes);
+}
+
+SnapshotWriter::~SnapshotWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(temp_path_.c_str());  // not finished: leave no half snapshot behind
+  }
+}
+
+void SnapshotWriter::u16(uint16_t value) {
+  const unsigned char out[2] = {static_cast<unsigned char>(value), static_cast<unsigned char>(value >> 8)};
+  bytes(out, 2);
+}
+
+void SnapshotWriter::u32(uint32_t value) {
+  unsigned char out[4];
+  put32(out, value);
+  bytes(out, 4);
+}
+
+void SnapshotWriter::u64(uint64_t value) {
+  unsigned char out[8];
+  put64(out, value);
+  bytes(out, 8);
+}
+
+void SnapshotWriter::i128(int128_t value) {
+  const auto bits = static_cast<uint128_t>(value);
+  u64(uint64_t(bits));
+  u64(uint64_t(bits >> 64));
+}
+
+void SnapshotWriter::text(std::string_view value) {
+  u32(uint32_t(value.size()));
+  bytes(value.data(), value.size());
+}
+
+void SnapshotWriter::bytes(const void* data, std::size_t size) {
+  const auto* in = static_cast<const unsigned char*>(data);
+  while (size > 0) {
+    const std::size_t room = block_header_bytes + block_bytes_max - block_.size();
+    const std::size_t take = std::min(room, size);
+    block_.insert(block_.end(), in, in + take);
+    in += take;
+    size -= take;
+    if (block_.size() == block_header_bytes + block_bytes_max) flush_block(false);
+  }
+}
+
+void SnapshotWriter::flush_block(bool last) {
+  unsigned char* header = block_.data();
+  const std::size_t length = block_.size() - block_header_bytes;
+  put32(header, uint32_t(length) | (last ? last_block_flag : 0));
+  put64(header + 8, block_index_++);
+  put32(header + 4, checksum(header + 8, {block_.data() + block_header_bytes, length}));
+  write_all(fd_, block_.data(), block_.size(), temp_path_);
+  block_.resize(block_header_bytes);
+}
+
+void SnapshotWriter::finish() {
+  flush_block(true);
+  if (::fdatasync(fd_) != 0) throw std::runtime_error(errno_text("cannot sync", temp_path_));
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+    ::unlink(temp_path_.c_str());
+    throw std::runtime_error(errno_text("cannot rename the snapshot to", final_path_));
+  }
+  sync_dir(dir_);
+}
+
+SnapshotReader::SnapshotReader(const std::string& path) : path_(path) {
+  std::vector<unsigned char> file;
+  if (!read_file(path, file)) throw SnapshotError(errno_text("cannot open", path));
+  auto bad = [&](std::size_t offset, std::string_view why) {
+    throw SnapshotError(path + " at offset " + std::to_string(offset) + ": " + std::string(why));
+  };
+  if (file.size() < file_header_bytes || std::memcmp(file.data(), magic, sizeof magic) != 0) {
+    bad(0, "not a snapshot");
+  }
+  if (get32(file.data() + 8) != snapshot_format_version) {
+    bad(8, "a snapshot format this build cannot read");
+  }
+  content_.reserve(file.size());
+  std::size_t at = file_header_bytes;
+  for (uint64_t index = 0;; ++index) {
+    if (file.size() - at < block_header_bytes) bad(at, "the snapshot ends before its last block");
+    const uint32_t word = get32(file.data() + at);
+    const uint32_t length = word & ~last_block_flag;
+    if (length > block_bytes_max || file.size() - at - block_header_bytes < length) {
+      bad(at, "a block length is impossible or the block is cut short");
+    }
+    const std::span<const unsigned char> payload(file.data() + at + block_header_bytes, length);
+    if (checksum(file.data() + at + 8, payload) != get32(file.data() + at + 4)) {
+      bad(at, "a block's checksum does not match");
+    }
+    if (get64(file.data() + at + 8) != index) bad(at, "a block is out of place");
+    content_.insert(content_.end(), payload.begin(), payload.end());
+    at += block_header_bytes + length;
+    if ((word & last_block_flag) != 0) break;
+  }
+  if (at != file.size()) bad(at, "bytes follow the last block");
+}
+
+void SnapshotReader::fail(std::string_view why) const {
+  throw SnapshotError(path_ + " at content offset " + std::to_string(at_) + ": " +
+                      std::string(why));
+}
+
+void SnapshotReader::bytes(void* out, std::size_t size) {
+  if (content_.size() - at_ < size) fail("the snapshot's content ends early");
+  std::memcpy(out, content_.data() + at_, size);
+  at_ += size;
+}
+
+uint8_t SnapshotReader::u8() {
+  uint8_t value;
+  bytes(&value, 1);
+  return value;
+}
+
+uint16_t SnapshotReader::u16() {
+  unsigned char in[2];
+  bytes(in, 2);
+  return uint16_t(in[0] | in[1] << 8);
+}
+
+uint32_t SnapshotReader::u32() {
+  unsigned char in[4];
+  bytes(in, 4);
+  return get32(in);
+}
+
+uint64_t SnapshotReader::u64() {
+  unsigned char in[8];
+  bytes(in, 8);
+  return get64(in);
+}
+
+int128_t SnapshotReader::i128() {
+  const uint64_t low = u64();
+  const uint64_t high = u64();
+  return static_cast<int128_t>((static_cast<uint128_t>(high) << 64) | low);
+}
+
+std::string SnapshotReader::text() {
+  const uint32_t size = u32();
+  if (content_.size() - at_ < size) fail("a text runs past the snapshot's content");
+  std::string out(reinterpret_cast<const char*>(content_.data() + at_), size);
+  at_ += size;
+  return out;
+}
+
+uint64_t SnapshotReader::count(std::size_t item_bytes) {
+  const uint64_t n = u64();
+  if (item_bytes > 0 && n > (content_.size() - at_) / item_bytes) {
+    fail("a count larger than the rest of the snapshot can hold");
+  }
+  return n;
+}
+
+}  // namespace cpx::journal
