@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "cpx/gateway/journal_codec.hpp"
+#include "cpx/gateway/journal_replay.hpp"
 #include "cpx/gateway/venue.hpp"
 #include "cpx/journal/journal.hpp"
 #include "cpx/journal/snapshot.hpp"
@@ -407,21 +407,6 @@ Server::Server(const Settings& settings, Config config)
   state.acceptor.listen(net::socket_base::max_listen_connections);
 }
 
-namespace {
-
-// Journal payloads: a type byte, then an encoded request (journal_codec.hpp) or a ledger
-// restore (its text).
-enum class PayloadType : uint8_t { request = 1, restore = 2 };
-
-void request_payload(const Request& request, const Venue::Caller& caller,
-                     std::vector<unsigned char>& out) {
-  out.clear();
-  out.push_back(uint8_t(PayloadType::request));
-  encode_request(request, caller.account, caller.role, out);
-}
-
-}  // namespace
-
 void Server::recover(const ledger::LedgerState& resumed) {
   State& state = *state_;
   const Settings& settings = state.core.settings;
@@ -454,28 +439,9 @@ void Server::recover(const ledger::LedgerState& resumed) {
       }
       bootstrap();
     }
-    const journal::ReadResult read = journal::read(
-        settings.journal_dir,
-        [&](uint64_t, std::span<const unsigned char> payload) {
-          if (payload.empty()) throw std::runtime_error("an empty journal record");
-          ++state.replayed_records;
-          if (payload[0] == uint8_t(PayloadType::restore)) {
-            const std::string text(payload.begin() + 1, payload.end());
-            state.venue->restore(ledger::parse_state(text));
-            bootstrap();
-            return;
-          }
-          const std::optional<JournaledRequest> journaled =
-              payload[0] == uint8_t(PayloadType::request) ? decode_request(payload.subspan(1))
-                                                          : std::nullopt;
-          if (!journaled) {
-            throw std::runtime_error(
-                "a journal record this build cannot read (written by another version?)");
-          }
-          bootstrap();
-          state.venue->replay(journaled->request, Venue::Caller{journaled->account, journaled->role});
-        },
-        true, after);
+    const JournalReplay replay = replay_journal(settings.journal_dir, after, *state.venue, bootstrap);
+    const journal::ReadResult& read = replay.read;
+    state.replayed_records = replay.replayed;
     state.sink->set_muted(false);
     if (!read.ok) throw std::runtime_error("journal: " + read.error);
     if (read.records > 0 && read.first_seq > after + 1) {

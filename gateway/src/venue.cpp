@@ -161,8 +161,7 @@ void Venue::bootstrap_operator(std::string_view account, std::string_view key_id
     if (!keys_.contains(key_id)) add_key(key_id, secret, *known, true);
     return;
   }
-  events_.clear();
-  engine_.execute(command, events_);
+  execute(command);
   accounts_.resize(engine_.account_count());
   const auto index = engine_.find_account(account);
   CPX_ASSERT(index.has_value());
@@ -211,6 +210,12 @@ void Venue::restore(const ledger::LedgerState& state) {
     record.amount_e7 = order.held_e7;
   }
   send_ledger();
+}
+
+void Venue::execute(const Command& command) {
+  events_.clear();
+  engine_.execute(command, events_);
+  sink_.events(events_, command);
 }
 
 ledger::Record& Venue::ledger_record(ledger::RecordKind kind, uint64_t seq) {
@@ -751,8 +756,7 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
       if (same) return answer(request, 201, placed.rest_answer);
     }
   }
-  events_.clear();
-  engine_.execute(command, events_);
+  execute(command);
   const Event& first = events_.front();
   if (first.type == EventType::rejected) return answer_rejection(request, first.reason);
   const uint32_t key = first.order_key;
@@ -1163,8 +1167,7 @@ void Venue::handle_create_account(const Request& request) {
   if (command.shape_reason == Reason::none && keys_.contains(request.new_key_id.view())) {
     return answer_error(request, 409, "duplicate_key", "this key id exists already");
   }
-  events_.clear();
-  engine_.execute(command, events_);
+  execute(command);
   if (events_.front().type == EventType::rejected) {
     return answer_rejection(request, events_.front().reason);
   }
@@ -1213,8 +1216,7 @@ void Venue::handle_create_key(const Request& request) {
 
 void Venue::handle_deposit(const Request& request) {
   const Command command = request.command.unwrap();
-  events_.clear();
-  engine_.execute(command, events_);
+  execute(command);
   if (events_.front().type == EventType::rejected) {
     return answer_rejection(request, events_.front().reason);
   }

@@ -53,6 +53,65 @@ void flip_byte(const std::string& path, uint64_t offset) {
   file.put(byte);
 }
 
+// What `cpx-replay --journal` prints, as the ledger keeps it: trades (id -> "price qty"),
+// accepted orders ("account client_order_id order_id") and endings ("order_id reason").
+struct ReplayedEvents {
+  std::map<uint64_t, std::string> trades;
+  std::set<std::string> orders;
+  std::set<std::string> endings;
+  uint64_t lines = 0;
+};
+
+ReplayedEvents replay_journal(const std::string& journal) {
+  const std::string command = std::string(CPX_REPLAY_BINARY) + " --journal '" + journal + "'";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  ReplayedEvents out;
+  std::map<std::string, std::string> order_ids;  // "account client_order_id" -> order id
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
+    const std::string line = buffer;
+    ++out.lines;
+    const std::string type = json_field(line, "type");
+    if (type == "trade") {
+      out.trades[std::stoull(json_field(line, "trade_id"))] =
+          json_field(line, "price") + " " + json_field(line, "qty");
+    } else if (type == "accepted") {
+      const std::string who = json_field(line, "account") + " " + json_field(line, "client_order_id");
+      order_ids[who] = json_field(line, "order_id");
+      out.orders.insert(who + " " + order_ids[who]);
+    } else if (type == "done") {
+      const std::string who = json_field(line, "account") + " " + json_field(line, "client_order_id");
+      // Orders accepted before the snapshot a pruned journal starts from are left out.
+      const auto it = order_ids.find(who);
+      if (it != order_ids.end()) out.endings.insert(it->second + " " + json_field(line, "reason"));
+    }
+  }
+  CHECK(pclose(pipe) == 0);
+  return out;
+}
+
+// The same from the ledger, for orders and trades from `first_order` and `first_trade` on.
+void check_replay_equals_ledger(pqxx::work& work, const ReplayedEvents& replayed,
+                                uint64_t first_order, uint64_t first_trade) {
+  std::set<std::string> orders;
+  for (const auto& row : work.exec("SELECT account, client_order_id, order_id FROM orders WHERE order_id >= " +
+                                   std::to_string(first_order))) {
+    orders.insert(row[0].as<std::string>() + " " + row[1].as<std::string>() + " " + row[2].as<std::string>());
+  }
+  std::set<std::string> endings;
+  for (const auto& row : work.exec("SELECT order_id, reason FROM order_endings WHERE order_id >= " +
+                                   std::to_string(first_order))) {
+    endings.insert(row[0].as<std::string>() + " " + row[1].as<std::string>());
+  }
+  std::map<uint64_t, std::string> trades = ledger_trades(work);
+  trades.erase(trades.begin(), trades.lower_bound(first_trade));
+  CHECK(replayed.orders.size() > 100);
+  CHECK(replayed.orders == orders);
+  CHECK(replayed.endings == endings);
+  CHECK(replayed.trades == trades);
+}
+
 }  // namespace
 
 TEST_CASE("snapshots: taken while trading, the journal pruned behind them, and a start from the "
@@ -127,6 +186,15 @@ TEST_CASE("snapshots: taken while trading, the journal pruned behind them, and a
   CHECK(RunningServer::run_to_end(args, output) != 0);
   CHECK_MESSAGE(output.find("no snapshot covers the records before it") != std::string::npos, output);
   CHECK_MESSAGE(output.find(newest.path + " at offset 16") != std::string::npos, output);
+  // cpx-replay --journal cannot either, and says so.
+  const std::string replay = std::string(CPX_REPLAY_BINARY) + " --journal '" + journal + "' 2>&1 >/dev/null";
+  FILE* pipe = popen(replay.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[8192];
+  std::string said;
+  while (const std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) said.append(buffer, n);
+  CHECK(pclose(pipe) != 0);
+  CHECK_MESSAGE(said.find("no snapshot covers it") != std::string::npos, said);
   pqxx::connection connection(url);
   pqxx::work work(connection);
   CHECK(ledger_balances(work) == balances_before);
@@ -285,6 +353,16 @@ void crash_test(const std::string& name, bool snapshots, uint64_t seed) {
   CHECK(ledger_balances(work) == balances);
   std::string output;
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
+  // cpx-replay --journal prints the events the live runs made: every order, ending and trade
+  // the ledger settled (from the snapshot it starts at, when the journal was pruned).
+  const ReplayedEvents replayed = replay_journal(journal);
+  const uint64_t first_trade = replayed.trades.empty() ? 0 : replayed.trades.begin()->first;
+  uint64_t first_order = UINT64_MAX;
+  for (const std::string& order : replayed.orders) {
+    first_order = std::min<uint64_t>(first_order, std::stoull(order.substr(order.rfind(' ') + 1)));
+  }
+  if (!snapshots) CHECK(first_trade == 1);
+  check_replay_equals_ledger(work, replayed, first_order, first_trade);
 }
 
 }  // namespace

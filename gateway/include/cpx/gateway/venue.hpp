@@ -36,6 +36,12 @@ class VenueSink {
   virtual void trade(const TradeRecord& trade) = 0;
   // The ledger records of one command (the last one marked), when VenueLimits::ledger is set.
   virtual void ledger(std::span<const ledger::Record> records) { (void)records; }
+  // The engine's events of each command it executes, with the command (cpx-replay --journal
+  // prints them as the spec's events).
+  virtual void events(std::span<const Event> events, const Command& command) {
+    (void)events;
+    (void)command;
+  }
   // An admitted auditor's ledger query, for the service that reads PostgreSQL; false when its
   // queue is full.
   virtual bool audit(const Request& request) {
@@ -168,6 +174,8 @@ class Venue {
   void handle_logout(const Request& request);
   void handle_state(const Request& request);
 
+  // Runs a command through the engine into events_, and shows the sink its events.
+  void execute(const Command& command);
   // Applies one command's events to the order records, fills, pushes and market data.
   void apply_events(const Command& command, int64_t now_ms);
   void set_book_share(uint32_t key);
