@@ -6,8 +6,13 @@
 //     run without fdatasync. Prints commands/s of both.
 //   cpx-bench-journal recovery [--commands N] [--dir D]
 //     Writes a journal of N commands (accounts, deposits, then asks, bids and cancels), then
-//     times recovery the way cpx-server does it: read, check, decode and replay every record
-//     through the venue (answers muted). Prints the seconds and commands/s.
+//     times: reading it alone (read, check, decode); recovery without a snapshot (every record
+//     replayed through the venue, as cpx-server does it), during which a snapshot is taken at
+//     90 % the way cpx-server takes one (fork; the parent's pause is printed); and recovery
+//     with that snapshot (load it, replay the last 10 %), checking both reach the same state.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +23,10 @@
 
 #include "cpx/app/config_files.hpp"
 #include "cpx/gateway/journal_codec.hpp"
+#include "cpx/gateway/journal_replay.hpp"
 #include "cpx/gateway/venue.hpp"
 #include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
 
 namespace {
 
@@ -94,10 +101,19 @@ class Commands {
       command.side = bid ? cpx::Side::bid : cpx::Side::ask;
       command.tif = bid ? cpx::Tif::ioc : cpx::Tif::gtc;
       command.chip = uint16_t(random_() % 4);
-      command.region = uint16_t(random_() % 10);
       command.qty_milli = 1000 + int64_t(random_() % 20) * 500;
       command.price_ticks = (bid ? 21000 : 20000) + int64_t(random_() % 2000);
-      command.green_pct = uint8_t(random_() % 100);
+      // A provider is a data centre: one region, one green share. Most bids ask for no green
+      // floor, some for 30, 50 or 80 %.
+      static constexpr uint8_t shares[] = {0, 20, 35, 50, 65, 80, 95};
+      static constexpr uint8_t floors[] = {0, 0, 0, 0, 0, 0, 0, 30, 50, 80};
+      if (bid) {
+        command.region = uint16_t(random_() % 10);
+        command.green_pct = floors[random_() % 10];
+      } else {
+        command.region = uint16_t(who % 10);
+        command.green_pct = shares[who % 7];
+      }
       id = std::to_string(i);
       if (!bid) {
         if (open_.size() < 4096) {
@@ -110,6 +126,9 @@ class Commands {
     command.account = account;
     command.set_client_order_id(id);
     request.command = cpx::CommandEnvelope::wrap(command);
+    // Enterprises bid over REST, providers stream asks and cancels over WebSocket.
+    request.surface = bid ? cpx::gateway::Surface::rest : cpx::gateway::Surface::ws;
+    if (request.surface == cpx::gateway::Surface::ws) request.req_id.assign(std::to_string(i));
     return request;
   }
 
@@ -205,32 +224,87 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     write_journal(dir, commands, 4096, false, nullptr);
     const cpx::ConfigResult config = cpx::load_config("", "");
+    const cpx::gateway::VenueLimits limits{0, 1, 1000, false};
     NullSink sink;
-    cpx::gateway::Venue venue(*config.config, cpx::gateway::VenueLimits{0, 1, 1000, false}, sink);
-    venue.bootstrap_operator("operator", "op", "operator-secret-1234");
+    // Reading alone: every record read, checked and decoded, nothing replayed.
+    Clock::time_point start = Clock::now();
     uint64_t bad = 0;
-    const Clock::time_point start = Clock::now();
-    const cpx::journal::ReadResult read = cpx::journal::read(
+    const cpx::journal::ReadResult read_only = cpx::journal::read(
         dir, [&](uint64_t, std::span<const unsigned char> payload) {
-          const auto journaled = cpx::gateway::decode_request(payload.subspan(1));
-          if (!journaled) {
-            ++bad;
-            return;
-          }
-          venue.replay(journaled->request, cpx::gateway::Venue::Caller{journaled->account, journaled->role});
+          if (!cpx::gateway::decode_request(payload.subspan(1))) ++bad;
         });
-    const double seconds = seconds_since(start);
-    std::filesystem::remove_all(dir);
-    if (!read.ok || bad > 0) {
-      std::fprintf(stderr, "cpx-bench-journal: %s (%llu bad records)\n", read.error.c_str(),
-                   static_cast<unsigned long long>(bad));
+    const double read_seconds = seconds_since(start);
+    // Recovery without a snapshot: the whole journal through the venue, as cpx-server does it.
+    // On the way, at 90 % of the journal, a snapshot taken as cpx-server takes it: fork, and
+    // the child writes it while the replay goes on; the parent's pause is the fork.
+    const uint64_t snapshot_at = commands - commands / 10;
+    double fork_ms = 0;
+    pid_t child = -1;
+    std::string snapshot_path;
+    auto replay = [&](cpx::gateway::Venue& venue, uint64_t after, bool take_snapshot) {
+      bool ready = after > 0;
+      return cpx::gateway::replay_journal(
+          dir, after, venue,
+          [&] {
+            if (!ready) {
+              ready = true;
+              venue.bootstrap_operator("operator", "op", "operator-secret-1234");
+            }
+            if (take_snapshot && child < 0 && venue.engine().last_seq() >= snapshot_at) {
+              const Clock::time_point fork_start = Clock::now();
+              child = ::fork();
+              if (child == 0) {
+                // Records 1 .. seq - 1 are acted on (seq 1 made the operator's account).
+                cpx::journal::SnapshotWriter out(dir, venue.engine().last_seq() - 1,
+                                                 venue.engine().last_seq());
+                venue.save(out);
+                out.finish();
+                ::_exit(0);
+              }
+              fork_ms = seconds_since(fork_start) * 1000;
+            }
+          },
+          false);
+    };
+    cpx::gateway::Venue venue(*config.config, limits, sink);
+    start = Clock::now();
+    const cpx::gateway::JournalReplay full = replay(venue, 0, true);
+    const double full_seconds = seconds_since(start);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    const std::vector<cpx::journal::SnapshotFile> snapshots = cpx::journal::snapshots(dir);
+    if (!full.read.ok || bad > 0 || status != 0 || snapshots.empty()) {
+      std::fprintf(stderr, "cpx-bench-journal: %s (%llu bad records, snapshot status %d)\n",
+                   full.read.error.c_str(), static_cast<unsigned long long>(bad), status);
       return 1;
     }
-    std::printf("{\"mode\":\"recovery\",\"commands\":%llu,\"snapshot\":false,\"seconds\":%.3f,"
-                "\"commands_per_s\":%.0f,\"trades\":%llu}\n",
-                static_cast<unsigned long long>(read.records), seconds,
-                double(read.records) / seconds,
-                static_cast<unsigned long long>(venue.engine().last_trade_id()));
+    // Recovery with that snapshot: load it, then replay the journal after it.
+    cpx::gateway::Venue recovered(*config.config, limits, sink);
+    start = Clock::now();
+    cpx::journal::SnapshotReader in(snapshots.front().path);
+    recovered.load(in);
+    const double load_seconds = seconds_since(start);
+    recovered.bootstrap_operator("operator", "op", "operator-secret-1234");
+    const cpx::gateway::JournalReplay tail = replay(recovered, snapshots.front().journal_index, false);
+    const double snapshot_seconds = seconds_since(start);
+    const bool same = recovered.state_hash() == venue.state_hash();
+    const uint64_t snapshot_bytes = std::filesystem::file_size(snapshots.front().path);
+    std::filesystem::remove_all(dir);
+    if (!same) {
+      std::fprintf(stderr, "cpx-bench-journal: the state recovered from the snapshot differs\n");
+      return 1;
+    }
+    std::printf("{\"mode\":\"recovery\",\"commands\":%llu,\"trades\":%llu,\"read_seconds\":%.3f,"
+                "\"no_snapshot_seconds\":%.3f,\"no_snapshot_commands_per_s\":%.0f,"
+                "\"snapshot_at\":%llu,\"snapshot_bytes\":%llu,\"fork_ms\":%.2f,"
+                "\"snapshot_load_seconds\":%.3f,\"tail_commands\":%llu,"
+                "\"with_snapshot_seconds\":%.3f,\"same_state\":true}\n",
+                static_cast<unsigned long long>(full.read.records),
+                static_cast<unsigned long long>(venue.engine().last_trade_id()), read_seconds,
+                full_seconds, double(full.read.records) / full_seconds,
+                static_cast<unsigned long long>(snapshots.front().journal_index),
+                static_cast<unsigned long long>(snapshot_bytes), fork_ms, load_seconds,
+                static_cast<unsigned long long>(tail.replayed), snapshot_seconds);
     return 0;
   }
   std::fprintf(stderr, "cpx-bench-journal: unknown mode %s\n", mode.c_str());

@@ -354,7 +354,9 @@ bool Venue::journaled(const Request& request) {
 
 void Venue::replay(const Request& request, const Caller& caller) {
   now_ms_ = request.now_ms;
+  replaying_ = true;
   act(request, caller);
+  replaying_ = false;
 }
 
 void Venue::publish_state() {
@@ -485,7 +487,11 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.i64(order.book_milli);
     out.u64(order.order_id);
     out.i64(order.created_ms);
-    out.text(order.rest_answer);
+    out.u8(order.rest_placed ? 1 : 0);
+    out.u8(uint8_t(order.accept_status));
+    out.i64(order.accept_filled_milli);
+    out.u64(order.accept_first_trade);
+    out.u32(order.accept_trades);
   }
   for (uint32_t i = 0; i < engine_.account_count(); ++i) {
     const std::vector<FillRecord>& fills = accounts_[i].fills;
@@ -561,7 +567,7 @@ void Venue::load(journal::SnapshotReader& in) {
     engine_.restore_account(name, Role(role), balance, held);
     accounts_.emplace_back().event_seq = in.u64();
   }
-  const uint64_t order_count = in.count(4 + 2 + 4 + 86);
+  const uint64_t order_count = in.count(114);
   orders_.reserve(order_count);
   for (uint64_t key = 0; key < order_count; ++key) {
     OrderRecord& order = orders_.emplace_back();
@@ -592,7 +598,11 @@ void Venue::load(journal::SnapshotReader& in) {
     order.book_milli = in.i64();
     order.order_id = in.u64();
     order.created_ms = in.i64();
-    order.rest_answer = in.text();
+    order.rest_placed = in.u8() != 0;
+    order.accept_status = OrderStatus(in.u8() % 5);
+    order.accept_filled_milli = in.i64();
+    order.accept_first_trade = in.u64();
+    order.accept_trades = in.u32();
     accounts_[order.account].orders.push_back(uint32_t(key));
     if (order.book_milli > 0) {
       auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
@@ -745,7 +755,7 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
       const OrderRecord& placed = orders_[key];
       const bool bid = command.side == Side::bid;
       const bool same =
-          !placed.rest_answer.empty() && placed.side == command.side &&
+          placed.rest_placed && placed.side == command.side &&
           placed.chip == command.chip && placed.region == command.region &&
           placed.qty_milli == command.qty_milli &&
           placed.price_placed_ticks == command.price_ticks && placed.tif == command.tif &&
@@ -753,7 +763,11 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
           (!bid || (placed.has_latency_max == command.has_latency_max &&
                     placed.latency_ms_max == command.latency_ms_max &&
                     placed.urgency == command.urgency));
-      if (same) return answer(request, 201, placed.rest_answer);
+      if (same) {
+        body_.clear();
+        render_placed_answer(body_, key);
+        return answer(request, 201, body_);
+      }
     }
   }
   execute(command);
@@ -763,6 +777,22 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
   const std::size_t fills_before = accounts_[caller.account].fills.size();
   apply_events(command, request.now_ms);
   send_ledger();
+  const AccountExtra& extra = accounts_[caller.account];
+  if (first.type == EventType::accepted && request.surface == Surface::rest) {
+    OrderRecord& placed = orders_[key];
+    placed.rest_placed = true;
+    placed.accept_status = placed.status;
+    placed.accept_filled_milli = placed.filled_milli;
+    for (std::size_t i = fills_before; i < extra.fills.size(); ++i) {
+      if (extra.fills[i].order_key != key) continue;
+      if (placed.accept_trades++ == 0) placed.accept_first_trade = extra.fills[i].trade_id;
+    }
+    if (replaying_) return;  // a replay answers nobody
+    body_.clear();
+    render_placed_answer(body_, key);
+    return answer(request, 201, body_);
+  }
+  if (replaying_) return;
 
   body_.clear();
   if (request.surface == Surface::ws) {
@@ -791,7 +821,6 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
   body_.append("{\"order\":");
   render_order(body_, key);
   body_.append(",\"trades\":[");
-  const AccountExtra& extra = accounts_[caller.account];
   bool comma = false;
   for (std::size_t i = fills_before; i < extra.fills.size(); ++i) {
     if (extra.fills[i].order_key != key) continue;
@@ -800,11 +829,23 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
     render_fill(body_, extra.fills[i]);
   }
   body_.append("]}");
-  if (first.type == EventType::accepted) {
-    orders_[key].rest_answer = body_;
-    return answer(request, 201, body_);
-  }
   answer(request, 200, body_);
+}
+
+void Venue::render_placed_answer(std::string& out, uint32_t key) const {
+  const OrderRecord& order = orders_[key];
+  out.append("{\"order\":");
+  render_order(out, key, true);
+  out.append(",\"trades\":[");
+  const std::vector<FillRecord>& fills = accounts_[order.account].fills;
+  auto it = std::lower_bound(fills.begin(), fills.end(), order.accept_first_trade,
+                             [](const FillRecord& fill, uint64_t id) { return fill.trade_id < id; });
+  for (uint32_t n = 0; n < order.accept_trades && it != fills.end(); ++it) {
+    if (it->order_key != key) continue;
+    if (n++ > 0) out.push_back(',');
+    render_fill(out, *it);
+  }
+  out.append("]}");
 }
 
 void Venue::apply_events(const Command& command, int64_t now_ms) {
@@ -1022,8 +1063,13 @@ void Venue::publish_book(uint16_t chip) {
   }
 }
 
-void Venue::render_order(std::string& out, uint32_t key) const {
+void Venue::render_order(std::string& out, uint32_t key, bool as_accepted) const {
   const OrderRecord& order = orders_[key];
+  const OrderStatus status = as_accepted ? order.accept_status : order.status;
+  const int64_t filled = as_accepted ? order.accept_filled_milli : order.filled_milli;
+  const int64_t open = !as_accepted                    ? order.open_milli
+                       : status == OrderStatus::open ? order.qty_milli - filled
+                                                     : 0;
   const bool bid = order.side == Side::bid;
   out.push_back('{');
   append_field(out, "client_order_id", engine_.key_client_order_id(key).view());
@@ -1050,13 +1096,14 @@ void Venue::render_order(std::string& out, uint32_t key) const {
   out.push_back(',');
   append_amount(out, "qty", order.qty_milli, qty_frac_digits);
   out.push_back(',');
-  append_amount(out, "price", order.price_ticks, price_frac_digits);
+  append_amount(out, "price", as_accepted ? order.price_placed_ticks : order.price_ticks,
+                price_frac_digits);
   out.push_back(',');
-  append_amount(out, "open_qty", order.open_milli, qty_frac_digits);
+  append_amount(out, "open_qty", open, qty_frac_digits);
   out.push_back(',');
-  append_amount(out, "filled_qty", order.filled_milli, qty_frac_digits);
+  append_amount(out, "filled_qty", filled, qty_frac_digits);
   out.push_back(',');
-  append_field(out, "status", to_string(order.status));
+  append_field(out, "status", to_string(status));
   out.push_back(',');
   append_signed(out, "created_ms", order.created_ms);
   out.push_back('}');

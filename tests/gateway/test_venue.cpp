@@ -165,6 +165,34 @@ TEST_CASE("re-sending an order over REST returns its first answer and places not
   CHECK(f.order("k-ent2", "ent2", Op::new_order, bid_10_at_5).status == 201);
 }
 
+TEST_CASE("a re-sent order gets its first answer to the byte after it traded, was amended and ended") {
+  VenueFixture f;
+  f.setup_market();
+  auto ask = [&](std::string_view id, std::string_view qty) {
+    const std::string body = R"({"client_order_id":")" + std::string(id) +
+                             R"(","chip":"H100","qty":")" + std::string(qty) +
+                             R"(","price":"5","region":"beijing"})";
+    REQUIRE(f.order("k-prov1", "prov1", Op::new_order, body, Surface::ws, "", Side::ask).status == 200);
+  };
+  constexpr std::string_view bid =
+      R"({"client_order_id":"b2","chip":"H100","qty":"10","price":"5","origin":"beijing"})";
+  ask("a1", "4");
+  const std::string first = f.order("k-ent1", "ent1", Op::new_order, bid).body;
+  CHECK(first.find(R"("status":"open")") != std::string::npos);
+  CHECK(first.find(R"("filled_qty":"4")") != std::string::npos);
+  CHECK(first.find(R"("trade_id":1)") != std::string::npos);
+  ask("a2", "2");  // trades with the resting bid
+  CHECK(f.order("k-ent1", "ent1", Op::amend, R"({"price":"4.5"})", Surface::rest, "b2").status == 200);
+  CHECK(f.order("k-ent1", "ent1", Op::cancel, "{}", Surface::rest, "b2").status == 200);
+  const std::string now = f.read(RequestKind::get_order, "k-ent1", "b2").body;
+  CHECK(now.find(R"("status":"canceled")") != std::string::npos);
+  const uint64_t seq = f.venue_.engine().last_seq();
+  const auto& again = f.order("k-ent1", "ent1", Op::new_order, bid);
+  CHECK(again.status == 201);
+  CHECK(again.body == first);
+  CHECK(f.venue_.engine().last_seq() == seq);
+}
+
 TEST_CASE("the wrong role gets 403 and changes nothing") {
   VenueFixture f;
   f.setup_market();

@@ -132,7 +132,13 @@ class Venue {
     int64_t book_milli = 0;
     uint64_t order_id = 0;
     int64_t created_ms = 0;
-    std::string rest_answer;  // the answer to the REST request that placed it
+    // The answer to the REST request that placed it, for an idempotent re-send, is rendered
+    // again from: its state right after the accepting command, and that command's trades.
+    bool rest_placed = false;
+    OrderStatus accept_status = OrderStatus::open;
+    int64_t accept_filled_milli = 0;
+    uint64_t accept_first_trade = 0;  // the accepting command's first trade id (0: none)
+    uint32_t accept_trades = 0;
   };
   struct FillRecord {
     uint64_t trade_id;
@@ -190,7 +196,10 @@ class Venue {
   void add_key(std::string_view key_id, std::string_view secret, uint32_t account,
                bool bootstrap = false);
 
-  void render_order(std::string& out, uint32_t key) const;
+  // The order now, or (as_accepted) as the answer that placed it showed it.
+  void render_order(std::string& out, uint32_t key, bool as_accepted = false) const;
+  // The answer to the REST request that placed the order: {"order":..,"trades":[..]}.
+  void render_placed_answer(std::string& out, uint32_t key) const;
   void render_fill(std::string& out, const FillRecord& fill) const;
   void render_fill_fields(std::string& out, const FillRecord& fill) const;
 
@@ -213,6 +222,7 @@ class Venue {
   std::string push_body_;
   std::vector<ledger::Record> ledger_records_;
   int64_t now_ms_ = 0;  // the request being handled: when it reached the gateway
+  bool replaying_ = false;  // inside replay(): answers go nowhere, so most are not rendered
 };
 
 }  // namespace cpx::gateway
