@@ -114,7 +114,7 @@ class Commands {
         command.region = uint16_t(who % 10);
         command.green_pct = shares[who % 7];
       }
-      id = std::to_string(i);
+      id = std::to_string(++next_id_[who]);  // each trader numbers its own orders
       if (!bid) {
         if (open_.size() < 4096) {
           open_.emplace_back(who, id);
@@ -135,6 +135,7 @@ class Commands {
  private:
   std::mt19937_64 random_;
   std::vector<std::pair<uint64_t, std::string>> open_;
+  std::vector<uint64_t> next_id_ = std::vector<uint64_t>(traders, 0);
 };
 
 // Who sent command i of Commands: the operator (account 0) for accounts and deposits, else

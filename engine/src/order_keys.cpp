@@ -133,6 +133,10 @@ IdText OrderKeys::client_order_id(uint32_t key) const {
   return text;
 }
 
+void OrderKeys::reserve(uint64_t count) {
+  while ((hashed_count_ + count) * 2 > slots_.size()) grow();
+}
+
 void OrderKeys::grow() {
   // Growth doubles the table: rare, and sized away at start for known loads.
   std::vector<Slot> old = std::move(slots_);

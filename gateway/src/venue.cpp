@@ -568,7 +568,10 @@ void Venue::load(journal::SnapshotReader& in) {
     accounts_.emplace_back().event_seq = in.u64();
   }
   const uint64_t order_count = in.count(114);
-  orders_.reserve(order_count);
+  // Room to grow as well: the first orders after a restart must not copy millions of records.
+  // (Capacity not yet used costs address space only: the pages are untouched.)
+  orders_.reserve(order_count + order_count / 2 + 1024);
+  engine_.reserve_order_keys(order_count);
   for (uint64_t key = 0; key < order_count; ++key) {
     OrderRecord& order = orders_.emplace_back();
     order.account = in.u32();
@@ -614,7 +617,7 @@ void Venue::load(journal::SnapshotReader& in) {
   for (uint64_t i = 0; i < account_count; ++i) {
     std::vector<FillRecord>& fills = accounts_[i].fills;
     const uint64_t fill_count = in.count(8 + 4 + 2 + 1 + 24);
-    fills.reserve(fill_count);
+    fills.reserve(fill_count + fill_count / 2 + 64);
     for (uint64_t f = 0; f < fill_count; ++f) {
       FillRecord& fill = fills.emplace_back();
       fill.trade_id = in.u64();

@@ -4,11 +4,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/crc.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -31,21 +31,38 @@ void detail::sync_dir(const std::string& dir) {
   ::close(fd);
 }
 
-bool detail::read_file(const std::string& path, std::vector<unsigned char>& out) {
+bool MappedFile::open(const std::string& path) {
+  close();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat info {};
-  ::fstat(fd, &info);
-  out.resize(std::size_t(info.st_size));
-  std::size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n <= 0) break;
-    got += std::size_t(n);
+  if (::fstat(fd, &info) != 0) {
+    ::close(fd);
+    return false;
+  }
+  size_ = std::size_t(info.st_size);
+  if (size_ > 0) {
+    void* memory = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (memory == MAP_FAILED) {
+      ::close(fd);
+      size_ = 0;
+      return false;
+    }
+    data_ = static_cast<unsigned char*>(memory);
+    ::madvise(memory, size_, MADV_SEQUENTIAL);
   }
   ::close(fd);
-  out.resize(got);
   return true;
+}
+
+void MappedFile::close() {
+  unmap(data_, size_);
+  data_ = nullptr;
+  size_ = 0;
+}
+
+void MappedFile::unmap(unsigned char* data, std::size_t size) {
+  if (data != nullptr) ::munmap(data, size);
 }
 
 namespace {
@@ -58,6 +75,10 @@ std::string segment_name(uint64_t first_index) {
 }
 
 }  // namespace
+
+uint32_t crc32(std::span<const unsigned char> bytes) {
+  return crc32_update(0, bytes.data(), bytes.size());
+}
 
 uint64_t segment_records_before(const std::string& path) {
   const std::size_t at = path.rfind("segment-");
@@ -152,14 +173,14 @@ ReadResult read(const std::string& dir,
                 bool truncate_torn_tail, uint64_t after) {
   ReadResult result;
   const std::vector<std::string> files = segments(dir);
-  std::vector<unsigned char> bytes;
+  MappedFile bytes;
   for (std::size_t f = 0; f < files.size(); ++f) {
     const std::string& path = files[f];
     const bool last_file = f + 1 == files.size();
     // A segment is named after the records before it: when the next one's name is at most
     // `after`, every record of this one is, and it need not be read.
     if (!last_file && segment_records_before(files[f + 1]) <= after) continue;
-    if (!read_file(path, bytes)) {
+    if (!bytes.open(path)) {
       result.ok = false;
       result.error = errno_text("cannot open", path);
       return result;
@@ -223,6 +244,7 @@ ReadResult read(const std::string& dir,
       // The write the crash interrupted: cut it off.
       result.torn_tail = true;
       result.torn_bytes = bytes.size() - bad_at;
+      bytes.close();
       if (truncate_torn_tail) {
         if (bad_at == 0) {
           ::unlink(path.c_str());

@@ -146,90 +146,87 @@ void SnapshotWriter::finish() {
 }
 
 SnapshotReader::SnapshotReader(const std::string& path) : path_(path) {
-  std::vector<unsigned char> file;
-  if (!read_file(path, file)) throw SnapshotError(errno_text("cannot open", path));
+  MappedFile file;
+  if (!file.open(path)) throw SnapshotError(errno_text("cannot open", path));
   auto bad = [&](std::size_t offset, std::string_view why) {
     throw SnapshotError(path + " at offset " + std::to_string(offset) + ": " + std::string(why));
   };
-  if (file.size() < file_header_bytes || std::memcmp(file.data(), magic, sizeof magic) != 0) {
+  const unsigned char* data = file.data();
+  const std::size_t size = file.size();
+  if (size < file_header_bytes || std::memcmp(data, magic, sizeof magic) != 0) {
     bad(0, "not a snapshot");
   }
-  if (get32(file.data() + 8) != snapshot_format_version) {
+  if (get32(data + 8) != snapshot_format_version) {
     bad(8, "a snapshot format this build cannot read");
   }
-  content_.reserve(file.size());
   std::size_t at = file_header_bytes;
   for (uint64_t index = 0;; ++index) {
-    if (file.size() - at < block_header_bytes) bad(at, "the snapshot ends before its last block");
-    const uint32_t word = get32(file.data() + at);
+    if (size - at < block_header_bytes) bad(at, "the snapshot ends before its last block");
+    const uint32_t word = get32(data + at);
     const uint32_t length = word & ~last_block_flag;
-    if (length > block_bytes_max || file.size() - at - block_header_bytes < length) {
+    if (length > block_bytes_max || size - at - block_header_bytes < length) {
       bad(at, "a block length is impossible or the block is cut short");
     }
-    const std::span<const unsigned char> payload(file.data() + at + block_header_bytes, length);
-    if (checksum(file.data() + at + 8, payload) != get32(file.data() + at + 4)) {
+    const std::span<const unsigned char> payload(data + at + block_header_bytes, length);
+    if (checksum(data + at + 8, payload) != get32(data + at + 4)) {
       bad(at, "a block's checksum does not match");
     }
-    if (get64(file.data() + at + 8) != index) bad(at, "a block is out of place");
-    content_.insert(content_.end(), payload.begin(), payload.end());
+    if (get64(data + at + 8) != index) bad(at, "a block is out of place");
+    blocks_.push_back(Block{payload.data(), length, content_size_});
+    content_size_ += length;
     at += block_header_bytes + length;
     if ((word & last_block_flag) != 0) break;
   }
-  if (at != file.size()) bad(at, "bytes follow the last block");
+  if (at != size) bad(at, "bytes follow the last block");
+  map_size_ = size;
+  map_ = file.release();
+  at_ = blocks_.front().data;
+  end_ = at_ + blocks_.front().size;
 }
 
+SnapshotReader::~SnapshotReader() {
+  MappedFile::unmap(map_, map_size_);
+}
+
+std::size_t SnapshotReader::content_offset() const {
+  return blocks_[block_].content_offset + std::size_t(at_ - blocks_[block_].data);
+}
+
+std::size_t SnapshotReader::content_left() const { return content_size_ - content_offset(); }
+
 void SnapshotReader::fail(std::string_view why) const {
-  throw SnapshotError(path_ + " at content offset " + std::to_string(at_) + ": " +
+  throw SnapshotError(path_ + " at content offset " + std::to_string(content_offset()) + ": " +
                       std::string(why));
 }
 
-void SnapshotReader::bytes(void* out, std::size_t size) {
-  if (content_.size() - at_ < size) fail("the snapshot's content ends early");
-  std::memcpy(out, content_.data() + at_, size);
-  at_ += size;
-}
-
-uint8_t SnapshotReader::u8() {
-  uint8_t value;
-  bytes(&value, 1);
-  return value;
-}
-
-uint16_t SnapshotReader::u16() {
-  unsigned char in[2];
-  bytes(in, 2);
-  return uint16_t(in[0] | in[1] << 8);
-}
-
-uint32_t SnapshotReader::u32() {
-  unsigned char in[4];
-  bytes(in, 4);
-  return get32(in);
-}
-
-uint64_t SnapshotReader::u64() {
-  unsigned char in[8];
-  bytes(in, 8);
-  return get64(in);
-}
-
-int128_t SnapshotReader::i128() {
-  const uint64_t low = u64();
-  const uint64_t high = u64();
-  return static_cast<int128_t>((static_cast<uint128_t>(high) << 64) | low);
+void SnapshotReader::bytes_across(unsigned char* out, std::size_t size) {
+  if (content_left() < size) fail("the snapshot's content ends early");
+  while (size > 0) {
+    if (at_ == end_) {
+      ++block_;
+      at_ = blocks_[block_].data;
+      end_ = at_ + blocks_[block_].size;
+      continue;
+    }
+    const std::size_t take = std::min(size, std::size_t(end_ - at_));
+    std::memcpy(out, at_, take);
+    out += take;
+    at_ += take;
+    size -= take;
+  }
 }
 
 std::string SnapshotReader::text() {
   const uint32_t size = u32();
-  if (content_.size() - at_ < size) fail("a text runs past the snapshot's content");
-  std::string out(reinterpret_cast<const char*>(content_.data() + at_), size);
-  at_ += size;
+  if (content_left() < size) fail("a text runs past the snapshot's content");
+  std::string out(size, '\0');
+  bytes(out.data(), size);
   return out;
 }
 
 uint64_t SnapshotReader::count(std::size_t item_bytes) {
   const uint64_t n = u64();
-  if (item_bytes > 0 && n > (content_.size() - at_) / item_bytes) {
+  if (item_bytes > 0 && n > content_left() / item_bytes) {
     fail("a count larger than the rest of the snapshot can hold");
   }
   return n;

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/crc.hpp>
 #include <cstdio>
+#include <random>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -67,6 +69,19 @@ void flip_byte(const std::string& path, uint64_t offset) {
 }
 
 }  // namespace
+
+TEST_CASE("the checksum is the standard CRC-32, as boost::crc_32_type computes it") {
+  const std::string check = "123456789";
+  CHECK(crc32({reinterpret_cast<const unsigned char*>(check.data()), check.size()}) == 0xCBF43926u);
+  std::mt19937_64 random(5);
+  for (std::size_t size = 0; size < 300; ++size) {
+    std::vector<unsigned char> bytes(size);
+    for (unsigned char& byte : bytes) byte = static_cast<unsigned char>(random());
+    boost::crc_32_type reference;
+    reference.process_bytes(bytes.data(), bytes.size());
+    REQUIRE(crc32(bytes) == reference.checksum());
+  }
+}
 
 TEST_CASE("records come back exactly and in order, across groups, segments and reopenings") {
   const std::string dir = fresh_dir("journal-roundtrip");

@@ -51,6 +51,10 @@ class OrderKeys {
   uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
                   uint16_t chip);
 
+  // Sizes the hash table for `count` more ids at once (a restart from a snapshot), instead of
+  // doubling it step by step.
+  void reserve(uint64_t count);
+
   OrderKey& operator[](uint32_t key) { return keys_[key]; }
   const OrderKey& operator[](uint32_t key) const { return keys_[key]; }
   IdText client_order_id(uint32_t key) const;

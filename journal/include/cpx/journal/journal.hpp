@@ -78,6 +78,9 @@ ReadResult read(const std::string& dir,
                 const std::function<void(uint64_t seq, std::span<const unsigned char>)>& on_record,
                 bool truncate_torn_tail = true, uint64_t after = 0);
 
+// The CRC-32 records and snapshot blocks carry (the zlib/PNG polynomial: boost::crc_32_type's).
+uint32_t crc32(std::span<const unsigned char> bytes);
+
 // The segment files of `dir`, oldest first.
 std::vector<std::string> segments(const std::string& dir);
 // The records before a segment, from its name.

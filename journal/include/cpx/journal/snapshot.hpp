@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -77,29 +78,76 @@ class SnapshotWriter {
 
 class SnapshotReader {
  public:
-  // Reads and checks the whole file (header, every block's CRC and index, the last block);
-  // throws SnapshotError naming the file and offset of what is wrong.
+  // Maps the file and checks it whole (header, every block's CRC and index, the last block)
+  // before anything is read from it; throws SnapshotError naming the file and offset of what is
+  // wrong. The content is read in place, block after block: nothing is copied first.
   explicit SnapshotReader(const std::string& path);
+  ~SnapshotReader();
+  SnapshotReader(const SnapshotReader&) = delete;
+  SnapshotReader& operator=(const SnapshotReader&) = delete;
 
-  uint8_t u8();
-  uint16_t u16();
-  uint32_t u32();
-  uint64_t u64();
+  uint8_t u8() {
+    uint8_t value;
+    bytes(&value, 1);
+    return value;
+  }
+  uint16_t u16() {
+    unsigned char in[2];
+    bytes(in, 2);
+    return uint16_t(in[0] | in[1] << 8);
+  }
+  uint32_t u32() {
+    unsigned char in[4];
+    bytes(in, 4);
+    return uint32_t(in[0]) | uint32_t(in[1]) << 8 | uint32_t(in[2]) << 16 | uint32_t(in[3]) << 24;
+  }
+  uint64_t u64() {
+    unsigned char in[8];
+    bytes(in, 8);
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; --i) value = value << 8 | in[i];
+    return value;
+  }
   int64_t i64() { return int64_t(u64()); }
-  int128_t i128();
+  int128_t i128() {
+    const uint64_t low = u64();
+    const uint64_t high = u64();
+    return static_cast<int128_t>((static_cast<uint128_t>(high) << 64) | low);
+  }
   std::string text();
-  void bytes(void* out, std::size_t size);
+  void bytes(void* out, std::size_t size) {
+    if (size <= std::size_t(end_ - at_)) {
+      std::memcpy(out, at_, size);
+      at_ += size;
+      return;
+    }
+    bytes_across(static_cast<unsigned char*>(out), size);
+  }
   // A count of items, each at least `item_bytes` long: refused when the rest cannot hold them.
   uint64_t count(std::size_t item_bytes);
-  bool at_end() const { return at_ == content_.size(); }
+  bool at_end() const { return content_left() == 0; }
   // Throws SnapshotError naming the file and the content offset.
   [[noreturn]] void fail(std::string_view why) const;
   const std::string& path() const { return path_; }
 
  private:
+  struct Block {
+    const unsigned char* data;
+    std::size_t size;
+    std::size_t content_offset;  // of its first byte in the content
+  };
+  void bytes_across(unsigned char* out, std::size_t size);
+  std::size_t content_offset() const;
+  std::size_t content_left() const;
+
   std::string path_;
-  std::vector<unsigned char> content_;  // the blocks' payloads, joined
-  std::size_t at_ = 0;
+  unsigned char* map_ = nullptr;
+  std::size_t map_size_ = 0;
+  std::vector<Block> blocks_;
+  std::size_t content_size_ = 0;
+  std::size_t block_ = 0;  // the block being read
+  const unsigned char* at_ = nullptr;
+  const unsigned char* end_ = nullptr;
 };
 
 }  // namespace cpx::journal

@@ -13,6 +13,8 @@
 #include <memory>
 #include <span>
 
+#include "cpx/pipeline/ring_memory.hpp"
+
 namespace cpx::pipeline {
 
 class MessageRing {
@@ -20,7 +22,7 @@ class MessageRing {
   // capacity_bytes is rounded up to a power of two, at least 4 KiB.
   explicit MessageRing(std::size_t capacity_bytes)
       : mask_(std::bit_ceil(capacity_bytes < 4096 ? 4096 : capacity_bytes) - 1),
-        bytes_(std::make_unique<unsigned char[]>(mask_ + 1)) {}
+        bytes_(mask_ + 1) {}
 
   // The largest message a write may carry (a quarter of the ring, so one message never starves
   // the others for long).
@@ -44,7 +46,7 @@ class MessageRing {
       store_header(tail & mask_, padding);
       tail += to_end;
     }
-    unsigned char* out = bytes_.get() + (tail & mask_) + header_bytes;
+    unsigned char* out = bytes_.data() + (tail & mask_) + header_bytes;
     for (const auto& part : parts) {
       if (!part.empty()) std::memcpy(out, part.data(), part.size());
       out += part.size();
@@ -69,12 +71,12 @@ class MessageRing {
         if (head == tail_cached_) return {};
       }
       uint32_t length;
-      std::memcpy(&length, bytes_.get() + (head & mask_), sizeof length);
+      std::memcpy(&length, bytes_.data() + (head & mask_), sizeof length);
       if (length == padding) {
         head_.store(head + ((mask_ + 1) - (head & mask_)), std::memory_order_release);
         continue;
       }
-      return {bytes_.get() + (head & mask_) + header_bytes, length};
+      return {bytes_.data() + (head & mask_) + header_bytes, length};
     }
   }
 
@@ -96,11 +98,11 @@ class MessageRing {
   static constexpr uint32_t padding = UINT32_MAX;
   static uint64_t align(uint64_t n) { return (n + 7) & ~uint64_t(7); }
   void store_header(uint64_t position, uint32_t length) {
-    std::memcpy(bytes_.get() + position, &length, sizeof length);
+    std::memcpy(bytes_.data() + position, &length, sizeof length);
   }
 
   const uint64_t mask_;
-  std::unique_ptr<unsigned char[]> bytes_;
+  RingMemory<unsigned char> bytes_;
   alignas(64) std::atomic<uint64_t> head_{0};  // consumer's position
   uint64_t tail_cached_ = 0;
   alignas(64) std::atomic<uint64_t> tail_{0};  // producer's position

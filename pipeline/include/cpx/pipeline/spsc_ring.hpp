@@ -11,6 +11,8 @@
 #include <memory>
 #include <type_traits>
 
+#include "cpx/pipeline/ring_memory.hpp"
+
 namespace cpx::pipeline {
 
 template <class T>
@@ -20,7 +22,7 @@ class SpscRing {
  public:
   explicit SpscRing(std::size_t capacity)
       : mask_(std::bit_ceil(capacity < 2 ? 2 : capacity) - 1),
-        items_(std::make_unique<T[]>(mask_ + 1)) {}
+        items_(mask_ + 1) {}
 
   // The producer thread only. False when the ring is full.
   bool try_push(const T& value) {
@@ -55,7 +57,7 @@ class SpscRing {
 
  private:
   const uint64_t mask_;
-  std::unique_ptr<T[]> items_;
+  RingMemory<T> items_;
   alignas(64) std::atomic<uint64_t> head_{0};  // consumer's position
   uint64_t tail_cached_ = 0;                   // consumer's copy of tail_
   alignas(64) std::atomic<uint64_t> tail_{0};  // producer's position
