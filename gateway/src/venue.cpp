@@ -452,6 +452,8 @@ constexpr uint32_t venue_snapshot_version = 1;
 
 void Venue::save(journal::SnapshotWriter& out) const {
   out.u32(venue_snapshot_version);
+  out.u32(sizeof(OrderRecord));
+  out.u32(sizeof(FillRecord));
   out.text(config_fingerprint(engine_.config()));
   out.u64(engine_.last_seq());
   out.u64(engine_.last_trade_id());
@@ -464,47 +466,19 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.i128(account.held_e7);
     out.u64(accounts_[i].event_seq);
   }
+  // Order records and fills as they are in memory (plain records; the layout's sizes are in
+  // the header, and a snapshot is read by the build that wrote it), then the client order ids.
   out.u64(orders_.size());
+  out.bytes(orders_.data(), orders_.size() * sizeof(OrderRecord));
   for (uint32_t key = 0; key < orders_.size(); ++key) {
-    const OrderRecord& order = orders_[key];
-    out.u32(order.account);
-    out.u16(order.chip);
-    out.text(engine_.key_client_order_id(key).view());
-    out.u16(order.region);
-    out.u8(uint8_t(order.side));
-    out.u8(uint8_t(order.tif));
-    out.u8(uint8_t(order.urgency));
-    out.u8(uint8_t(order.status));
-    out.u8(order.has_latency_max ? 1 : 0);
-    out.u16(order.latency_ms_max);
-    out.u8(order.green_pct);
-    out.i64(order.qty_milli);
-    out.i64(order.price_placed_ticks);
-    out.i64(order.price_ticks);
-    out.i64(order.open_milli);
-    out.i64(order.filled_milli);
-    out.i64(order.book_price_ticks);
-    out.i64(order.book_milli);
-    out.u64(order.order_id);
-    out.i64(order.created_ms);
-    out.u8(order.rest_placed ? 1 : 0);
-    out.u8(uint8_t(order.accept_status));
-    out.i64(order.accept_filled_milli);
-    out.u64(order.accept_first_trade);
-    out.u32(order.accept_trades);
+    const IdText id = engine_.key_client_order_id(key);
+    out.u8(id.size);
+    out.bytes(id.data, id.size);
   }
   for (uint32_t i = 0; i < engine_.account_count(); ++i) {
     const std::vector<FillRecord>& fills = accounts_[i].fills;
     out.u64(fills.size());
-    for (const FillRecord& fill : fills) {
-      out.u64(fill.trade_id);
-      out.u32(fill.order_key);
-      out.u16(fill.region);
-      out.u8(fill.aggressor ? 1 : 0);
-      out.i64(fill.price_ticks);
-      out.i64(fill.qty_milli);
-      out.i64(fill.time_ms);
-    }
+    out.bytes(fills.data(), fills.size() * sizeof(FillRecord));
   }
   // Resting orders by chip, oldest priority first: resting them again in this order rebuilds
   // every queue as it was.
@@ -551,12 +525,16 @@ void Venue::save(journal::SnapshotWriter& out) const {
 void Venue::load(journal::SnapshotReader& in) {
   CPX_ASSERT(engine_.account_count() == 0 && keys_.empty());
   if (in.u32() != venue_snapshot_version) in.fail("a venue state version this build cannot read");
+  if (in.u32() != sizeof(OrderRecord) || in.u32() != sizeof(FillRecord)) {
+    in.fail("a snapshot written by a build with other record layouts");
+  }
   if (in.text() != config_fingerprint(engine_.config())) {
     in.fail("the snapshot was taken with other chips, regions or latencies than this config");
   }
   const uint64_t seq = in.u64();
   const uint64_t trade_id = in.u64();
   const std::size_t chips = engine_.config().chips.size();
+  const std::size_t regions = engine_.config().regions.size();
   const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8);
   for (uint64_t i = 0; i < account_count; ++i) {
     const std::string name = in.text();
@@ -567,45 +545,28 @@ void Venue::load(journal::SnapshotReader& in) {
     engine_.restore_account(name, Role(role), balance, held);
     accounts_.emplace_back().event_seq = in.u64();
   }
-  const uint64_t order_count = in.count(114);
+  const uint64_t order_count = in.count(sizeof(OrderRecord) + 1);
   // Room to grow as well: the first orders after a restart must not copy millions of records.
   // (Capacity not yet used costs address space only: the pages are untouched.)
   orders_.reserve(order_count + order_count / 2 + 1024);
+  orders_.resize(order_count);
+  in.bytes(orders_.data(), order_count * sizeof(OrderRecord));
   engine_.reserve_order_keys(order_count);
+  char id[256];
   for (uint64_t key = 0; key < order_count; ++key) {
-    OrderRecord& order = orders_.emplace_back();
-    order.account = in.u32();
-    order.chip = in.u16();
-    const std::string client_order_id = in.text();
-    if (order.account >= account_count || order.chip >= chips || !is_valid_id(client_order_id) ||
-        engine_.find_order(order.account, client_order_id) != index_none) {
+    OrderRecord& order = orders_[key];
+    const uint8_t id_size = in.u8();
+    in.bytes(id, id_size);
+    const std::string_view client_order_id(id, id_size);
+    if (order.account >= account_count || order.chip >= chips || order.region >= regions ||
+        uint8_t(order.status) > uint8_t(OrderStatus::killed) || uint8_t(order.side) > 1 ||
+        !is_valid_id(client_order_id)) {
       in.fail("a bad order");
     }
-    if (engine_.restore_order_key(order.account, client_order_id, order.chip) != key) {
+    if (engine_.find_order(order.account, client_order_id) != index_none ||
+        engine_.restore_order_key(order.account, client_order_id, order.chip) != key) {
       in.fail("an order key out of place");
     }
-    order.region = in.u16();
-    order.side = Side(in.u8() & 1);
-    order.tif = Tif(in.u8() % 3);
-    order.urgency = Urgency(in.u8() % 3);
-    order.status = OrderStatus(in.u8() % 5);
-    order.has_latency_max = in.u8() != 0;
-    order.latency_ms_max = in.u16();
-    order.green_pct = in.u8();
-    order.qty_milli = in.i64();
-    order.price_placed_ticks = in.i64();
-    order.price_ticks = in.i64();
-    order.open_milli = in.i64();
-    order.filled_milli = in.i64();
-    order.book_price_ticks = in.i64();
-    order.book_milli = in.i64();
-    order.order_id = in.u64();
-    order.created_ms = in.i64();
-    order.rest_placed = in.u8() != 0;
-    order.accept_status = OrderStatus(in.u8() % 5);
-    order.accept_filled_milli = in.i64();
-    order.accept_first_trade = in.u64();
-    order.accept_trades = in.u32();
     accounts_[order.account].orders.push_back(uint32_t(key));
     if (order.book_milli > 0) {
       auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
@@ -616,17 +577,11 @@ void Venue::load(journal::SnapshotReader& in) {
   }
   for (uint64_t i = 0; i < account_count; ++i) {
     std::vector<FillRecord>& fills = accounts_[i].fills;
-    const uint64_t fill_count = in.count(8 + 4 + 2 + 1 + 24);
+    const uint64_t fill_count = in.count(sizeof(FillRecord));
     fills.reserve(fill_count + fill_count / 2 + 64);
-    for (uint64_t f = 0; f < fill_count; ++f) {
-      FillRecord& fill = fills.emplace_back();
-      fill.trade_id = in.u64();
-      fill.order_key = in.u32();
-      fill.region = in.u16();
-      fill.aggressor = in.u8() != 0;
-      fill.price_ticks = in.i64();
-      fill.qty_milli = in.i64();
-      fill.time_ms = in.i64();
+    fills.resize(fill_count);
+    in.bytes(fills.data(), fill_count * sizeof(FillRecord));
+    for (const FillRecord& fill : fills) {
       if (fill.order_key >= order_count) in.fail("a fill of an unknown order");
     }
   }

@@ -149,6 +149,8 @@ class Venue {
     int64_t qty_milli;
     int64_t time_ms;
   };
+  static_assert(std::is_trivially_copyable_v<OrderRecord> &&
+                std::is_trivially_copyable_v<FillRecord>);  // snapshots copy them whole
   struct AccountExtra {
     uint64_t event_seq = 0;         // the account's own numbering of pushed events
     std::vector<uint32_t> orders;   // keys, in the order they were accepted
