@@ -32,12 +32,13 @@ inline uint64_t get64(const unsigned char* in) {
 
 // CRC-32 (the zlib/PNG polynomial, reflected: the same values as boost::crc_32_type), eight
 // bytes a step with eight tables ("slicing-by-8"): recovery reads every journal byte through it.
+template <uint32_t Polynomial>  // reflected
 struct Crc32Tables {
   uint32_t t[8][256];
   constexpr Crc32Tables() : t{} {
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? Polynomial ^ (c >> 1) : c >> 1;
       t[0][i] = c;
     }
     for (uint32_t i = 0; i < 256; ++i) {
@@ -45,11 +46,13 @@ struct Crc32Tables {
     }
   }
 };
-inline constexpr Crc32Tables crc32_tables{};
+inline constexpr Crc32Tables<0xEDB88320u> crc32_tables{};
+inline constexpr Crc32Tables<0x82F63B78u> crc32c_tables{};  // Castagnoli
 
-// Continues a CRC-32 over `size` bytes (start with crc = 0).
-inline uint32_t crc32_update(uint32_t crc, const unsigned char* data, std::size_t size) {
-  const auto& t = crc32_tables.t;
+template <uint32_t Polynomial>
+inline uint32_t crc_slicing8(const Crc32Tables<Polynomial>& tables, uint32_t crc,
+                             const unsigned char* data, std::size_t size) {
+  const auto& t = tables.t;
   crc = ~crc;
   while (size >= 8) {
     const uint32_t low = crc ^ (uint32_t(data[0]) | uint32_t(data[1]) << 8 |
@@ -62,6 +65,16 @@ inline uint32_t crc32_update(uint32_t crc, const unsigned char* data, std::size_
   while (size-- > 0) crc = t[0][(crc ^ *data++) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
+
+// Continues a CRC-32 over `size` bytes (start with crc = 0).
+inline uint32_t crc32_update(uint32_t crc, const unsigned char* data, std::size_t size) {
+  return crc_slicing8(crc32_tables, crc, data, size);
+}
+
+// CRC-32C (Castagnoli) for snapshot blocks: the SSE4.2 instruction where the CPU has it (about
+// four times the table's speed: a snapshot is read whole at every start), the table otherwise.
+// Continues like crc32_update (start with crc = 0).
+uint32_t crc32c_update(uint32_t crc, const unsigned char* data, std::size_t size);
 
 // CRC-32 of the 8 bytes of a record's sequence number (or block index) and its payload.
 inline uint32_t checksum(const unsigned char* seq_bytes, std::span<const unsigned char> payload) {

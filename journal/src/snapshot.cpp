@@ -23,7 +23,42 @@ constexpr std::size_t block_header_bytes = 16;
 constexpr std::size_t block_bytes_max = std::size_t(1) << 20;
 constexpr uint32_t last_block_flag = 0x8000'0000u;
 
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const unsigned char* data,
+                                                          std::size_t size) {
+  uint64_t value = ~crc;
+  while (size >= 8) {
+    uint64_t word;
+    std::memcpy(&word, data, 8);
+    value = __builtin_ia32_crc32di(value, word);
+    data += 8;
+    size -= 8;
+  }
+  uint32_t low = uint32_t(value);
+  while (size-- > 0) low = __builtin_ia32_crc32qi(low, *data++);
+  return ~low;
+}
+#endif
+
+// A block's CRC-32C: of its index's 8 bytes, then its payload.
+uint32_t block_checksum(const unsigned char* index_bytes, std::span<const unsigned char> payload) {
+  return crc32c_update(crc32c_update(0, index_bytes, 8), payload.data(), payload.size());
+}
+
 }  // namespace
+
+uint32_t detail::crc32c_update(uint32_t crc, const unsigned char* data, std::size_t size) {
+#if defined(__x86_64__)
+  static const bool hardware = __builtin_cpu_supports("sse4.2");
+  if (hardware) return crc32c_sse42(crc, data, size);
+#endif
+  return crc_slicing8(crc32c_tables, crc, data, size);
+}
+
+uint32_t crc32c(std::span<const unsigned char> bytes, bool table_only) {
+  return table_only ? crc_slicing8(crc32c_tables, 0, bytes.data(), bytes.size())
+                    : crc32c_update(0, bytes.data(), bytes.size());
+}
 
 std::string snapshot_path(const std::string& dir, uint64_t journal_index, uint64_t seq) {
   char name[80];
@@ -128,7 +163,7 @@ void SnapshotWriter::flush_block(bool last) {
   const std::size_t length = block_.size() - block_header_bytes;
   put32(header, uint32_t(length) | (last ? last_block_flag : 0));
   put64(header + 8, block_index_++);
-  put32(header + 4, checksum(header + 8, {block_.data() + block_header_bytes, length}));
+  put32(header + 4, block_checksum(header + 8, {block_.data() + block_header_bytes, length}));
   write_all(fd_, block_.data(), block_.size(), temp_path_);
   block_.resize(block_header_bytes);
 }
@@ -168,7 +203,7 @@ SnapshotReader::SnapshotReader(const std::string& path) : path_(path) {
       bad(at, "a block length is impossible or the block is cut short");
     }
     const std::span<const unsigned char> payload(data + at + block_header_bytes, length);
-    if (checksum(data + at + 8, payload) != get32(data + at + 4)) {
+    if (block_checksum(data + at + 8, payload) != get32(data + at + 4)) {
       bad(at, "a block's checksum does not match");
     }
     if (get64(data + at + 8) != index) bad(at, "a block is out of place");

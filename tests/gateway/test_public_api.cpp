@@ -87,7 +87,8 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
         "--ring-size", "--ws-queue-bytes", "--max-connections", "--operator-key-id",
         "--operator-secret", "--db", "--ledger-buffer", "--journal", "--durability",
         "CPX_RATE_LIMIT", "CPX_OPERATOR_SECRET", "CPX_DATABASE_URL", "CPX_LEDGER_BUFFER",
-        "CPX_JOURNAL", "CPX_DURABILITY"}) {
+        "CPX_JOURNAL", "CPX_DURABILITY", "--snapshot-every", "--snapshot-interval",
+        "--journal-segment-bytes", "CPX_SNAPSHOT_EVERY", "CPX_SNAPSHOT_INTERVAL"}) {
     CHECK_MESSAGE(help.find(name) != std::string::npos, name);
   }
   const char* short_secret[] = {"cpx-server", "--operator-key-id", "op", "--operator-secret",
@@ -121,6 +122,22 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   REQUIRE(parsed.settings);
   CHECK(parsed.settings->journal_dir.empty());
   CHECK(parsed.settings->durability_sync);  // the default
+  CHECK(parsed.settings->snapshot_every == 1'000'000);
+  CHECK(parsed.settings->snapshot_interval_s == 600);
+  CHECK(parsed.settings->journal_segment_bytes == uint64_t(256) << 20);
+  const char* snapshots[] = {"cpx-server", "--snapshot-every", "0", "--snapshot-interval", "30",
+                             "--journal-segment-bytes", "65536"};
+  parsed = parse_settings(7, snapshots, [](const char*) -> const char* { return nullptr; });
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->snapshot_every == 0);
+  CHECK(parsed.settings->snapshot_interval_s == 30);
+  CHECK(parsed.settings->journal_segment_bytes == 65536);
+  const char* bad_interval[] = {"cpx-server", "--snapshot-interval", "-1"};
+  parsed = parse_settings(3, bad_interval, [](const char*) -> const char* { return nullptr; });
+  CHECK(parsed.error.find("--snapshot-interval (CPX_SNAPSHOT_INTERVAL)") != std::string::npos);
+  const char* small_segments[] = {"cpx-server", "--journal-segment-bytes", "4096"};
+  parsed = parse_settings(3, small_segments, [](const char*) -> const char* { return nullptr; });
+  CHECK(parsed.error.find("--journal-segment-bytes") != std::string::npos);
 }
 
 }  // namespace cpx::gateway

@@ -80,6 +80,9 @@ ReadResult read(const std::string& dir,
 
 // The CRC-32 records and snapshot blocks carry (the zlib/PNG polynomial: boost::crc_32_type's).
 uint32_t crc32(std::span<const unsigned char> bytes);
+// The CRC-32C (Castagnoli) snapshot blocks carry: by the CPU's instruction where it has one,
+// else (or with table_only) by a table; both give the same values.
+uint32_t crc32c(std::span<const unsigned char> bytes, bool table_only = false);
 
 // The segment files of `dir`, oldest first.
 std::vector<std::string> segments(const std::string& dir);
