@@ -468,6 +468,7 @@ void Venue::save(journal::SnapshotWriter& out) const {
   }
   // Order records and fills as they are in memory (plain records; the layout's sizes are in
   // the header, and a snapshot is read by the build that wrote it), then the client order ids.
+  out.u64(engine_.hashed_order_keys());
   out.u64(orders_.size());
   out.bytes(orders_.data(), orders_.size() * sizeof(OrderRecord));
   for (uint32_t key = 0; key < orders_.size(); ++key) {
@@ -545,13 +546,15 @@ void Venue::load(journal::SnapshotReader& in) {
     engine_.restore_account(name, Role(role), balance, held);
     accounts_.emplace_back().event_seq = in.u64();
   }
+  const uint64_t hashed_keys = in.u64();
   const uint64_t order_count = in.count(sizeof(OrderRecord) + 1);
+  if (hashed_keys > order_count) in.fail("more hashed order ids than orders");
   // Room to grow as well: the first orders after a restart must not copy millions of records.
   // (Capacity not yet used costs address space only: the pages are untouched.)
   orders_.reserve(order_count + order_count / 2 + 1024);
   orders_.resize(order_count);
   in.bytes(orders_.data(), order_count * sizeof(OrderRecord));
-  engine_.reserve_order_keys(order_count);
+  engine_.reserve_order_keys(hashed_keys);  // numeric ids are indexed directly
   char id[256];
   for (uint64_t key = 0; key < order_count; ++key) {
     OrderRecord& order = orders_[key];

@@ -58,7 +58,9 @@ class Engine {
   // order they were made (so each gets its old number), then the resting orders in time order
   // (so each queue comes back in the same order).
   uint32_t restore_order_key(uint32_t account, std::string_view client_order_id, uint16_t chip);
-  void reserve_order_keys(uint64_t count) { keys_.reserve(count); }
+  // Sizes the order-key table for `hashed` more ids that are not plain numbers.
+  void reserve_order_keys(uint64_t hashed) { keys_.reserve(hashed); }
+  uint64_t hashed_order_keys() const { return keys_.hashed_count(); }
   void restore_resting(uint16_t chip, Incoming incoming);
   const Config& config() const { return config_; }
 

@@ -59,6 +59,8 @@ class OrderKeys {
   const OrderKey& operator[](uint32_t key) const { return keys_[key]; }
   IdText client_order_id(uint32_t key) const;
   uint32_t size() const { return keys_.live(); }
+  // Ids kept in the hash table (not indexed directly by their number).
+  uint64_t hashed_count() const { return hashed_count_; }
 
  private:
   struct Slot {
