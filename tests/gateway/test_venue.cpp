@@ -106,6 +106,39 @@ class VenueFixture {
 constexpr std::string_view bid_10_at_5 =
     R"({"client_order_id":"b1","chip":"H100","qty":"10","price":"5","origin":"beijing"})";
 
+// The command generator's lines as the gateway hands them to the venue: accounts and deposits
+// from the operator's key, orders from "k-<account>" (the key each account is created with),
+// each request numbered (req_id) and a millisecond after the one before. Orders go over
+// WebSocket, bids over REST when asked. Lines the decoder refuses outright are left out.
+std::vector<gateway::Request> generated_requests(const Config& config, uint64_t seed, int commands,
+                                                 int64_t first_ms, bool bids_over_rest) {
+  CommandGenerator generator(seed);
+  std::vector<std::string> lines = generator.preamble();
+  for (int i = 0; i < commands; ++i) lines.push_back(generator.next());
+  CommandDecoder plain(config);
+  std::vector<gateway::Request> requests;
+  for (const std::string& line : lines) {
+    const simdjson::padded_string text(line);
+    const Command command = plain.decode(text.data(), text.size());
+    if (command.shape_reason != Reason::none) continue;
+    const std::string key = "k-" + std::string(command.account);
+    gateway::Request request =
+        make_request(RequestKind::order, key, first_ms + int64_t(requests.size()));
+    const bool bid = command.op == Op::new_order && command.side == Side::bid;
+    request.surface = bids_over_rest && bid ? Surface::rest : Surface::ws;
+    request.req_id.assign(std::to_string(requests.size()));
+    request.command = CommandEnvelope::wrap(command);
+    if (command.op == Op::account || command.op == Op::deposit) {
+      request.kind = command.op == Op::account ? RequestKind::create_account : RequestKind::deposit;
+      request.key_id.assign("op-key");
+      request.new_key_id.assign(key);
+      request.new_secret.assign("secret");
+    }
+    requests.push_back(request);
+  }
+  return requests;
+}
+
 }  // namespace
 
 TEST_CASE("a REST bid and a WebSocket ask trade, and both sides are told") {
@@ -294,42 +327,19 @@ TEST_CASE("orders and fills page with cursors") {
 
 TEST_CASE("the market-data book rebuilt from deltas equals the engine's book, under load") {
   VenueFixture f;
-  CommandGenerator generator(42);
-  std::vector<std::string> lines = generator.preamble();
-  for (int i = 0; i < 20'000; ++i) lines.push_back(generator.next());
-  CommandDecoder plain(f.config_);
+  const std::vector<gateway::Request> generated =
+      generated_requests(f.config_, 42, 20'000, f.now_ms, false);
   std::size_t requests = 0;
   std::size_t logins = 0;
-  for (const std::string& line : lines) {
-    const simdjson::padded_string text(line);
-    const Command command = plain.decode(text.data(), text.size());
-    if (command.shape_reason != Reason::none) continue;
-    const std::string key = "k-" + std::string(command.account);
-    gateway::Request request = make_request(RequestKind::order, key, f.now_ms++);
-    request.surface = Surface::ws;
-    request.req_id.assign(std::to_string(requests));
-    request.command = CommandEnvelope::wrap(command);
-    switch (command.op) {
-      case Op::account:
-        request.kind = RequestKind::create_account;
-        request.key_id.assign("op-key");
-        request.new_key_id.assign(key);
-        request.new_secret.assign("s");
-        break;
-      case Op::deposit:
-        request.kind = RequestKind::deposit;
-        request.key_id.assign("op-key");
-        break;
-      default:
-        break;
-    }
+  for (const gateway::Request& request : generated) {
     f.venue_.handle(request);
     ++requests;
-    if (command.op == Op::account) {
-      f.login(key);
+    f.now_ms = request.now_ms + 1;
+    if (request.kind == RequestKind::create_account) {
+      f.login(request.new_key_id.view());
       ++logins;
     }
-    if (requests % 500 == 0 || &line == &lines.back()) {
+    if (requests % 500 == 0 || requests == generated.size()) {
       for (uint16_t chip = 0; chip < f.config_.chips.size(); ++chip) {
         for (const Side side : {Side::bid, Side::ask}) {
           std::map<int64_t, std::pair<int64_t, uint32_t>> engine_levels;
@@ -384,30 +394,10 @@ namespace cpx::test {
 
 TEST_CASE("a venue loaded from a snapshot taken mid-run carries on exactly as the original") {
   VenueFixture original;
-  CommandGenerator generator(7);
-  std::vector<std::string> lines = generator.preamble();
-  for (int i = 0; i < 12'000; ++i) lines.push_back(generator.next());
-  CommandDecoder plain(original.config_);
-  // The requests as the gateway builds them; bids over REST (their answers are kept for
-  // idempotent re-sends), the rest over WebSocket.
-  std::vector<gateway::Request> requests;
-  for (const std::string& line : lines) {
-    const simdjson::padded_string text(line);
-    const Command command = plain.decode(text.data(), text.size());
-    if (command.shape_reason != Reason::none) continue;
-    const std::string key = "k-" + std::string(command.account);
-    gateway::Request request = make_request(RequestKind::order, key, 2'000'000 + int64_t(requests.size()));
-    request.surface = command.op == Op::new_order && command.side == Side::bid ? Surface::rest : Surface::ws;
-    request.req_id.assign(std::to_string(requests.size()));
-    request.command = CommandEnvelope::wrap(command);
-    if (command.op == Op::account || command.op == Op::deposit) {
-      request.kind = command.op == Op::account ? RequestKind::create_account : RequestKind::deposit;
-      request.key_id.assign("op-key");
-      request.new_key_id.assign(key);
-      request.new_secret.assign("secret");
-    }
-    requests.push_back(request);
-  }
+  // Bids over REST (their first answers must come back on idempotent re-sends), the rest over
+  // WebSocket.
+  const std::vector<gateway::Request> requests =
+      generated_requests(original.config_, 7, 12'000, 2'000'000, true);
   const std::size_t half = requests.size() / 2;
   for (std::size_t i = 0; i < half; ++i) original.venue_.handle(requests[i]);
   REQUIRE(original.venue_.engine().last_trade_id() > 100);
