@@ -136,9 +136,8 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
   incoming.urgency = command.urgency;
   incoming.green_pct = command.green_pct;
   incoming.region = command.region;
-  incoming.latency_ms_max = command.side == Side::bid && command.has_latency_max
-                                ? command.latency_ms_max
-                                : latency_unbounded;
+  incoming.latency_ms_max =
+      latency_ceiling(command.side, command.has_latency_max, command.latency_ms_max);
   incoming.price_ticks = command.price_ticks;
   incoming.qty_milli = command.qty_milli;
   incoming.time = seq;

@@ -602,9 +602,8 @@ void Venue::load(journal::SnapshotReader& in) {
     incoming.urgency = order.urgency;
     incoming.green_pct = order.green_pct;
     incoming.region = order.region;
-    incoming.latency_ms_max = order.side == Side::bid && order.has_latency_max
-                                  ? order.latency_ms_max
-                                  : latency_unbounded;
+    incoming.latency_ms_max =
+        latency_ceiling(order.side, order.has_latency_max, order.latency_ms_max);
     incoming.price_ticks = in.i64();
     incoming.qty_milli = in.i64();
     incoming.time = in.u64();

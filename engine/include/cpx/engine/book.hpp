@@ -18,6 +18,10 @@
 namespace cpx {
 
 inline constexpr uint16_t latency_unbounded = UINT16_MAX;
+// The latency ceiling an order rests with: a bid's, when it gave one; otherwise none.
+constexpr uint16_t latency_ceiling(Side side, bool given, uint16_t ceiling_ms) {
+  return side == Side::bid && given ? ceiling_ms : latency_unbounded;
+}
 // Address space each book reserves; pages are committed only as orders and levels use them.
 inline constexpr uint32_t orders_per_book_max = 1u << 26;
 inline constexpr uint32_t levels_per_book_max = 1u << 24;
