@@ -59,20 +59,18 @@ int replay_journal(const std::string& dir, const cpx::Config& config) {
   const uint64_t journal_from = cpx::journal::segment_records_before(segments.front());
   uint64_t after = 0;
   if (journal_from > 0) {
-    // The oldest one the journal goes on from: the most events.
+    // The oldest ones the journal goes on from first: the most events.
     const std::vector<cpx::journal::SnapshotFile> files = cpx::journal::snapshots(dir);
-    for (auto file = files.rbegin(); file != files.rend() && after == 0; ++file) {
-      if (file->journal_index < journal_from) continue;
-      try {
-        cpx::journal::SnapshotReader in(file->path);
-        venue->load(in);
-        after = file->journal_index;
-      } catch (const cpx::journal::SnapshotError& error) {
-        std::fprintf(stderr, "cpx-replay: snapshot unusable: %s\n", error.what());
-        venue = std::make_unique<cpx::gateway::Venue>(config, limits, printer);
-        continue;
-      }
+    std::vector<cpx::journal::SnapshotFile> usable;
+    for (auto file = files.rbegin(); file != files.rend(); ++file) {
+      if (file->journal_index >= journal_from) usable.push_back(*file);
     }
+    const auto loaded = cpx::gateway::load_first_snapshot(
+        usable, venue, [&] { return std::make_unique<cpx::gateway::Venue>(config, limits, printer); },
+        [](const std::string& why) {
+          std::fprintf(stderr, "cpx-replay: snapshot unusable: %s\n", why.c_str());
+        });
+    if (loaded) after = loaded->journal_index;
     if (after == 0) {
       std::fprintf(stderr, "cpx-replay: %s begins after record %llu and no snapshot covers it\n",
                    dir.c_str(), static_cast<unsigned long long>(journal_from));

@@ -42,4 +42,21 @@ JournalReplay replay_journal(const std::string& dir, uint64_t after, Venue& venu
   return result;
 }
 
+std::optional<journal::SnapshotFile> load_first_snapshot(
+    const std::vector<journal::SnapshotFile>& candidates, std::unique_ptr<Venue>& venue,
+    const std::function<std::unique_ptr<Venue>()>& fresh,
+    const std::function<void(const std::string&)>& unusable) {
+  for (const journal::SnapshotFile& file : candidates) {
+    try {
+      journal::SnapshotReader in(file.path);
+      venue->load(in);
+      return file;
+    } catch (const journal::SnapshotError& error) {
+      unusable(error.what());
+      venue = fresh();
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace cpx::gateway

@@ -491,32 +491,34 @@ uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
   const std::vector<std::string> segments = journal::segments(dir);
   const uint64_t journal_from = segments.empty() ? 0 : journal::segment_records_before(segments.front());
   std::string passed_over;
-  for (const journal::SnapshotFile& file : journal::snapshots(dir)) {
+  std::vector<journal::SnapshotFile> usable;
+  for (const journal::SnapshotFile& file : journal::snapshots(dir)) {  // newest first
     if (file.seq > ledger_seq) {
       passed_over += "; " + file.path + " is past what the ledger settled (seq " +
                      std::to_string(ledger_seq) + ")";
-      continue;
-    }
-    if (journal_from > file.journal_index) {
+    } else if (journal_from > file.journal_index) {
       passed_over += "; " + file.path + " is older than the journal's first segment";
-      continue;
+    } else {
+      usable.push_back(file);
     }
-    try {
-      journal::SnapshotReader in(file.path);
-      state.venue->load(in);
-      state.snapshot_used = file.path;
-      if (!passed_over.empty()) {
-        std::fprintf(stderr, "cpx-server: recovering from an older snapshot%s\n",
-                     passed_over.c_str());
-      }
-      return file.journal_index;
-    } catch (const journal::SnapshotError& error) {
-      // Never silently: say which file and where, then try an older snapshot and a longer
-      // journal; the start stops below if none is left to cover the journal's beginning.
-      std::fprintf(stderr, "cpx-server: snapshot unusable: %s\n", error.what());
-      passed_over += std::string("; ") + error.what();
-      state.venue = std::make_unique<Venue>(state.core.config, state.limits, *state.sink);
+  }
+  // Never silently: a damaged one is named with its offset, then an older snapshot and a
+  // longer journal are tried; the start stops below if none is left to cover the journal's
+  // beginning.
+  const std::optional<journal::SnapshotFile> loaded = load_first_snapshot(
+      usable, state.venue,
+      [&] { return std::make_unique<Venue>(state.core.config, state.limits, *state.sink); },
+      [&](const std::string& why) {
+        std::fprintf(stderr, "cpx-server: snapshot unusable: %s\n", why.c_str());
+        passed_over += "; " + why;
+      });
+  if (loaded) {
+    state.snapshot_used = loaded->path;
+    if (!passed_over.empty()) {
+      std::fprintf(stderr, "cpx-server: recovering from an older snapshot%s\n",
+                   passed_over.c_str());
     }
+    return loaded->journal_index;
   }
   if (journal_from > 0) {
     throw std::runtime_error("journal: " + dir + " begins after record " +

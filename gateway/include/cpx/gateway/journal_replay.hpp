@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cpx/gateway/venue.hpp"
 #include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
 
 namespace cpx::gateway {
 
@@ -32,5 +35,14 @@ struct JournalReplay {
 // journal is in the result's read.
 JournalReplay replay_journal(const std::string& dir, uint64_t after, Venue& venue,
                              const std::function<void()>& ready, bool truncate_torn_tail = true);
+
+// Loads into `venue` the first of `candidates` that reads whole (each is checked before it is
+// loaded). A damaged one is handed to `unusable` (its file, offset and what is wrong) and
+// `venue` is made afresh by `fresh` before the next is tried. Returns the one loaded, or
+// nothing when none was.
+std::optional<journal::SnapshotFile> load_first_snapshot(
+    const std::vector<journal::SnapshotFile>& candidates, std::unique_ptr<Venue>& venue,
+    const std::function<std::unique_ptr<Venue>()>& fresh,
+    const std::function<void(const std::string&)>& unusable);
 
 }  // namespace cpx::gateway
