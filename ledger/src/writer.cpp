@@ -111,6 +111,16 @@ struct Writer::Impl {
   int64_t batch_first_ms = 0;  // when the batch's first command reached the gateway
   uint32_t line = 0;
   std::string text;
+  // The hold of a bid accepted in the command being taken, less what its own trades and its
+  // ending in that command used: posted only for what is still open when the command ends, so
+  // an aggressor's trades pay from `available` directly (docs/ledger.md, "Double entry").
+  struct PendingHold {
+    bool active = false;
+    uint64_t seq = 0;
+    uint64_t order_id = 0;
+    uint32_t account = 0;
+    int128 amount = 0;
+  } pending;
 
   Impl(WriterSettings settings_in, Config config_in)
       : settings(std::move(settings_in)),
@@ -216,8 +226,8 @@ struct Writer::Impl {
                                        cpx::to_string(record.tif), cpx::to_string(record.urgency),
                                        record.price_ticks, record.qty_milli, record.time_ms});
         if (record.side == Side::bid) {
-          move(seq, record.id, record.account, "available", "held", "hold",
-               notional_e7(record.price_ticks, record.qty_milli));
+          pending = PendingHold{true, seq, record.id, record.account,
+                                notional_e7(record.price_ticks, record.qty_milli)};
         }
         break;
       }
@@ -238,9 +248,15 @@ struct Writer::Impl {
                                        record.bid_order_id, names[record.ask_account],
                                        record.ask_order_id, record.time_ms, record.chip,
                                        record.region});
-        post(seq, record.id, record.bid_order_id, record.account, "held", "trade", -hold);
-        post(seq, record.id, record.bid_order_id, record.account, "available", "release",
-             hold - notional);
+        if (pending.active && pending.order_id == record.bid_order_id) {
+          pending.amount -= hold;
+          post(seq, record.id, record.bid_order_id, record.account, "available", "trade",
+               -notional);
+        } else {
+          post(seq, record.id, record.bid_order_id, record.account, "held", "trade", -hold);
+          post(seq, record.id, record.bid_order_id, record.account, "available", "release",
+               hold - notional);
+        }
         post(seq, record.id, record.ask_order_id, record.ask_account, "available", "trade",
              notional);
         break;
@@ -248,8 +264,19 @@ struct Writer::Impl {
       case RecordKind::ended:
         rows.endings.push_back(EndingRow{record.id, seq, to_string(record.reason),
                                          record.price_ticks, record.qty_milli, record.time_ms});
-        move(seq, record.id, record.account, "held", "available", "release", record.amount_e7);
+        if (pending.active && pending.order_id == record.id) {
+          pending.amount -= record.amount_e7;
+        } else {
+          move(seq, record.id, record.account, "held", "available", "release", record.amount_e7);
+        }
         break;
+    }
+    if (record.last && pending.active) {
+      // Zero when the bid ended in its own command; negative never, but posted if it were, so
+      // that the books still follow the engine's amounts.
+      move(pending.seq, pending.order_id, pending.account, "available", "held", "hold",
+           pending.amount);
+      pending.active = false;
     }
   }
 

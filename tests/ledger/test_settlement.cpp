@@ -326,9 +326,10 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
       R"({"account":"acme","role":"enterprise","balance":{"available":"985","held":"0","total":"985",)"));
   CHECK(statement.body().find(R"("book":"deposits","kind":"deposit","amount":"-1000")") !=
         std::string::npos);
-  CHECK(statement.body().find(R"("book":"held","kind":"trade","amount":"-6")") != std::string::npos);
-  CHECK(statement.body().find(R"("book":"available","kind":"release","amount":"1")") !=
+  // IOC bids filled in their own command pay from `available` and hold nothing.
+  CHECK(statement.body().find(R"("book":"available","kind":"trade","amount":"-5")") !=
         std::string::npos);
+  CHECK(statement.body().find(R"("book":"held")") == std::string::npos);
   const Response provider_statement =
       auditor.send(http::verb::get, "/v1/ledger/accounts/westdc/statement?limit=2");
   CHECK(provider_statement.body().find(R"("total":"15")") != std::string::npos);
@@ -353,6 +354,76 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   CHECK(admin.send(http::verb::get, "/v1/ledger/verify").result_int() == 403);
   RestClient anonymous(server.port);
   CHECK(anonymous.send(http::verb::get, "/v1/ledger/trades").result_int() == 401);
+}
+
+// Every posting of an account's statement as "book kind amount", in ledger order.
+std::vector<std::string> postings_of(const Response& statement) {
+  std::vector<std::string> out;
+  const std::string& body = statement.body();
+  const std::string book = R"("book":")";
+  for (std::size_t at = 0; (at = body.find(book, at)) != std::string::npos;) {
+    at += book.size();
+    const std::size_t book_end = body.find('"', at);
+    const std::size_t kind_at = body.find(R"("kind":")", book_end) + 8;
+    const std::size_t kind_end = body.find('"', kind_at);
+    const std::size_t amount_at = body.find(R"("amount":")", kind_end) + 10;
+    const std::size_t amount_end = body.find('"', amount_at);
+    out.push_back(body.substr(at, book_end - at) + " " +
+                  body.substr(kind_at, kind_end - kind_at) + " " +
+                  body.substr(amount_at, amount_end - amount_at));
+    at = amount_end;
+  }
+  return out;
+}
+
+TEST_CASE("postings: an aggressor bid pays from available and holds only what rests; a resting "
+          "bid pays from held; its cancel releases the rest") {
+  const std::string url = fresh_database("cpx_test_postings");
+  RunningServer server({"--db", url, "--rate-limit", "0"});
+  RestClient admin(server.port, operator_key, operator_secret);
+  const Key acme = create_account(admin, "acme", "enterprise");
+  const Key west = create_account(admin, "westdc", "provider");
+  const Key audit = create_account(admin, "audit-1", "auditor");
+  REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
+                     R"({"account":"acme","amount":"1000"})").result_int() == 200);
+  WsClient provider(server.port, west.id, west.secret);
+  REQUIRE(provider.read().find("logged_in") != std::string::npos);
+  RestClient buyer(server.port, acme.id, acme.secret);
+  auto ask = [&](int n, const std::string& price, const std::string& qty) {
+    provider.send(R"({"op":"new","req_id":)" + std::to_string(n) +
+                  R"(,"client_order_id":"pa)" + std::to_string(n) +
+                  R"(","chip":"H100","qty":")" + qty + R"(","price":")" + price +
+                  R"(","region":"zhongwei","green_pct":90})");
+    REQUIRE(provider.read_until("\"req_id\":" + std::to_string(n)).find("accepted") !=
+            std::string::npos);
+  };
+  ask(1, "2.5", "2");
+  // Bid 5 at 3: 2 trade at 2.5 in the bid's command, 3 rest (a hold of 9).
+  const Response bid = buyer.send(http::verb::post, "/v1/orders",
+                                  R"({"client_order_id":"b1","chip":"H100","qty":"5",)"
+                                  R"("price":"3","origin":"beijing","tif":"GTC"})");
+  REQUIRE(bid.result_int() == 201);
+  REQUIRE(bid.body().find(R"("open_qty":"3","filled_qty":"2","status":"open")") != std::string::npos);
+  ask(2, "3", "1");  // meets the resting bid at its price 3
+  REQUIRE(buyer.send(http::verb::delete_, "/v1/orders/b1").result_int() == 200);
+  wait_settled(server.port);
+
+  RestClient auditor(server.port, audit.id, audit.secret);
+  const Response statement = auditor.send(http::verb::get, "/v1/ledger/accounts/acme/statement");
+  REQUIRE(statement.result_int() == 200);
+  CHECK(postings_of(statement) == std::vector<std::string>{
+                                      "deposits deposit -1000", "available deposit 1000",
+                                      "available trade -5",      // the bid's own trade
+                                      "available hold -9", "held hold 9",  // what rests
+                                      "held trade -3",                     // met while resting
+                                      "held release -6", "available release 6"});  // cancel
+  CHECK(statement.body().find(R"("balance":{"available":"992","held":"0","total":"992",)") !=
+        std::string::npos);
+  const Response provider_statement =
+      auditor.send(http::verb::get, "/v1/ledger/accounts/westdc/statement");
+  CHECK(postings_of(provider_statement) ==
+        std::vector<std::string>{"available trade 5", "available trade 3"});
+  CHECK(auditor.send(http::verb::get, "/v1/ledger/verify").body().starts_with(R"({"ok":true,)"));
 }
 
 // GET a public market endpoint until `needle` shows (settlement is asynchronous).
