@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
@@ -194,8 +195,8 @@ void write_row(pqxx::stream_to& out, const std::vector<const char*>& fields) {
 }
 
 // The plain COPY: every settled row of `from`, batch by batch, into the same tables of `to`,
-// one transaction per batch as the writer did. Returns the seconds the COPY took.
-double plain_copy(const std::string& from, const std::string& to) {
+// one transaction per batch as the writer did, over as many connections as the writer used. Returns the seconds the COPY took.
+double plain_copy(const std::string& from, const std::string& to, std::size_t connections) {
   static const std::vector<std::pair<std::string, std::string>> tables = {
       {"accounts", "account, role, seq, batch_id"},
       {"orders",
@@ -232,32 +233,59 @@ double plain_copy(const std::string& from, const std::string& to) {
     while (columns[t][index] != "batch_id") ++index;
     batch_column.push_back(index);
   }
+  // Each batch's rows of each table, as index ranges.
+  struct Range {
+    std::size_t begin, end;
+  };
+  std::vector<std::vector<Range>> ranges(batches.size(), std::vector<Range>(tables.size()));
   std::vector<std::size_t> next(tables.size(), 0);
-  std::vector<const char*> fields;
-  pqxx::connection target(to);
-  const Clock::time_point start = Clock::now();
-  for (const auto& batch : batches) {
-    const uint64_t id = batch[0].as<uint64_t>();
-    pqxx::work work(target);
-    work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
-               "prev_hash, hash) VALUES (" +
-               std::string(batch[0].c_str()) + "," + batch[1].c_str() + "," + batch[2].c_str() +
-               "," + batch[3].c_str() + ", decode('" + batch[4].c_str() + "', 'hex'), decode('" +
-               batch[5].c_str() + "', 'hex'))");
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    const uint64_t id = batches[int(b)][0].as<uint64_t>();
     for (std::size_t t = 0; t < tables.size(); ++t) {
       const pqxx::result& table = rows[t];
       std::size_t& i = next[t];
-      if (i >= table.size() || table[i][batch_column[t]].as<uint64_t>() != id) continue;
-      pqxx::stream_to out(work, tables[t].first, columns[t]);
-      for (; i < table.size() && table[i][batch_column[t]].as<uint64_t>() == id; ++i) {
-        fields.clear();
-        for (const auto& field : table[i]) fields.push_back(field.is_null() ? nullptr : field.c_str());
-        write_row(out, fields);
-      }
-      out.complete();
+      ranges[b][t].begin = i;
+      while (i < table.size() && table[int(i)][batch_column[t]].as<uint64_t>() == id) ++i;
+      ranges[b][t].end = i;
     }
-    work.commit();
   }
+  // As many connections as the writer has, each taking every n-th batch; nothing orders their
+  // commits (the plain COPY's limit, with nothing else to do).
+  std::vector<std::unique_ptr<pqxx::connection>> targets;
+  for (std::size_t c = 0; c < connections; ++c) {
+    targets.push_back(std::make_unique<pqxx::connection>(to));
+  }
+  const Clock::time_point start = Clock::now();
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      std::vector<const char*> fields;
+      for (std::size_t b = c; b < batches.size(); b += connections) {
+        const auto batch = batches[int(b)];
+        pqxx::work work(*targets[c]);
+        work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
+                   "prev_hash, hash) VALUES (" +
+                   std::string(batch[0].c_str()) + "," + batch[1].c_str() + "," +
+                   batch[2].c_str() + "," + batch[3].c_str() + ", decode('" + batch[4].c_str() +
+                   "', 'hex'), decode('" + batch[5].c_str() + "', 'hex'))");
+        for (std::size_t t = 0; t < tables.size(); ++t) {
+          const Range range = ranges[b][t];
+          if (range.begin == range.end) continue;
+          pqxx::stream_to out(work, tables[t].first, columns[t]);
+          for (std::size_t i = range.begin; i < range.end; ++i) {
+            fields.clear();
+            for (const auto& field : rows[t][int(i)]) {
+              fields.push_back(field.is_null() ? nullptr : field.c_str());
+            }
+            write_row(out, fields);
+          }
+          out.complete();
+        }
+        work.commit();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
   return seconds_since(start);
 }
 
@@ -269,14 +297,17 @@ int main(int argc, char** argv) {
   uint64_t trades = 200'000;
   uint64_t rate = 0;
   double run_seconds = 10;
+  std::size_t connections = cpx::ledger::WriterSettings{}.connections;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--db") admin = argv[i + 1];
     else if (arg == "--trades") trades = std::stoull(argv[i + 1]);
     else if (arg == "--rate") rate = std::stoull(argv[i + 1]);
     else if (arg == "--seconds") run_seconds = std::stod(argv[i + 1]);
+    else if (arg == "--connections") connections = std::stoull(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: cpx-bench-settle --db URL [--trades N] [--rate R --seconds S]\n");
+      std::fprintf(stderr, "usage: cpx-bench-settle --db URL [--trades N] [--rate R --seconds S]"
+                           " [--connections C]\n");
       return 2;
     }
   }
@@ -288,6 +319,7 @@ int main(int argc, char** argv) {
   const std::string url = fresh_database(admin, "cpx_bench_settle");
   cpx::ledger::WriterSettings settings;
   settings.url = url;
+  settings.connections = connections;
   cpx::ledger::Writer writer(settings, *config.config);
   writer.start();
   Workload workload;
@@ -325,9 +357,10 @@ int main(int argc, char** argv) {
     const auto at = [&](double q) {
       return samples.empty() ? 0 : samples[std::min(samples.size() - 1, std::size_t(q * double(samples.size())))];
     };
-    std::printf("{\"mode\":\"lag\",\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
+    std::printf("{\"mode\":\"lag\",\"connections\":%zu,\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
                 "\"lag_ms_p50\":%lld,\"lag_ms_p99\":%lld,\"lag_ms_max\":%lld,\"batches\":%llu}\n",
-                static_cast<unsigned long long>(rate), static_cast<unsigned long long>(sent),
+                connections, static_cast<unsigned long long>(rate),
+                static_cast<unsigned long long>(sent),
                 offered, static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)),
                 static_cast<long long>(samples.empty() ? 0 : samples.back()),
                 static_cast<unsigned long long>(writer.status().settled_batches));
@@ -348,13 +381,14 @@ int main(int argc, char** argv) {
   const uint64_t batches = writer.status().settled_batches;
   writer.stop(60'000);
   const std::string copy_url = fresh_database(admin, "cpx_bench_copy");
-  const double copy_seconds = plain_copy(url, copy_url);
+  const double copy_seconds = plain_copy(url, copy_url, settings.connections);
   const double settle_rate = double(trades) / settle_seconds;
   const double copy_rate = double(trades) / copy_seconds;
-  std::printf("{\"mode\":\"throughput\",\"trades\":%llu,\"batches\":%llu,\"settle_seconds\":%.3f,"
+  std::printf("{\"mode\":\"throughput\",\"connections\":%zu,\"trades\":%llu,\"batches\":%llu,"
+              "\"settle_seconds\":%.3f,"
               "\"trades_per_s\":%.0f,\"copy_seconds\":%.3f,\"copy_trades_per_s\":%.0f,"
               "\"ratio\":%.3f}\n",
-              static_cast<unsigned long long>(trades), static_cast<unsigned long long>(batches),
-              settle_seconds, settle_rate, copy_seconds, copy_rate, settle_rate / copy_rate);
+              connections, static_cast<unsigned long long>(trades),
+              static_cast<unsigned long long>(batches), settle_seconds, settle_rate, copy_seconds, copy_rate, settle_rate / copy_rate);
   return 0;
 }

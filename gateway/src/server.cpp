@@ -361,6 +361,7 @@ Server::Server(const Settings& settings, Config config)
     ledger::WriterSettings writer_settings;
     writer_settings.url = settings.database_url;
     writer_settings.buffer_records = settings.ledger_buffer;
+    writer_settings.connections = settings.ledger_connections;
     // Price discovery from what is settled: every I/O thread updates its candles.
     writer_settings.on_settled = [&shards = state.shards](const std::vector<ledger::TradeRow>& rows) {
       auto trades = std::make_shared<std::vector<SettledTrade>>();

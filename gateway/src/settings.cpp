@@ -46,6 +46,8 @@ const Option options[] = {
      "seconds between snapshots while commands arrive, 0 for none (0-86400)"},
     {"--journal-segment-bytes", "CPX_JOURNAL_SEGMENT_BYTES", "268435456",
      "bytes after which the journal starts a new segment file (65536-4294967296)"},
+    {"--ledger-connections", "CPX_LEDGER_CONNECTIONS", "2",
+     "PostgreSQL connections settling consecutive batches at the same time (1-16)"},
 };
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
@@ -153,6 +155,8 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   settings.snapshot_interval_s = uint32_t(number);
   if (!parse_number(values[17], 65536, uint64_t(1) << 32, number)) return bad(17);
   settings.journal_segment_bytes = number;
+  if (!parse_number(values[18], 1, 16, number)) return bad(18);
+  settings.ledger_connections = uint32_t(number);
   settings.operator_key_id = values[9];
   settings.operator_secret = values[10];
   const bool key_given = !settings.operator_key_id.empty();

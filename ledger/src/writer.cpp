@@ -1,6 +1,9 @@
 #include "cpx/ledger/writer.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <limits>
 #include <deque>
 #include <pqxx/pqxx>
 #include <thread>
@@ -51,6 +54,24 @@ std::string bytea_literal(const Hash& hash) { return "'\\x" + to_hex(hash) + "':
 
 }  // namespace
 
+struct KeyRow {
+  std::string key_id;
+  std::string account;
+  std::string secret;
+};
+
+// One settlement batch: built (rows, balances, hash) by the writer thread, written by one
+// connection's thread. The rows' views point into `texts` and into the writer's account names.
+struct Batch {
+  BatchRows rows;
+  std::deque<std::string> texts;  // client order ids of the batch
+  std::vector<KeyRow> keys;
+  Hash prev_hash{};
+  Hash hash{};
+  std::size_t records = 0;
+  int64_t first_ms = 0;  // when the batch's first command reached the gateway
+};
+
 struct Writer::Impl {
   WriterSettings settings;
   Config config;
@@ -59,7 +80,7 @@ struct Writer::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> stop_deadline_ms{0};
 
-  // Status, written by the writer thread (received_seq, matcher_waits by the matcher).
+  // Status, written by the writer's threads (received_seq, matcher_waits by the matcher).
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> received_seq{0};
   std::atomic<uint64_t> received_records{0};
@@ -69,15 +90,32 @@ struct Writer::Impl {
   std::atomic<uint64_t> settled_trades{0};
   std::atomic<uint64_t> matcher_waits{0};
   std::atomic<int64_t> oldest_pending_ms{0};  // wall ms the oldest unsettled record arrived
+  std::atomic<int64_t> building_first_ms{0};  // the batch being built: its first arrival
   std::atomic<int64_t> last_lag_ms{0};  // the last batch: commit time less its first arrival
   mutable std::mutex error_mutex;
   std::string last_error;
 
+  // The connections: each has a thread that writes the batches handed to it. Up to one batch
+  // per connection is in flight; they are written at the same time and committed in order
+  // (a batch commits only after the one before it), so the ledger never has a gap.
+  struct Lane {
+    std::thread thread;
+    std::unique_ptr<pqxx::connection> connection;  // the lane's while it has a job
+    std::shared_ptr<Batch> job;                    // under pipe_mutex
+  };
+  std::vector<Lane> lanes;
+  std::mutex pipe_mutex;
+  std::condition_variable pipe_cv;
+  uint64_t committed_batch = 0;                                     // under pipe_mutex
+  uint64_t failed_batch = std::numeric_limits<uint64_t>::max();    // under pipe_mutex
+  bool quitting = false;                                            // under pipe_mutex
+
   // The writer thread's own state.
-  std::unique_ptr<pqxx::connection> connection;
-  uint64_t last_batch_id = 0;
+  bool need_connect = true;
+  std::deque<std::shared_ptr<Batch>> in_flight;  // handed to lanes, not seen committed; oldest first
+  uint64_t last_batch_id = 0;  // the last batch built
   uint64_t db_settled_seq = 0;
-  Hash prev_hash{};
+  Hash prev_hash{};  // the last batch built's hash
   std::deque<std::string> names;  // account names by engine index (stable addresses)
   struct Balance {
     int128 available = 0;
@@ -91,13 +129,8 @@ struct Writer::Impl {
   // The batch being built.
   BatchRows rows;
   std::deque<std::string> batch_text;  // client order ids of the batch (views point here)
-  struct KeyRow {
-    std::string key_id;
-    std::string account;
-    std::string secret;
-  };
   std::vector<KeyRow> keys;
-  std::unordered_set<std::string> known_keys;  // in api_keys already
+  std::unordered_set<std::string> known_keys;  // in api_keys already, or in a batch built
   std::size_t batch_records = 0;
   bool absorbing = false;
   struct RowsMark {
@@ -105,7 +138,6 @@ struct Writer::Impl {
     uint32_t line;
   } rows_mark{};
   bool batch_complete = true;  // the last record taken ended its command
-  bool batch_failed = false;   // a write of this batch failed: retry it before taking more
   uint64_t batch_first_seq = 0;
   uint64_t batch_last_seq = 0;
   int64_t batch_first_ms = 0;  // when the batch's first command reached the gateway
@@ -125,7 +157,8 @@ struct Writer::Impl {
   Impl(WriterSettings settings_in, Config config_in)
       : settings(std::move(settings_in)),
         config(std::move(config_in)),
-        ring(settings.buffer_records) {}
+        ring(settings.buffer_records),
+        lanes(std::max<std::size_t>(settings.connections, 1)) {}
 
   void set_error(std::string message) {
     std::lock_guard lock(error_mutex);
@@ -187,7 +220,9 @@ struct Writer::Impl {
     if (batch_records == 0) {
       batch_first_seq = record.seq;
       batch_first_ms = record.time_ms;
-      if (record.time_ms > 0) oldest_pending_ms.store(record.time_ms);
+      building_first_ms.store(record.time_ms);
+      // The oldest unsettled command is this one unless a batch is still in flight.
+      if (record.time_ms > 0 && in_flight.empty()) oldest_pending_ms.store(record.time_ms);
     }
     batch_first_seq = std::min(batch_first_seq, record.seq);
     batch_last_seq = std::max(batch_last_seq, record.seq);
@@ -289,57 +324,73 @@ struct Writer::Impl {
     batch_records = 0;
     batch_first_seq = batch_last_seq = 0;
     line = 0;
-    batch_failed = false;
+    building_first_ms.store(0);
   }
 
+  // The batch's counters and callbacks once it is committed: by its lane in batch order, or by
+  // the writer thread for a batch whose commit was in doubt and is found in the ledger.
+  void committed(const Batch& batch) {
+    if (batch.first_ms > 0) last_lag_ms.store(wall_ms() - batch.first_ms);
+    settled_seq.store(batch.rows.last_seq);
+    settled_batches.fetch_add(1);
+    settled_trades.fetch_add(batch.rows.trades.size());
+    settled_records.fetch_add(batch.records);
+    if (settings.on_settled && !batch.rows.trades.empty()) settings.on_settled(batch.rows.trades);
+  }
+
+  // (Re)connects every lane (all idle) and reads where the ledger stands. After a failed write,
+  // batches in flight that the ledger holds are counted settled (their commit's answer was lost)
+  // and the others are handed out again, whole and in order.
   bool connect() {
     try {
-      connection = std::make_unique<pqxx::connection>(settings.url);
-      pqxx::work work(*connection);
+      for (Lane& lane : lanes) lane.connection = std::make_unique<pqxx::connection>(settings.url);
+      pqxx::work work(*lanes.front().connection);
       const pqxx::result last = work.exec(
           "SELECT batch_id, last_seq, hash FROM settlement_batches ORDER BY batch_id DESC "
           "LIMIT 1");
-      known_keys.clear();
       for (const auto& row : work.exec("SELECT key_id FROM api_keys")) {
         known_keys.insert(row[0].as<std::string>());
       }
       work.commit();
       uint64_t db_batch = 0;
+      uint64_t db_seq = 0;
+      Hash db_hash{};
       if (!last.empty()) {
         db_batch = last[0][0].as<uint64_t>();
-        db_settled_seq = last[0][1].as<uint64_t>();
-        prev_hash = hash_from_bytea(last[0][2]);
-      } else {
-        prev_hash = Hash{};
+        db_seq = last[0][1].as<uint64_t>();
+        db_hash = hash_from_bytea(last[0][2]);
       }
-      // A batch whose commit we did not hear back about: if it is in, it is settled.
-      if (batch_failed && db_batch > last_batch_id) {
-        settled(batch_last_seq, rows.trades.size());
-        reset_batch();
+      while (!in_flight.empty() && in_flight.front()->rows.batch_id <= db_batch) {
+        committed(*in_flight.front());
+        in_flight.pop_front();
       }
-      last_batch_id = db_batch;
-      if (db_settled_seq > settled_seq.load()) settled_seq.store(db_settled_seq);
+      if (in_flight.empty()) {
+        last_batch_id = db_batch;
+        prev_hash = db_hash;
+      }
+      db_settled_seq = std::max(db_settled_seq, db_seq);
+      if (db_seq > settled_seq.load()) settled_seq.store(db_seq);
+      {
+        std::lock_guard lock(pipe_mutex);
+        committed_batch = in_flight.empty() ? db_batch : in_flight.front()->rows.batch_id - 1;
+        failed_batch = std::numeric_limits<uint64_t>::max();
+      }
       connected.store(true);
       set_error({});
+      for (const std::shared_ptr<Batch>& batch : in_flight) hand_over(batch);
       return true;
     } catch (const std::exception& error) {
-      connection.reset();
+      for (Lane& lane : lanes) lane.connection.reset();
       connected.store(false);
       set_error("ledger database " + redact_url(settings.url) + ": " + error.what());
       return false;
     }
   }
 
-  void settled(uint64_t last_seq, std::size_t trades) {
-    settled_seq.store(last_seq);
-    settled_batches.fetch_add(1);
-    settled_trades.fetch_add(trades);
-    settled_records.fetch_add(batch_records);
-  }
-
-  // Writes the batch in one transaction. False (and the connection dropped) on any error.
-  bool flush() {
-    rows.batch_id = last_batch_id + 1;
+  // Turns the rows taken into a batch: its id, balances, canonical order and hash.
+  std::shared_ptr<Batch> build() {
+    auto batch = std::make_shared<Batch>();
+    rows.batch_id = ++last_batch_id;
     rows.first_seq = batch_first_seq;
     rows.last_seq = batch_last_seq;
     rows.balances.clear();
@@ -350,147 +401,253 @@ struct Writer::Impl {
     rows.sort();
     text.clear();
     canonical_text(rows, text);
-    const Hash hash = chain_hash(prev_hash, text);
-    try {
-      pqxx::work work(*connection);
-      work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
-                 "prev_hash, hash) VALUES (" +
-                 std::to_string(rows.batch_id) + "," + std::to_string(rows.first_seq) + "," +
-                 std::to_string(rows.last_seq) + "," + std::to_string(rows.trades.size()) + "," +
-                 bytea_literal(prev_hash) + "," + bytea_literal(hash) + ")");
-      const uint64_t batch = rows.batch_id;
-      if (!rows.accounts.empty()) {
-        pqxx::stream_to out(work, "accounts",
-                            std::vector<std::string>{"account", "role", "seq", "batch_id"});
-        for (const AccountRow& row : rows.accounts) {
-          out << std::make_tuple(row.account, row.role, row.seq, batch);
-        }
-        out.complete();
-      }
-      if (!rows.orders.empty()) {
-        pqxx::stream_to out(work, "orders",
-                            std::vector<std::string>{"order_id", "seq", "batch_id", "account",
-                                                     "client_order_id", "side", "chip", "region",
-                                                     "tif", "urgency", "price", "qty",
-                                                     "accepted_ms"});
-        for (const OrderRow& row : rows.orders) {
-          out << std::make_tuple(row.order_id, row.seq, batch, row.account, row.client_order_id,
-                                 row.side, row.chip, row.region, row.tif, row.urgency,
-                                 price(row.price_ticks), qty(row.qty_milli), row.accepted_ms);
-        }
-        out.complete();
-      }
-      if (!rows.trades.empty()) {
-        pqxx::stream_to out(
-            work, "trades",
-            std::vector<std::string>{"trade_id", "seq", "batch_id", "chip", "region", "price",
-                                     "qty", "notional", "aggressor", "bid_account",
-                                     "bid_order_id", "ask_account", "ask_order_id", "traded_ms"});
-        for (const TradeRow& row : rows.trades) {
-          out << std::make_tuple(row.trade_id, row.seq, batch, row.chip, row.region,
-                                 price(row.price_ticks), qty(row.qty_milli),
-                                 amount(row.notional_e7), row.aggressor, row.bid_account,
-                                 row.bid_order_id, row.ask_account, row.ask_order_id,
-                                 row.traded_ms);
-        }
-        out.complete();
-      }
-      if (!rows.endings.empty()) {
-        pqxx::stream_to out(work, "order_endings",
-                            std::vector<std::string>{"order_id", "seq", "batch_id", "reason",
-                                                     "price", "filled_qty", "ended_ms"});
-        for (const EndingRow& row : rows.endings) {
-          out << std::make_tuple(row.order_id, row.seq, batch, row.reason,
-                                 price(row.price_ticks), qty(row.filled_milli), row.ended_ms);
-        }
-        out.complete();
-      }
-      if (!rows.postings.empty()) {
-        pqxx::stream_to out(work, "postings",
-                            std::vector<std::string>{"batch_id", "line", "seq", "trade_id",
-                                                     "order_id", "account", "book", "kind",
-                                                     "amount"});
-        for (const PostingRow& row : rows.postings) {
-          out << std::make_tuple(batch, row.line, row.seq, row.trade_id, row.order_id,
-                                 row.account, row.book, row.kind, amount(row.amount_e7));
-        }
-        out.complete();
-      }
-      if (!rows.balances.empty()) {
-        pqxx::stream_to out(work, "balances", std::vector<std::string>{"account", "batch_id",
-                                                                       "available", "held"});
-        for (const BalanceRow& row : rows.balances) {
-          out << std::make_tuple(row.account, batch, amount(row.available_e7),
-                                 amount(row.held_e7));
-        }
-        out.complete();
-      }
-      for (const KeyRow& row : keys) {
-        work.exec0("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
-                   work.quote(row.key_id) + ", " + work.quote(row.account) + ", " +
-                   work.quote(row.secret) + ") ON CONFLICT (key_id) DO NOTHING");
-      }
-      work.commit();
-    } catch (const std::exception& error) {
-      set_error("ledger database " + redact_url(settings.url) + ": " + error.what());
-      connection.reset();
-      connected.store(false);
-      batch_failed = true;
-      return false;
-    }
-    last_batch_id = rows.batch_id;
-    prev_hash = hash;
-    for (const KeyRow& row : keys) known_keys.insert(row.key_id);
-    if (batch_first_ms > 0) last_lag_ms.store(wall_ms() - batch_first_ms);
-    settled(rows.last_seq, rows.trades.size());
-    if (settings.on_settled && !rows.trades.empty()) settings.on_settled(rows.trades);
+    batch->prev_hash = prev_hash;
+    batch->hash = chain_hash(prev_hash, text);
+    prev_hash = batch->hash;
+    batch->rows = std::move(rows);
+    batch->texts = std::move(batch_text);  // a deque's elements keep their addresses
+    batch->keys = std::move(keys);
+    for (const KeyRow& key : batch->keys) known_keys.insert(key.key_id);
+    batch->records = batch_records;
+    batch->first_ms = batch_first_ms;
     reset_batch();
-    if (received_records.load() == settled_records.load()) oldest_pending_ms.store(0);
+    return batch;
+  }
+
+  bool lane_free() {
+    std::lock_guard lock(pipe_mutex);
+    for (const Lane& lane : lanes) {
+      if (!lane.job) return true;
+    }
+    return false;
+  }
+
+  bool lanes_idle() {
+    std::lock_guard lock(pipe_mutex);
+    for (const Lane& lane : lanes) {
+      if (lane.job) return false;
+    }
     return true;
   }
 
+  void hand_over(const std::shared_ptr<Batch>& batch) {
+    {
+      std::lock_guard lock(pipe_mutex);
+      for (Lane& lane : lanes) {
+        if (!lane.job) {
+          lane.job = batch;
+          break;
+        }
+      }
+    }
+    pipe_cv.notify_all();
+  }
+
+  // Drops the batches in flight that their lanes committed. False when a write failed.
+  bool collect() {
+    std::lock_guard lock(pipe_mutex);
+    while (!in_flight.empty() && in_flight.front()->rows.batch_id <= committed_batch) {
+      in_flight.pop_front();
+    }
+    return failed_batch == std::numeric_limits<uint64_t>::max();
+  }
+
+  static void write_rows(pqxx::work& work, const Batch& batch) {
+    const BatchRows& rows = batch.rows;
+    work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
+               "prev_hash, hash) VALUES (" +
+               std::to_string(rows.batch_id) + "," + std::to_string(rows.first_seq) + "," +
+               std::to_string(rows.last_seq) + "," + std::to_string(rows.trades.size()) + "," +
+               bytea_literal(batch.prev_hash) + "," + bytea_literal(batch.hash) + ")");
+    const uint64_t id = rows.batch_id;
+    if (!rows.accounts.empty()) {
+      pqxx::stream_to out(work, "accounts",
+                          std::vector<std::string>{"account", "role", "seq", "batch_id"});
+      for (const AccountRow& row : rows.accounts) {
+        out << std::make_tuple(row.account, row.role, row.seq, id);
+      }
+      out.complete();
+    }
+    if (!rows.orders.empty()) {
+      pqxx::stream_to out(work, "orders",
+                          std::vector<std::string>{"order_id", "seq", "batch_id", "account",
+                                                   "client_order_id", "side", "chip", "region",
+                                                   "tif", "urgency", "price", "qty",
+                                                   "accepted_ms"});
+      for (const OrderRow& row : rows.orders) {
+        out << std::make_tuple(row.order_id, row.seq, id, row.account, row.client_order_id,
+                               row.side, row.chip, row.region, row.tif, row.urgency,
+                               price(row.price_ticks), qty(row.qty_milli), row.accepted_ms);
+      }
+      out.complete();
+    }
+    if (!rows.trades.empty()) {
+      pqxx::stream_to out(
+          work, "trades",
+          std::vector<std::string>{"trade_id", "seq", "batch_id", "chip", "region", "price",
+                                   "qty", "notional", "aggressor", "bid_account",
+                                   "bid_order_id", "ask_account", "ask_order_id", "traded_ms"});
+      for (const TradeRow& row : rows.trades) {
+        out << std::make_tuple(row.trade_id, row.seq, id, row.chip, row.region,
+                               price(row.price_ticks), qty(row.qty_milli),
+                               amount(row.notional_e7), row.aggressor, row.bid_account,
+                               row.bid_order_id, row.ask_account, row.ask_order_id,
+                               row.traded_ms);
+      }
+      out.complete();
+    }
+    if (!rows.endings.empty()) {
+      pqxx::stream_to out(work, "order_endings",
+                          std::vector<std::string>{"order_id", "seq", "batch_id", "reason",
+                                                   "price", "filled_qty", "ended_ms"});
+      for (const EndingRow& row : rows.endings) {
+        out << std::make_tuple(row.order_id, row.seq, id, row.reason, price(row.price_ticks),
+                               qty(row.filled_milli), row.ended_ms);
+      }
+      out.complete();
+    }
+    if (!rows.postings.empty()) {
+      pqxx::stream_to out(work, "postings",
+                          std::vector<std::string>{"batch_id", "line", "seq", "trade_id",
+                                                   "order_id", "account", "book", "kind",
+                                                   "amount"});
+      for (const PostingRow& row : rows.postings) {
+        out << std::make_tuple(id, row.line, row.seq, row.trade_id, row.order_id, row.account,
+                               row.book, row.kind, amount(row.amount_e7));
+      }
+      out.complete();
+    }
+    if (!rows.balances.empty()) {
+      pqxx::stream_to out(work, "balances", std::vector<std::string>{"account", "batch_id",
+                                                                     "available", "held"});
+      for (const BalanceRow& row : rows.balances) {
+        out << std::make_tuple(row.account, id, amount(row.available_e7), amount(row.held_e7));
+      }
+      out.complete();
+    }
+    for (const KeyRow& row : batch.keys) {
+      work.exec0("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
+                 work.quote(row.key_id) + ", " + work.quote(row.account) + ", " +
+                 work.quote(row.secret) + ") ON CONFLICT (key_id) DO NOTHING");
+    }
+  }
+
+  // A connection's thread: writes each batch handed to it in one transaction, and commits once
+  // the batch before it is committed (or rolls back if that one failed).
+  void lane_run(Lane& lane) {
+    for (;;) {
+      std::shared_ptr<Batch> batch;
+      {
+        std::unique_lock lock(pipe_mutex);
+        pipe_cv.wait(lock, [&] { return quitting || lane.job; });
+        if (quitting) return;
+        batch = lane.job;
+      }
+      const uint64_t id = batch->rows.batch_id;
+      bool done = false;
+      try {
+        pqxx::work work(*lane.connection);
+        write_rows(work, *batch);
+        bool turn = false;
+        {
+          std::unique_lock lock(pipe_mutex);
+          pipe_cv.wait(lock, [&] {
+            return quitting || committed_batch + 1 >= id || failed_batch < id;
+          });
+          turn = !quitting && committed_batch + 1 == id;
+        }
+        if (turn) {
+          work.commit();
+          done = true;
+        }
+      } catch (const std::exception& error) {
+        set_error("ledger database " + redact_url(settings.url) + ": " + error.what());
+        connected.store(false);
+      }
+      if (done) committed(*batch);
+      {
+        std::lock_guard lock(pipe_mutex);
+        if (done) {
+          committed_batch = id;
+          // The oldest command not settled now: in the other lanes' batches, or being built.
+          int64_t next = 0;
+          for (const Lane& other : lanes) {
+            if (other.job && other.job->rows.batch_id > id && other.job->first_ms > 0 &&
+                (next == 0 || other.job->first_ms < next)) {
+              next = other.job->first_ms;
+            }
+          }
+          if (next == 0) next = building_first_ms.load();
+          if (next > 0) {
+            oldest_pending_ms.store(next);
+          } else if (received_records.load() == settled_records.load()) {
+            oldest_pending_ms.store(0);
+          }
+        } else {
+          failed_batch = std::min(failed_batch, id);
+          lane.connection.reset();
+        }
+        lane.job = nullptr;
+      }
+      pipe_cv.notify_all();
+    }
+  }
+
   void run() {
+    for (Lane& lane : lanes) lane.thread = std::thread([this, &lane] { lane_run(lane); });
     int64_t backoff_ms = 50;
     Record record;
     for (;;) {
       const bool stop = stopping.load(std::memory_order_acquire);
-      if (stop && wall_ms() > stop_deadline_ms.load()) return;
-      if (!connection && !connect()) {
-        if (stop && ring.size() == 0 && batch_records == 0) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-        backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
-        continue;
-      }
-      // Take records up to the batch limit, ending on a command boundary; after a failed write
-      // retry the same batch first.
-      if (!batch_failed) {
-        while (batch_records < settings.batch_records_max || !batch_complete) {
-          if (!ring.try_pop(record)) break;
-          // A key's seq is the command before it, which may be settled while the key is not:
-          // keys are known by their ids instead.
-          const bool settled_before =
-              record.kind == RecordKind::key
-                  ? known_keys.contains(std::string(record.text_view()))
-                  : record.seq <= db_settled_seq;
-          if (settled_before && batch_complete) {
-            absorb(record);
-          } else {
-            take(record);
-          }
+      if (stop && wall_ms() > stop_deadline_ms.load()) break;
+      if (!collect()) {
+        // A write failed: once every lane has finished, reconnect and hand out again what the
+        // ledger does not hold.
+        if (!lanes_idle()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          continue;
         }
+        need_connect = true;
       }
-      if (batch_records > 0 && batch_complete) {
-        if (!flush()) {
+      if (need_connect) {
+        if (!connect()) {
+          if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty()) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
           backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
-        } else {
-          backoff_ms = 50;
+          continue;
         }
+        need_connect = false;
+        backoff_ms = 50;
+      }
+      // Take records up to the batch limit, ending on a command boundary.
+      while (batch_records < settings.batch_records_max || !batch_complete) {
+        if (!ring.try_pop(record)) break;
+        // A key's seq is the command before it, which may be settled while the key is not:
+        // keys are known by their ids instead.
+        const bool settled_before =
+            record.kind == RecordKind::key ? known_keys.contains(std::string(record.text_view()))
+                                           : record.seq <= db_settled_seq;
+        if (settled_before && batch_complete) {
+          absorb(record);
+        } else {
+          take(record);
+        }
+      }
+      if (batch_records > 0 && batch_complete && lane_free()) {
+        in_flight.push_back(build());
+        hand_over(in_flight.back());
         continue;
       }
-      if (stop && ring.size() == 0 && batch_records == 0) return;
+      if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    {
+      std::lock_guard lock(pipe_mutex);
+      quitting = true;
+    }
+    pipe_cv.notify_all();
+    for (Lane& lane : lanes) lane.thread.join();
+    collect();
   }
 };
 
@@ -541,7 +698,7 @@ bool Writer::stop(int64_t timeout_ms) {
   impl_->stop_deadline_ms.store(wall_ms() + timeout_ms);
   impl_->stopping.store(true, std::memory_order_release);
   impl_->thread.join();
-  return impl_->ring.size() == 0 && impl_->batch_records == 0;
+  return impl_->ring.size() == 0 && impl_->batch_records == 0 && impl_->in_flight.empty();
 }
 
 uint64_t Writer::settled_seq() const { return impl_->settled_seq.load(); }

@@ -88,7 +88,8 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
         "--operator-secret", "--db", "--ledger-buffer", "--journal", "--durability",
         "CPX_RATE_LIMIT", "CPX_OPERATOR_SECRET", "CPX_DATABASE_URL", "CPX_LEDGER_BUFFER",
         "CPX_JOURNAL", "CPX_DURABILITY", "--snapshot-every", "--snapshot-interval",
-        "--journal-segment-bytes", "CPX_SNAPSHOT_EVERY", "CPX_SNAPSHOT_INTERVAL"}) {
+        "--journal-segment-bytes", "CPX_SNAPSHOT_EVERY", "CPX_SNAPSHOT_INTERVAL",
+        "--ledger-connections", "CPX_LEDGER_CONNECTIONS"}) {
     CHECK_MESSAGE(help.find(name) != std::string::npos, name);
   }
   const char* short_secret[] = {"cpx-server", "--operator-key-id", "op", "--operator-secret",
@@ -117,6 +118,7 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   REQUIRE(parsed.settings);
   CHECK(parsed.settings->journal_dir == "/var/cpx/journal");
   CHECK(parsed.settings->ledger_buffer == 4096);
+  CHECK(parsed.settings->ledger_connections == 2);  // the default
   CHECK_FALSE(parsed.settings->durability_sync);
   parsed = parse_settings(1, journal, [](const char*) -> const char* { return nullptr; });
   REQUIRE(parsed.settings);
@@ -132,6 +134,13 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   CHECK(parsed.settings->snapshot_every == 0);
   CHECK(parsed.settings->snapshot_interval_s == 30);
   CHECK(parsed.settings->journal_segment_bytes == 65536);
+  const char* connections[] = {"cpx-server", "--ledger-connections", "3"};
+  parsed = parse_settings(3, connections, [](const char*) -> const char* { return nullptr; });
+  REQUIRE(parsed.settings);
+  CHECK(parsed.settings->ledger_connections == 3);
+  connections[2] = "0";
+  parsed = parse_settings(3, connections, [](const char*) -> const char* { return nullptr; });
+  CHECK(parsed.error.find("--ledger-connections (CPX_LEDGER_CONNECTIONS)") != std::string::npos);
   const char* bad_interval[] = {"cpx-server", "--snapshot-interval", "-1"};
   parsed = parse_settings(3, bad_interval, [](const char*) -> const char* { return nullptr; });
   CHECK(parsed.error.find("--snapshot-interval (CPX_SNAPSHOT_INTERVAL)") != std::string::npos);

@@ -25,6 +25,7 @@ struct Settings {
   // The ledger's PostgreSQL database; empty: no ledger (the run command always gives one).
   std::string database_url;
   uint64_t ledger_buffer = 1u << 20;  // ledger records the matcher may run ahead of PostgreSQL
+  uint32_t ledger_connections = 2;    // PostgreSQL connections settling batches at once
   std::string journal_dir;       // empty: no journal
   bool durability_sync = true;  // fdatasync the journal before acting and acknowledging
   // Snapshots of the whole state into the journal's folder (with a journal only): after this

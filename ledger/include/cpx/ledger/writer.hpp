@@ -28,7 +28,12 @@ struct WriterSettings {
   // A batch ends after the command that takes it past this many records (commands are never
   // split), or when no more records are waiting.
   std::size_t batch_records_max = 50'000;
-  // Called on the writer thread after each committed batch with its trades (price discovery).
+  // Connections to PostgreSQL, each writing one batch at a time: consecutive batches are
+  // written at the same time on different connections and committed in order, so PostgreSQL
+  // works on as many batches as there are connections (docs/ledger.md).
+  std::size_t connections = 2;
+  // Called after each committed batch with its trades (price discovery), one batch at a time in
+  // batch order, on one of the writer's threads.
   std::function<void(const std::vector<TradeRow>&)> on_settled;
 };
 
