@@ -1,10 +1,10 @@
 // cpx-bench-settle: settlement throughput into a real PostgreSQL, end to end from the matcher's
-// ledger records (ring, postings, hash chain, COPY through pqxx::stream_to), beside the limit
-// measured in the same run: a plain COPY of the very same rows, in the same batches and
-// transactions, into the same tables of a second database. And --rate R: settlement lag at a
-// steady R trades/s.
+// ledger records (ring, postings, hash chain, COPY on the writer's connections), beside the
+// limit measured in the same run: a plain COPY of the very same rows (read back as COPY text
+// beforehand), in the same batches and transactions and over as many connections, into the same
+// tables of a second database. And --rate R: settlement lag at a steady R trades/s.
 //
-//   cpx-bench-settle --db ADMIN_URL [--trades N] [--rate R --seconds S]
+//   cpx-bench-settle --db ADMIN_URL [--trades N] [--rate R --seconds S] [--connections C]
 //
 // ADMIN_URL names database "cpx" of a server where the benchmark may create databases
 // (cpx_bench_settle, cpx_bench_copy). Prints one JSON line.
@@ -17,12 +17,12 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "cpx/app/config_files.hpp"
 #include "cpx/ledger/migrations.hpp"
+#include "cpx/ledger/pg_session.hpp"
 #include "cpx/ledger/writer.hpp"
 
 namespace {
@@ -174,114 +174,50 @@ class Workload {
   uint64_t trades_ = 0;
 };
 
-// libpqxx 6.4's stream_to takes rows as tuples: the row's fields as a tuple of N C strings
-// (nullptr for NULL).
-template <std::size_t... I>
-void write_row(pqxx::stream_to& out, const std::vector<const char*>& fields,
-               std::index_sequence<I...>) {
-  out << std::make_tuple(fields[I]...);
-}
-
-void write_row(pqxx::stream_to& out, const std::vector<const char*>& fields) {
-  switch (fields.size()) {
-    case 4: return write_row(out, fields, std::make_index_sequence<4>());
-    case 7: return write_row(out, fields, std::make_index_sequence<7>());
-    case 9: return write_row(out, fields, std::make_index_sequence<9>());
-    case 13: return write_row(out, fields, std::make_index_sequence<13>());
-    case 14: return write_row(out, fields, std::make_index_sequence<14>());
-    default: std::fprintf(stderr, "cpx-bench-settle: no row shape of %zu\n", fields.size());
-             std::exit(2);
-  }
-}
-
-// The plain COPY: every settled row of `from`, batch by batch, into the same tables of `to`,
-// one transaction per batch as the writer did, over as many connections as the writer used. Returns the seconds the COPY took.
+// The plain COPY: every settled row of `from`, batch by batch, read back in COPY's text format
+// beforehand, then sent with COPY FROM STDIN into the same tables of `to`, one transaction per
+// batch as the writer did, over as many connections as the writer used (each taking every n-th
+// batch; nothing orders their commits). Returns the seconds the sending took.
 double plain_copy(const std::string& from, const std::string& to, std::size_t connections) {
-  static const std::vector<std::pair<std::string, std::string>> tables = {
-      {"accounts", "account, role, seq, batch_id"},
-      {"orders",
-       "order_id, seq, batch_id, account, client_order_id, side, chip, region, tif, urgency, "
-       "price, qty, accepted_ms"},
-      {"trades",
-       "trade_id, seq, batch_id, chip, region, price, qty, notional, aggressor, bid_account, "
-       "bid_order_id, ask_account, ask_order_id, traded_ms"},
-      {"order_endings", "order_id, seq, batch_id, reason, price, filled_qty, ended_ms"},
-      {"postings", "batch_id, line, seq, trade_id, order_id, account, book, kind, amount"},
-      {"balances", "account, batch_id, available, held"},
+  using cpx::ledger::PgSession;
+  using cpx::ledger::Table;
+  PgSession source(from);
+  struct Batch {
+    std::string insert;                      // its settlement_batches row
+    std::vector<std::string> tables;         // each table's rows, COPY text
   };
-  pqxx::connection source(from);
-  pqxx::work read(source);
-  const pqxx::result batches = read.exec(
-      "SELECT batch_id, first_seq, last_seq, trade_count, encode(prev_hash, 'hex'),"
-      " encode(hash, 'hex') FROM settlement_batches ORDER BY batch_id");
-  std::vector<pqxx::result> rows;
-  std::vector<std::vector<std::string>> columns;
-  for (const auto& [table, column_list] : tables) {
-    rows.push_back(read.exec("SELECT " + column_list + " FROM " + table + " ORDER BY batch_id"));
-    std::vector<std::string>& names = columns.emplace_back();
-    std::size_t start = 0;
-    while (start < column_list.size()) {
-      const std::size_t comma = column_list.find(',', start);
-      const std::size_t end = comma == std::string::npos ? column_list.size() : comma;
-      names.push_back(column_list.substr(start, end - start));
-      start = end == column_list.size() ? end : end + 2;
+  std::vector<Batch> batches;
+  for (const auto& row : source.query(
+           "SELECT batch_id, first_seq, last_seq, trade_count, encode(prev_hash, 'hex'),"
+           " encode(hash, 'hex') FROM settlement_batches ORDER BY batch_id")) {
+    Batch& batch = batches.emplace_back();
+    batch.insert = "BEGIN; INSERT INTO settlement_batches (batch_id, first_seq, last_seq, "
+                   "trade_count, prev_hash, hash) VALUES (" + row[0] + "," + row[1] + "," +
+                   row[2] + "," + row[3] + ", decode('" + row[4] + "', 'hex'), decode('" +
+                   row[5] + "', 'hex'))";
+    for (const Table table : cpx::ledger::all_tables) {
+      const std::string_view target = cpx::ledger::copy_target(table);
+      const std::size_t paren = target.find(" (");
+      source.copy_out("SELECT " + std::string(target.substr(paren + 2, target.size() - paren - 3)) +
+                          " FROM " + std::string(target.substr(0, paren)) +
+                          " WHERE batch_id = " + row[0],
+                      batch.tables.emplace_back());
     }
   }
-  std::vector<pqxx::row::size_type> batch_column;
-  for (std::size_t t = 0; t < tables.size(); ++t) {
-    pqxx::row::size_type index = 0;
-    while (columns[t][index] != "batch_id") ++index;
-    batch_column.push_back(index);
-  }
-  // Each batch's rows of each table, as index ranges.
-  struct Range {
-    std::size_t begin, end;
-  };
-  std::vector<std::vector<Range>> ranges(batches.size(), std::vector<Range>(tables.size()));
-  std::vector<std::size_t> next(tables.size(), 0);
-  for (std::size_t b = 0; b < batches.size(); ++b) {
-    const uint64_t id = batches[int(b)][0].as<uint64_t>();
-    for (std::size_t t = 0; t < tables.size(); ++t) {
-      const pqxx::result& table = rows[t];
-      std::size_t& i = next[t];
-      ranges[b][t].begin = i;
-      while (i < table.size() && table[int(i)][batch_column[t]].as<uint64_t>() == id) ++i;
-      ranges[b][t].end = i;
-    }
-  }
-  // As many connections as the writer has, each taking every n-th batch; nothing orders their
-  // commits (the plain COPY's limit, with nothing else to do).
-  std::vector<std::unique_ptr<pqxx::connection>> targets;
-  for (std::size_t c = 0; c < connections; ++c) {
-    targets.push_back(std::make_unique<pqxx::connection>(to));
-  }
+  std::vector<std::unique_ptr<PgSession>> targets;
+  for (std::size_t c = 0; c < connections; ++c) targets.push_back(std::make_unique<PgSession>(to));
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> threads;
   for (std::size_t c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
-      std::vector<const char*> fields;
       for (std::size_t b = c; b < batches.size(); b += connections) {
-        const auto batch = batches[int(b)];
-        pqxx::work work(*targets[c]);
-        work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
-                   "prev_hash, hash) VALUES (" +
-                   std::string(batch[0].c_str()) + "," + batch[1].c_str() + "," +
-                   batch[2].c_str() + "," + batch[3].c_str() + ", decode('" + batch[4].c_str() +
-                   "', 'hex'), decode('" + batch[5].c_str() + "', 'hex'))");
-        for (std::size_t t = 0; t < tables.size(); ++t) {
-          const Range range = ranges[b][t];
-          if (range.begin == range.end) continue;
-          pqxx::stream_to out(work, tables[t].first, columns[t]);
-          for (std::size_t i = range.begin; i < range.end; ++i) {
-            fields.clear();
-            for (const auto& field : rows[t][int(i)]) {
-              fields.push_back(field.is_null() ? nullptr : field.c_str());
-            }
-            write_row(out, fields);
-          }
-          out.complete();
+        targets[c]->exec(batches[b].insert);
+        for (std::size_t t = 0; t < batches[b].tables.size(); ++t) {
+          if (batches[b].tables[t].empty()) continue;
+          targets[c]->copy_in(cpx::ledger::copy_target(cpx::ledger::all_tables[t]),
+                              batches[b].tables[t]);
         }
-        work.commit();
+        targets[c]->exec("COMMIT");
       }
     });
   }

@@ -3,7 +3,7 @@
 # Idempotent and quiet when nothing is missing.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libboost1.81-dev libsimdjson-dev libpqxx-dev libssl-dev
+packages=(build-essential cmake pkg-config libboost1.81-dev libsimdjson-dev libpqxx-dev libpq-dev libssl-dev
           doctest-dev libbenchmark-dev postgresql)
 
 missing=()

@@ -12,33 +12,146 @@ namespace cpx::ledger {
 
 namespace {
 
-void field(std::string& out, std::string_view text) {
-  out.push_back('\t');
-  out.append(text);
-}
+// One line of a table's rows, in the canonical text (a tag first, NULL as "-", text as it is)
+// or in COPY's text format (no tag, NULL as \N, text escaped, the batch id last).
+template <bool Copy>
+struct Line {
+  std::string& out;
+  bool first = true;
 
-void field(std::string& out, uint64_t value) {
-  char text[24];
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  out.push_back('\t');
-  out.append(text, end);
-}
+  Line(std::string& out_in, std::string_view tag) : out(out_in) {
+    if (!Copy) {
+      out.append(tag);
+      first = false;
+    }
+  }
+  void separate() {
+    if (!first) out.push_back('\t');
+    first = false;
+  }
+  void text(std::string_view value) {
+    separate();
+    if (!Copy) {
+      out.append(value);
+      return;
+    }
+    for (const char c : value) {
+      switch (c) {
+        case '\\': out.append("\\\\"); break;
+        case '\t': out.append("\\t"); break;
+        case '\n': out.append("\\n"); break;
+        case '\r': out.append("\\r"); break;
+        default: out.push_back(c);
+      }
+    }
+  }
+  template <class Integer>
+  void number(Integer value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    separate();
+    out.append(digits, end);
+  }
+  void number(const std::optional<uint64_t>& value) {
+    if (value) return number(*value);
+    separate();
+    out.append(Copy ? "\\N" : "-");
+  }
+  void decimal(int128 scaled, int frac_digits) {
+    separate();
+    append_decimal(out, scaled, frac_digits);
+  }
+  void end(uint64_t batch_id) {
+    if (Copy) number(batch_id);
+    out.push_back('\n');
+  }
+};
 
-void field(std::string& out, int64_t value) {
-  char text[24];
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  out.push_back('\t');
-  out.append(text, end);
-}
-
-void field(std::string& out, const std::optional<uint64_t>& value) {
-  if (value) return field(out, *value);
-  out.append("\t-");
-}
-
-void decimal(std::string& out, int128 scaled, int frac_digits) {
-  out.push_back('\t');
-  append_decimal(out, scaled, frac_digits);
+template <bool Copy>
+void table_text(const BatchRows& rows, Table table, std::string& out) {
+  switch (table) {
+    case Table::accounts:
+      for (const AccountRow& row : rows.accounts) {
+        Line<Copy> line(out, "A");
+        line.text(row.account);
+        line.text(row.role);
+        line.number(row.seq);
+        line.end(rows.batch_id);
+      }
+      break;
+    case Table::orders:
+      for (const OrderRow& row : rows.orders) {
+        Line<Copy> line(out, "O");
+        line.number(row.order_id);
+        line.number(row.seq);
+        line.text(row.account);
+        line.text(row.client_order_id);
+        line.text(row.side);
+        line.text(row.chip);
+        line.text(row.region);
+        line.text(row.tif);
+        line.text(row.urgency);
+        line.decimal(row.price_ticks, price_frac_digits);
+        line.decimal(row.qty_milli, qty_frac_digits);
+        line.number(row.accepted_ms);
+        line.end(rows.batch_id);
+      }
+      break;
+    case Table::trades:
+      for (const TradeRow& row : rows.trades) {
+        Line<Copy> line(out, "T");
+        line.number(row.trade_id);
+        line.number(row.seq);
+        line.text(row.chip);
+        line.text(row.region);
+        line.decimal(row.price_ticks, price_frac_digits);
+        line.decimal(row.qty_milli, qty_frac_digits);
+        line.decimal(row.notional_e7, amount_frac_digits);
+        line.text(row.aggressor);
+        line.text(row.bid_account);
+        line.number(row.bid_order_id);
+        line.text(row.ask_account);
+        line.number(row.ask_order_id);
+        line.number(row.traded_ms);
+        line.end(rows.batch_id);
+      }
+      break;
+    case Table::endings:
+      for (const EndingRow& row : rows.endings) {
+        Line<Copy> line(out, "E");
+        line.number(row.order_id);
+        line.number(row.seq);
+        line.text(row.reason);
+        line.decimal(row.price_ticks, price_frac_digits);
+        line.decimal(row.filled_milli, qty_frac_digits);
+        line.number(row.ended_ms);
+        line.end(rows.batch_id);
+      }
+      break;
+    case Table::postings:
+      for (const PostingRow& row : rows.postings) {
+        Line<Copy> line(out, "P");
+        line.number(row.line);
+        line.number(row.seq);
+        line.number(row.trade_id);
+        line.number(row.order_id);
+        line.text(row.account);
+        line.text(row.book);
+        line.text(row.kind);
+        line.decimal(row.amount_e7, amount_frac_digits);
+        line.end(rows.batch_id);
+      }
+      break;
+    case Table::balances:
+      for (const BalanceRow& row : rows.balances) {
+        Line<Copy> line(out, "L");
+        line.text(row.account);
+        line.decimal(row.available_e7, amount_frac_digits);
+        line.decimal(row.held_e7, amount_frac_digits);
+        line.end(rows.batch_id);
+      }
+      break;
+  }
 }
 
 }  // namespace
@@ -98,81 +211,37 @@ void BatchRows::sort() {
 }
 
 void canonical_text(const BatchRows& rows, std::string& out) {
-  out.append("batch");
-  field(out, rows.batch_id);
-  field(out, rows.first_seq);
-  field(out, rows.last_seq);
-  field(out, uint64_t(rows.trades.size()));
-  out.push_back('\n');
-  for (const AccountRow& row : rows.accounts) {
-    out.push_back('A');
-    field(out, row.account);
-    field(out, row.role);
-    field(out, row.seq);
-    out.push_back('\n');
+  Line<false> header(out, "batch");
+  header.number(rows.batch_id);
+  header.number(rows.first_seq);
+  header.number(rows.last_seq);
+  header.number(uint64_t(rows.trades.size()));
+  out.push_back('\n');  // the header has no batch id at its end
+  for (const Table table : all_tables) table_text<false>(rows, table, out);
+}
+
+void copy_text(const BatchRows& rows, Table table, std::string& out) {
+  table_text<true>(rows, table, out);
+}
+
+std::string_view copy_target(Table table) {
+  switch (table) {
+    case Table::accounts:
+      return "accounts (account, role, seq, batch_id)";
+    case Table::orders:
+      return "orders (order_id, seq, account, client_order_id, side, chip, region, tif, urgency, "
+             "price, qty, accepted_ms, batch_id)";
+    case Table::trades:
+      return "trades (trade_id, seq, chip, region, price, qty, notional, aggressor, bid_account, "
+             "bid_order_id, ask_account, ask_order_id, traded_ms, batch_id)";
+    case Table::endings:
+      return "order_endings (order_id, seq, reason, price, filled_qty, ended_ms, batch_id)";
+    case Table::postings:
+      return "postings (line, seq, trade_id, order_id, account, book, kind, amount, batch_id)";
+    case Table::balances:
+      return "balances (account, available, held, batch_id)";
   }
-  for (const OrderRow& row : rows.orders) {
-    out.push_back('O');
-    field(out, row.order_id);
-    field(out, row.seq);
-    field(out, row.account);
-    field(out, row.client_order_id);
-    field(out, row.side);
-    field(out, row.chip);
-    field(out, row.region);
-    field(out, row.tif);
-    field(out, row.urgency);
-    decimal(out, row.price_ticks, price_frac_digits);
-    decimal(out, row.qty_milli, qty_frac_digits);
-    field(out, row.accepted_ms);
-    out.push_back('\n');
-  }
-  for (const TradeRow& row : rows.trades) {
-    out.push_back('T');
-    field(out, row.trade_id);
-    field(out, row.seq);
-    field(out, row.chip);
-    field(out, row.region);
-    decimal(out, row.price_ticks, price_frac_digits);
-    decimal(out, row.qty_milli, qty_frac_digits);
-    decimal(out, row.notional_e7, amount_frac_digits);
-    field(out, row.aggressor);
-    field(out, row.bid_account);
-    field(out, row.bid_order_id);
-    field(out, row.ask_account);
-    field(out, row.ask_order_id);
-    field(out, row.traded_ms);
-    out.push_back('\n');
-  }
-  for (const EndingRow& row : rows.endings) {
-    out.push_back('E');
-    field(out, row.order_id);
-    field(out, row.seq);
-    field(out, row.reason);
-    decimal(out, row.price_ticks, price_frac_digits);
-    decimal(out, row.filled_milli, qty_frac_digits);
-    field(out, row.ended_ms);
-    out.push_back('\n');
-  }
-  for (const PostingRow& row : rows.postings) {
-    out.push_back('P');
-    field(out, uint64_t(row.line));
-    field(out, row.seq);
-    field(out, row.trade_id);
-    field(out, row.order_id);
-    field(out, row.account);
-    field(out, row.book);
-    field(out, row.kind);
-    decimal(out, row.amount_e7, amount_frac_digits);
-    out.push_back('\n');
-  }
-  for (const BalanceRow& row : rows.balances) {
-    out.push_back('L');
-    field(out, row.account);
-    decimal(out, row.available_e7, amount_frac_digits);
-    decimal(out, row.held_e7, amount_frac_digits);
-    out.push_back('\n');
-  }
+  return "";
 }
 
 Hash chain_hash(const Hash& previous, std::string_view text) {

@@ -5,13 +5,12 @@
 #include <condition_variable>
 #include <limits>
 #include <deque>
-#include <pqxx/pqxx>
 #include <thread>
 #include <unordered_set>
 
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
-#include "pq_text.hpp"
+#include "cpx/ledger/pg_session.hpp"
 
 namespace cpx::ledger {
 
@@ -39,14 +38,19 @@ int64_t wall_ms() {
       .count();
 }
 
-Decimal price(int64_t ticks) { return {ticks, price_frac_digits}; }
-Decimal qty(int64_t milli) { return {milli, qty_frac_digits}; }
-Decimal amount(int128 e7) { return {e7, amount_frac_digits}; }
-
-Hash hash_from_bytea(const pqxx::field& field) {
-  const pqxx::binarystring bytes(field);
+// A hash from its hex text (32 zero bytes when it is not 64 hex digits).
+Hash hash_from_hex(std::string_view hex) {
   Hash out{};
-  if (bytes.size() == out.size()) std::copy(bytes.begin(), bytes.end(), out.begin());
+  if (hex.size() != out.size() * 2) return out;
+  const auto digit = [](char c) -> int {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int high = digit(hex[2 * i]);
+    const int low = digit(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return Hash{};
+    out[i] = static_cast<unsigned char>(high * 16 + low);
+  }
   return out;
 }
 
@@ -100,7 +104,8 @@ struct Writer::Impl {
   // (a batch commits only after the one before it), so the ledger never has a gap.
   struct Lane {
     std::thread thread;
-    std::unique_ptr<pqxx::connection> connection;  // the lane's while it has a job
+    std::unique_ptr<PgSession> session;  // the lane's while it has a job
+    std::string buffer;                  // COPY text, kept for its capacity
     std::shared_ptr<Batch> job;                    // under pipe_mutex
   };
   std::vector<Lane> lanes;
@@ -343,22 +348,21 @@ struct Writer::Impl {
   // and the others are handed out again, whole and in order.
   bool connect() {
     try {
-      for (Lane& lane : lanes) lane.connection = std::make_unique<pqxx::connection>(settings.url);
-      pqxx::work work(*lanes.front().connection);
-      const pqxx::result last = work.exec(
-          "SELECT batch_id, last_seq, hash FROM settlement_batches ORDER BY batch_id DESC "
-          "LIMIT 1");
-      for (const auto& row : work.exec("SELECT key_id FROM api_keys")) {
-        known_keys.insert(row[0].as<std::string>());
+      for (Lane& lane : lanes) lane.session = std::make_unique<PgSession>(settings.url);
+      PgSession& session = *lanes.front().session;
+      const auto last = session.query(
+          "SELECT batch_id, last_seq, encode(hash, 'hex') FROM settlement_batches ORDER BY "
+          "batch_id DESC LIMIT 1");
+      for (const auto& row : session.query("SELECT key_id FROM api_keys")) {
+        known_keys.insert(row[0]);
       }
-      work.commit();
       uint64_t db_batch = 0;
       uint64_t db_seq = 0;
       Hash db_hash{};
       if (!last.empty()) {
-        db_batch = last[0][0].as<uint64_t>();
-        db_seq = last[0][1].as<uint64_t>();
-        db_hash = hash_from_bytea(last[0][2]);
+        db_batch = std::stoull(last[0][0]);
+        db_seq = std::stoull(last[0][1]);
+        db_hash = hash_from_hex(last[0][2]);
       }
       while (!in_flight.empty() && in_flight.front()->rows.batch_id <= db_batch) {
         committed(*in_flight.front());
@@ -380,7 +384,7 @@ struct Writer::Impl {
       for (const std::shared_ptr<Batch>& batch : in_flight) hand_over(batch);
       return true;
     } catch (const std::exception& error) {
-      for (Lane& lane : lanes) lane.connection.reset();
+      for (Lane& lane : lanes) lane.session.reset();
       connected.store(false);
       set_error("ledger database " + redact_url(settings.url) + ": " + error.what());
       return false;
@@ -452,83 +456,23 @@ struct Writer::Impl {
     return failed_batch == std::numeric_limits<uint64_t>::max();
   }
 
-  static void write_rows(pqxx::work& work, const Batch& batch) {
+  // Opens the batch's transaction and writes all its rows (not committed).
+  static void write_rows(PgSession& session, const Batch& batch, std::string& buffer) {
     const BatchRows& rows = batch.rows;
-    work.exec0("INSERT INTO settlement_batches (batch_id, first_seq, last_seq, trade_count, "
-               "prev_hash, hash) VALUES (" +
-               std::to_string(rows.batch_id) + "," + std::to_string(rows.first_seq) + "," +
-               std::to_string(rows.last_seq) + "," + std::to_string(rows.trades.size()) + "," +
-               bytea_literal(batch.prev_hash) + "," + bytea_literal(batch.hash) + ")");
-    const uint64_t id = rows.batch_id;
-    if (!rows.accounts.empty()) {
-      pqxx::stream_to out(work, "accounts",
-                          std::vector<std::string>{"account", "role", "seq", "batch_id"});
-      for (const AccountRow& row : rows.accounts) {
-        out << std::make_tuple(row.account, row.role, row.seq, id);
-      }
-      out.complete();
-    }
-    if (!rows.orders.empty()) {
-      pqxx::stream_to out(work, "orders",
-                          std::vector<std::string>{"order_id", "seq", "batch_id", "account",
-                                                   "client_order_id", "side", "chip", "region",
-                                                   "tif", "urgency", "price", "qty",
-                                                   "accepted_ms"});
-      for (const OrderRow& row : rows.orders) {
-        out << std::make_tuple(row.order_id, row.seq, id, row.account, row.client_order_id,
-                               row.side, row.chip, row.region, row.tif, row.urgency,
-                               price(row.price_ticks), qty(row.qty_milli), row.accepted_ms);
-      }
-      out.complete();
-    }
-    if (!rows.trades.empty()) {
-      pqxx::stream_to out(
-          work, "trades",
-          std::vector<std::string>{"trade_id", "seq", "batch_id", "chip", "region", "price",
-                                   "qty", "notional", "aggressor", "bid_account",
-                                   "bid_order_id", "ask_account", "ask_order_id", "traded_ms"});
-      for (const TradeRow& row : rows.trades) {
-        out << std::make_tuple(row.trade_id, row.seq, id, row.chip, row.region,
-                               price(row.price_ticks), qty(row.qty_milli),
-                               amount(row.notional_e7), row.aggressor, row.bid_account,
-                               row.bid_order_id, row.ask_account, row.ask_order_id,
-                               row.traded_ms);
-      }
-      out.complete();
-    }
-    if (!rows.endings.empty()) {
-      pqxx::stream_to out(work, "order_endings",
-                          std::vector<std::string>{"order_id", "seq", "batch_id", "reason",
-                                                   "price", "filled_qty", "ended_ms"});
-      for (const EndingRow& row : rows.endings) {
-        out << std::make_tuple(row.order_id, row.seq, id, row.reason, price(row.price_ticks),
-                               qty(row.filled_milli), row.ended_ms);
-      }
-      out.complete();
-    }
-    if (!rows.postings.empty()) {
-      pqxx::stream_to out(work, "postings",
-                          std::vector<std::string>{"batch_id", "line", "seq", "trade_id",
-                                                   "order_id", "account", "book", "kind",
-                                                   "amount"});
-      for (const PostingRow& row : rows.postings) {
-        out << std::make_tuple(id, row.line, row.seq, row.trade_id, row.order_id, row.account,
-                               row.book, row.kind, amount(row.amount_e7));
-      }
-      out.complete();
-    }
-    if (!rows.balances.empty()) {
-      pqxx::stream_to out(work, "balances", std::vector<std::string>{"account", "batch_id",
-                                                                     "available", "held"});
-      for (const BalanceRow& row : rows.balances) {
-        out << std::make_tuple(row.account, id, amount(row.available_e7), amount(row.held_e7));
-      }
-      out.complete();
+    session.exec("BEGIN; INSERT INTO settlement_batches (batch_id, first_seq, last_seq, "
+                 "trade_count, prev_hash, hash) VALUES (" +
+                 std::to_string(rows.batch_id) + "," + std::to_string(rows.first_seq) + "," +
+                 std::to_string(rows.last_seq) + "," + std::to_string(rows.trades.size()) + "," +
+                 bytea_literal(batch.prev_hash) + "," + bytea_literal(batch.hash) + ")");
+    for (const Table table : all_tables) {
+      buffer.clear();
+      copy_text(rows, table, buffer);
+      if (!buffer.empty()) session.copy_in(copy_target(table), buffer);
     }
     for (const KeyRow& row : batch.keys) {
-      work.exec0("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
-                 work.quote(row.key_id) + ", " + work.quote(row.account) + ", " +
-                 work.quote(row.secret) + ") ON CONFLICT (key_id) DO NOTHING");
+      session.exec("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
+                   session.quote(row.key_id) + ", " + session.quote(row.account) + ", " +
+                   session.quote(row.secret) + ") ON CONFLICT (key_id) DO NOTHING");
     }
   }
 
@@ -546,8 +490,7 @@ struct Writer::Impl {
       const uint64_t id = batch->rows.batch_id;
       bool done = false;
       try {
-        pqxx::work work(*lane.connection);
-        write_rows(work, *batch);
+        write_rows(*lane.session, *batch, lane.buffer);
         bool turn = false;
         {
           std::unique_lock lock(pipe_mutex);
@@ -557,9 +500,9 @@ struct Writer::Impl {
           turn = !quitting && committed_batch + 1 == id;
         }
         if (turn) {
-          work.commit();
+          lane.session->exec("COMMIT");
           done = true;
-        }
+        }  // else the connection is dropped below, which rolls the transaction back
       } catch (const std::exception& error) {
         set_error("ledger database " + redact_url(settings.url) + ": " + error.what());
         connected.store(false);
@@ -585,7 +528,7 @@ struct Writer::Impl {
           }
         } else {
           failed_batch = std::min(failed_batch, id);
-          lane.connection.reset();
+          lane.session.reset();
         }
         lane.job = nullptr;
       }

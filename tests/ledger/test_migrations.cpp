@@ -10,11 +10,59 @@
 #include <string>
 
 #include "cpx/ledger/migrations.hpp"
+#include "cpx/ledger/pg_session.hpp"
+#include "cpx/ledger/rows.hpp"
 #include "pg_test.hpp"
 
 namespace cpx::ledger {
 
 using test::fresh_database;
+
+TEST_CASE("COPY text: escaped text, NULLs and exact amounts come back as written; errors name "
+          "PostgreSQL's reason") {
+  const std::string url = fresh_database("cpx_test_copy_text");
+  REQUIRE(migrate(url).ok);
+  const std::string odd = "tab\there, back\\slash, new\nline, cr\r end";
+  BatchRows rows;
+  rows.batch_id = 7;
+  rows.accounts.push_back(AccountRow{odd, "provider", 3});
+  rows.postings.push_back(PostingRow{1, 3, std::nullopt, 42, odd, "available", "deposit",
+                                     int128(-123456789012345678) * 1000});
+  rows.postings.push_back(PostingRow{2, 3, 9, std::nullopt, odd, "deposits", "deposit",
+                                     int128(123456789012345678) * 1000});
+  std::string accounts_text;
+  copy_text(rows, Table::accounts, accounts_text);
+  CHECK(accounts_text == "tab\\there, back\\\\slash, new\\nline, cr\\r end\tprovider\t3\t7\n");
+  std::string postings_text;
+  copy_text(rows, Table::postings, postings_text);
+  PgSession session(url);
+  session.exec("BEGIN");
+  session.copy_in(copy_target(Table::accounts), accounts_text);
+  session.copy_in(copy_target(Table::postings), postings_text);
+  session.exec("COMMIT");
+  const auto account = session.query("SELECT account, role, seq, batch_id FROM accounts");
+  REQUIRE(account.size() == 1);
+  CHECK(account[0] == std::vector<std::string>{odd, "provider", "3", "7"});
+  const auto postings = session.query(
+      "SELECT line, coalesce(trade_id::text, 'null'), coalesce(order_id::text, 'null'), "
+      "account = " + session.quote(odd) + ", amount FROM postings ORDER BY line");
+  REQUIRE(postings.size() == 2);
+  CHECK(postings[0] == std::vector<std::string>{"1", "null", "42", "t",
+                                                "-12345678901234.5678000"});
+  CHECK(postings[1] == std::vector<std::string>{"2", "9", "null", "t",
+                                                "12345678901234.5678000"});
+  // The same rows again: the primary key refuses them, with PostgreSQL's message.
+  session.exec("BEGIN");
+  CHECK_THROWS_WITH_AS(session.copy_in(copy_target(Table::postings), postings_text),
+                       doctest::Contains("duplicate key value violates unique constraint"),
+                       std::runtime_error);
+  session.exec("ROLLBACK");
+  CHECK_THROWS_WITH_AS(session.query("SELECT nonsense FROM nowhere"),
+                       doctest::Contains("relation \"nowhere\" does not exist"),
+                       std::runtime_error);
+  CHECK_THROWS_AS(PgSession("postgresql:///no_such_database?host=/nonexistent"),
+                  std::runtime_error);
+}
 
 TEST_CASE("migrations apply in order, once, and are recorded") {
   const std::string url = fresh_database("cpx_test_migrations");

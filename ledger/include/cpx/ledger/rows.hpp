@@ -100,8 +100,17 @@ struct BatchRows {
 // that is not a plain decimal or has more fractional digits than the scale.
 int128 parse_numeric(std::string_view text, int frac_digits);
 
+// The settled tables, in the order of the canonical text.
+enum class Table { accounts, orders, trades, endings, postings, balances };
+inline constexpr Table all_tables[] = {Table::accounts, Table::orders,   Table::trades,
+                                       Table::endings,  Table::postings, Table::balances};
+
 // Appends the batch's canonical text (rows in canonical order: call sort() first).
 void canonical_text(const BatchRows& rows, std::string& out);
+// Appends the batch's rows of `table` in COPY's text format, for COPY `copy_target(table)`:
+// the canonical line's fields without its tag, text escaped, NULL as \N, then the batch id.
+void copy_text(const BatchRows& rows, Table table, std::string& out);
+std::string_view copy_target(Table table);
 // SHA-256 of the previous batch's hash followed by the batch's canonical text.
 Hash chain_hash(const Hash& previous, std::string_view text);
 std::string to_hex(const Hash& hash);
