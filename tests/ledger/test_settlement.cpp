@@ -31,6 +31,7 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   int order_number = 0;
   std::map<uint64_t, std::string> fills;
   std::map<std::string, std::string> balances;
+  std::map<std::string, std::vector<uint64_t>> account_pages;
   {
     RunningServer server({"--db", url, "--rate-limit", "0"});
     RestClient admin(server.port, operator_key, operator_secret);
@@ -39,6 +40,27 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
     run_random(random, traders, commands_to_run(), admin, req, order_number);
     fills = trades_from_fills(server.port, traders);
     balances = engine_balances(server.port, traders);
+    // Every account's trades, page by page as an auditor reads them.
+    wait_settled(server.port);
+    const Key audit = create_account(admin, "audit-1", "auditor");
+    RestClient auditor(server.port, audit.id, audit.secret);
+    for (const Trader& trader : traders) {
+      std::vector<uint64_t>& ids = account_pages[trader.account];
+      std::string cursor = "0";
+      for (int page = 0; page < 10'000 && cursor != "null"; ++page) {
+        const Response response = auditor.send(
+            http::verb::get, "/v1/ledger/trades?account=" + trader.account + "&limit=97&cursor=" +
+                                 cursor);
+        REQUIRE(response.result_int() == 200);
+        const std::string& body = response.body();
+        for (std::size_t at = 0; (at = body.find("\"trade_id\":", at)) != std::string::npos;) {
+          at += 11;
+          ids.push_back(std::stoull(body.substr(at, body.find(',', at) - at)));
+        }
+        const std::size_t next = body.rfind("\"next_cursor\":") + 14;
+        cursor = body.substr(next, body.size() - 1 - next);
+      }
+    }
     for (Trader& trader : traders) trader.ws.reset();
     REQUIRE(server.stop() == 0);  // settles everything before it exits
   }
@@ -50,9 +72,23 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   CHECK(trades.size() == fills.size());
   CHECK(trades == fills);  // every trade, its price and quantity
   CHECK(trades.rbegin()->first == trades.size());  // ids 1..N, none twice
-  CHECK(ledger_balances(work) == balances);  // to the last digit
+  std::map<std::string, std::string> settled_balances = ledger_balances(work);
+  CHECK(settled_balances["audit-1"] == "0 0");  // the auditor, created last
+  settled_balances.erase("audit-1");
+  CHECK(settled_balances == balances);  // to the last digit
   CHECK(work.exec1("SELECT count(*) FROM postings GROUP BY () HAVING sum(amount) = 0")[0]
             .as<int>() > 0);
+  // The account filter (through postings) pages through exactly the account's trades.
+  for (const auto& [account, ids] : account_pages) {
+    std::vector<uint64_t> expected;
+    for (const auto& row : work.exec("SELECT trade_id FROM trades WHERE bid_account = " +
+                                     work.quote(account) + " OR ask_account = " +
+                                     work.quote(account) + " ORDER BY trade_id")) {
+      expected.push_back(row[0].as<uint64_t>());
+    }
+    CHECK_MESSAGE(ids == expected, account);
+    CHECK(expected.size() > 97);  // several pages
+  }
   work.commit();
 
   std::string output;
