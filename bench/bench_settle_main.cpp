@@ -234,6 +234,7 @@ int main(int argc, char** argv) {
   uint64_t rate = 0;
   double run_seconds = 10;
   std::size_t connections = cpx::ledger::WriterSettings{}.connections;
+  std::size_t batch_records = cpx::ledger::WriterSettings{}.batch_records_max;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--db") admin = argv[i + 1];
@@ -241,9 +242,10 @@ int main(int argc, char** argv) {
     else if (arg == "--rate") rate = std::stoull(argv[i + 1]);
     else if (arg == "--seconds") run_seconds = std::stod(argv[i + 1]);
     else if (arg == "--connections") connections = std::stoull(argv[i + 1]);
+    else if (arg == "--batch-records") batch_records = std::stoull(argv[i + 1]);
     else {
       std::fprintf(stderr, "usage: cpx-bench-settle --db URL [--trades N] [--rate R --seconds S]"
-                           " [--connections C]\n");
+                           " [--connections C] [--batch-records B]\n");
       return 2;
     }
   }
@@ -256,6 +258,7 @@ int main(int argc, char** argv) {
   cpx::ledger::WriterSettings settings;
   settings.url = url;
   settings.connections = connections;
+  settings.batch_records_max = batch_records;
   cpx::ledger::Writer writer(settings, *config.config);
   writer.start();
   Workload workload;
