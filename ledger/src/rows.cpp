@@ -79,7 +79,10 @@ void table_text(const BatchRows& rows, Table table, std::string& out) {
         line.end(rows.batch_id);
       }
       break;
-    case Table::orders:
+    case Table::orders: {
+      // COPY only: an order that ends in this batch carries its ending (both lists are in
+      // order id order).
+      auto ending = rows.endings.begin();
       for (const OrderRow& row : rows.orders) {
         Line<Copy> line(out, "O");
         line.number(row.order_id);
@@ -94,9 +97,22 @@ void table_text(const BatchRows& rows, Table table, std::string& out) {
         line.decimal(row.price_ticks, price_frac_digits);
         line.decimal(row.qty_milli, qty_frac_digits);
         line.number(row.accepted_ms);
+        if (Copy) {
+          while (ending != rows.endings.end() && ending->order_id < row.order_id) ++ending;
+          if (ending != rows.endings.end() && ending->order_id == row.order_id) {
+            line.number(ending->seq);
+            line.text(ending->reason);
+            line.decimal(ending->price_ticks, price_frac_digits);
+            line.decimal(ending->filled_milli, qty_frac_digits);
+            line.number(ending->ended_ms);
+          } else {
+            for (int i = 0; i < 5; ++i) line.number(std::optional<uint64_t>());
+          }
+        }
         line.end(rows.batch_id);
       }
       break;
+    }
     case Table::trades:
       for (const TradeRow& row : rows.trades) {
         Line<Copy> line(out, "T");
@@ -116,8 +132,14 @@ void table_text(const BatchRows& rows, Table table, std::string& out) {
         line.end(rows.batch_id);
       }
       break;
-    case Table::endings:
+    case Table::endings: {
+      // COPY only: the endings of orders accepted in an earlier batch.
+      auto order = rows.orders.begin();
       for (const EndingRow& row : rows.endings) {
+        if (Copy) {
+          while (order != rows.orders.end() && order->order_id < row.order_id) ++order;
+          if (order != rows.orders.end() && order->order_id == row.order_id) continue;
+        }
         Line<Copy> line(out, "E");
         line.number(row.order_id);
         line.number(row.seq);
@@ -128,6 +150,7 @@ void table_text(const BatchRows& rows, Table table, std::string& out) {
         line.end(rows.batch_id);
       }
       break;
+    }
     case Table::postings:
       for (const PostingRow& row : rows.postings) {
         Line<Copy> line(out, "P");
@@ -230,7 +253,8 @@ std::string_view copy_target(Table table) {
       return "accounts (account, role, seq, batch_id)";
     case Table::orders:
       return "orders (order_id, seq, account, client_order_id, side, chip, region, tif, urgency, "
-             "price, qty, accepted_ms, batch_id)";
+             "price, qty, accepted_ms, end_seq, end_reason, end_price, filled_qty, ended_ms, "
+             "batch_id)";
     case Table::trades:
       return "trades (trade_id, seq, chip, region, price, qty, notional, aggressor, bid_account, "
              "bid_order_id, ask_account, ask_order_id, traded_ms, batch_id)";

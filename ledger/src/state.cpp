@@ -50,7 +50,8 @@ LedgerState load_state(const std::string& url, const Config& config) {
   }
   const pqxx::result open = work.exec(
       "WITH open AS (SELECT o.order_id, o.account, o.side, o.price FROM orders o"
-      "   WHERE NOT EXISTS (SELECT 1 FROM order_endings e WHERE e.order_id = o.order_id))"
+      "   WHERE o.end_seq IS NULL"
+      "   AND NOT EXISTS (SELECT 1 FROM order_endings e WHERE e.order_id = o.order_id))"
       " SELECT open.order_id, open.account, open.side, open.price::text,"
       "  (SELECT coalesce(sum(p.amount), 0) FROM postings p"
       "    WHERE p.order_id = open.order_id AND p.book = 'held')::text,"

@@ -77,9 +77,13 @@ VerifyReport verify(const std::string& url) {
           "SELECT batch_id, trade_id, seq, chip, region, price::text, qty::text, notional::text,"
           " aggressor, bid_account, bid_order_id, ask_account, ask_order_id, traded_ms FROM "
           "trades" + where + " ORDER BY batch_id, trade_id")};
+      // Endings: in order_endings, or in their order's own row (migration 0004).
       TableRows endings{work.exec(
           "SELECT batch_id, order_id, seq, reason, price::text, filled_qty::text, ended_ms FROM "
-          "order_endings" + where + " ORDER BY batch_id, order_id")};
+          "order_endings" + where +
+          " UNION ALL SELECT batch_id, order_id, end_seq, end_reason, end_price::text,"
+          " filled_qty::text, ended_ms FROM orders" + where +
+          " AND end_seq IS NOT NULL ORDER BY 1, 2")};
       TableRows postings{work.exec(
           "SELECT batch_id, line, seq, trade_id, order_id, account, book, kind, amount::text"
           " FROM postings" + where + " ORDER BY batch_id, line")};

@@ -118,6 +118,9 @@ struct Writer::Impl {
   // The writer thread's own state.
   bool need_connect = true;
   std::deque<std::shared_ptr<Batch>> in_flight;  // handed to lanes, not seen committed; oldest first
+  // A full batch built while every lane was busy, handed out as soon as one is free (so a lane
+  // never waits for the next batch to be built).
+  std::shared_ptr<Batch> ready;
   uint64_t last_batch_id = 0;  // the last batch built
   uint64_t db_settled_seq = 0;
   Hash prev_hash{};  // the last batch built's hash
@@ -227,7 +230,9 @@ struct Writer::Impl {
       batch_first_ms = record.time_ms;
       building_first_ms.store(record.time_ms);
       // The oldest unsettled command is this one unless a batch is still in flight.
-      if (record.time_ms > 0 && in_flight.empty()) oldest_pending_ms.store(record.time_ms);
+      if (record.time_ms > 0 && in_flight.empty() && !ready) {
+        oldest_pending_ms.store(record.time_ms);
+      }
     }
     batch_first_seq = std::min(batch_first_seq, record.seq);
     batch_last_seq = std::max(batch_last_seq, record.seq);
@@ -368,7 +373,7 @@ struct Writer::Impl {
         committed(*in_flight.front());
         in_flight.pop_front();
       }
-      if (in_flight.empty()) {
+      if (in_flight.empty() && !ready) {
         last_batch_id = db_batch;
         prev_hash = db_hash;
       }
@@ -554,7 +559,7 @@ struct Writer::Impl {
       }
       if (need_connect) {
         if (!connect()) {
-          if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty()) break;
+          if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty() && !ready) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
           backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
           continue;
@@ -576,13 +581,27 @@ struct Writer::Impl {
           take(record);
         }
       }
-      if (batch_records > 0 && batch_complete && lane_free()) {
-        in_flight.push_back(build());
-        hand_over(in_flight.back());
-        continue;
+      if (batch_records > 0 && batch_complete && !ready &&
+          batch_records >= settings.batch_records_max) {
+        ready = build();  // full: built now, handed out when a lane is free
       }
-      if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (lane_free()) {
+        if (ready) {
+          in_flight.push_back(std::move(ready));
+          ready = nullptr;
+          hand_over(in_flight.back());
+          continue;
+        }
+        if (batch_records > 0 && batch_complete) {
+          in_flight.push_back(build());
+          hand_over(in_flight.back());
+          continue;
+        }
+      }
+      if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty() && !ready) break;
+      // Until a lane finishes (it notifies), or a millisecond for more records.
+      std::unique_lock lock(pipe_mutex);
+      pipe_cv.wait_for(lock, std::chrono::milliseconds(1));
     }
     {
       std::lock_guard lock(pipe_mutex);
@@ -641,7 +660,8 @@ bool Writer::stop(int64_t timeout_ms) {
   impl_->stop_deadline_ms.store(wall_ms() + timeout_ms);
   impl_->stopping.store(true, std::memory_order_release);
   impl_->thread.join();
-  return impl_->ring.size() == 0 && impl_->batch_records == 0 && impl_->in_flight.empty();
+  return impl_->ring.size() == 0 && impl_->batch_records == 0 && impl_->in_flight.empty() &&
+         !impl_->ready;
 }
 
 uint64_t Writer::settled_seq() const { return impl_->settled_seq.load(); }

@@ -35,11 +35,34 @@ TEST_CASE("COPY text: escaped text, NULLs and exact amounts come back as written
   CHECK(accounts_text == "tab\\there, back\\\\slash, new\\nline, cr\\r end\tprovider\t3\t7\n");
   std::string postings_text;
   copy_text(rows, Table::postings, postings_text);
+  // Order 5 ends in its own batch: its ending goes in its row. Order 3 was accepted earlier.
+  rows.orders.push_back(OrderRow{5, 4, "acme", "b-1", "bid", "H100", "beijing", "IOC", "standard",
+                                 25000, 2000, 1700});
+  rows.endings.push_back(EndingRow{3, 4, "canceled", 30000, 0, 1701});
+  rows.endings.push_back(EndingRow{5, 4, "filled", 25000, 2000, 1700});
+  std::string orders_text;
+  copy_text(rows, Table::orders, orders_text);
+  CHECK(orders_text == "5\t4\tacme\tb-1\tbid\tH100\tbeijing\tIOC\tstandard\t2.5\t2\t1700"
+                       "\t4\tfilled\t2.5\t2\t1700\t7\n");
+  std::string endings_text;
+  copy_text(rows, Table::endings, endings_text);
+  CHECK(endings_text == "3\t4\tcanceled\t3\t0\t1701\t7\n");
+  const std::string orders_with_ending = orders_text;
+  rows.orders.front().order_id = 6;  // no ending in the batch: NULLs
+  orders_text.clear();
+  copy_text(rows, Table::orders, orders_text);
+  CHECK(orders_text.ends_with("\t1700\t\\N\t\\N\t\\N\t\\N\t\\N\t7\n"));
   PgSession session(url);
   session.exec("BEGIN");
   session.copy_in(copy_target(Table::accounts), accounts_text);
   session.copy_in(copy_target(Table::postings), postings_text);
+  session.copy_in(copy_target(Table::orders), orders_with_ending);
+  session.copy_in(copy_target(Table::orders), orders_text);
   session.exec("COMMIT");
+  CHECK(session.query("SELECT order_id, status, final_price, filled_qty FROM audit.orders "
+                      "ORDER BY order_id") ==
+        std::vector<std::vector<std::string>>{{"5", "filled", "2.5000", "2.000"},
+                                              {"6", "open", "", ""}});
   const auto account = session.query("SELECT account, role, seq, batch_id FROM accounts");
   REQUIRE(account.size() == 1);
   CHECK(account[0] == std::vector<std::string>{odd, "provider", "3", "7"});

@@ -100,8 +100,8 @@ void check_replay_equals_ledger(pqxx::work& work, const ReplayedEvents& replayed
     orders.insert(row[0].as<std::string>() + " " + row[1].as<std::string>() + " " + row[2].as<std::string>());
   }
   std::set<std::string> endings;
-  for (const auto& row : work.exec("SELECT order_id, reason FROM order_endings WHERE order_id >= " +
-                                   std::to_string(first_order))) {
+  for (const auto& row : work.exec("SELECT order_id, status FROM audit.orders WHERE status <> "
+                                   "'open' AND order_id >= " + std::to_string(first_order))) {
     endings.insert(row[0].as<std::string>() + " " + row[1].as<std::string>());
   }
   std::map<uint64_t, std::string> trades = ledger_trades(work);
@@ -262,7 +262,7 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
   pqxx::work work(connection);
   CHECK(ledger_trades(work) == fills);
   CHECK(ledger_balances(work) == balances);
-  CHECK(work.exec1("SELECT count(*) FROM order_endings WHERE reason = 'restart'")[0].as<int>() == 0);
+  CHECK(work.exec1("SELECT count(*) FROM audit.orders WHERE status = 'restart'")[0].as<int>() == 0);
   std::string output;
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
 }

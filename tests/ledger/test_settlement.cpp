@@ -134,9 +134,8 @@ TEST_CASE("settlement resumes without duplicates after the server is stopped and
     REQUIRE(server.stop() == 0);
     pqxx::connection connection(url);
     pqxx::work work(connection);
-    open_at_stop = work.exec1("SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM "
-                              "order_endings e WHERE e.order_id = o.order_id)")[0]
-                       .as<uint64_t>();
+    open_at_stop =
+        work.exec1("SELECT count(*) FROM audit.orders WHERE status = 'open'")[0].as<uint64_t>();
   }
   REQUIRE(open_at_stop > 0);
   std::map<uint64_t, std::string> fills_second;
@@ -150,7 +149,7 @@ TEST_CASE("settlement resumes without duplicates after the server is stopped and
       pqxx::connection connection(url);
       pqxx::work work(connection);
       wait_settled(server.port);
-      CHECK(work.exec1("SELECT count(*) FROM order_endings WHERE reason = 'restart'")[0]
+      CHECK(work.exec1("SELECT count(*) FROM audit.orders WHERE status = 'restart'")[0]
                 .as<uint64_t>() == open_at_stop);
       CHECK(ledger_balances(work) == engine_balances(server.port, traders));
     }
@@ -390,6 +389,23 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   CHECK(admin.send(http::verb::get, "/v1/ledger/verify").result_int() == 403);
   RestClient anonymous(server.port);
   CHECK(anonymous.send(http::verb::get, "/v1/ledger/trades").result_int() == 401);
+
+  // Each IOC bid ended in the command that placed it: its ending is in its own order row, and
+  // is hashed like any other. A superuser changing one breaks the chain at its batch.
+  pqxx::connection superuser(url);
+  pqxx::work tamper(superuser);
+  CHECK(tamper.exec1("SELECT count(*) FROM orders WHERE side = 'bid' AND end_reason = 'filled'")[0]
+            .as<int>() == 3);
+  CHECK(tamper.exec1("SELECT count(*) FROM order_endings o JOIN orders b USING (order_id) "
+                     "WHERE b.side = 'bid'")[0].as<int>() == 0);
+  const uint64_t batch = tamper.exec1("SELECT batch_id FROM orders WHERE client_order_id = 'pb2'")[0]
+                             .as<uint64_t>();
+  tamper.exec0("SET session_replication_role = replica");
+  tamper.exec0("UPDATE orders SET filled_qty = 1 WHERE client_order_id = 'pb2'");
+  tamper.commit();
+  const ledger::VerifyReport report = ledger::verify(url);
+  CHECK_FALSE(report.ok);
+  CHECK(report.first_broken_batch == batch);
 }
 
 // Every posting of an account's statement as "book kind amount", in ledger order.

@@ -109,6 +109,8 @@ inline constexpr Table all_tables[] = {Table::accounts, Table::orders,   Table::
 void canonical_text(const BatchRows& rows, std::string& out);
 // Appends the batch's rows of `table` in COPY's text format, for COPY `copy_target(table)`:
 // the canonical line's fields without its tag, text escaped, NULL as \N, then the batch id.
+// An order that ends in the same batch carries its ending's fields (before the batch id), and
+// that ending is left out of Table::endings. Call sort() first.
 void copy_text(const BatchRows& rows, Table table, std::string& out);
 std::string_view copy_target(Table table);
 // SHA-256 of the previous batch's hash followed by the batch's canonical text.
