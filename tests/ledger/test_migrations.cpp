@@ -74,9 +74,9 @@ TEST_CASE("COPY text: escaped text, NULLs and exact amounts come back as written
                                                 "-12345678901234.5678000"});
   CHECK(postings[1] == std::vector<std::string>{"2", "9", "null", "t",
                                                 "12345678901234.5678000"});
-  // The same rows again: the primary key refuses them, with PostgreSQL's message.
+  // The same account again: the primary key refuses it, with PostgreSQL's message.
   session.exec("BEGIN");
-  CHECK_THROWS_WITH_AS(session.copy_in(copy_target(Table::postings), postings_text),
+  CHECK_THROWS_WITH_AS(session.copy_in(copy_target(Table::accounts), accounts_text),
                        doctest::Contains("duplicate key value violates unique constraint"),
                        std::runtime_error);
   session.exec("ROLLBACK");
