@@ -31,7 +31,11 @@ struct Line {
   }
   void text(std::string_view value) {
     separate();
-    if (!Copy) {
+    // COPY escapes backslash and control characters; names and ids almost never have any.
+    const bool plain = !Copy || std::none_of(value.begin(), value.end(), [](char c) {
+      return c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    });
+    if (plain) {
       out.append(value);
       return;
     }

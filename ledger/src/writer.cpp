@@ -121,6 +121,9 @@ struct Writer::Impl {
   // A full batch built while every lane was busy, handed out as soon as one is free (so a lane
   // never waits for the next batch to be built).
   std::shared_ptr<Batch> ready;
+  // Committed batches kept for their lists' capacity: a new batch takes one instead of
+  // allocating (and faulting in) fresh memory.
+  std::vector<std::shared_ptr<Batch>> spare;
   uint64_t last_batch_id = 0;  // the last batch built
   uint64_t db_settled_seq = 0;
   Hash prev_hash{};  // the last batch built's hash
@@ -398,7 +401,13 @@ struct Writer::Impl {
 
   // Turns the rows taken into a batch: its id, balances, canonical order and hash.
   std::shared_ptr<Batch> build() {
-    auto batch = std::make_shared<Batch>();
+    std::shared_ptr<Batch> batch;
+    if (!spare.empty()) {
+      batch = std::move(spare.back());
+      spare.pop_back();
+    } else {
+      batch = std::make_shared<Batch>();
+    }
     rows.batch_id = ++last_batch_id;
     rows.first_seq = batch_first_seq;
     rows.last_seq = batch_last_seq;
@@ -413,9 +422,10 @@ struct Writer::Impl {
     batch->prev_hash = prev_hash;
     batch->hash = chain_hash(prev_hash, text);
     prev_hash = batch->hash;
-    batch->rows = std::move(rows);
-    batch->texts = std::move(batch_text);  // a deque's elements keep their addresses
-    batch->keys = std::move(keys);
+    // The rows go to the batch, and the spare's emptied lists (their capacity) come back.
+    std::swap(batch->rows, rows);
+    std::swap(batch->texts, batch_text);  // a deque's elements keep their addresses
+    std::swap(batch->keys, keys);
     for (const KeyRow& key : batch->keys) known_keys.insert(key.key_id);
     batch->records = batch_records;
     batch->first_ms = batch_first_ms;
@@ -456,6 +466,10 @@ struct Writer::Impl {
   bool collect() {
     std::lock_guard lock(pipe_mutex);
     while (!in_flight.empty() && in_flight.front()->rows.batch_id <= committed_batch) {
+      // Kept for reuse once its lane has let go of it (its job is cleared under this lock).
+      if (in_flight.front().use_count() == 1 && spare.size() < lanes.size()) {
+        spare.push_back(std::move(in_flight.front()));
+      }
       in_flight.pop_front();
     }
     return failed_batch == std::numeric_limits<uint64_t>::max();
@@ -513,6 +527,7 @@ struct Writer::Impl {
         connected.store(false);
       }
       if (done) committed(*batch);
+      batch.reset();  // only in_flight holds it now: the writer thread may reuse it
       {
         std::lock_guard lock(pipe_mutex);
         if (done) {
