@@ -3,14 +3,14 @@
 # (data in build/pg-bench, port 54359), REPEAT throughput runs beside a plain COPY of the same
 # rows, then the settlement lag at steady rates. One JSON line per run.
 #   bench/settle.sh [--smoke]       (from the project folder or build/)
-# Variables: REPEAT (default 5), TRADES (default 100000), RATES (default "5000 15000 50000"),
+# Variables: REPEAT (default 5), TRADES (default 200000), RATES (default "5000 15000 50000 80000"),
 #            SECONDS_PER_RATE (default 10).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bench="$root/build/cpx-bench-settle"
 repeat="${REPEAT:-5}"
-trades="${TRADES:-100000}"
-rates="${RATES:-5000 15000 50000}"
+trades="${TRADES:-200000}"
+rates="${RATES:-5000 15000 50000 80000}"
 seconds="${SECONDS_PER_RATE:-10}"
 if [ "${1:-}" = "--smoke" ]; then
   repeat=1 trades=5000 rates=2000 seconds=1

@@ -49,11 +49,19 @@ struct Line {
       }
     }
   }
+  // The separator and the field in one append.
+  char* field_start(char* buffer) {
+    if (first) {
+      first = false;
+      return buffer;
+    }
+    *buffer = '\t';
+    return buffer + 1;
+  }
   template <class Integer>
   void number(Integer value) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    separate();
+    char digits[25];
+    const auto end = std::to_chars(field_start(digits), digits + sizeof digits, value).ptr;
     out.append(digits, end);
   }
   void number(const std::optional<uint64_t>& value) {
@@ -62,8 +70,10 @@ struct Line {
     out.append(Copy ? "\\N" : "-");
   }
   void decimal(int128 scaled, int frac_digits) {
-    separate();
-    append_decimal(out, scaled, frac_digits);
+    char digits[decimal_chars_max + 1];
+    char* start = field_start(digits);
+    start += decimal_to_chars(start, scaled, frac_digits);  // returns the length
+    out.append(digits, start);
   }
   void end(uint64_t batch_id) {
     if (Copy) number(batch_id);
@@ -221,19 +231,26 @@ bool BatchRows::empty() const {
          postings.empty() && balances.empty();
 }
 
+namespace {
+
+// Most lists arrive in order already (ids and lines grow with the records): checked first.
+template <class Rows, class Less>
+void sort_rows(Rows& rows, Less less) {
+  if (!std::is_sorted(rows.begin(), rows.end(), less)) std::sort(rows.begin(), rows.end(), less);
+}
+
+}  // namespace
+
 void BatchRows::sort() {
-  std::sort(accounts.begin(), accounts.end(), [](const AccountRow& a, const AccountRow& b) {
+  sort_rows(accounts, [](const AccountRow& a, const AccountRow& b) {
     return a.seq != b.seq ? a.seq < b.seq : a.account < b.account;
   });
-  std::sort(orders.begin(), orders.end(),
-            [](const OrderRow& a, const OrderRow& b) { return a.order_id < b.order_id; });
-  std::sort(trades.begin(), trades.end(),
-            [](const TradeRow& a, const TradeRow& b) { return a.trade_id < b.trade_id; });
-  std::sort(endings.begin(), endings.end(),
+  sort_rows(orders, [](const OrderRow& a, const OrderRow& b) { return a.order_id < b.order_id; });
+  sort_rows(trades, [](const TradeRow& a, const TradeRow& b) { return a.trade_id < b.trade_id; });
+  sort_rows(endings,
             [](const EndingRow& a, const EndingRow& b) { return a.order_id < b.order_id; });
-  std::sort(postings.begin(), postings.end(),
-            [](const PostingRow& a, const PostingRow& b) { return a.line < b.line; });
-  std::sort(balances.begin(), balances.end(),
+  sort_rows(postings, [](const PostingRow& a, const PostingRow& b) { return a.line < b.line; });
+  sort_rows(balances,
             [](const BalanceRow& a, const BalanceRow& b) { return a.account < b.account; });
 }
 

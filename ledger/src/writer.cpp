@@ -105,7 +105,7 @@ struct Writer::Impl {
   struct Lane {
     std::thread thread;
     std::unique_ptr<PgSession> session;  // the lane's while it has a job
-    std::string buffer;                  // COPY text, kept for its capacity
+    std::vector<std::string> buffers;    // COPY text per table, kept for their capacity
     std::shared_ptr<Batch> job;                    // under pipe_mutex
   };
   std::vector<Lane> lanes;
@@ -476,17 +476,22 @@ struct Writer::Impl {
   }
 
   // Opens the batch's transaction and writes all its rows (not committed).
-  static void write_rows(PgSession& session, const Batch& batch, std::string& buffer) {
+  static void write_rows(PgSession& session, const Batch& batch,
+                         std::vector<std::string>& buffers) {
     const BatchRows& rows = batch.rows;
+    // All the text first, so that PostgreSQL gets the tables one right after the other.
+    buffers.resize(std::size(all_tables));
+    for (std::size_t t = 0; t < buffers.size(); ++t) {
+      buffers[t].clear();
+      copy_text(rows, all_tables[t], buffers[t]);
+    }
     session.exec("BEGIN; INSERT INTO settlement_batches (batch_id, first_seq, last_seq, "
                  "trade_count, prev_hash, hash) VALUES (" +
                  std::to_string(rows.batch_id) + "," + std::to_string(rows.first_seq) + "," +
                  std::to_string(rows.last_seq) + "," + std::to_string(rows.trades.size()) + "," +
                  bytea_literal(batch.prev_hash) + "," + bytea_literal(batch.hash) + ")");
-    for (const Table table : all_tables) {
-      buffer.clear();
-      copy_text(rows, table, buffer);
-      if (!buffer.empty()) session.copy_in(copy_target(table), buffer);
+    for (std::size_t t = 0; t < buffers.size(); ++t) {
+      if (!buffers[t].empty()) session.copy_in(copy_target(all_tables[t]), buffers[t]);
     }
     for (const KeyRow& row : batch.keys) {
       session.exec("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
@@ -509,7 +514,7 @@ struct Writer::Impl {
       const uint64_t id = batch->rows.batch_id;
       bool done = false;
       try {
-        write_rows(*lane.session, *batch, lane.buffer);
+        write_rows(*lane.session, *batch, lane.buffers);
         bool turn = false;
         {
           std::unique_lock lock(pipe_mutex);
