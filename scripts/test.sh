@@ -17,5 +17,5 @@ echo "== Debug build with ASan + UBSan: engine, gateway, journal and ledger test
 CPX_DIFF_COMMANDS_PER_SEED=8000 CPX_LEDGER_COMMANDS=20000 ASAN_OPTIONS=detect_leaks=1 \
   LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 -L "engine|gateway|journal|ledger"
-echo "== Debug build with ThreadSanitizer: the rings, the two-thread replay, the server"
+echo "== Debug build with ThreadSanitizer: the rings, the two-thread replay, the server, the ledger writer"
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L pipeline
