@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "cpx/engine/decimal.hpp"
+#include "cpx/engine/json_text.hpp"
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
@@ -27,9 +28,8 @@ std::string decimal(const pqxx::field& field, int frac_digits) {
 void json_text(std::string& out, std::string_view name, std::string_view value) {
   out.push_back('"');
   out.append(name);
-  out.append("\":\"");
-  out.append(value);  // ids and config names: no characters that need escaping
-  out.push_back('"');
+  out.append("\":");
+  append_json_string(out, value);
 }
 
 void json_raw(std::string& out, std::string_view name, std::string_view value) {

@@ -1,17 +1,9 @@
 #include "cpx/gateway/public_api.hpp"
 
+#include "cpx/engine/json_text.hpp"
+
 namespace cpx::gateway {
 namespace {
-
-// Messages are ours, never user input, so they need no escaping beyond quotes.
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += (unsigned char)c < 0x20 ? ' ' : c;
-  }
-  return out + "\"";
-}
 
 std::string chips_json(const Config& config) {
   std::string out = "{\"chips\":[";
@@ -45,7 +37,7 @@ std::string regions_json(const Config& config) {
 
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
   return Response{
-      status, "{\"error\":{\"code\":" + quoted(code) + ",\"message\":" + quoted(message) + "}}"};
+      status, "{\"error\":{\"code\":" + json_string(code) + ",\"message\":" + json_string(message) + "}}"};
 }
 
 std::string health_json(const ledger::WriterStatus& status) {
@@ -64,7 +56,7 @@ std::string health_json(const ledger::WriterStatus& status) {
   out += ",\"settled_batches\":" + std::to_string(status.settled_batches);
   out += ",\"settled_trades\":" + std::to_string(status.settled_trades);
   out += ",\"matcher_waits\":" + std::to_string(status.matcher_waits);
-  if (!status.last_error.empty()) out += ",\"error\":" + quoted(status.last_error);
+  if (!status.last_error.empty()) out += ",\"error\":" + json_string(status.last_error);
   return out + "}}";
 }
 

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "cpx/engine/json_text.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "pq_text.hpp"
@@ -229,17 +230,6 @@ VerifyReport verify(const std::string& url) {
   return report;
 }
 
-namespace {
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += (unsigned char)c < 0x20 ? ' ' : c;
-  }
-  return out + "\"";
-}
-}  // namespace
-
 std::string to_json(const VerifyReport& report) {
   std::string out = "{\"ok\":";
   out += report.ok ? "true" : "false";
@@ -251,10 +241,10 @@ std::string to_json(const VerifyReport& report) {
   out += ",\"problems\":[";
   for (std::size_t i = 0; i < report.problems.size(); ++i) {
     if (i) out += ',';
-    out += quoted(report.problems[i]);
+    out += json_string(report.problems[i]);
   }
   out += "]";
-  if (!report.error.empty()) out += ",\"error\":" + quoted(report.error);
+  if (!report.error.empty()) out += ",\"error\":" + json_string(report.error);
   return out + "}";
 }
 

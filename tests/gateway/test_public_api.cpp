@@ -2,6 +2,7 @@
 #include <simdjson.h>
 
 #include "cpx/app/config_files.hpp"
+#include "cpx/engine/json_text.hpp"
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/gateway/settings.hpp"
 
@@ -147,6 +148,17 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   const char* small_segments[] = {"cpx-server", "--journal-segment-bytes", "4096"};
   parsed = parse_settings(3, small_segments, [](const char*) -> const char* { return nullptr; });
   CHECK(parsed.error.find("--journal-segment-bytes") != std::string::npos);
+}
+
+TEST_CASE("JSON strings: quotes, backslashes and control characters escaped, UTF-8 kept") {
+  CHECK(json_string("plain") == "\"plain\"");
+  CHECK(json_string("say \"hi\"\\now") == R"("say \"hi\"\\now")");
+  CHECK(json_string(std::string("tab\tline\nnul", 12) + '\0') == R"("tab\u0009line\u000anul\u0000")");
+  CHECK(json_string("\x1f\x7f") == "\"\\u001f\x7f\"");
+  CHECK(json_string("西部算力") == "\"西部算力\"");
+  std::string out = "{\"a\":";
+  append_json_string(out, "b");
+  CHECK(out == R"({"a":"b")");
 }
 
 }  // namespace cpx::gateway
