@@ -279,6 +279,32 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
 
 // A provider's ask and an enterprise's IOC bid (at `bid_price`) that trade `qty` at `price` in
 // zhongwei.
+// A server on a fresh ledger database with an enterprise "acme" (1,000 deposited), a provider
+// "westdc" logged in over WebSocket, and an auditor "audit-1".
+struct SmallMarket {
+  explicit SmallMarket(const std::string& database)
+      : url(fresh_database(database)),
+        server({"--db", url, "--rate-limit", "0"}),
+        admin(server.port, operator_key, operator_secret),
+        acme(create_account(admin, "acme", "enterprise")),
+        west(create_account(admin, "westdc", "provider")),
+        audit(create_account(admin, "audit-1", "auditor")),
+        provider(server.port, west.id, west.secret),
+        buyer(server.port, acme.id, acme.secret),
+        auditor(server.port, audit.id, audit.secret) {
+    REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
+                       R"({"account":"acme","amount":"1000"})").result_int() == 200);
+    REQUIRE(provider.read().find("logged_in") != std::string::npos);
+  }
+  std::string url;
+  RunningServer server;
+  RestClient admin;
+  Key acme, west, audit;
+  WsClient provider;
+  RestClient buyer;
+  RestClient auditor;
+};
+
 void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string& price,
                 const std::string& qty, const std::string& bid_price = "9") {
   provider.send(R"({"op":"new","req_id":)" + std::to_string(n) + R"(,"client_order_id":"pa)" +
@@ -295,20 +321,10 @@ void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string&
 }
 
 TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and cursors, statements, verify") {
-  const std::string url = fresh_database("cpx_test_auditor_rest");
-  RunningServer server({"--db", url, "--rate-limit", "0"});
-  RestClient admin(server.port, operator_key, operator_secret);
-  const Key acme = create_account(admin, "acme", "enterprise");
-  const Key west = create_account(admin, "westdc", "provider");
-  const Key audit = create_account(admin, "audit-1", "auditor");
-  REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
-                     R"({"account":"acme","amount":"1000"})").result_int() == 200);
-  WsClient provider(server.port, west.id, west.secret);
-  REQUIRE(provider.read().find("logged_in") != std::string::npos);
-  RestClient buyer(server.port, acme.id, acme.secret);
+  SmallMarket m("cpx_test_auditor_rest");
+  auto& [url, server, admin, acme, west, audit, provider, buyer, auditor] = m;
   for (int i = 1; i <= 3; ++i) trade_once(provider, buyer, i, "2.5", "2", "3");
   wait_settled(server.port);
-  RestClient auditor(server.port, audit.id, audit.secret);
 
   Response trades = auditor.send(http::verb::get, "/v1/ledger/trades");
   REQUIRE(trades.result_int() == 200);
@@ -430,17 +446,8 @@ std::vector<std::string> postings_of(const Response& statement) {
 
 TEST_CASE("postings: an aggressor bid pays from available and holds only what rests; a resting "
           "bid pays from held; its cancel releases the rest") {
-  const std::string url = fresh_database("cpx_test_postings");
-  RunningServer server({"--db", url, "--rate-limit", "0"});
-  RestClient admin(server.port, operator_key, operator_secret);
-  const Key acme = create_account(admin, "acme", "enterprise");
-  const Key west = create_account(admin, "westdc", "provider");
-  const Key audit = create_account(admin, "audit-1", "auditor");
-  REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
-                     R"({"account":"acme","amount":"1000"})").result_int() == 200);
-  WsClient provider(server.port, west.id, west.secret);
-  REQUIRE(provider.read().find("logged_in") != std::string::npos);
-  RestClient buyer(server.port, acme.id, acme.secret);
+  SmallMarket m("cpx_test_postings");
+  auto& [url, server, admin, acme, west, audit, provider, buyer, auditor] = m;
   auto ask = [&](int n, const std::string& price, const std::string& qty) {
     provider.send(R"({"op":"new","req_id":)" + std::to_string(n) +
                   R"(,"client_order_id":"pa)" + std::to_string(n) +
@@ -460,7 +467,6 @@ TEST_CASE("postings: an aggressor bid pays from available and holds only what re
   REQUIRE(buyer.send(http::verb::delete_, "/v1/orders/b1").result_int() == 200);
   wait_settled(server.port);
 
-  RestClient auditor(server.port, audit.id, audit.secret);
   const Response statement = auditor.send(http::verb::get, "/v1/ledger/accounts/acme/statement");
   REQUIRE(statement.result_int() == 200);
   CHECK(postings_of(statement) == std::vector<std::string>{
@@ -491,17 +497,11 @@ std::string poll_market(uint16_t port, const std::string& target, const std::str
 }
 
 TEST_CASE("price discovery from settled trades: candles, the index, candles:{chip}, and a restart") {
-  const std::string url = fresh_database("cpx_test_candles");
+  std::string url;
   {
-    RunningServer server({"--db", url, "--rate-limit", "0"});
-    RestClient admin(server.port, operator_key, operator_secret);
-    const Key acme = create_account(admin, "acme", "enterprise");
-    const Key west = create_account(admin, "westdc", "provider");
-    REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
-                       R"({"account":"acme","amount":"1000"})").result_int() == 200);
-    WsClient provider(server.port, west.id, west.secret);
-    REQUIRE(provider.read().find("logged_in") != std::string::npos);
-    RestClient buyer(server.port, acme.id, acme.secret);
+    SmallMarket m("cpx_test_candles");
+    url = m.url;
+    auto& [unused_url, server, admin, acme, west, audit, provider, buyer, auditor] = m;
     RestClient market(server.port);
     CHECK(market.send(http::verb::get, "/v1/markets/H100/index").body().find(R"("index":null)") !=
           std::string::npos);
