@@ -48,16 +48,23 @@ LedgerState load_state(const std::string& url, const Config& config) {
                                                row[1].as<std::string>(),
                                                row[2].as<std::string>()});
   }
+  // Open orders with what they hold and have filled: joins and one pass over postings and trades
+  // each (neither is indexed by order; a subquery per open order would scan them per order).
   const pqxx::result open = work.exec(
       "WITH open AS (SELECT o.order_id, o.account, o.side, o.price FROM orders o"
       "   WHERE o.end_seq IS NULL"
-      "   AND NOT EXISTS (SELECT 1 FROM order_endings e WHERE e.order_id = o.order_id))"
+      "   AND NOT EXISTS (SELECT 1 FROM order_endings e WHERE e.order_id = o.order_id)),"
+      " held AS (SELECT p.order_id, sum(p.amount) AS amount FROM postings p"
+      "   JOIN open USING (order_id) WHERE p.book = 'held' GROUP BY p.order_id),"
+      " filled AS (SELECT order_id, sum(qty) AS qty FROM ("
+      "   SELECT t.bid_order_id AS order_id, t.qty FROM trades t"
+      "     JOIN open o ON o.order_id = t.bid_order_id"
+      "   UNION ALL SELECT t.ask_order_id, t.qty FROM trades t"
+      "     JOIN open o ON o.order_id = t.ask_order_id) f GROUP BY order_id)"
       " SELECT open.order_id, open.account, open.side, open.price::text,"
-      "  (SELECT coalesce(sum(p.amount), 0) FROM postings p"
-      "    WHERE p.order_id = open.order_id AND p.book = 'held')::text,"
-      "  (SELECT coalesce(sum(t.qty), 0) FROM trades t"
-      "    WHERE t.bid_order_id = open.order_id OR t.ask_order_id = open.order_id)::text"
-      " FROM open ORDER BY open.order_id");
+      "  coalesce(held.amount, 0)::text, coalesce(filled.qty, 0)::text"
+      " FROM open LEFT JOIN held USING (order_id) LEFT JOIN filled USING (order_id)"
+      " ORDER BY open.order_id");
   for (const auto& row : open) {
     LedgerState::OpenOrder& order = state.open_orders.emplace_back();
     order.order_id = row[0].as<uint64_t>();
