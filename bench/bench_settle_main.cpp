@@ -182,25 +182,21 @@ double plain_copy(const std::string& from, const std::string& to, std::size_t co
   using cpx::ledger::PgSession;
   using cpx::ledger::Table;
   PgSession source(from);
+  static constexpr std::string_view batch_columns =
+      "batch_id, first_seq, last_seq, trade_count, prev_hash, hash";
   struct Batch {
-    std::string insert;                      // its settlement_batches row
-    std::vector<std::string> tables;         // each table's rows, COPY text
+    std::string header;               // its settlement_batches row, COPY text
+    std::vector<std::string> tables;  // each table's rows, COPY text
   };
   std::vector<Batch> batches;
-  for (const auto& row : source.query(
-           "SELECT batch_id, first_seq, last_seq, trade_count, encode(prev_hash, 'hex'),"
-           " encode(hash, 'hex') FROM settlement_batches ORDER BY batch_id")) {
+  for (const auto& row : source.query("SELECT batch_id FROM settlement_batches ORDER BY 1")) {
     Batch& batch = batches.emplace_back();
-    batch.insert = "BEGIN; INSERT INTO settlement_batches (batch_id, first_seq, last_seq, "
-                   "trade_count, prev_hash, hash) VALUES (" + row[0] + "," + row[1] + "," +
-                   row[2] + "," + row[3] + ", decode('" + row[4] + "', 'hex'), decode('" +
-                   row[5] + "', 'hex'))";
+    const std::string where = " WHERE batch_id = " + row[0];
+    source.copy_out("SELECT " + std::string(batch_columns) + " FROM settlement_batches" + where,
+                    batch.header);
     for (const Table table : cpx::ledger::all_tables) {
-      const std::string_view target = cpx::ledger::copy_target(table);
-      const std::size_t paren = target.find(" (");
-      source.copy_out("SELECT " + std::string(target.substr(paren + 2, target.size() - paren - 3)) +
-                          " FROM " + std::string(target.substr(0, paren)) +
-                          " WHERE batch_id = " + row[0],
+      source.copy_out("SELECT " + std::string(cpx::ledger::copy_columns(table)) + " FROM " +
+                          std::string(cpx::ledger::table_name(table)) + where,
                       batch.tables.emplace_back());
     }
   }
@@ -211,7 +207,9 @@ double plain_copy(const std::string& from, const std::string& to, std::size_t co
   for (std::size_t c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
       for (std::size_t b = c; b < batches.size(); b += connections) {
-        targets[c]->exec(batches[b].insert);
+        targets[c]->exec("BEGIN");
+        targets[c]->copy_in("settlement_batches (" + std::string(batch_columns) + ")",
+                            batches[b].header);
         for (std::size_t t = 0; t < batches[b].tables.size(); ++t) {
           if (batches[b].tables[t].empty()) continue;
           targets[c]->copy_in(cpx::ledger::copy_target(cpx::ledger::all_tables[t]),

@@ -268,25 +268,40 @@ void copy_text(const BatchRows& rows, Table table, std::string& out) {
   table_text<true>(rows, table, out);
 }
 
-std::string_view copy_target(Table table) {
+std::string_view table_name(Table table) {
   switch (table) {
-    case Table::accounts:
-      return "accounts (account, role, seq, batch_id)";
-    case Table::orders:
-      return "orders (order_id, seq, account, client_order_id, side, chip, region, tif, urgency, "
-             "price, qty, accepted_ms, end_seq, end_reason, end_price, filled_qty, ended_ms, "
-             "batch_id)";
-    case Table::trades:
-      return "trades (trade_id, seq, chip, region, price, qty, notional, aggressor, bid_account, "
-             "bid_order_id, ask_account, ask_order_id, traded_ms, batch_id)";
-    case Table::endings:
-      return "order_endings (order_id, seq, reason, price, filled_qty, ended_ms, batch_id)";
-    case Table::postings:
-      return "postings (line, seq, trade_id, order_id, account, book, kind, amount, batch_id)";
-    case Table::balances:
-      return "balances (account, available, held, batch_id)";
+    case Table::accounts: return "accounts";
+    case Table::orders: return "orders";
+    case Table::trades: return "trades";
+    case Table::endings: return "order_endings";
+    case Table::postings: return "postings";
+    case Table::balances: return "balances";
   }
   return "";
+}
+
+std::string_view copy_columns(Table table) {
+  switch (table) {
+    case Table::accounts:
+      return "account, role, seq, batch_id";
+    case Table::orders:
+      return "order_id, seq, account, client_order_id, side, chip, region, tif, urgency, price, "
+             "qty, accepted_ms, end_seq, end_reason, end_price, filled_qty, ended_ms, batch_id";
+    case Table::trades:
+      return "trade_id, seq, chip, region, price, qty, notional, aggressor, bid_account, "
+             "bid_order_id, ask_account, ask_order_id, traded_ms, batch_id";
+    case Table::endings:
+      return "order_id, seq, reason, price, filled_qty, ended_ms, batch_id";
+    case Table::postings:
+      return "line, seq, trade_id, order_id, account, book, kind, amount, batch_id";
+    case Table::balances:
+      return "account, available, held, batch_id";
+  }
+  return "";
+}
+
+std::string copy_target(Table table) {
+  return std::string(table_name(table)) + " (" + std::string(copy_columns(table)) + ")";
 }
 
 Hash chain_hash(const Hash& previous, std::string_view text) {
@@ -299,6 +314,21 @@ Hash chain_hash(const Hash& previous, std::string_view text) {
                   EVP_DigestFinal_ex(context, out.data(), &length) == 1;
   EVP_MD_CTX_free(context);
   CPX_ASSERT(ok && length == out.size());
+  return out;
+}
+
+Hash hash_from_hex(std::string_view hex) {
+  Hash out{};
+  if (hex.size() != out.size() * 2) return out;
+  const auto digit = [](char c) -> int {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int high = digit(hex[2 * i]);
+    const int low = digit(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return Hash{};
+    out[i] = static_cast<unsigned char>(high * 16 + low);
+  }
   return out;
 }
 

@@ -38,22 +38,6 @@ int64_t wall_ms() {
       .count();
 }
 
-// A hash from its hex text (32 zero bytes when it is not 64 hex digits).
-Hash hash_from_hex(std::string_view hex) {
-  Hash out{};
-  if (hex.size() != out.size() * 2) return out;
-  const auto digit = [](char c) -> int {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-  };
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int high = digit(hex[2 * i]);
-    const int low = digit(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return Hash{};
-    out[i] = static_cast<unsigned char>(high * 16 + low);
-  }
-  return out;
-}
-
 std::string bytea_literal(const Hash& hash) { return "'\\x" + to_hex(hash) + "'::bytea"; }
 
 }  // namespace
@@ -94,7 +78,6 @@ struct Writer::Impl {
   std::atomic<uint64_t> settled_trades{0};
   std::atomic<uint64_t> matcher_waits{0};
   std::atomic<int64_t> oldest_pending_ms{0};  // wall ms the oldest unsettled record arrived
-  std::atomic<int64_t> building_first_ms{0};  // the batch being built: its first arrival
   std::atomic<int64_t> last_lag_ms{0};  // the last batch: commit time less its first arrival
   mutable std::mutex error_mutex;
   std::string last_error;
@@ -151,7 +134,8 @@ struct Writer::Impl {
   bool batch_complete = true;  // the last record taken ended its command
   uint64_t batch_first_seq = 0;
   uint64_t batch_last_seq = 0;
-  int64_t batch_first_ms = 0;  // when the batch's first command reached the gateway
+  // When the batch's first command reached the gateway (0 while empty); lanes read it too.
+  std::atomic<int64_t> batch_first_ms{0};
   uint32_t line = 0;
   std::string text;
   // The hold of a bid accepted in the command being taken, less what its own trades and its
@@ -230,8 +214,7 @@ struct Writer::Impl {
   void take(const Record& record) {
     if (batch_records == 0) {
       batch_first_seq = record.seq;
-      batch_first_ms = record.time_ms;
-      building_first_ms.store(record.time_ms);
+      batch_first_ms.store(record.time_ms);
       // The oldest unsettled command is this one unless a batch is still in flight.
       if (record.time_ms > 0 && in_flight.empty() && !ready) {
         oldest_pending_ms.store(record.time_ms);
@@ -337,7 +320,7 @@ struct Writer::Impl {
     batch_records = 0;
     batch_first_seq = batch_last_seq = 0;
     line = 0;
-    building_first_ms.store(0);
+    batch_first_ms.store(0);
   }
 
   // The batch's counters and callbacks once it is committed: by its lane in batch order, or by
@@ -428,25 +411,20 @@ struct Writer::Impl {
     std::swap(batch->keys, keys);
     for (const KeyRow& key : batch->keys) known_keys.insert(key.key_id);
     batch->records = batch_records;
-    batch->first_ms = batch_first_ms;
+    batch->first_ms = batch_first_ms.load();
     reset_batch();
     return batch;
   }
 
-  bool lane_free() {
+  std::size_t busy_lanes() {
     std::lock_guard lock(pipe_mutex);
-    for (const Lane& lane : lanes) {
-      if (!lane.job) return true;
-    }
-    return false;
+    return std::size_t(std::count_if(lanes.begin(), lanes.end(),
+                                     [](const Lane& lane) { return lane.job != nullptr; }));
   }
 
-  bool lanes_idle() {
-    std::lock_guard lock(pipe_mutex);
-    for (const Lane& lane : lanes) {
-      if (lane.job) return false;
-    }
-    return true;
+  // Nothing handed over is left to settle (the writer thread's view).
+  bool drained() const {
+    return ring.size() == 0 && batch_records == 0 && in_flight.empty() && !ready;
   }
 
   void hand_over(const std::shared_ptr<Batch>& batch) {
@@ -545,7 +523,7 @@ struct Writer::Impl {
               next = other.job->first_ms;
             }
           }
-          if (next == 0) next = building_first_ms.load();
+          if (next == 0) next = batch_first_ms.load();
           if (next > 0) {
             oldest_pending_ms.store(next);
           } else if (received_records.load() == settled_records.load()) {
@@ -571,7 +549,7 @@ struct Writer::Impl {
       if (!collect()) {
         // A write failed: once every lane has finished, reconnect and hand out again what the
         // ledger does not hold.
-        if (!lanes_idle()) {
+        if (busy_lanes() > 0) {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
           continue;
         }
@@ -579,7 +557,7 @@ struct Writer::Impl {
       }
       if (need_connect) {
         if (!connect()) {
-          if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty() && !ready) break;
+          if (stop && drained()) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
           backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
           continue;
@@ -605,20 +583,15 @@ struct Writer::Impl {
           batch_records >= settings.batch_records_max) {
         ready = build();  // full: built now, handed out when a lane is free
       }
-      if (lane_free()) {
+      if (busy_lanes() < lanes.size()) {
+        if (!ready && batch_records > 0 && batch_complete) ready = build();
         if (ready) {
-          in_flight.push_back(std::move(ready));
-          ready = nullptr;
-          hand_over(in_flight.back());
-          continue;
-        }
-        if (batch_records > 0 && batch_complete) {
-          in_flight.push_back(build());
+          in_flight.push_back(std::move(ready));  // leaves `ready` empty
           hand_over(in_flight.back());
           continue;
         }
       }
-      if (stop && ring.size() == 0 && batch_records == 0 && in_flight.empty() && !ready) break;
+      if (stop && drained()) break;
       // Until a lane finishes (it notifies), or a millisecond for more records.
       std::unique_lock lock(pipe_mutex);
       pipe_cv.wait_for(lock, std::chrono::milliseconds(1));
@@ -680,8 +653,7 @@ bool Writer::stop(int64_t timeout_ms) {
   impl_->stop_deadline_ms.store(wall_ms() + timeout_ms);
   impl_->stopping.store(true, std::memory_order_release);
   impl_->thread.join();
-  return impl_->ring.size() == 0 && impl_->batch_records == 0 && impl_->in_flight.empty() &&
-         !impl_->ready;
+  return impl_->drained();
 }
 
 uint64_t Writer::settled_seq() const { return impl_->settled_seq.load(); }

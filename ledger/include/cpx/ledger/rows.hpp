@@ -112,9 +112,13 @@ void canonical_text(const BatchRows& rows, std::string& out);
 // An order that ends in the same batch carries its ending's fields (before the batch id), and
 // that ending is left out of Table::endings. Call sort() first.
 void copy_text(const BatchRows& rows, Table table, std::string& out);
-std::string_view copy_target(Table table);
+std::string_view table_name(Table table);
+std::string_view copy_columns(Table table);  // the fields of copy_text's lines, in order
+std::string copy_target(Table table);        // "table (columns)"
 // SHA-256 of the previous batch's hash followed by the batch's canonical text.
 Hash chain_hash(const Hash& previous, std::string_view text);
 std::string to_hex(const Hash& hash);
+// The hash from to_hex's text; 32 zero bytes when it is not 64 lowercase hex digits.
+Hash hash_from_hex(std::string_view hex);
 
 }  // namespace cpx::ledger
