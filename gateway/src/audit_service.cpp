@@ -113,20 +113,24 @@ AuditService::Answer AuditService::trades(const Request& request) {
   if (account.empty()) {
     sql = "SELECT " + columns + " FROM trades t WHERE t.trade_id > " + after;
   } else {
-    // An account's trades through its postings (index on account and batch): every trade posts
-    // a `trade` line to both its accounts, and an account's trade lines in (batch, line) order
-    // are in trade id order, so the scan stops after one page (docs/ledger.md, "Indexes").
+    // An account's trades through its postings: its batches from its balance rows (keyed by
+    // account and batch), each batch's `trade` lines from the block-range index by batch. Every
+    // trade posts a `trade` line to both its accounts, and an account's trade lines in (batch,
+    // line) order are in trade id order, so the scan stops after one page (docs/ledger.md,
+    // "Indexes").
     sql = "SELECT " + columns +
-          " FROM postings p JOIN trades t ON t.trade_id = p.trade_id WHERE p.account = " +
-          work.quote(account) + " AND p.kind = 'trade' AND p.trade_id > " + after +
-          " AND p.batch_id >= coalesce((SELECT batch_id FROM trades WHERE trade_id = " + after +
+          " FROM balances b CROSS JOIN LATERAL (SELECT p.trade_id, p.line FROM postings p"
+          "   WHERE p.batch_id = b.batch_id AND p.account = b.account AND p.kind = 'trade'"
+          "   AND p.trade_id > " + after + ") p"
+          " JOIN trades t ON t.trade_id = p.trade_id WHERE b.account = " + work.quote(account) +
+          " AND b.batch_id >= coalesce((SELECT batch_id FROM trades WHERE trade_id = " + after +
           "), 0)";
   }
   if (query.has_chip) sql += " AND t.chip = " + work.quote(config_.chips[query.chip].id);
   if (query.has_region) sql += " AND t.region = " + work.quote(config_.regions[query.region].id);
   if (query.from_ms != INT64_MIN) sql += " AND t.traded_ms >= " + std::to_string(query.from_ms);
   if (query.to_ms != INT64_MAX) sql += " AND t.traded_ms < " + std::to_string(query.to_ms);
-  sql += account.empty() ? " ORDER BY t.trade_id" : " ORDER BY p.batch_id, p.line";
+  sql += account.empty() ? " ORDER BY t.trade_id" : " ORDER BY b.batch_id, p.line";
   sql += " LIMIT " + std::to_string(request.limit);
   const pqxx::result rows = work.exec(sql);
   static constexpr const char* names[] = {
@@ -199,10 +203,13 @@ AuditService::Answer AuditService::statement(const Request& request) {
   const uint64_t after_batch = request.after_id >> line_bits;
   const uint64_t after_line = request.after_id & ((uint64_t(1) << line_bits) - 1);
   const pqxx::result rows = work.exec(
-      "SELECT batch_id, line, seq, trade_id, order_id, book, kind, amount::text FROM postings"
-      " WHERE account = " + work.quote(account) + " AND (batch_id, line) > (" +
+      "SELECT p.batch_id, p.line, p.seq, p.trade_id, p.order_id, p.book, p.kind, p.amount::text"
+      " FROM balances b CROSS JOIN LATERAL (SELECT * FROM postings p"
+      "   WHERE p.batch_id = b.batch_id AND p.account = b.account) p"
+      " WHERE b.account = " + work.quote(account) + " AND b.batch_id >= " +
+      std::to_string(after_batch) + " AND (p.batch_id, p.line) > (" +
       std::to_string(after_batch) + ", " + std::to_string(after_line) + ")"
-      " ORDER BY batch_id, line LIMIT " + std::to_string(request.limit));
+      " ORDER BY b.batch_id, p.line LIMIT " + std::to_string(request.limit));
   auto id_or_empty = [](const pqxx::field& field) {
     return field.is_null() ? std::string() : std::string(view(field));
   };

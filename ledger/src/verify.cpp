@@ -1,5 +1,6 @@
 #include "cpx/ledger/verify.hpp"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 
 #include "cpx/engine/json_text.hpp"
@@ -154,6 +155,19 @@ VerifyReport verify(const std::string& url) {
           rows.balances.push_back(BalanceRow{view(row[1]),
                                              parse_numeric(view(row[2]), amount_frac_digits),
                                              parse_numeric(view(row[3]), amount_frac_digits)});
+        }
+        // An account's postings are found through its balance rows (docs/ledger.md,
+        // "Indexes"), so every account a batch posts to has its balance row in that batch.
+        // Balances come in byte order of account (COLLATE "C").
+        for (const PostingRow& posting : rows.postings) {
+          const auto found = std::lower_bound(
+              rows.balances.begin(), rows.balances.end(), posting.account,
+              [](const BalanceRow& row, std::string_view account) { return row.account < account; });
+          if (found == rows.balances.end() || found->account != posting.account) {
+            add_problem(report, name + ": posts to account " + std::string(posting.account) +
+                                    " but holds no balance row for it");
+            break;
+          }
         }
         if (batch_sum != 0) {
           add_problem(report, name + ": postings do not balance (they sum to " +

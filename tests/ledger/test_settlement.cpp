@@ -32,6 +32,7 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   std::map<uint64_t, std::string> fills;
   std::map<std::string, std::string> balances;
   std::map<std::string, std::vector<uint64_t>> account_pages;
+  std::map<std::string, std::vector<std::string>> statement_pages;
   {
     RunningServer server({"--db", url, "--rate-limit", "0"});
     RestClient admin(server.port, operator_key, operator_secret);
@@ -56,6 +57,25 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
         for (std::size_t at = 0; (at = body.find("\"trade_id\":", at)) != std::string::npos;) {
           at += 11;
           ids.push_back(std::stoull(body.substr(at, body.find(',', at) - at)));
+        }
+        const std::size_t next = body.rfind("\"next_cursor\":") + 14;
+        cursor = body.substr(next, body.size() - 1 - next);
+      }
+      // And its statement: every posting as "batch line", page by page.
+      std::vector<std::string>& lines = statement_pages[trader.account];
+      cursor = "0";
+      for (int page = 0; page < 10'000 && cursor != "null"; ++page) {
+        const Response response = auditor.send(
+            http::verb::get, "/v1/ledger/accounts/" + trader.account +
+                                 "/statement?limit=89&cursor=" + cursor);
+        REQUIRE(response.result_int() == 200);
+        const std::string& body = response.body();
+        for (std::size_t at = 0; (at = body.find("\"batch_id\":", at)) != std::string::npos;) {
+          at += 11;
+          const std::size_t line_at = body.find("\"line\":", at) + 7;
+          lines.push_back(body.substr(at, body.find(',', at) - at) + " " +
+                          body.substr(line_at, body.find(',', line_at) - line_at));
+          at = line_at;
         }
         const std::size_t next = body.rfind("\"next_cursor\":") + 14;
         cursor = body.substr(next, body.size() - 1 - next);
@@ -89,6 +109,16 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
     CHECK_MESSAGE(ids == expected, account);
     CHECK(expected.size() > 97);  // several pages
   }
+  // The statement (through the account's balance rows) pages through exactly its postings.
+  for (const auto& [account, lines] : statement_pages) {
+    std::vector<std::string> expected;
+    for (const auto& row : work.exec("SELECT batch_id || ' ' || line FROM postings WHERE account = " +
+                                     work.quote(account) + " ORDER BY batch_id, line")) {
+      expected.push_back(row[0].as<std::string>());
+    }
+    CHECK_MESSAGE(lines == expected, account);
+    CHECK(expected.size() > 89);  // several pages
+  }
   work.commit();
 
   std::string output;
@@ -112,6 +142,22 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   const ledger::VerifyReport report = ledger::verify(url);
   CHECK_FALSE(report.ok);
   CHECK(report.first_broken_batch == batch);
+
+  // A balance row removed: an account's postings in that batch can no longer be found from its
+  // balance rows, and verify says so (beside the chain it breaks).
+  pqxx::work remove(superuser);
+  const pqxx::row gone = remove.exec1(
+      "SELECT account, batch_id FROM postings WHERE batch_id > " + std::to_string(batch) +
+      " ORDER BY batch_id, line LIMIT 1");
+  remove.exec0("SET session_replication_role = replica");
+  remove.exec0("DELETE FROM balances WHERE account = " + remove.quote(gone[0].c_str()) +
+               " AND batch_id = " + gone[1].c_str());
+  remove.commit();
+  CHECK(run_audit(url, output) == 1);
+  CHECK_MESSAGE(output.find("batch " + std::string(gone[1].c_str()) + ": posts to account " +
+                            gone[0].c_str() + " but holds no balance row for it") !=
+                    std::string::npos,
+                output);
 }
 
 
