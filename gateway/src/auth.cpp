@@ -1,5 +1,7 @@
 #include "cpx/gateway/auth.hpp"
 
+#include <sys/mman.h>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -93,36 +95,74 @@ uint64_t mix(uint64_t x) {  // the fingerprints are uniform already; this spread
 
 }  // namespace
 
-bool ReplayGuard::FlatSet::contains(uint64_t fingerprint) const {
-  if (slots_.empty()) return false;
-  const std::size_t mask = slots_.size() - 1;
+ReplayGuard::FlatSet::Table::Table(std::size_t capacity) : capacity_(capacity) {
+  void* memory = ::mmap(nullptr, capacity * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  slots_ = static_cast<uint64_t*>(memory);
+}
+
+ReplayGuard::FlatSet::Table::~Table() {
+  if (slots_ != nullptr) ::munmap(slots_, capacity_ * sizeof(uint64_t));
+}
+
+bool ReplayGuard::FlatSet::Table::contains(uint64_t fingerprint) const {
+  if (capacity_ == 0) return false;
+  const std::size_t mask = capacity_ - 1;
   for (std::size_t i = mix(fingerprint) & mask;; i = (i + 1) & mask) {
     if (slots_[i] == fingerprint) return true;
     if (slots_[i] == 0) return false;
   }
 }
 
-void ReplayGuard::FlatSet::insert(uint64_t fingerprint) {
-  if ((size_ + 1) * 2 > slots_.size()) grow();
-  const std::size_t mask = slots_.size() - 1;
+void ReplayGuard::FlatSet::Table::put(uint64_t fingerprint) {
+  const std::size_t mask = capacity_ - 1;
   std::size_t i = mix(fingerprint) & mask;
-  while (slots_[i] != 0) i = (i + 1) & mask;
+  while (slots_[i] != 0 && slots_[i] != fingerprint) i = (i + 1) & mask;
   slots_[i] = fingerprint;
-  ++size_;
 }
 
-void ReplayGuard::FlatSet::grow() {
-  std::vector<uint64_t> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
-  size_ = 0;
-  for (const uint64_t fingerprint : old) {
-    if (fingerprint != 0) insert(fingerprint);
+bool ReplayGuard::FlatSet::contains(uint64_t fingerprint) const {
+  return table_.contains(fingerprint) || old_.contains(fingerprint);
+}
+
+void ReplayGuard::FlatSet::insert(uint64_t fingerprint) {
+  if (table_.capacity() == 0) table_ = Table(1024);
+  if ((table_count_ + 1) * 2 > table_.capacity()) {
+    while (growing()) migrate_some();  // (cannot happen: a growth ends long before the next)
+    old_ = Table(table_.capacity() * 2);
+    std::swap(old_, table_);
+    old_next_ = 0;
+    table_count_ = 0;
   }
+  table_.put(fingerprint);
+  ++table_count_;
+  ++size_;
+  migrate_some();
+}
+
+// A growth starts at half of capacity C, with C/2 entries to move; 16 slots a step empty the old
+// table after C/16 inserts, when the new one (2C) holds 9C/16 at most: under its limit of C.
+void ReplayGuard::FlatSet::migrate_some() {
+  if (!growing()) return;
+  const std::size_t end = std::min(old_next_ + 16, old_.capacity());
+  for (; old_next_ < end; ++old_next_) {
+    if (const uint64_t fingerprint = old_.slot(old_next_); fingerprint != 0) {
+      table_.put(fingerprint);
+      ++table_count_;
+    }
+  }
+  if (old_next_ == old_.capacity()) old_ = Table();
 }
 
 void ReplayGuard::FlatSet::clear() {
-  // Keep the table's size for the next generation (the load is steady), just empty it.
-  std::fill(slots_.begin(), slots_.end(), 0);
+  // A fresh mapping of the same size instead of writing zeros over the old one.
+  const std::size_t capacity = table_.capacity();
+  table_ = Table();
+  old_ = Table();
+  if (capacity != 0) table_ = Table(capacity);
+  table_count_ = 0;
+  old_next_ = 0;
   size_ = 0;
 }
 

@@ -477,9 +477,10 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.bytes(id.data, id.size);
   }
   for (uint32_t i = 0; i < engine_.account_count(); ++i) {
-    const std::vector<FillRecord>& fills = accounts_[i].fills;
+    const SegmentedArray<FillRecord>& fills = accounts_[i].fills;
     out.u64(fills.size());
-    out.bytes(fills.data(), fills.size() * sizeof(FillRecord));
+    fills.for_each_segment(
+        [&](const FillRecord* first, std::size_t count) { out.bytes(first, count * sizeof *first); });
   }
   // Resting orders by chip, oldest priority first: resting them again in this order rebuilds
   // every queue as it was.
@@ -549,11 +550,8 @@ void Venue::load(journal::SnapshotReader& in) {
   const uint64_t hashed_keys = in.u64();
   const uint64_t order_count = in.count(sizeof(OrderRecord) + 1);
   if (hashed_keys > order_count) in.fail("more hashed order ids than orders");
-  // Room to grow as well: the first orders after a restart must not copy millions of records.
-  // (Capacity not yet used costs address space only: the pages are untouched.)
-  orders_.reserve(order_count + order_count / 2 + 1024);
-  orders_.resize(order_count);
-  in.bytes(orders_.data(), order_count * sizeof(OrderRecord));
+  if (order_count > orders_.capacity_max() - orders_.size()) in.fail("more orders than fit");
+  in.bytes(orders_.append_raw(order_count), order_count * sizeof(OrderRecord));
   engine_.reserve_order_keys(hashed_keys);  // numeric ids are indexed directly
   char id[256];
   for (uint64_t key = 0; key < order_count; ++key) {
@@ -579,11 +577,11 @@ void Venue::load(journal::SnapshotReader& in) {
     }
   }
   for (uint64_t i = 0; i < account_count; ++i) {
-    std::vector<FillRecord>& fills = accounts_[i].fills;
+    SegmentedArray<FillRecord>& fills = accounts_[i].fills;
     const uint64_t fill_count = in.count(sizeof(FillRecord));
-    fills.reserve(fill_count + fill_count / 2 + 64);
     fills.resize(fill_count);
-    in.bytes(fills.data(), fill_count * sizeof(FillRecord));
+    fills.for_each_segment(
+        [&](FillRecord* first, std::size_t count) { in.bytes(first, count * sizeof *first); });
     for (const FillRecord& fill : fills) {
       if (fill.order_key >= order_count) in.fail("a fill of an unknown order");
     }
@@ -797,7 +795,7 @@ void Venue::render_placed_answer(std::string& out, uint32_t key) const {
   out.append("{\"order\":");
   render_order(out, key, true);
   out.append(",\"trades\":[");
-  const std::vector<FillRecord>& fills = accounts_[order.account].fills;
+  const SegmentedArray<FillRecord>& fills = accounts_[order.account].fills;
   auto it = std::lower_bound(fills.begin(), fills.end(), order.accept_first_trade,
                              [](const FillRecord& fill, uint64_t id) { return fill.trade_id < id; });
   for (uint32_t n = 0; n < order.accept_trades && it != fills.end(); ++it) {
@@ -1112,7 +1110,7 @@ void Venue::handle_get_order(const Request& request, const Caller& caller) {
 }
 
 void Venue::handle_list_orders(const Request& request, const Caller& caller) {
-  const std::vector<uint32_t>& keys = accounts_[caller.account].orders;
+  const SegmentedArray<uint32_t>& keys = accounts_[caller.account].orders;
   const uint32_t limit = std::clamp<uint32_t>(request.limit, 1, limits_.page_max);
   // Order ids grow with acceptance, so the cursor is found by bisection.
   auto it = std::upper_bound(keys.begin(), keys.end(), request.after_id,
@@ -1133,7 +1131,7 @@ void Venue::handle_list_orders(const Request& request, const Caller& caller) {
 }
 
 void Venue::handle_list_fills(const Request& request, const Caller& caller) {
-  const std::vector<FillRecord>& fills = accounts_[caller.account].fills;
+  const SegmentedArray<FillRecord>& fills = accounts_[caller.account].fills;
   const uint32_t limit = std::clamp<uint32_t>(request.limit, 1, limits_.page_max);
   auto it = std::upper_bound(fills.begin(), fills.end(), request.after_id,
                              [](uint64_t after, const FillRecord& fill) { return after < fill.trade_id; });

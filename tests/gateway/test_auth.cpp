@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "cpx/gateway/auth.hpp"
 
 namespace cpx::gateway {
@@ -81,6 +85,43 @@ TEST_CASE("the replay guard tells a million signatures apart") {
   }
   CHECK(refused == 0);
   CHECK(guard.admit(hmac_sha256_hex("k", "77"), now, now) == AuthFailure::replayed);
+}
+
+TEST_CASE("the replay guard grows a step at a time, and finds every signature while it does") {
+  ReplayGuard guard;
+  const int64_t now = 5'000'000;
+  std::vector<std::string> signatures;
+  std::size_t growths = 0;
+  bool was_growing = false;
+  std::size_t started_at = 0;
+  std::size_t longest = 0;  // inserts a growth took
+  for (int i = 0; i < 200'000; ++i) {
+    signatures.push_back(hmac_sha256_hex("k", std::to_string(i)));
+    REQUIRE(guard.admit(signatures.back(), now, now) == AuthFailure::none);
+    if (guard.growing() && !was_growing) {
+      ++growths;
+      started_at = signatures.size();
+      // Just after a growth starts, and halfway through it: nothing is forgotten.
+      for (const std::string& seen : signatures) {
+        REQUIRE(guard.admit(seen, now, now) == AuthFailure::replayed);
+      }
+    }
+    if (!guard.growing() && was_growing) {
+      longest = std::max(longest, signatures.size() - started_at);  // the starting insert moved 16 too
+    }
+    if (guard.growing() && signatures.size() - started_at == guard.table_capacity() / 64) {
+      for (const std::string& seen : signatures) {
+        REQUIRE(guard.admit(seen, now, now) == AuthFailure::replayed);
+      }
+    }
+    was_growing = guard.growing();
+  }
+  CHECK(growths >= 8);  // 1,024 slots to 524,288
+  CHECK(guard.table_capacity() == 524'288);
+  // Each growth moves the old table 16 slots an insert: spread over thousands of inserts
+  // (the last one, from 262,144 slots to 524,288, over 16,384), never done in one.
+  CHECK(longest + 1 == 262'144 / 16);
+  CHECK(guard.size() == 200'000);
 }
 
 TEST_CASE("secrets are compared in constant time and exactly") {

@@ -50,19 +50,57 @@ class ReplayGuard {
   // Accepts a signature not seen recently; refuses a repeat, or any request when full.
   AuthFailure admit(std::string_view signature, int64_t timestamp_ms, int64_t now_ms);
   std::size_t size() const { return current_.size() + previous_.size(); }
+  // The newer generation's table: its slots, and whether it is moving into a doubled one.
+  std::size_t table_capacity() const { return current_.capacity(); }
+  bool growing() const { return current_.growing(); }
 
  private:
+  // Open addressing, linear probing, at most half full. Growing never stops the matcher for a
+  // whole rehash: the doubled table takes new entries at once, and each insert moves the next
+  // 16 slots of the old table into it, until the old table is empty and freed; lookups check
+  // both meanwhile. Tables are mapped memory: a new one costs no zeroing, its pages are zeroed
+  // by the kernel as they are first touched.
   class FlatSet {
    public:
     bool contains(uint64_t fingerprint) const;
     void insert(uint64_t fingerprint);  // fingerprint != 0, not present
     std::size_t size() const { return size_; }
-    void clear();
+    std::size_t capacity() const { return table_.capacity(); }
+    bool growing() const { return old_.capacity() != 0; }
+    void clear();  // keeps the table's size for the next generation
 
    private:
-    void grow();
-    std::vector<uint64_t> slots_;  // 0: empty
-    std::size_t size_ = 0;
+    class Table {
+     public:
+      Table() = default;
+      explicit Table(std::size_t capacity);  // a power of two
+      Table(Table&& other) noexcept { swap(other); }
+      Table& operator=(Table&& other) noexcept {
+        Table gone(std::move(*this));
+        swap(other);
+        return *this;
+      }
+      ~Table();
+      std::size_t capacity() const { return capacity_; }
+      bool contains(uint64_t fingerprint) const;
+      void put(uint64_t fingerprint);
+      uint64_t slot(std::size_t i) const { return slots_[i]; }
+
+     private:
+      void swap(Table& other) noexcept {
+        std::swap(slots_, other.slots_);
+        std::swap(capacity_, other.capacity_);
+      }
+      uint64_t* slots_ = nullptr;  // 0: empty
+      std::size_t capacity_ = 0;
+    };
+    void migrate_some();
+
+    Table table_;
+    std::size_t table_count_ = 0;  // entries in table_
+    Table old_;                    // while growing: the table before, moved from slot old_next_
+    std::size_t old_next_ = 0;
+    std::size_t size_ = 0;  // distinct entries in both
   };
 
   std::size_t entries_max_;

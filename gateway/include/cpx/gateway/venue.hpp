@@ -15,6 +15,7 @@
 
 #include "cpx/engine/engine.hpp"
 #include "cpx/engine/event.hpp"
+#include "cpx/engine/grow_array.hpp"
 #include "cpx/gateway/auth.hpp"
 #include "cpx/gateway/wire.hpp"
 #include "cpx/journal/snapshot.hpp"
@@ -153,8 +154,8 @@ class Venue {
                 std::is_trivially_copyable_v<FillRecord>);  // snapshots copy them whole
   struct AccountExtra {
     uint64_t event_seq = 0;         // the account's own numbering of pushed events
-    std::vector<uint32_t> orders;   // keys, in the order they were accepted
-    std::vector<FillRecord> fills;  // by trade id
+    SegmentedArray<uint32_t> orders;   // keys, in the order they were accepted
+    SegmentedArray<FillRecord> fills;  // by trade id
     uint64_t thread_mask = 0;       // I/O threads with a logged-in WebSocket session
     uint16_t sessions[io_threads_max] = {};
   };
@@ -211,7 +212,7 @@ class Venue {
   ReplayGuard replay_guard_;
   std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>> keys_;
   std::vector<AccountExtra> accounts_;  // by engine account index
-  std::vector<OrderRecord> orders_;     // by engine order key
+  GrowArray<OrderRecord> orders_{order_keys_max};  // by engine order key; never moves
   std::vector<Event> events_;
   // The market-data book: price levels per chip and side, and the levels a command changed.
   std::vector<std::map<int64_t, Level>> bid_levels_;
