@@ -13,6 +13,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/websocket.hpp>
+#include <utility>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -347,11 +348,13 @@ class WsAskLoad {
   // One provider account per connection (each account's pushes go to all its connections).
   WsAskLoad(net::io_context& context, const Options& options, Schedule& schedule,
             Results& results, const std::vector<Key>& providers)
-      : context_(context), schedule_(schedule), results_(results), tick_(context) {
+      : context_(context), schedule_(schedule), results_(results), tick_(context),
+        batch_(options.ws_batch) {
     for (int i = 0; i < options.connections; ++i) {
       connections_.push_back(std::make_unique<WsConnection>(context));
       connections_.back()->connect(options, &providers[std::size_t(i) % providers.size()]);
     }
+    pending_.resize(connections_.size());
     results_.latencies_us.reserve(schedule.total);
   }
 
@@ -408,8 +411,21 @@ class WsAskLoad {
         text = R"({"op":"cancel","req_id":)" + std::to_string(i) + R"(,"client_order_id":"w)" +
                std::to_string(i - 1) + "\"}";
       }
-      connections_[(i / 2) % connections_.size()]->send(std::move(text));  // new, then its cancel
+      // New, then its cancel, on one connection. In batch mode the requests that fall due in one
+      // tick go out together, one per line, as a client streaming asks would send them.
+      const std::size_t c = (i / 2) % connections_.size();
+      if (!batch_) {
+        connections_[c]->send(std::move(text));
+      } else {
+        std::string& lines = pending_[c];
+        if (!lines.empty()) lines.push_back('\n');
+        lines += text;
+        if (lines.size() > 32 * 1024) connections_[c]->send(std::exchange(lines, std::string()));
+      }
       ++results_.sent;
+    }
+    for (std::size_t c = 0; c < pending_.size(); ++c) {
+      if (!pending_[c].empty()) connections_[c]->send(std::exchange(pending_[c], std::string()));
     }
     if (schedule_.issued < schedule_.total) {
       tick_.expires_after(std::chrono::microseconds(200));
@@ -423,6 +439,8 @@ class WsAskLoad {
   net::steady_timer tick_;
   std::vector<std::unique_ptr<WsConnection>> connections_;
   bool finished_ = false;
+  bool batch_;
+  std::vector<std::string> pending_;  // by connection: this tick's lines in batch mode
 };
 
 // ---- Market data: N subscribers follow the book while a provider churns asks ------------------

@@ -47,9 +47,13 @@ uint64_t client_order_number_of(std::string_view text) {
 
 OrderKeys::OrderKeys(uint32_t capacity_initial) : keys_(order_keys_max, capacity_initial) {
   // Numeric ids mostly bypass the hash table, so it starts small and grows when it must.
-  const uint64_t slots = std::bit_ceil(uint64_t(std::min(capacity_initial, 1u << 16)) * 2);
-  slots_.assign(slots, Slot{0, index_none});
-  mask_ = slots - 1;
+  slots_ = new_table(std::bit_ceil(uint64_t(std::min(capacity_initial, 1u << 16)) * 2));
+}
+
+std::unique_ptr<OrderKeys::Table> OrderKeys::new_table(uint64_t slots) {
+  auto table = std::make_unique<Table>(slots);
+  table->append_raw(slots);  // zero: every slot empty
+  return table;
 }
 
 bool OrderKeys::same(uint32_t key, uint32_t account, std::string_view text) const {
@@ -72,11 +76,28 @@ uint32_t OrderKeys::find(uint32_t account, std::string_view text, uint64_t numbe
 
 uint32_t OrderKeys::find_hashed(uint32_t account, std::string_view text) const {
   const uint64_t hash = hash_order_key(account, text);
-  for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
-    const Slot& slot = slots_[i];
-    if (slot.key == index_none) return index_none;
-    if (slot.hash == hash && same(slot.key, account, text)) return slot.key;
+  const uint32_t key = find_in(*slots_, hash, account, text, *this);
+  if (key != index_none || old_slots_ == nullptr) return key;
+  return find_in(*old_slots_, hash, account, text, *this);
+}
+
+uint32_t OrderKeys::find_in(const Table& table, uint64_t hash, uint32_t account,
+                            std::string_view text, const OrderKeys& keys) {
+  const uint64_t mask = table.size() - 1;
+  for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = table[i];
+    if (slot.key_plus_one == 0) return index_none;
+    if (slot.hash == hash && keys.same(slot.key_plus_one - 1, account, text)) {
+      return slot.key_plus_one - 1;
+    }
   }
+}
+
+void OrderKeys::put(Table& table, Slot slot) {
+  const uint64_t mask = table.size() - 1;
+  uint64_t i = slot.hash & mask;
+  while (table[i].key_plus_one != 0) i = (i + 1) & mask;
+  table[i] = slot;
 }
 
 uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t number,
@@ -109,12 +130,11 @@ uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t num
 
   const uint32_t key = keys_.allocate();
   keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size()), false};
-  if ((hashed_count_ + 1) * 2 > slots_.size()) grow();
+  if ((slots_count_ + 1) * 2 > slots_->size()) start_growth();
+  put(*slots_, Slot{hash_order_key(account, text), key + 1});
+  ++slots_count_;
   ++hashed_count_;
-  const uint64_t hash = hash_order_key(account, text);
-  uint64_t i = hash & mask_;
-  while (slots_[i].key != index_none) i = (i + 1) & mask_;
-  slots_[i] = Slot{hash, key};
+  migrate_some(16);
   return key;
 }
 
@@ -134,20 +154,38 @@ IdText OrderKeys::client_order_id(uint32_t key) const {
 }
 
 void OrderKeys::reserve(uint64_t count) {
-  while ((hashed_count_ + count) * 2 > slots_.size()) grow();
+  // A restart from a snapshot: size the table at once for what comes.
+  migrate_some(UINT64_MAX);
+  uint64_t slots = slots_->size();
+  while ((hashed_count_ + count) * 2 > slots) slots *= 2;
+  if (slots == slots_->size()) return;
+  old_slots_ = std::move(slots_);
+  slots_ = new_table(slots);
+  slots_count_ = 0;
+  old_next_ = 0;
+  migrate_some(UINT64_MAX);
 }
 
-void OrderKeys::grow() {
-  // Growth doubles the table: rare, and sized away at start for known loads.
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.size() * 2, Slot{0, index_none});
-  mask_ = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.key == index_none) continue;
-    uint64_t i = slot.hash & mask_;
-    while (slots_[i].key != index_none) i = (i + 1) & mask_;
-    slots_[i] = slot;
+// A growth starts at half of capacity C with C/2 ids to move; 16 slots an insert empty the old
+// table after C/16 inserts, when the new one (2C) holds 9C/16 at most: under its limit of C.
+void OrderKeys::start_growth() {
+  migrate_some(UINT64_MAX);  // (a growth ends long before the next would start)
+  old_slots_ = std::move(slots_);
+  slots_ = new_table(old_slots_->size() * 2);
+  slots_count_ = 0;
+  old_next_ = 0;
+}
+
+void OrderKeys::migrate_some(uint64_t slots) {
+  if (old_slots_ == nullptr) return;
+  const Table& old = *old_slots_;
+  const uint64_t end = old.size() - old_next_ <= slots ? old.size() : old_next_ + slots;
+  for (; old_next_ < end; ++old_next_) {
+    if (old[old_next_].key_plus_one == 0) continue;
+    put(*slots_, old[old_next_]);
+    ++slots_count_;
   }
+  if (old_next_ == old.size()) old_slots_.reset();
 }
 
 }  // namespace cpx

@@ -159,8 +159,27 @@ void WsSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) return;  // closed, reset, or too big (Beast answers that with close code 1009)
   const std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
-  if (!closing_) handle_text(text);
+  if (!closing_) handle_frame(text);
   read_after_login();
+}
+
+void WsSession::handle_frame(std::string_view text) {
+  if (!batch_) return handle_text(text);
+  // Batch mode: one request per line, each answered on its own. After a login, the lines that
+  // follow wait for its answer, as the frames that follow do.
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    handle_text(line);
+    if (closing_) return;
+    if (login_pending_) {
+      if (start < text.size()) pending_lines_.assign(text.substr(start));
+      return;
+    }
+  }
 }
 
 void WsSession::read_after_login() {
@@ -290,6 +309,10 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
     }
     send_text(std::string(body));
     if (read_deferred_) {
+      const std::string rest = std::move(pending_lines_);
+      pending_lines_.clear();
+      if (!rest.empty() && !closing_) handle_frame(rest);
+      if (login_pending_) return;  // a login among those lines: wait for its answer too
       read_deferred_ = false;
       const std::shared_ptr<WsSession> self = std::move(held_);
       do_read();

@@ -27,6 +27,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   void do_read();
   void read_after_login();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void handle_frame(std::string_view text);  // one request, or in batch mode one per line
   void handle_text(std::string_view text);
   void send(std::shared_ptr<const std::string> message);
   void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
@@ -44,7 +45,9 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool batch_ = false;         // /v1/ws?batch=1: queued messages go out together, one per line
+  // /v1/ws?batch=1: queued messages go out together, one per line, and a client's message may
+  // carry several requests, one per line.
+  bool batch_ = false;
   std::size_t in_flight_ = 0;  // queue entries the write in flight carries
   std::string batch_text_;
   bool closing_ = false;
@@ -54,6 +57,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   const KeyInfo* key_ = nullptr;
   bool login_pending_ = false;
   bool read_deferred_ = false;  // reading waits for the pending login's answer
+  std::string pending_lines_;   // and so do the lines of a batch after the login
   std::shared_ptr<WsSession> held_;  // keeps the session alive while reading waits
   bool logged_in_ = false;
   std::string pending_key_id_;

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "cpx/engine/command.hpp"
 #include "cpx/engine/order_keys.hpp"
 
@@ -41,6 +45,48 @@ TEST_CASE("textual ids survive the hash table growing") {
     CHECK(keys[key].account == uint32_t(i % 7));
   }
   CHECK(keys.find(0, "id-1", not_a_number) == index_none);  // id-1 belongs to account 1
+}
+
+TEST_CASE("the hash table grows a step at a time, and finds every id while it does") {
+  OrderKeys keys(16);
+  const uint64_t slots_at_start = keys.table_slots();
+  std::vector<std::string> ids;
+  std::vector<uint32_t> placed;
+  int growths = 0;
+  bool was_growing = false;
+  std::size_t started_at = 0;
+  std::size_t longest = 0;  // inserts the longest growth took
+  for (int i = 0; i < 150'000; ++i) {
+    ids.push_back("w" + std::to_string(i));
+    placed.push_back(keys.insert(uint32_t(i % 3), ids.back(), not_a_number, 0));
+    const bool growing = keys.growing();
+    if (growing && !was_growing) {
+      ++growths;
+      started_at = ids.size();
+    }
+    if (!growing && was_growing) longest = std::max(longest, ids.size() - started_at + 1);
+    // Just after a growth starts and halfway through it, every id is found, and a new one not.
+    if (growing && (ids.size() == started_at || ids.size() - started_at == keys.table_slots() / 64)) {
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        REQUIRE(keys.find(uint32_t(k % 3), ids[k], not_a_number) == placed[k]);
+      }
+      CHECK(keys.find(0, "never", not_a_number) == index_none);
+    }
+    was_growing = growing;
+  }
+  CHECK(growths >= 8);
+  CHECK(keys.table_slots() == 524'288);
+  CHECK(slots_at_start == 32);
+  // The last growth, from 262,144 slots, moved 16 slots an insert over 16,384 inserts.
+  CHECK(longest == 262'144 / 16);
+  CHECK(keys.hashed_count() == 150'000);
+  // A restart sizes the table once for what it will load, with nothing left to move.
+  keys.reserve(1'000'000);
+  CHECK_FALSE(keys.growing());
+  CHECK(keys.table_slots() == 4'194'304);
+  for (std::size_t k = 0; k < ids.size(); k += 101) {
+    CHECK(keys.find(uint32_t(k % 3), ids[k], not_a_number) == placed[k]);
+  }
 }
 
 }  // namespace cpx::test

@@ -158,4 +158,69 @@ TEST_CASE("batch mode carries several messages per frame, one JSON object per li
   CHECK(frames < lines);
 }
 
+// Every line of every frame read until `count` lines have come (or a read times out).
+std::vector<std::string> read_lines(WsClient& client, std::size_t count) {
+  std::vector<std::string> lines;
+  while (lines.size() < count) {
+    const std::string frame = client.read();
+    if (frame.empty()) break;
+    for (std::size_t start = 0; start < frame.size();) {
+      std::size_t end = frame.find('\n', start);
+      if (end == std::string::npos) end = frame.size();
+      lines.push_back(frame.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  return lines;
+}
+
+TEST_CASE("batch mode takes several requests per frame, one per line, each answered once") {
+  RunningServer server;
+  RestClient admin(server.port, operator_key, operator_secret);
+  const Response created =
+      admin.send(http::verb::post, "/v1/admin/accounts", R"({"account":"dc","role":"provider"})");
+  const std::string key = json_field(created.body(), "key_id");
+  const std::string secret = json_field(created.body(), "secret");
+  // A login, then requests, all in the first frame: the requests wait for the login's answer.
+  WsClient provider(server.port, "", "", 0, "/v1/ws?batch=1");
+  const std::string stamp = std::to_string(now_ms());
+  const std::string signature =
+      gateway::hmac_sha256_hex(secret, gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
+  std::string frame = R"({"op":"login","req_id":"in","key":")" + key + R"(","timestamp":)" +
+                      stamp + R"(,"signature":")" + signature + "\"}";
+  constexpr int orders = 500;
+  for (int i = 0; i < orders; ++i) {
+    frame += "\n" + std::string(R"({"op":"new","req_id":)") + std::to_string(i) +
+             R"(,"client_order_id":"b)" + std::to_string(i) +
+             R"(","chip":"H20","qty":"1","price":"3","region":"guian"})";
+  }
+  frame += "\n\nnot json\n" + std::string(R"({"op":"cancel","req_id":"c","client_order_id":"b7"})");
+  provider.send(frame);
+  Checked c;
+  // The login, every order, the malformed line, the cancel's answer and its push.
+  const std::vector<std::string> lines = read_lines(provider, orders + 4);
+  REQUIRE(lines.size() >= std::size_t(orders + 4));
+  CHECK(lines[0].starts_with(R"({"type":"logged_in")"));
+  std::vector<int> answered(orders, 0);
+  int bad = 0;
+  int canceled = 0;
+  for (const std::string& line : lines) {
+    if (c.count < 100) c.expect(ws + "ServerMessage", line);
+    const std::string id = json_field(line, "req_id");
+    if (line.starts_with(R"({"type":"accepted")")) ++answered.at(std::size_t(std::stoi(id)));
+    if (line.starts_with(R"({"type":"rejected")") && id == "null") ++bad;  // "not json"
+    if (line.starts_with(R"({"type":"done")") && id == "c") ++canceled;
+  }
+  CHECK(std::count(answered.begin(), answered.end(), 1) == orders);  // each exactly once, in order
+  CHECK(bad == 1);  // the empty line is skipped, the malformed one rejected, the rest go on
+  CHECK_MESSAGE(canceled == 1, lines.back());
+  // Without batch mode a frame is one request: two lines are not JSON.
+  WsClient plain(server.port, key, secret);
+  plain.send(R"({"op":"cancel","req_id":1,"client_order_id":"b8"})" "\n"
+             R"({"op":"cancel","req_id":2,"client_order_id":"b9"})");
+  CHECK(plain.read().starts_with(R"({"type":"logged_in")"));
+  const std::string answer = plain.read();
+  CHECK_MESSAGE(answer.find(R"("reason":"bad_request")") != std::string::npos, answer);
+}
+
 }  // namespace cpx::test

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpx/engine/grow_array.hpp"
 #include "cpx/engine/pool.hpp"
 #include "cpx/engine/types.hpp"
 
@@ -61,12 +62,19 @@ class OrderKeys {
   uint32_t size() const { return keys_.live(); }
   // Ids kept in the hash table (not indexed directly by their number).
   uint64_t hashed_count() const { return hashed_count_; }
+  // The hash table's slots, and whether it is moving into a doubled one.
+  uint64_t table_slots() const { return slots_->size(); }
+  bool growing() const { return old_slots_ != nullptr; }
 
  private:
   struct Slot {
     uint64_t hash;
-    uint32_t key;
+    uint32_t key_plus_one;  // 0: empty (a new table is mapped memory: zero until touched)
   };
+  // The hash table doubles a step at a time: the doubled table takes new ids at once and each
+  // insert moves the next 16 slots of the old one into it, so that no insert stops the matcher
+  // for a whole rehash (a million ids took ~30 ms); lookups check both meanwhile.
+  using Table = GrowArray<Slot>;
   // One account's numeric ids: pages of keys indexed by the id's value.
   struct NumericIds {
     std::vector<std::unique_ptr<uint32_t[]>> pages;
@@ -83,13 +91,20 @@ class OrderKeys {
 
   uint32_t find_hashed(uint32_t account, std::string_view text) const;
 
-  void grow();
+  static std::unique_ptr<Table> new_table(uint64_t slots);
+  static uint32_t find_in(const Table& table, uint64_t hash, uint32_t account,
+                          std::string_view text, const OrderKeys& keys);
+  static void put(Table& table, Slot slot);
+  void start_growth();
+  void migrate_some(uint64_t slots);
   bool same(uint32_t key, uint32_t account, std::string_view text) const;
 
   std::vector<NumericIds> numeric_;  // by account
-  std::vector<Slot> slots_;
+  std::unique_ptr<Table> slots_;
+  uint64_t slots_count_ = 0;  // ids in slots_
+  std::unique_ptr<Table> old_slots_;  // while growing
+  uint64_t old_next_ = 0;
   uint64_t hashed_count_ = 0;
-  uint64_t mask_ = 0;
   Pool<OrderKey> keys_;
   std::vector<std::unique_ptr<char[]>> arena_;
   uint32_t arena_used_ = arena_chunk_bytes;  // bytes used in the last chunk
