@@ -13,6 +13,13 @@ TEST_CASE("HMAC-SHA256 matches the RFC 4231 test vectors, in lowercase hex") {
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   CHECK(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There") ==
         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  // Test case 6: a key longer than SHA-256's block is hashed first.
+  CHECK(hmac_sha256_hex(std::string(131, '\xaa'),
+                        "Test Using Larger Than Block-Size Key - Hash Key First") ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // A key of exactly one block, and an empty message (checked against Python's hmac module).
+  CHECK(hmac_sha256_hex(std::string(64, 'k'), "") ==
+        "83026a325aaee70e36cfe607536aa1054104ad1077c36134810d4ccded1ccd3b");
 }
 
 TEST_CASE("a request signs timestamp, method, path with query and body, in that order") {
