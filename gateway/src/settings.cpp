@@ -22,7 +22,7 @@ const Option options[] = {
     {"--rate-limit", "CPX_RATE_LIMIT", "5000",
      "requests per second per API key, 0 for none (0-10000000)"},
     {"--rate-burst", "CPX_RATE_BURST", "10000", "requests an API key may burst (1-10000000)"},
-    {"--ring-size", "CPX_RING_SIZE", "8192",
+    {"--ring-size", "CPX_RING_SIZE", "32768",
      "requests the matcher's inbound ring holds (16-1048576)"},
     {"--ws-queue-bytes", "CPX_WS_QUEUE_BYTES", "4194304",
      "bytes a WebSocket client may have waiting before it is cut off (65536-1073741824)"},

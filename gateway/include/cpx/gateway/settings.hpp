@@ -16,7 +16,7 @@ struct Settings {
   std::string chips_path;
   uint32_t rate_per_s = 5000;  // per API key; 0: no limit
   uint32_t rate_burst = 10000;
-  uint32_t ring_size = 8192;   // requests the matcher's inbound ring holds
+  uint32_t ring_size = 32768;  // requests the matcher's inbound ring holds
   uint64_t ws_queue_bytes = 4u << 20;  // a WebSocket session's outbound cap
   uint32_t max_connections = 10000;
   // The operator's first key; both empty: generated and printed at start.
