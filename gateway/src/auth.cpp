@@ -1,7 +1,5 @@
 #include "cpx/gateway/auth.hpp"
 
-#include <sys/mman.h>
-
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -155,47 +153,42 @@ uint64_t mix(uint64_t x) {  // the fingerprints are uniform already; this spread
 
 }  // namespace
 
-ReplayGuard::FlatSet::Table::Table(std::size_t capacity) : capacity_(capacity) {
-  void* memory = ::mmap(nullptr, capacity * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (memory == MAP_FAILED) throw std::bad_alloc();
-  slots_ = static_cast<uint64_t*>(memory);
+ReplayGuard::FlatSet::Table ReplayGuard::FlatSet::new_table(std::size_t capacity) {
+  auto table = std::make_unique<GrowArray<uint64_t>>(capacity);
+  table->append_raw(capacity);  // zero: every slot empty
+  return table;
 }
 
-ReplayGuard::FlatSet::Table::~Table() {
-  if (slots_ != nullptr) ::munmap(slots_, capacity_ * sizeof(uint64_t));
-}
-
-bool ReplayGuard::FlatSet::Table::contains(uint64_t fingerprint) const {
-  if (capacity_ == 0) return false;
-  const std::size_t mask = capacity_ - 1;
+bool ReplayGuard::FlatSet::find(const Table& table, uint64_t fingerprint) {
+  if (table == nullptr) return false;
+  const std::size_t mask = table->size() - 1;
   for (std::size_t i = mix(fingerprint) & mask;; i = (i + 1) & mask) {
-    if (slots_[i] == fingerprint) return true;
-    if (slots_[i] == 0) return false;
+    if ((*table)[i] == fingerprint) return true;
+    if ((*table)[i] == 0) return false;
   }
 }
 
-void ReplayGuard::FlatSet::Table::put(uint64_t fingerprint) {
-  const std::size_t mask = capacity_ - 1;
+void ReplayGuard::FlatSet::put(Table& table, uint64_t fingerprint) {
+  const std::size_t mask = table->size() - 1;
   std::size_t i = mix(fingerprint) & mask;
-  while (slots_[i] != 0 && slots_[i] != fingerprint) i = (i + 1) & mask;
-  slots_[i] = fingerprint;
+  while ((*table)[i] != 0 && (*table)[i] != fingerprint) i = (i + 1) & mask;
+  (*table)[i] = fingerprint;
 }
 
 bool ReplayGuard::FlatSet::contains(uint64_t fingerprint) const {
-  return table_.contains(fingerprint) || old_.contains(fingerprint);
+  return find(table_, fingerprint) || find(old_, fingerprint);
 }
 
 void ReplayGuard::FlatSet::insert(uint64_t fingerprint) {
-  if (table_.capacity() == 0) table_ = Table(1024);
-  if ((table_count_ + 1) * 2 > table_.capacity()) {
+  if (table_ == nullptr) table_ = new_table(1024);
+  if ((table_count_ + 1) * 2 > table_->size()) {
     while (growing()) migrate_some();  // (cannot happen: a growth ends long before the next)
-    old_ = Table(table_.capacity() * 2);
-    std::swap(old_, table_);
+    old_ = std::move(table_);
+    table_ = new_table(old_->size() * 2);
     old_next_ = 0;
     table_count_ = 0;
   }
-  table_.put(fingerprint);
+  put(table_, fingerprint);
   ++table_count_;
   ++size_;
   migrate_some();
@@ -205,22 +198,22 @@ void ReplayGuard::FlatSet::insert(uint64_t fingerprint) {
 // table after C/16 inserts, when the new one (2C) holds 9C/16 at most: under its limit of C.
 void ReplayGuard::FlatSet::migrate_some() {
   if (!growing()) return;
-  const std::size_t end = std::min(old_next_ + 16, old_.capacity());
+  const std::size_t end = std::min(old_next_ + 16, old_->size());
   for (; old_next_ < end; ++old_next_) {
-    if (const uint64_t fingerprint = old_.slot(old_next_); fingerprint != 0) {
-      table_.put(fingerprint);
+    if (const uint64_t fingerprint = (*old_)[old_next_]; fingerprint != 0) {
+      put(table_, fingerprint);
       ++table_count_;
     }
   }
-  if (old_next_ == old_.capacity()) old_ = Table();
+  if (old_next_ == old_->size()) old_.reset();
 }
 
 void ReplayGuard::FlatSet::clear() {
   // A fresh mapping of the same size instead of writing zeros over the old one.
-  const std::size_t capacity = table_.capacity();
-  table_ = Table();
-  old_ = Table();
-  if (capacity != 0) table_ = Table(capacity);
+  const std::size_t size = capacity();
+  table_.reset();
+  old_.reset();
+  if (size != 0) table_ = new_table(size);
   table_count_ = 0;
   old_next_ = 0;
   size_ = 0;

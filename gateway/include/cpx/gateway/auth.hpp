@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cpx/engine/grow_array.hpp"
 
 namespace cpx::gateway {
 
@@ -65,35 +68,16 @@ class ReplayGuard {
     bool contains(uint64_t fingerprint) const;
     void insert(uint64_t fingerprint);  // fingerprint != 0, not present
     std::size_t size() const { return size_; }
-    std::size_t capacity() const { return table_.capacity(); }
-    bool growing() const { return old_.capacity() != 0; }
+    std::size_t capacity() const { return table_ ? table_->size() : 0; }
+    bool growing() const { return old_ != nullptr; }
     void clear();  // keeps the table's size for the next generation
 
    private:
-    class Table {
-     public:
-      Table() = default;
-      explicit Table(std::size_t capacity);  // a power of two
-      Table(Table&& other) noexcept { swap(other); }
-      Table& operator=(Table&& other) noexcept {
-        Table gone(std::move(*this));
-        swap(other);
-        return *this;
-      }
-      ~Table();
-      std::size_t capacity() const { return capacity_; }
-      bool contains(uint64_t fingerprint) const;
-      void put(uint64_t fingerprint);
-      uint64_t slot(std::size_t i) const { return slots_[i]; }
-
-     private:
-      void swap(Table& other) noexcept {
-        std::swap(slots_, other.slots_);
-        std::swap(capacity_, other.capacity_);
-      }
-      uint64_t* slots_ = nullptr;  // 0: empty
-      std::size_t capacity_ = 0;
-    };
+    // A table of 2^k slots in mapped memory (0: empty), or none.
+    using Table = std::unique_ptr<GrowArray<uint64_t>>;
+    static Table new_table(std::size_t capacity);
+    static bool find(const Table& table, uint64_t fingerprint);
+    static void put(Table& table, uint64_t fingerprint);
     void migrate_some();
 
     Table table_;
