@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
       commands = std::strtoull(argv[++i], nullptr, 10);
     else if (arg == "--seed" && has_value)
       seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--repeat" && has_value)
+      repeat = std::max(1, std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "cpx-bench-engine: bad argument '%s'\n%s", arg.c_str(), usage);
       return 2;
@@ -86,7 +88,7 @@ int main(int argc, char** argv) {
   }
 
   // Interleave engine and baseline runs so that both see the same machine (its speed drifts).
-  std::vector<double> engine_seconds, baseline_seconds;
+  std::vector<double> engine_seconds, baseline_seconds, flat_seconds;
   cpx::workload::RunTotals plain;
   for (int r = 0; r < repeat; ++r) {
     plain = cpx::workload::run_stream(config, stream, false);
@@ -95,10 +97,15 @@ int main(int argc, char** argv) {
       double seconds = 0;
       const auto totals = cpx::workload::run_map_baseline(lob_ops, seconds);
       baseline_seconds.push_back(seconds);
-      if (check_expect && (totals.fills != cpx::workload::lobwl1_seed42_expect.fills ||
-                           totals.notional != cpx::workload::lobwl1_seed42_expect.notional)) {
-        std::fprintf(stderr, "cpx-bench-engine: the baseline book disagrees with .expect\n");
-        return 1;
+      const auto flat = cpx::workload::run_flat_baseline(lob_ops, seconds);
+      flat_seconds.push_back(seconds);
+      for (const auto& t : {totals, flat}) {
+        const auto& expect = cpx::workload::lobwl1_seed42_expect;
+        if (check_expect &&
+            (t.fills != expect.fills || t.volume != expect.volume || t.notional != expect.notional)) {
+          std::fprintf(stderr, "cpx-bench-engine: a baseline book disagrees with .expect\n");
+          return 1;
+        }
       }
     }
   }
@@ -109,6 +116,7 @@ int main(int argc, char** argv) {
   plain.seconds = median(engine_seconds);
   const double baseline_per_s =
       lob_ops.empty() ? 0.0 : double(lob_ops.size()) / median(baseline_seconds);
+  const double flat_per_s = lob_ops.empty() ? 0.0 : double(lob_ops.size()) / median(flat_seconds);
   cpx::workload::RunTotals timed = cpx::workload::run_stream(config, stream, true);
   if (check_expect) {
     const auto& expect = cpx::workload::lobwl1_seed42_expect;
@@ -125,11 +133,13 @@ int main(int argc, char** argv) {
       "{\"workload\":\"%s\",\"commands\":%llu,\"seconds\":%.6f,\"commands_per_s\":%.0f,"
       "\"p50_ns\":%u,\"p99_ns\":%u,\"p999_ns\":%u,\"fills\":%llu,\"volume\":%llu,"
       "\"notional\":%s,\"rejected\":%llu,\"repeat\":%d,\"baseline_map_commands_per_s\":%.0f,"
-      "\"ratio_to_baseline\":%.2f}\n",
+      "\"ratio_to_baseline\":%.2f,\"baseline_flat_commands_per_s\":%.0f,"
+      "\"ratio_to_flat\":%.2f}\n",
       workload.c_str(), (unsigned long long)plain.commands, plain.seconds,
       double(plain.commands) / plain.seconds, p50, p99, p999, (unsigned long long)plain.fills,
       (unsigned long long)plain.volume, cpx::format_decimal(plain.notional, 0).c_str(),
       (unsigned long long)plain.rejected, repeat, baseline_per_s,
-      baseline_per_s > 0 ? double(plain.commands) / plain.seconds / baseline_per_s : 0.0);
+      baseline_per_s > 0 ? double(plain.commands) / plain.seconds / baseline_per_s : 0.0,
+      flat_per_s, flat_per_s > 0 ? double(plain.commands) / plain.seconds / flat_per_s : 0.0);
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "lobwl1.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -117,6 +118,130 @@ LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds) {
     } else {
       book.add(
           op.id, op.buy, op.price_ticks, op.qty, [](uint64_t) {}, traded);
+    }
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return totals;
+}
+
+namespace {
+
+// The ceiling the workload README names: a flat array of price levels over the stream's price
+// range, each level a FIFO of order ids with lazy deletion, orders found by id in a dense array.
+// No accounts, no events, no eligibility, nothing allocated once sized.
+class FlatBook {
+ public:
+  FlatBook(int64_t price_min, int64_t price_max, uint64_t id_max)
+      : base_(price_min),
+        levels_(std::size_t(price_max - price_min + 1)),
+        qty_(id_max + 1, 0),
+        price_(id_max + 1, 0),
+        best_bid_(-1),
+        best_ask_(int64_t(levels_.size())) {}
+
+  template <class Traded>
+  void add(uint64_t id, bool buy, int64_t price, int64_t qty, Traded&& traded) {
+    const int64_t at = price - base_;
+    if (buy) {
+      while (qty > 0 && best_ask_ <= at) qty = take(best_ask_, qty, traded, +1);
+    } else {
+      while (qty > 0 && best_bid_ >= at) qty = take(best_bid_, qty, traded, -1);
+    }
+    if (qty == 0) return;
+    Level& level = levels_[std::size_t(at)];
+    level.ids.push_back(id);
+    ++level.live;
+    qty_[id] = qty;
+    price_[id] = at;
+    if (buy && at > best_bid_) best_bid_ = at;
+    if (!buy && at < best_ask_) best_ask_ = at;
+  }
+
+  void cancel(uint64_t id) {
+    if (id >= qty_.size() || qty_[id] == 0) return;
+    qty_[id] = 0;
+    const int64_t at = price_[id];
+    if (--levels_[std::size_t(at)].live == 0) {
+      levels_[std::size_t(at)].ids.clear();
+      levels_[std::size_t(at)].head = 0;
+      if (at == best_bid_) step(best_bid_, -1);
+      if (at == best_ask_) step(best_ask_, +1);
+    }
+  }
+
+ private:
+  struct Level {
+    std::vector<uint64_t> ids;
+    std::size_t head = 0;
+    uint32_t live = 0;
+  };
+
+  // Fills against the level at `best` until it or the incoming quantity runs out.
+  template <class Traded>
+  int64_t take(int64_t& best, int64_t qty, Traded& traded, int direction) {
+    Level& level = levels_[std::size_t(best)];
+    while (qty > 0 && level.head < level.ids.size()) {
+      const uint64_t resting = level.ids[level.head];
+      if (qty_[resting] == 0) {
+        ++level.head;
+        continue;
+      }
+      const int64_t fill = std::min(qty, qty_[resting]);
+      traded(best + base_, fill);
+      qty -= fill;
+      qty_[resting] -= fill;
+      if (qty_[resting] == 0) {
+        ++level.head;
+        --level.live;
+      }
+    }
+    if (level.live == 0) {
+      level.ids.clear();
+      level.head = 0;
+      step(best, direction);
+    }
+    return qty;
+  }
+
+  // Moves a best index to the next non-empty level (or past the end of the range).
+  void step(int64_t& best, int direction) {
+    const int64_t end = direction > 0 ? int64_t(levels_.size()) : -1;
+    while (best != end && levels_[std::size_t(best)].live == 0) best += direction;
+  }
+
+  int64_t base_;
+  std::vector<Level> levels_;
+  std::vector<int64_t> qty_;    // open quantity by id; 0 once filled or cancelled
+  std::vector<int64_t> price_;  // level index by id
+  int64_t best_bid_;
+  int64_t best_ask_;
+};
+
+}  // namespace
+
+LobTotals run_flat_baseline(const std::vector<LobOp>& ops, double& seconds) {
+  int64_t price_min = INT64_MAX, price_max = INT64_MIN;
+  uint64_t id_max = 0;
+  for (const LobOp& op : ops) {
+    id_max = std::max(id_max, op.id);
+    if (op.cancel) continue;
+    price_min = std::min(price_min, op.price_ticks);
+    price_max = std::max(price_max, op.price_ticks);
+  }
+  LobTotals totals;
+  if (price_min > price_max) return totals;
+  FlatBook book(price_min, price_max, id_max);
+  auto traded = [&](int64_t price, int64_t qty) {
+    ++totals.fills;
+    totals.volume += uint64_t(qty);
+    totals.notional += uint64_t(price) * uint64_t(qty);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  for (const LobOp& op : ops) {
+    if (op.cancel) {
+      book.cancel(op.id);
+    } else {
+      book.add(op.id, op.buy, op.price_ticks, op.qty, traded);
     }
   }
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

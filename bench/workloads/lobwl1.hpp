@@ -39,6 +39,9 @@ std::vector<LobOp> generate_lobwl1(const LobParameters& parameters);
 // Same-run baseline: the stream through a plain price-time book (std::map of price levels,
 // std::deque per level, std::unordered_map to find orders; no accounts, no events).
 LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds);
+// The ceiling of the workload's README: a flat array of price levels (FIFOs with lazy deletion)
+// and orders in dense arrays by id. No accounts, no events; pre-sized before the clock starts.
+LobTotals run_flat_baseline(const std::vector<LobOp>& ops, double& seconds);
 
 std::string lobwl1_text(const LobParameters& parameters, const std::vector<LobOp>& ops);
 // Parses the text format (header comment, "A id B|S price qty", "C id"); false on bad input.
