@@ -69,7 +69,7 @@ struct Fixture {
   }
 
   Engine engine;
-  std::vector<Event> events;
+  EventList events;
   std::deque<std::string> ids;
   uint64_t id_counter = 0;
 };

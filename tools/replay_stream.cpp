@@ -127,7 +127,7 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
     hand_over(end);
   });
 
-  std::vector<Event> events;
+  EventList events;
   events.reserve(1024);
   OutputBuffer out(write_chunk_bytes + 64 * 1024);
   ReplayStats stats;

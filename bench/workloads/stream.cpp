@@ -206,7 +206,7 @@ struct NationalBuilder {
   SplitMix64 rng;
   Engine engine;
   Stream stream;
-  std::vector<Event> events;
+  EventList events;
   std::vector<uint32_t> live;
   std::unordered_map<uint32_t, std::size_t> position;
   std::unordered_map<uint32_t, uint16_t> ask_chip;  // live asks and their chip
@@ -287,7 +287,7 @@ RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each
   limits.order_keys_initial =
       uint32_t(std::min<std::size_t>(stream.commands.size() + 1024, 1u << 26));
   Engine engine(Config(config), limits);
-  std::vector<Event> events;
+  EventList events;
   events.reserve(4096);
   for (const Command& command : stream.setup) {
     events.clear();

@@ -26,7 +26,6 @@ Book::Book(const Config& config, const std::vector<uint16_t>& latency_values)
       levels_(levels_per_book_max, 1024) {
   sides_[0].best_bound = empty_price(Side::bid);
   sides_[1].best_bound = empty_price(Side::ask);
-  crossing_.reserve(64);
 }
 
 void Book::note_fruitless_scan(SideBook& side_book) {
@@ -89,8 +88,7 @@ bool Book::can_fill_completely(Incoming& incoming) {
   return false;
 }
 
-uint32_t Book::group_for(Incoming& incoming) {
-  if (incoming.group != index_none) return incoming.group;
+uint32_t Book::find_group(Incoming& incoming) {
   SideBook& side = sides_[side_index(incoming.side)];
   const bool bid = incoming.side == Side::bid;
   // A direct-mapped cache on the order's own attributes finds the group of a recent class
@@ -124,6 +122,8 @@ uint32_t Book::group_for(Incoming& incoming) {
       }
       side.groups.push_back(std::move(group));
       side.best_price.push_back(empty_price(incoming.side));
+      // No group's counter list is longer than the other side's group count.
+      if (crossing_.size() < side.groups.size()) crossing_.resize(side.groups.size());
     }
     group_index = it->second;
   }

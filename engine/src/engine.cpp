@@ -8,7 +8,7 @@ namespace {
 
 
 // Appends an event built in place (no temporary copied in).
-Event& push_event(std::vector<Event>& events, EventType type, uint64_t seq, uint32_t key) {
+[[gnu::always_inline]] inline Event& push_event(EventList& events, EventType type, uint64_t seq, uint32_t key) {
   Event& event = events.emplace_back();
   event.type = type;
   event.seq = seq;
@@ -39,7 +39,7 @@ uint32_t Engine::resolve_account(const Command& command) const {
   return it == account_by_name_.end() ? index_none : it->second;
 }
 
-void Engine::execute(const Command& command, std::vector<Event>& events) {
+void Engine::execute(const Command& command, EventList& events) {
   const uint64_t seq = ++seq_;
   Reason reason = command.shape_reason;
   if (reason == Reason::none) {
@@ -92,7 +92,7 @@ void Engine::resume_numbering(uint64_t seq, uint64_t trade_id) {
   trade_id_ = trade_id;
 }
 
-Reason Engine::execute_account(const Command& command, uint64_t seq, std::vector<Event>& events) {
+Reason Engine::execute_account(const Command& command, uint64_t seq, EventList& events) {
   if (account_by_name_.contains(command.account)) return Reason::duplicate_account;
   const uint32_t index = uint32_t(accounts_.size());
   accounts_.push_back(Account{std::string(command.account), command.role, 0, 0});
@@ -101,7 +101,7 @@ Reason Engine::execute_account(const Command& command, uint64_t seq, std::vector
   return Reason::none;
 }
 
-Reason Engine::execute_deposit(const Command& command, uint64_t seq, std::vector<Event>& events) {
+Reason Engine::execute_deposit(const Command& command, uint64_t seq, EventList& events) {
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
   if (accounts_[index].role != Role::enterprise) return Reason::role_mismatch;
@@ -111,7 +111,7 @@ Reason Engine::execute_deposit(const Command& command, uint64_t seq, std::vector
   return Reason::none;
 }
 
-Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Event>& events) {
+Reason Engine::execute_new(const Command& command, uint64_t seq, EventList& events) {
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
   Account& account = accounts_[index];
@@ -148,7 +148,7 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, std::vector<Eve
 }
 
 void Engine::run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
-                          std::vector<Event>& events) {
+                          EventList& events) {
   Book& book = books_[chip];
   if (tif == Tif::fok && !book.can_fill_completely(incoming)) {
     end_incoming(incoming, DoneReason::killed, seq, events);
@@ -166,7 +166,7 @@ void Engine::run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t s
 }
 
 void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
-                         std::vector<Event>& events) {
+                         EventList& events) {
   const bool incoming_bid = incoming.side == Side::bid;
   {
     Account& buyer = accounts_[incoming_bid ? incoming.account : fill.account];
@@ -196,7 +196,7 @@ void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fi
 }
 
 void Engine::end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
-                          std::vector<Event>& events) {
+                          EventList& events) {
   if (incoming.side == Side::bid) {
     accounts_[incoming.account].held_e7 -= notional_e7(incoming.price_ticks, incoming.qty_milli);
   }
@@ -204,7 +204,7 @@ void Engine::end_incoming(const Incoming& incoming, DoneReason reason, uint64_t 
   push_event(events, EventType::done, seq, incoming.key).done_reason = reason;
 }
 
-Reason Engine::execute_cancel(const Command& command, uint64_t seq, std::vector<Event>& events) {
+Reason Engine::execute_cancel(const Command& command, uint64_t seq, EventList& events) {
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
   if (command.field_reason != Reason::none) return command.field_reason;
@@ -222,7 +222,7 @@ Reason Engine::execute_cancel(const Command& command, uint64_t seq, std::vector<
   return Reason::none;
 }
 
-Reason Engine::execute_amend(const Command& command, uint64_t seq, std::vector<Event>& events) {
+Reason Engine::execute_amend(const Command& command, uint64_t seq, EventList& events) {
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
   if (command.field_reason != Reason::none) return command.field_reason;

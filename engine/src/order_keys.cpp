@@ -61,19 +61,6 @@ bool OrderKeys::same(uint32_t key, uint32_t account, std::string_view text) cons
   return record.account == account && client_order_id(key).view() == text;
 }
 
-uint32_t OrderKeys::find(uint32_t account, std::string_view text, uint64_t number) const {
-  if (number != not_a_number && account < numeric_.size()) {
-    const NumericIds& ids = numeric_[account];
-    const uint64_t page = number >> page_bits;
-    if (page < ids.pages.size() && ids.pages[page] != nullptr) {
-      const uint32_t key = ids.pages[page][number & (page_size - 1)];
-      if (key != index_none) return key;
-    }
-    if (number > ids.hashed_max) return index_none;
-  }
-  return find_hashed(account, text);
-}
-
 uint32_t OrderKeys::find_hashed(uint32_t account, std::string_view text) const {
   const uint64_t hash = hash_order_key(account, text);
   const uint32_t key = find_in(*slots_, hash, account, text, *this);

@@ -56,7 +56,7 @@ class Harness {
  private:
   EngineType engine_;
   CommandDecoder decoder_;
-  std::vector<Event> events_;
+  EventList events_;
   std::string padded_;
 };
 

@@ -4,7 +4,7 @@
 
 namespace cpx::test {
 
-void ReferenceEngine::execute(const Command& command, std::vector<Event>& events) {
+void ReferenceEngine::execute(const Command& command, EventList& events) {
   const uint64_t seq = ++seq_;
   const Reason reason = run(command, seq, events);
   if (reason != Reason::none) {
@@ -16,7 +16,7 @@ void ReferenceEngine::execute(const Command& command, std::vector<Event>& events
   }
 }
 
-Reason ReferenceEngine::run(const Command& c, uint64_t seq, std::vector<Event>& events) {
+Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   if (c.shape_reason != Reason::none) return Reason::bad_request;
   const std::string name(c.account);
   auto account = accounts_.find(name);
@@ -121,7 +121,7 @@ bool ReferenceEngine::may_trade(const Order& bid, const Order& ask) const {
          ask.green_pct >= bid.green_pct && bid.price >= ask.price;
 }
 
-void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, std::vector<Event>& events) {
+void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, EventList& events) {
   const bool bid = in.side == Side::bid;
   auto eligible = [&](const Order& resting) {
     if (resting.side == in.side) return false;
@@ -194,7 +194,7 @@ void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, std::vector<Event>
 }
 
 void ReferenceEngine::end(const Order& order, DoneReason reason, uint64_t seq,
-                          std::vector<Event>& events) {
+                          EventList& events) {
   if (order.side == Side::bid) accounts_[order.account].held -= int128(order.price) * order.qty;
   Event done;
   done.type = EventType::done;

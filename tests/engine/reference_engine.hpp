@@ -18,7 +18,7 @@ class ReferenceEngine {
  public:
   explicit ReferenceEngine(Config config) : config_(std::move(config)) {}
 
-  void execute(const Command& command, std::vector<Event>& events);
+  void execute(const Command& command, EventList& events);
   bool check_invariants(std::string&) const { return true; }
   const Config& config() const { return config_; }
 
@@ -48,10 +48,10 @@ class ReferenceEngine {
     uint64_t time;
   };
 
-  Reason run(const Command& command, uint64_t seq, std::vector<Event>& events);
+  Reason run(const Command& command, uint64_t seq, EventList& events);
   bool may_trade(const Order& bid, const Order& ask) const;
-  void match(Order& incoming, Tif tif, uint64_t seq, std::vector<Event>& events);
-  void end(const Order& order, DoneReason reason, uint64_t seq, std::vector<Event>& events);
+  void match(Order& incoming, Tif tif, uint64_t seq, EventList& events);
+  void end(const Order& order, DoneReason reason, uint64_t seq, EventList& events);
   Order* find_open(const std::string& account, std::string_view client_order_id);
 
   Config config_;

@@ -55,7 +55,7 @@ TEST_CASE("the national workload trades across chips and regions with every inva
   CHECK(totals.fills > 2000);
   // The stream really spreads orders over eligibility classes.
   Engine engine{Config(config)};
-  std::vector<Event> events;
+  EventList events;
   for (const Command& command : stream.setup) engine.execute(command, events);
   for (const Command& command : stream.commands) {
     events.clear();

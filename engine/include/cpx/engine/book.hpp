@@ -175,7 +175,13 @@ class Book {
     std::array<GroupCacheEntry, 256> group_cache;
   };
 
-  uint32_t group_for(Incoming& incoming);
+  // The incoming order's own group: found once, then kept in the order.
+  uint32_t group_for(Incoming& incoming) {
+    return incoming.group != index_none ? incoming.group : find_group(incoming);
+  }
+  uint32_t find_group(Incoming& incoming);
+  template <bool incoming_bid, class OnFill>
+  void match_side(Incoming& incoming, OnFill& on_fill);
   const std::vector<uint32_t>& eligible_counter(Incoming& incoming);
   bool eligible(const Group& bid_group, const Group& ask_group) const {
     const std::vector<uint64_t>& reach = reach_sets_[bid_group.reach_set];
@@ -204,7 +210,7 @@ class Book {
   SideBook sides_[2];
   Pool<Order> orders_;
   Pool<Level> levels_;
-  std::vector<uint32_t> crossing_;                 // scratch for match()
+  std::vector<uint32_t> crossing_;  // scratch for match(): as long as either side's group list
   std::vector<std::vector<uint64_t>> reach_sets_;  // by id: a bit per region
   std::map<std::vector<uint64_t>, uint32_t> reach_set_ids_;
   std::unordered_map<uint32_t, uint32_t> reach_set_by_ceiling_;  // (origin, class) -> id
@@ -233,57 +239,72 @@ inline bool crosses(Side incoming_side, int64_t incoming_price, int64_t resting_
 
 template <class OnFill>
 void Book::match(Incoming& incoming, OnFill&& on_fill) {
-  using book_detail::crosses;
-  SideBook& counter = sides_[book_detail::side_index(book_detail::opposite(incoming.side))];
+  if (incoming.side == Side::bid) {
+    match_side<true>(incoming, on_fill);
+  } else {
+    match_side<false>(incoming, on_fill);
+  }
+}
+
+template <bool incoming_bid, class OnFill>
+void Book::match_side(Incoming& incoming, OnFill& on_fill) {
+  // A resting price the incoming limit crosses (compiled once per side: no side test inside).
+  const int64_t limit = incoming.price_ticks;
+  auto crosses = [limit](int64_t resting_price) {
+    return incoming_bid ? resting_price <= limit : resting_price >= limit;
+  };
+  SideBook& counter = sides_[incoming_bid ? 1 : 0];
   // Nothing resting on the other side is good enough: no need to look at any group.
-  if (!crosses(incoming.side, incoming.price_ticks, counter.best_bound)) return;
+  if (!crosses(counter.best_bound)) return;
   // First pass: the eligible groups whose best price crosses. A group that does not cross now
   // cannot later in this match, since the other side only loses orders while one order
-  // matches, so later steps look at this short list only.
+  // matches, so later steps look at this short list only. The list is written without a branch
+  // (each index stored, the end advanced when it crosses): which groups cross is data, and a
+  // mispredicted branch per group cost more than the stores.
   const int64_t* prices = counter.best_price.data();
-  crossing_.clear();
-  for (uint32_t group_index : eligible_counter(incoming)) {
-    if (crosses(incoming.side, incoming.price_ticks, prices[group_index])) {
-      crossing_.push_back(group_index);
-    }
+  const std::vector<uint32_t>& candidates =
+      sides_[incoming_bid ? 0 : 1].groups[group_for(incoming)].eligible_counter;
+  CPX_ASSERT(crossing_.size() >= candidates.size());  // sized as groups are created
+  uint32_t* crossing = crossing_.data();
+  std::size_t crossing_count = 0;
+  for (uint32_t group_index : candidates) {
+    crossing[crossing_count] = group_index;
+    crossing_count += crosses(prices[group_index]) ? 1 : 0;
   }
-  if (crossing_.empty()) {
+  if (crossing_count == 0) {
     note_fruitless_scan(counter);
     return;
   }
-  const bool against_bids = incoming.side == Side::ask;
   while (incoming.qty_milli > 0) {
-    uint32_t best_level = index_none;
     uint32_t best_order = index_none;
     uint32_t best_group = index_none;
     int64_t best_price = 0;
-    for (uint32_t group_index : crossing_) {
+    for (std::size_t i = 0; i < crossing_count; ++i) {
+      const uint32_t group_index = crossing[i];
       const int64_t price = prices[group_index];
-      if (!crosses(incoming.side, incoming.price_ticks, price)) continue;
+      if (!crosses(price)) continue;
       // Price decides without touching the orders; only equal prices compare the heads.
-      if (best_level != index_none && price != best_price &&
-          (against_bids ? price < best_price : price > best_price)) {
+      if (best_group != index_none && price != best_price &&
+          (incoming_bid ? price > best_price : price < best_price)) {
         continue;
       }
-      const uint32_t level_index = counter.groups[group_index].levels.back().level;
-      const uint32_t head = level_head(levels_[level_index]);
-      if (best_level != index_none && price == best_price) {
+      const uint32_t head = level_head(levels_[counter.groups[group_index].levels.back().level]);
+      if (best_group != index_none && price == best_price) {
         const Order& a = orders_[head];
         const Order& b = orders_[best_order];
         const bool better = a.urgency != b.urgency ? a.urgency < b.urgency : a.time < b.time;
         if (!better) continue;
       }
-      best_level = level_index;
       best_order = head;
       best_group = group_index;
       best_price = price;
     }
-    if (best_level == index_none) return;
+    if (best_group == index_none) return;
 
     Order& resting = orders_[best_order];
     const int64_t qty = std::min(incoming.qty_milli, resting.qty_milli);
     resting.qty_milli -= qty;
-    levels_[best_level].qty_milli_total -= qty;
+    levels_[resting.level].qty_milli_total -= qty;
     incoming.qty_milli -= qty;
     const bool resting_done = resting.qty_milli == 0;
     on_fill(Fill{resting.key, resting.account, counter.groups[best_group].region, resting_done,

@@ -44,7 +44,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Gives the command the next seq and appends its events to `events`.
-  void execute(const Command& command, std::vector<Event>& events);
+  void execute(const Command& command, EventList& events);
 
   uint64_t last_seq() const { return seq_; }
   uint64_t last_trade_id() const { return trade_id_; }
@@ -88,19 +88,19 @@ class Engine {
   bool check_invariants(std::string& why) const;
 
  private:
-  Reason execute_account(const Command& command, uint64_t seq, std::vector<Event>& events);
-  Reason execute_deposit(const Command& command, uint64_t seq, std::vector<Event>& events);
-  Reason execute_new(const Command& command, uint64_t seq, std::vector<Event>& events);
-  Reason execute_cancel(const Command& command, uint64_t seq, std::vector<Event>& events);
-  Reason execute_amend(const Command& command, uint64_t seq, std::vector<Event>& events);
+  Reason execute_account(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_deposit(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_new(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_cancel(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_amend(const Command& command, uint64_t seq, EventList& events);
   uint32_t resolve_account(const Command& command) const;
   // Matches an incoming order, then rests it or ends it according to `tif`.
   void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
-                    std::vector<Event>& events);
+                    EventList& events);
   void settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
-                   std::vector<Event>& events);
+                   EventList& events);
   void end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
-                    std::vector<Event>& events);
+                    EventList& events);
 
   Config config_;
   std::vector<uint16_t> latency_values_;

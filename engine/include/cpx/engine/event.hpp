@@ -1,7 +1,10 @@
 // What the matcher says about each command, as plain data; rendering to JSON is elsewhere.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
+#include <utility>
 #include <type_traits>
 
 #include "cpx/engine/types.hpp"
@@ -26,5 +29,61 @@ struct Event {
 };
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) == 48);
+
+// The events of commands, appended by the matcher. A vector of Events whose append is a capacity
+// check and a store, inlined where it is used (std::vector's emplace_back is compiled out of line
+// with its reallocation and zeroes each event through memset): the matcher appends two or three
+// events a command, on its hot path.
+class EventList {
+ public:
+  EventList() = default;
+  EventList(const EventList& other) { *this = other; }
+  EventList& operator=(const EventList& other);
+  EventList(EventList&& other) noexcept { swap(other); }
+  EventList& operator=(EventList&& other) noexcept {
+    swap(other);
+    return *this;
+  }
+  ~EventList() { ::operator delete(data_); }
+
+  [[gnu::always_inline]] Event& emplace_back() {
+    if (size_ == capacity_) [[unlikely]]
+      grow();
+    return *new (data_ + size_++) Event();
+  }
+  void push_back(const Event& event) { emplace_back() = event; }
+  void clear() { size_ = 0; }
+  void reserve(std::size_t capacity);
+
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  Event& operator[](std::size_t i) { return data_[i]; }
+  const Event& operator[](std::size_t i) const { return data_[i]; }
+  Event& front() { return data_[0]; }
+  const Event& front() const { return data_[0]; }
+  Event& back() { return data_[size_ - 1]; }
+  const Event& back() const { return data_[size_ - 1]; }
+  Event* data() { return data_; }
+  const Event* data() const { return data_; }
+  Event* begin() { return data_; }
+  Event* end() { return data_ + size_; }
+  const Event* begin() const { return data_; }
+  const Event* end() const { return data_ + size_; }
+
+  void swap(EventList& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
+
+ private:
+  // Out of line and cold, so that the append's fast path saves no registers.
+  [[gnu::noinline, gnu::cold]] void grow();
+
+  Event* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
 
 }  // namespace cpx

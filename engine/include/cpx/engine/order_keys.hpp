@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpx/engine/command.hpp"
 #include "cpx/engine/grow_array.hpp"
 #include "cpx/engine/pool.hpp"
 #include "cpx/engine/types.hpp"
@@ -47,7 +48,19 @@ class OrderKeys {
 
   // The key of (account, client_order_id), or index_none when it was never accepted. `number`
   // is client_order_number_of(client_order_id).
-  uint32_t find(uint32_t account, std::string_view client_order_id, uint64_t number) const;
+  // The numeric fast path is inline: the matcher asks once per new order, cancel and amend.
+  uint32_t find(uint32_t account, std::string_view client_order_id, uint64_t number) const {
+    if (number != not_a_number && account < numeric_.size()) {
+      const NumericIds& ids = numeric_[account];
+      const uint64_t page = number >> page_bits;
+      if (page < ids.pages.size() && ids.pages[page] != nullptr) {
+        const uint32_t key = ids.pages[page][number & (page_size - 1)];
+        if (key != index_none) return key;
+      }
+      if (number > ids.hashed_max) return index_none;
+    }
+    return find_hashed(account, client_order_id);
+  }
   // Records a new pair; the caller has checked that it is absent.
   uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
                   uint16_t chip);

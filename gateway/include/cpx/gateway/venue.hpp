@@ -213,7 +213,7 @@ class Venue {
   std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>> keys_;
   std::vector<AccountExtra> accounts_;  // by engine account index
   GrowArray<OrderRecord> orders_{order_keys_max};  // by engine order key; never moves
-  std::vector<Event> events_;
+  EventList events_;
   // The market-data book: price levels per chip and side, and the levels a command changed.
   std::vector<std::map<int64_t, Level>> bid_levels_;
   std::vector<std::map<int64_t, Level>> ask_levels_;
