@@ -88,19 +88,9 @@ bool Book::can_fill_completely(Incoming& incoming) {
   return false;
 }
 
-uint32_t Book::find_group(Incoming& incoming) {
+uint32_t Book::find_group(const Incoming& incoming) {
   SideBook& side = sides_[side_index(incoming.side)];
   const bool bid = incoming.side == Side::bid;
-  // A direct-mapped cache on the order's own attributes finds the group of a recent class
-  // without working out its reach set or probing the group map.
-  const uint64_t attributes = (uint64_t(incoming.region) << 32) |
-                              (uint64_t(bid ? incoming.latency_ms_max : 0) << 8) |
-                              incoming.green_pct;
-  GroupCacheEntry& cached = side.group_cache[(attributes * 0x9e3779b97f4a7c15ULL) >> 56];
-  if (cached.attributes == attributes) {
-    incoming.group = cached.group;
-    return cached.group;
-  }
   const uint32_t reach = bid ? reach_set_for(incoming.region, incoming.latency_ms_max) : 0;
   const uint64_t key = (uint64_t(bid ? reach : incoming.region) << 8) | incoming.green_pct;
   uint32_t group_index;
@@ -127,19 +117,33 @@ uint32_t Book::find_group(Incoming& incoming) {
     }
     group_index = it->second;
   }
-  cached = GroupCacheEntry{attributes, group_index};
-  incoming.group = group_index;
   return group_index;
+}
+
+// The first level that does not sort before `price_ticks` (std::lower_bound), compiled per side
+// and without a branch on the comparison: where a price falls among the levels is data.
+template <bool bid>
+std::vector<LevelRef>::iterator Book::level_position(std::vector<LevelRef>& levels,
+                                                     int64_t price_ticks) {
+  std::size_t first = 0;
+  std::size_t count = levels.size();
+  const LevelRef* refs = levels.data();
+  while (count > 0) {
+    const std::size_t half = count / 2;
+    const int64_t price = refs[first + half].price_ticks;
+    const bool before = bid ? price < price_ticks : price > price_ticks;
+    first = before ? first + half + 1 : first;
+    count = before ? count - half - 1 : half;
+  }
+  return levels.begin() + std::ptrdiff_t(first);
 }
 
 uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks) {
   std::vector<LevelRef>& levels = sides_[side_index(side)].groups[group_index].levels;
   // Most orders arrive at or near the best price, which sits at the back.
   if (!levels.empty() && levels.back().price_ticks == price_ticks) return levels.back().level;
-  auto position = std::lower_bound(levels.begin(), levels.end(), price_ticks,
-                                   [&](const LevelRef& ref, int64_t price) {
-                                     return sorts_before(side, ref.price_ticks, price);
-                                   });
+  auto position = side == Side::bid ? level_position<true>(levels, price_ticks)
+                                    : level_position<false>(levels, price_ticks);
   if (position != levels.end() && position->price_ticks == price_ticks) return position->level;
   const uint32_t level_index = levels_.allocate();
   Level& level = levels_[level_index];
@@ -201,27 +205,9 @@ uint32_t Book::rest(Incoming& incoming) {
   return slot;
 }
 
-void Book::unlink(uint32_t slot) {
-  Order& order = orders_[slot];
-  Level& level = levels_[order.level];
-  const int queue = int(order.urgency);
-  if (order.prev == index_none) {
-    level.head[queue] = order.next;
-  } else {
-    orders_[order.prev].next = order.next;
-  }
-  if (order.next == index_none) {
-    level.tail[queue] = order.prev;
-  } else {
-    orders_[order.next].prev = order.prev;
-  }
-  level.qty_milli_total -= order.qty_milli;
-  --level.order_count;
-}
-
-void Book::drop_level_if_empty(Side side, uint32_t level_index) {
+void Book::drop_level(Side side, uint32_t level_index) {
   const Level& level = levels_[level_index];
-  if (level.order_count != 0) return;
+  CPX_ASSERT(level.order_count == 0);
   SideBook& side_book = sides_[side_index(side)];
   Group& group = side_book.groups[level.group];
   std::vector<LevelRef>& levels = group.levels;
@@ -229,10 +215,8 @@ void Book::drop_level_if_empty(Side side, uint32_t level_index) {
     levels.pop_back();
     refresh_best_price(side, level.group);
   } else {
-    auto position = std::lower_bound(levels.begin(), levels.end(), level.price_ticks,
-                                     [&](const LevelRef& ref, int64_t price) {
-                                       return sorts_before(side, ref.price_ticks, price);
-                                     });
+    auto position = side == Side::bid ? level_position<true>(levels, level.price_ticks)
+                                      : level_position<false>(levels, level.price_ticks);
     CPX_ASSERT(position != levels.end() && position->level == level_index);
     levels.erase(position);
   }
@@ -246,14 +230,6 @@ void Book::drop_level_if_empty(Side side, uint32_t level_index) {
     group.active_position = index_none;
   }
   levels_.release(level_index);
-}
-
-void Book::remove(uint32_t slot) {
-  const Side side = orders_[slot].side;
-  const uint32_t level_index = orders_[slot].level;
-  unlink(slot);
-  drop_level_if_empty(side, level_index);
-  orders_.release(slot);
 }
 
 void Book::reduce(uint32_t slot, int64_t qty_milli) {

@@ -113,7 +113,13 @@ class Book {
   // Rests what is left of the incoming order; returns its slot.
   uint32_t rest(Incoming& incoming);
   // Takes a resting order out of the book and frees its slot.
-  void remove(uint32_t slot);
+  void remove(uint32_t slot) {
+    const uint32_t level_index = orders_[slot].level;
+    const Side side = orders_[slot].side;
+    unlink(slot);
+    if (levels_[level_index].order_count == 0) drop_level(side, level_index);
+    orders_.release(slot);
+  }
   // Lowers an order's open quantity in place, keeping its priority.
   void reduce(uint32_t slot, int64_t qty_milli);
 
@@ -176,10 +182,23 @@ class Book {
   };
 
   // The incoming order's own group: found once, then kept in the order.
+  // A direct-mapped cache on the order's own attributes finds the group of a recent class
+  // without working out its reach set or probing the group map; the rest is out of line.
   uint32_t group_for(Incoming& incoming) {
-    return incoming.group != index_none ? incoming.group : find_group(incoming);
+    if (incoming.group != index_none) return incoming.group;
+    const bool bid = incoming.side == Side::bid;
+    const uint64_t attributes = (uint64_t(incoming.region) << 32) |
+                                (uint64_t(bid ? incoming.latency_ms_max : 0) << 8) |
+                                incoming.green_pct;
+    GroupCacheEntry& cached =
+        sides_[bid ? 0 : 1].group_cache[(attributes * 0x9e3779b97f4a7c15ULL) >> 56];
+    if (cached.attributes != attributes) [[unlikely]] {
+      cached = GroupCacheEntry{attributes, find_group(incoming)};
+    }
+    incoming.group = cached.group;
+    return cached.group;
   }
-  uint32_t find_group(Incoming& incoming);
+  [[gnu::noinline]] uint32_t find_group(const Incoming& incoming);
   template <bool incoming_bid, class OnFill>
   void match_side(Incoming& incoming, OnFill& on_fill);
   const std::vector<uint32_t>& eligible_counter(Incoming& incoming);
@@ -198,8 +217,21 @@ class Book {
     return index_none;
   }
   uint32_t find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks);
-  void unlink(uint32_t slot);
-  void drop_level_if_empty(Side side, uint32_t level_index);
+  void unlink(uint32_t slot) {
+    Order& order = orders_[slot];
+    Level& level = levels_[order.level];
+    const int queue = int(order.urgency);
+    (order.prev == index_none ? level.head[queue] : orders_[order.prev].next) = order.next;
+    (order.next == index_none ? level.tail[queue] : orders_[order.next].prev) = order.prev;
+    level.qty_milli_total -= order.qty_milli;
+    --level.order_count;
+  }
+  // Takes an empty level out of its group (and the group out of the active list when it was
+  // its last level).
+  [[gnu::noinline]] void drop_level(Side side, uint32_t level_index);
+  template <bool bid>
+  static std::vector<LevelRef>::iterator level_position(std::vector<LevelRef>& levels,
+                                                         int64_t price_ticks);
   uint16_t effective_latency_max(uint16_t ceiling_ms) const;
   void refresh_best_price(Side side, uint32_t group_index);
   // After a scan found nothing crossing: now and then, tighten the side's bound exactly.

@@ -49,7 +49,8 @@ class OrderKeys {
   // The key of (account, client_order_id), or index_none when it was never accepted. `number`
   // is client_order_number_of(client_order_id).
   // The numeric fast path is inline: the matcher asks once per new order, cancel and amend.
-  uint32_t find(uint32_t account, std::string_view client_order_id, uint64_t number) const {
+  [[gnu::always_inline]] uint32_t find(uint32_t account, std::string_view client_order_id,
+                                       uint64_t number) const {
     if (number != not_a_number && account < numeric_.size()) {
       const NumericIds& ids = numeric_[account];
       const uint64_t page = number >> page_bits;
