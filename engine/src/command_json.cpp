@@ -1,6 +1,8 @@
 #include "cpx/engine/command_json.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "cpx/engine/decimal.hpp"
 
@@ -11,24 +13,64 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-bool string_of(element value, std::string_view& out) {
-  return value.get_string().get(out) == simdjson::SUCCESS;
+using Value = CommandDecoder::Value;
+
+}  // namespace
+
+// Plain data without initializers, so that a decode's 16 slots cost nothing until a field
+// fills one (Fields::present says which).
+struct CommandDecoder::Value {
+  enum class Kind : uint8_t { string, int64, uint64, other };
+  Kind kind;
+  std::string_view text;  // string
+  union {
+    int64_t int64;    // int64
+    uint64_t uint64;  // uint64 (above INT64_MAX)
+  };
+
+  static Value of(element value) {
+    Value out;
+    out.kind = Kind::other;
+    switch (value.type()) {
+      case element_type::STRING:
+        out.kind = Kind::string;
+        out.text = value.get_string().value_unsafe();
+        break;
+      case element_type::INT64:
+        out.kind = Kind::int64;
+        out.int64 = value.get_int64().value_unsafe();
+        break;
+      case element_type::UINT64:
+        out.kind = Kind::uint64;
+        out.uint64 = value.get_uint64().value_unsafe();
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+};
+
+namespace {
+
+bool string_of(const Value& value, std::string_view& out) {
+  if (value.kind != Value::Kind::string) return false;
+  out = value.text;
+  return true;
 }
 
 // A decimal given as a JSON string or a JSON integer, 0 < value <= value_max.
-bool positive_decimal(element value, int frac_digits, int128 value_max, int128& out) {
+bool positive_decimal(const Value& value, int frac_digits, int128 value_max, int128& out) {
   std::optional<int128> parsed;
-  switch (value.type()) {
-    case element_type::STRING:
-      parsed = parse_decimal(value.get_string().value_unsafe(), frac_digits, value_max);
+  switch (value.kind) {
+    case Value::Kind::string:
+      parsed = parse_decimal(value.text, frac_digits, value_max);
       break;
-    case element_type::INT64: {
-      const int64_t whole = value.get_int64().value_unsafe();
-      if (whole > 0) parsed = scale_integer(uint64_t(whole), frac_digits, value_max);
+    case Value::Kind::int64:
+      if (value.int64 > 0) parsed = scale_integer(uint64_t(value.int64), frac_digits, value_max);
       break;
-    }
-    case element_type::UINT64:
-      parsed = scale_integer(value.get_uint64().value_unsafe(), frac_digits, value_max);
+    case Value::Kind::uint64:
+      parsed = scale_integer(value.uint64, frac_digits, value_max);
       break;
     default:
       break;
@@ -39,25 +81,29 @@ bool positive_decimal(element value, int frac_digits, int128 value_max, int128& 
 }
 
 // A JSON integer (not a string, not a number with a fraction) within [low, high].
-bool integer_in(element value, int64_t low, int64_t high, int64_t& out) {
-  if (value.type() != element_type::INT64 && value.type() != element_type::UINT64) return false;
-  int64_t whole;
-  if (value.get_int64().get(whole) != simdjson::SUCCESS) return false;
-  if (whole < low || whole > high) return false;
-  out = whole;
+bool integer_in(const Value& value, int64_t low, int64_t high, int64_t& out) {
+  if (value.kind != Value::Kind::int64) return false;  // a uint64 is above every high
+  if (value.int64 < low || value.int64 > high) return false;
+  out = value.int64;
   return true;
 }
 
+// True when text is the literal (a comparison of known length, expanded inline).
+template <std::size_t N>
+inline bool is(std::string_view text, const char (&literal)[N]) {
+  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
+}
+
 bool op_of(std::string_view text, Op& op) {
-  if (text == "new")
+  if (is(text, "new"))
     op = Op::new_order;
-  else if (text == "cancel")
+  else if (is(text, "cancel"))
     op = Op::cancel;
-  else if (text == "amend")
+  else if (is(text, "amend"))
     op = Op::amend;
-  else if (text == "deposit")
+  else if (is(text, "deposit"))
     op = Op::deposit;
-  else if (text == "account")
+  else if (is(text, "account"))
     op = Op::account;
   else
     return false;
@@ -65,13 +111,13 @@ bool op_of(std::string_view text, Op& op) {
 }
 
 bool role_of(std::string_view text, Role& role) {
-  if (text == "enterprise")
+  if (is(text, "enterprise"))
     role = Role::enterprise;
-  else if (text == "provider")
+  else if (is(text, "provider"))
     role = Role::provider;
-  else if (text == "auditor")
+  else if (is(text, "auditor"))
     role = Role::auditor;
-  else if (text == "operator")
+  else if (is(text, "operator"))
     role = Role::operator_;
   else
     return false;
@@ -79,11 +125,11 @@ bool role_of(std::string_view text, Role& role) {
 }
 
 bool tif_of(std::string_view text, Tif& tif) {
-  if (text == "GTC")
+  if (is(text, "GTC"))
     tif = Tif::gtc;
-  else if (text == "IOC")
+  else if (is(text, "IOC"))
     tif = Tif::ioc;
-  else if (text == "FOK")
+  else if (is(text, "FOK"))
     tif = Tif::fok;
   else
     return false;
@@ -91,11 +137,11 @@ bool tif_of(std::string_view text, Tif& tif) {
 }
 
 bool urgency_of(std::string_view text, Urgency& urgency) {
-  if (text == "urgent")
+  if (is(text, "urgent"))
     urgency = Urgency::urgent;
-  else if (text == "standard")
+  else if (is(text, "standard"))
     urgency = Urgency::standard;
-  else if (text == "batch")
+  else if (is(text, "batch"))
     urgency = Urgency::batch;
   else
     return false;
@@ -127,52 +173,205 @@ enum class Field : uint8_t {
   unknown
 };
 
+
+// The field a key names: its length and first letter tell the candidate (no two names share
+// both), one comparison of known length confirms it.
 Field field_named(std::string_view key) {
-  static constexpr std::string_view names[] = {
-      "op",     "account",        "client_order_id", "role",      "amount",
-      "side",   "chip",           "origin",          "region",    "qty",
-      "price",  "max_latency_ms", "min_green_pct",   "green_pct", "tif",
-      "urgency"};
-  for (uint8_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
-    if (names[i].size() == key.size() && names[i] == key) return Field(i);
+  if (key.empty()) return Field::unknown;
+  switch (key.size() << 8 | static_cast<unsigned char>(key[0])) {
+#define CPX_FIELD(text, field)            \
+  case (sizeof(text) - 1) << 8 | text[0]: \
+    return is(key, text) ? Field::field : Field::unknown;
+    CPX_FIELD("op", op)
+    CPX_FIELD("account", account)
+    CPX_FIELD("client_order_id", client_order_id)
+    CPX_FIELD("role", role)
+    CPX_FIELD("amount", amount)
+    CPX_FIELD("side", side)
+    CPX_FIELD("chip", chip)
+    CPX_FIELD("origin", origin)
+    CPX_FIELD("region", region)
+    CPX_FIELD("qty", qty)
+    CPX_FIELD("price", price)
+    CPX_FIELD("max_latency_ms", max_latency_ms)
+    CPX_FIELD("min_green_pct", min_green_pct)
+    CPX_FIELD("green_pct", green_pct)
+    CPX_FIELD("tif", tif)
+    CPX_FIELD("urgency", urgency)
+#undef CPX_FIELD
+    default:
+      return Field::unknown;
   }
-  return Field::unknown;
 }
 
 }  // namespace
 
 struct CommandDecoder::Fields {
-  element values[16];
+  Value values[16];
   uint32_t present = 0;
   bool has(Field f) const { return (present >> unsigned(f) & 1) != 0; }
-  bool get(Field f, element& out) const {
+  bool get(Field f, Value& out) const {
     if (!has(f)) return false;
     out = values[unsigned(f)];
     return true;
   }
 };
 
-CommandDecoder::CommandDecoder(const Config& config) : config_(config), parser_(command_bytes_max) {
+CommandDecoder::CommandDecoder(const Config& config, JsonPath path)
+    : config_(config), path_(path), parser_(command_bytes_max) {
   keys_.reserve(64);
+}
+
+// Records one member; false when a key the spec names comes twice.
+bool CommandDecoder::note_key(std::string_view key, const Value& value, Fields& fields) {
+  const Field f = field_named(key);
+  if (f == Field::unknown) {
+    keys_.push_back(key);
+    return true;
+  }
+  if (fields.has(f)) return false;
+  fields.present |= uint32_t(1) << unsigned(f);
+  fields.values[unsigned(f)] = value;
+  return true;
+}
+
+namespace {
+
+inline bool json_space(char c) {
+  return static_cast<unsigned char>(c) <= ' ' &&
+         (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+}
+
+// Bytes of an 8-byte word equal to `byte` get their top bit set (and no others do).
+inline uint64_t bytes_equal(uint64_t word, unsigned char byte) {
+  constexpr uint64_t ones = 0x0101010101010101ULL;
+  constexpr uint64_t tops = 0x8080808080808080ULL;
+  const uint64_t x = word ^ (ones * byte);
+  return ~(((x & ~tops) + ~tops) | x) & tops;
+}
+
+// A string's body up to its closing quote, when it is plain: printable ASCII without escapes.
+// False for anything else, which simdjson then reads (and validates). Eight bytes a step: the
+// text is followed by command_padding readable bytes, so a word may run past its end.
+inline bool plain_string(const char*& p, const char* end, std::string_view& out) {
+  constexpr uint64_t tops = 0x8080808080808080ULL;
+  const char* start = p;
+  for (;;) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    // Top bits: a quote, a backslash, a byte below 0x20 (a control character) or above 0x7f.
+    const uint64_t low7 = word & ~tops;
+    const uint64_t control = ~((low7 + 0x6060606060606060ULL) | word) & tops;
+    const uint64_t stops = bytes_equal(word, '"') | bytes_equal(word, '\\') | control | (word & tops);
+    if (stops != 0) {
+      p += std::countr_zero(stops) / 8;
+      if (p >= end || *p != '"') return false;
+      out = std::string_view(start, std::size_t(p - start));
+      ++p;
+      return true;
+    }
+    p += 8;
+    if (p >= end) return false;
+  }
+}
+
+// A JSON integer of at most 18 digits (so it fits an int64), followed by a character that may
+// end a number. False for anything else (fractions, exponents, leading zeros, longer numbers).
+inline bool plain_integer(const char*& p, const char* end, int64_t& out) {
+  const bool negative = *p == '-';
+  if (negative) ++p;
+  const char* digits = p;
+  uint64_t value = 0;
+  while (p < end && *p >= '0' && *p <= '9') value = value * 10 + uint64_t(*p++ - '0');
+  const std::size_t count = std::size_t(p - digits);
+  if (count == 0 || count > 18 || (count > 1 && *digits == '0')) return false;
+  if (p < end && *p != ',' && *p != '}' && !json_space(*p)) return false;
+  out = negative ? -int64_t(value) : int64_t(value);
+  return true;
+}
+
+}  // namespace
+
+CommandDecoder::Direct CommandDecoder::collect_direct(const char* text, std::size_t length,
+                                                      Fields& fields) {
+  const char* p = text;
+  const char* const end = text + length;
+  auto skip_space = [&] {
+    while (p < end && json_space(*p)) ++p;
+  };
+  skip_space();
+  if (p == end || *p != '{') return Direct::undecided;
+  ++p;
+  skip_space();
+  bool repeated = false;
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    for (;;) {
+      std::string_view key;
+      if (p == end || *p != '"') return Direct::undecided;
+      ++p;
+      if (!plain_string(p, end, key)) return Direct::undecided;
+      skip_space();
+      if (p == end || *p != ':') return Direct::undecided;
+      ++p;
+      skip_space();
+      if (p == end) return Direct::undecided;
+      Value value;
+      if (*p == '"') {
+        ++p;
+        value.kind = Value::Kind::string;
+        if (!plain_string(p, end, value.text)) return Direct::undecided;
+      } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        value.kind = Value::Kind::int64;
+        if (!plain_integer(p, end, value.int64)) return Direct::undecided;
+      } else {
+        return Direct::undecided;  // objects, arrays, literals: simdjson reads them
+      }
+      if (!note_key(key, value, fields)) repeated = true;
+      skip_space();
+      if (p == end) return Direct::undecided;
+      if (*p == '}') {
+        ++p;
+        break;
+      }
+      if (*p != ',') return Direct::undecided;
+      ++p;
+      skip_space();
+    }
+  }
+  skip_space();
+  if (p != end) return Direct::undecided;
+  // The text is a valid JSON object: a repeated key makes it none for the exchange.
+  if (repeated) return Direct::not_an_object;
+  if (keys_.size() > 1) {
+    std::sort(keys_.begin(), keys_.end());
+    if (std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end()) {
+      return Direct::not_an_object;
+    }
+  }
+  return Direct::object;
 }
 
 bool CommandDecoder::collect(const char* text, std::size_t length, Fields& fields) {
   if (length > command_bytes_max) return false;
+  keys_.clear();  // keys the spec does not name, checked for repeats among themselves
+  if (path_ == JsonPath::direct_then_simdjson) {
+    const Direct direct = collect_direct(text, length, fields);
+    if (direct != Direct::undecided) {
+      ++direct_count_;
+      return direct == Direct::object;
+    }
+    fields = Fields{};
+    keys_.clear();
+  }
   element root;
   if (parser_.parse(text, length, false).get(root) != simdjson::SUCCESS) return false;
   object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) return false;
   // One pass over the keys: a repeated key makes the text no JSON object for the exchange.
-  keys_.clear();  // keys the spec does not name, checked for repeats among themselves
   for (auto entry : object) {
-    const Field f = field_named(entry.key);
-    if (f == Field::unknown) {
-      keys_.push_back(entry.key);
-      continue;
-    }
-    if (fields.has(f)) return false;
-    fields.present |= uint32_t(1) << unsigned(f);
-    fields.values[unsigned(f)] = entry.value;
+    if (!note_key(entry.key, Value::of(entry.value), fields)) return false;
   }
   if (keys_.size() > 1) {
     std::sort(keys_.begin(), keys_.end());
@@ -200,7 +399,7 @@ Command CommandDecoder::decode(const char* text, std::size_t length,
 
 void CommandDecoder::decode_object(const Fields& fields, Command& command,
                                    const RequestContext* context) {
-  element value;
+  Value value;
   std::string_view text;
   bool account_valid;
   if (context && !context->account.empty()) {
@@ -209,7 +408,10 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
   } else {
     const bool has_account = fields.get(Field::account, value);
     account_valid = has_account && string_of(value, text) && is_valid_id(text);
-    if (account_valid) command.account = text;
+    if (account_valid) {
+      std::memcpy(account_, text.data(), text.size());
+      command.account = std::string_view(account_, text.size());
+    }
   }
   bool client_order_id_valid;
   if (context && !context->client_order_id.empty()) {
@@ -218,7 +420,10 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
   } else {
     const bool has_client_order_id = fields.get(Field::client_order_id, value);
     client_order_id_valid = has_client_order_id && string_of(value, text) && is_valid_id(text);
-    if (client_order_id_valid) command.set_client_order_id(text);
+    if (client_order_id_valid) {
+      std::memcpy(client_order_id_, text.data(), text.size());
+      command.set_client_order_id(std::string_view(client_order_id_, text.size()));
+    }
   }
 
   if (context) {
@@ -253,9 +458,9 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
       } else if (!string_of(value, text)) {
         return;
       }
-      if (text == "bid")
+      if (is(text, "bid"))
         command.side = Side::bid;
-      else if (text == "ask")
+      else if (is(text, "ask"))
         command.side = Side::ask;
       else
         return;
@@ -272,8 +477,8 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
       break;
     case Op::amend: {
       if (!client_order_id_valid) return;
-      element qty;
-      element price;
+      Value qty;
+      Value price;
       command.has_qty = fields.get(Field::qty, qty);
       command.has_price = fields.get(Field::price, price);
       if (!command.has_qty && !command.has_price) return;
@@ -300,7 +505,7 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
 
 void CommandDecoder::decode_order_fields(const Fields& fields, Command& command) {
   const bool bid = command.side == Side::bid;
-  element value;
+  Value value;
   std::string_view text;
   // Field checks in the spec's order: chip, region, qty, price, latency, green, tif, urgency.
   fields.get(Field::chip, value);

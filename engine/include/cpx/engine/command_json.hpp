@@ -26,9 +26,16 @@ struct RequestContext {
   Side default_side = Side::bid;     // a body without "side" places this side
 };
 
+// How a decoder reads the JSON. Flat objects of plain strings (no escapes, ASCII) and integers
+// of up to 18 digits, the form every client sends, are read directly in one pass; any other
+// text (escapes, non-ASCII, fractions, exponents, nesting, literals, anything malformed) goes to
+// simdjson's DOM parser, which decides. Both give the same commands (tests/engine/
+// test_mutations.cpp compares them line by line); `simdjson_only` is there for that test.
+enum class JsonPath { direct_then_simdjson, simdjson_only };
+
 class CommandDecoder {
  public:
-  explicit CommandDecoder(const Config& config);
+  explicit CommandDecoder(const Config& config, JsonPath path = JsonPath::direct_then_simdjson);
 
   // Decodes one command. The text must be followed by command_padding readable bytes. The
   // command's strings point into the decoder and stay valid until the next call.
@@ -37,15 +44,29 @@ class CommandDecoder {
   // own "op" is ignored, and so is its "account" when the context names one. Same padding rule as decode().
   Command decode(const char* text, std::size_t length, const RequestContext& context);
 
- private:
+  // Lines the direct reader decided (the rest went to simdjson).
+  uint64_t direct_count() const { return direct_count_; }
+
+  struct Value;  // one field's JSON value, from either reader
   struct Fields;
+
+ private:
+  enum class Direct : uint8_t { object, not_an_object, undecided };
   bool collect(const char* text, std::size_t length, Fields& fields);
+  Direct collect_direct(const char* text, std::size_t length, Fields& fields);
+  bool note_key(std::string_view key, const Value& value, Fields& fields);
   void decode_object(const Fields& fields, Command& command, const RequestContext* context);
   void decode_order_fields(const Fields& fields, Command& command);
 
   const Config& config_;
+  JsonPath path_;
   simdjson::dom::parser parser_;
   std::vector<std::string_view> keys_;
+  uint64_t direct_count_ = 0;
+  // The ids a command carries out of decode(), copied here when the direct reader found them
+  // in the caller's text, so that they live as long as the decoder's own strings do.
+  char account_[id_length_max];
+  char client_order_id_[id_length_max];
 };
 
 }  // namespace cpx
