@@ -111,8 +111,14 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
     CommandDecoder decoder(engine.config());
     std::string_view line;
     bool overlong;
-    auto hand_over = [&](const CommandEnvelope& envelope) {
-      space.wait_for([&] { return ring.try_push(envelope); });
+    // Each command is written straight into its ring slot (an envelope is ~250 bytes).
+    auto next_slot = [&] {
+      CommandEnvelope* slot = nullptr;
+      space.wait_for([&] { return (slot = ring.claim()) != nullptr; });
+      return slot;
+    };
+    auto hand_over = [&] {
+      ring.publish();
       items.ring();
     };
     while (reader.next(line, overlong)) {
@@ -120,23 +126,26 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
       Command command;
       command.shape_reason = Reason::bad_request;
       if (!overlong) command = decoder.decode(line.data(), line.size());
-      hand_over(CommandEnvelope::wrap(command));
+      next_slot()->fill_in_place(command);
+      hand_over();
     }
-    CommandEnvelope end;
-    end.end_of_stream = true;
-    hand_over(end);
+    next_slot()->end_of_stream = true;
+    hand_over();
   });
 
   EventList events;
   events.reserve(1024);
   OutputBuffer out(write_chunk_bytes + 64 * 1024);
   ReplayStats stats;
-  CommandEnvelope envelope;
   for (uint64_t taken = 1;; ++taken) {
-    items.wait_for([&] { return ring.try_pop(envelope); });
-    if (taken % 64 == 0 || envelope.end_of_stream) space.ring();
-    if (envelope.end_of_stream) break;
-    const Command command = envelope.unwrap();
+    const CommandEnvelope* envelope = nullptr;
+    items.wait_for([&] { return (envelope = ring.front()) != nullptr; });
+    if (envelope->end_of_stream) {
+      ring.release();
+      space.ring();
+      break;
+    }
+    const Command& command = envelope->command;  // its strings point into the slot
     events.clear();
     engine.execute(command, events);
     ++stats.lines;
@@ -145,6 +154,8 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
       stats.trades += event.type == EventType::trade;
       append_event_json(out, event, command, engine);
     }
+    ring.release();
+    if (taken % 64 == 0) space.ring();
     if (out.size() >= write_chunk_bytes) write_all(output_fd, out);
   }
   reader_thread.join();

@@ -18,6 +18,26 @@ namespace {
 
 }  // namespace
 
+void AccountNames::put(Slot slot) {
+  std::size_t i = slot.hash & (slots_.size() - 1);
+  while (slots_[i].index_plus_one != 0) i = (i + 1) & (slots_.size() - 1);
+  slots_[i] = slot;
+}
+
+void AccountNames::insert(std::string_view name, uint32_t index) {
+  // Kept at most half full. Accounts are created rarely (and are few beside orders), so the
+  // table is rebuilt whole when it doubles.
+  if (2 * (count_ + 1) > slots_.size()) {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (slot.index_plus_one != 0) put(slot);
+    }
+  }
+  put(Slot{hash_order_key(0, name), index + 1});
+  ++count_;
+}
+
 Engine::Engine(Config config, EngineLimits limits)
     : config_(std::move(config)), keys_(limits.order_keys_initial) {
   std::set<uint16_t> values(config_.latency_ms.begin(), config_.latency_ms.end());
@@ -28,15 +48,14 @@ Engine::Engine(Config config, EngineLimits limits)
 }
 
 std::optional<uint32_t> Engine::find_account(std::string_view name) const {
-  auto it = account_by_name_.find(name);
-  if (it == account_by_name_.end()) return std::nullopt;
-  return it->second;
+  const uint32_t index = account_by_name_.find(name, accounts_);
+  if (index == index_none) return std::nullopt;
+  return index;
 }
 
 uint32_t Engine::resolve_account(const Command& command) const {
   if (command.account_index != account_unresolved) return command.account_index;
-  auto it = account_by_name_.find(command.account);
-  return it == account_by_name_.end() ? index_none : it->second;
+  return account_by_name_.find(command.account, accounts_);
 }
 
 void Engine::execute(const Command& command, EventList& events) {
@@ -68,10 +87,10 @@ void Engine::execute(const Command& command, EventList& events) {
 
 uint32_t Engine::restore_account(std::string_view name, Role role, int128 balance_e7,
                                  int128 held_e7) {
-  CPX_ASSERT(!account_by_name_.contains(name));
+  CPX_ASSERT(account_by_name_.find(name, accounts_) == index_none);
   const uint32_t index = uint32_t(accounts_.size());
   accounts_.push_back(Account{std::string(name), role, balance_e7, held_e7});
-  account_by_name_.emplace(std::string(name), index);
+  account_by_name_.insert(name, index);
   return index;
 }
 
@@ -93,10 +112,12 @@ void Engine::resume_numbering(uint64_t seq, uint64_t trade_id) {
 }
 
 Reason Engine::execute_account(const Command& command, uint64_t seq, EventList& events) {
-  if (account_by_name_.contains(command.account)) return Reason::duplicate_account;
+  if (account_by_name_.find(command.account, accounts_) != index_none) {
+    return Reason::duplicate_account;
+  }
   const uint32_t index = uint32_t(accounts_.size());
   accounts_.push_back(Account{std::string(command.account), command.role, 0, 0});
-  account_by_name_.emplace(std::string(command.account), index);
+  account_by_name_.insert(command.account, index);
   push_event(events, EventType::ok, seq, 0);
   return Reason::none;
 }

@@ -37,6 +37,37 @@ struct StringHash {
   }
 };
 
+// Account names to indices: open addressing over a cheap 64-bit hash of the name (the hash
+// kept in the slot, the name compared only on a hash match). The matcher looks an account up
+// by name for every command that arrives as text; std::unordered_map<std::string> hashed each
+// name with the library's byte-wise hash and chased a node per lookup.
+class AccountNames {
+ public:
+  AccountNames() : slots_(64) {}
+  // The index of `name`, or index_none.
+  uint32_t find(std::string_view name, const std::vector<Account>& accounts) const {
+    const uint64_t hash = hash_order_key(0, name);
+    for (std::size_t i = hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      const Slot& slot = slots_[i];
+      if (slot.index_plus_one == 0) return index_none;
+      if (slot.hash == hash && accounts[slot.index_plus_one - 1].name == name) {
+        return slot.index_plus_one - 1;
+      }
+    }
+  }
+  // Records a name the caller has checked is absent.
+  void insert(std::string_view name, uint32_t index);
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t index_plus_one = 0;  // 0: empty
+  };
+  void put(Slot slot);
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+};
+
 class Engine {
  public:
   explicit Engine(Config config, EngineLimits limits = {});
@@ -106,7 +137,7 @@ class Engine {
   std::vector<uint16_t> latency_values_;
   std::vector<Book> books_;
   std::vector<Account> accounts_;
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> account_by_name_;
+  AccountNames account_by_name_;
   OrderKeys keys_;
   uint64_t seq_ = 0;
   uint64_t trade_id_ = 0;

@@ -48,6 +48,29 @@ class SpscRing {
     return true;
   }
 
+  // In place, for items too large to copy twice. The producer: the next free slot, or nullptr
+  // when the ring is full; publish() hands it over once written.
+  T* claim() {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_cached_ > mask_) {
+      head_cached_ = head_.load(std::memory_order_acquire);
+      if (tail - head_cached_ > mask_) return nullptr;
+    }
+    return &items_[tail & mask_];
+  }
+  void publish() { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  // The consumer: the oldest item, or nullptr when the ring is empty; release() frees its slot
+  // once the consumer is done with it.
+  const T* front() {
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_cached_) {
+      tail_cached_ = tail_.load(std::memory_order_acquire);
+      if (head == tail_cached_) return nullptr;
+    }
+    return &items_[head & mask_];
+  }
+  void release() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+
   // Either side: how many items wait (a snapshot).
   std::size_t size() const {
     return std::size_t(tail_.load(std::memory_order_acquire) -
