@@ -72,11 +72,12 @@ std::size_t decimal_to_chars(char* out, int128 scaled, int frac_digits) {
   char digits[decimal_chars_max];
   int n = 0;
   if (magnitude <= int128(UINT64_MAX)) {
-    uint64_t value = uint64_t(magnitude);
-    do {
-      digits[n++] = char('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
+    // Least significant first, as below: written forwards, then reversed in place.
+    const uint64_t value = uint64_t(magnitude);
+    n = decimal_length(value);
+    char forwards[24];
+    write_digits_backward(forwards + n, value);
+    for (int i = 0; i < n; ++i) digits[i] = forwards[n - 1 - i];
   } else {
     int128 value = magnitude;
     do {

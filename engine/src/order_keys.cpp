@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "cpx/engine/command.hpp"
+#include "cpx/engine/decimal.hpp"
 
 namespace cpx {
 namespace {
@@ -130,7 +131,7 @@ IdText OrderKeys::client_order_id(uint32_t key) const {
   IdText text;
   text.size = record.text_length;
   if (record.numeric) {
-    std::to_chars(text.data, text.data + sizeof text.data, record.text_position_or_number);
+    write_digits_backward(text.data + record.text_length, record.text_position_or_number);
   } else {
     const uint64_t position = record.text_position_or_number;
     std::memcpy(text.data,

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <charconv>
+#include <string_view>
+#include <vector>
+
 #include "cpx/engine/decimal.hpp"
 
 namespace cpx::test {
@@ -29,3 +33,33 @@ TEST_CASE("decimals print without trailing zeros") {
 }
 
 }  // namespace cpx::test
+
+namespace cpx {
+
+TEST_CASE("write_uint gives std::to_chars' digits for every length and edge") {
+  std::vector<uint64_t> values = {0, 1, 9, 10, 11, 99, 100, 101, UINT64_MAX, UINT64_MAX - 1};
+  uint64_t power = 1;
+  for (int i = 0; i < 20; ++i) {
+    values.push_back(power - 1);
+    values.push_back(power);
+    values.push_back(power + 1);
+    if (i < 19) power *= 10;
+  }
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 100000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    values.push_back(x >> (x % 64));
+  }
+  for (uint64_t value : values) {
+    char want[24];
+    char got[24];
+    const auto [end, error] = std::to_chars(want, want + sizeof want, value);
+    const std::size_t length = write_uint(got, value);
+    REQUIRE(std::string_view(got, length) == std::string_view(want, std::size_t(end - want)));
+    REQUIRE(decimal_length(value) == int(length));
+  }
+}
+
+}  // namespace cpx

@@ -34,8 +34,7 @@ void put(Out& out, std::string_view text) {
 template <class Out>
 void put_uint(Out& out, uint64_t value) {
   char digits[24];
-  auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, std::size_t(end - digits));
+  out.append(digits, write_uint(digits, value));
 }
 
 template <class Out>

@@ -24,8 +24,21 @@ class OutputBuffer {
     data_ = std::move(data);
     capacity_ = capacity;
   }
+  // Short texts (ids, numbers: most of what is rendered) are copied inline by two overlapping
+  // words, reading no byte outside the text; longer ones by memcpy.
   void append(const char* text, std::size_t length) {
-    std::memcpy(data_.get() + size_, text, length);
+    char* to = data_.get() + size_;
+    if (length >= 8 && length <= 16) {
+      copy_word<uint64_t>(to, text);
+      copy_word<uint64_t>(to + length - 8, text + length - 8);
+    } else if (length >= 4 && length < 8) {
+      copy_word<uint32_t>(to, text);
+      copy_word<uint32_t>(to + length - 4, text + length - 4);
+    } else if (length < 4) {
+      for (std::size_t i = 0; i < length; ++i) to[i] = text[i];
+    } else {
+      std::memcpy(to, text, length);
+    }
     size_ += length;
   }
   void push_back(char c) { data_[size_++] = c; }
@@ -35,6 +48,13 @@ class OutputBuffer {
   void clear() { size_ = 0; }
 
  private:
+  template <class Word>
+  static void copy_word(char* to, const char* from) {
+    Word word;
+    std::memcpy(&word, from, sizeof word);
+    std::memcpy(to, &word, sizeof word);
+  }
+
   std::unique_ptr<char[]> data_;
   std::size_t capacity_;
   std::size_t size_ = 0;
