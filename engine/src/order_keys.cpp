@@ -88,8 +88,8 @@ void OrderKeys::put(Table& table, Slot slot) {
   table[i] = slot;
 }
 
-uint32_t OrderKeys::insert(uint32_t account, std::string_view text, uint64_t number,
-                           uint16_t chip) {
+uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_t number,
+                                uint16_t chip) {
   CPX_ASSERT(!text.empty() && text.size() <= id_length_max);
   if (number != not_a_number) {
     if (account >= numeric_.size()) numeric_.resize(account + 1);

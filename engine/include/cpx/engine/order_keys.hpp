@@ -62,9 +62,25 @@ class OrderKeys {
     }
     return find_hashed(account, client_order_id);
   }
-  // Records a new pair; the caller has checked that it is absent.
+  // Records a new pair; the caller has checked that it is absent. A numeric id whose page is
+  // already there is recorded inline; the rest out of line.
   uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
-                  uint16_t chip);
+                  uint16_t chip) {
+    if (number != not_a_number && account < numeric_.size()) {
+      NumericIds& ids = numeric_[account];
+      const uint64_t page = number >> page_bits;
+      if (number < direct_bound(ids.accepted) && page < ids.pages.size() &&
+          ids.pages[page] != nullptr) {
+        ++ids.accepted;
+        const uint32_t key = keys_.allocate();
+        keys_[key] = OrderKey{account, index_none, number, chip,
+                              uint8_t(client_order_id.size()), true};
+        ids.pages[page][number & (page_size - 1)] = key;
+        return key;
+      }
+    }
+    return insert_slow(account, client_order_id, number, chip);
+  }
 
   // Sizes the hash table for `count` more ids at once (a restart from a snapshot), instead of
   // doubling it step by step.
@@ -104,6 +120,8 @@ class OrderKeys {
   static uint64_t direct_bound(uint64_t accepted) { return 65536 + 16 * accepted; }
 
   uint32_t find_hashed(uint32_t account, std::string_view text) const;
+  [[gnu::noinline]] uint32_t insert_slow(uint32_t account, std::string_view client_order_id,
+                                         uint64_t number, uint16_t chip);
 
   static std::unique_ptr<Table> new_table(uint64_t slots);
   static uint32_t find_in(const Table& table, uint64_t hash, uint32_t account,
