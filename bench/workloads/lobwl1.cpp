@@ -43,6 +43,11 @@ class TinyBook {
     return true;
   }
 
+  template <class Traded>
+  void add(uint64_t id, bool buy, int64_t price, int64_t qty, Traded&& traded) {
+    add(id, buy, price, qty, [](uint64_t) {}, traded);
+  }
+
   void cancel(uint64_t id) {
     auto it = where_.find(id);
     if (it == where_.end()) return;
@@ -103,8 +108,11 @@ std::vector<LobOp> generate_lobwl1(const LobParameters& p) {
   return ops;
 }
 
-LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds) {
-  TinyBook book;
+namespace {
+
+// Times a baseline book over the stream, summing its trades.
+template <class Book>
+LobTotals drive(Book& book, const std::vector<LobOp>& ops, double& seconds) {
   LobTotals totals;
   auto traded = [&](int64_t price, int64_t qty) {
     ++totals.fills;
@@ -116,12 +124,18 @@ LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds) {
     if (op.cancel) {
       book.cancel(op.id);
     } else {
-      book.add(
-          op.id, op.buy, op.price_ticks, op.qty, [](uint64_t) {}, traded);
+      book.add(op.id, op.buy, op.price_ticks, op.qty, traded);
     }
   }
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return totals;
+}
+
+}  // namespace
+
+LobTotals run_map_baseline(const std::vector<LobOp>& ops, double& seconds) {
+  TinyBook book;
+  return drive(book, ops, seconds);
 }
 
 namespace {
@@ -228,24 +242,9 @@ LobTotals run_flat_baseline(const std::vector<LobOp>& ops, double& seconds) {
     price_min = std::min(price_min, op.price_ticks);
     price_max = std::max(price_max, op.price_ticks);
   }
-  LobTotals totals;
-  if (price_min > price_max) return totals;
+  if (price_min > price_max) return LobTotals{};
   FlatBook book(price_min, price_max, id_max);
-  auto traded = [&](int64_t price, int64_t qty) {
-    ++totals.fills;
-    totals.volume += uint64_t(qty);
-    totals.notional += uint64_t(price) * uint64_t(qty);
-  };
-  const auto start = std::chrono::steady_clock::now();
-  for (const LobOp& op : ops) {
-    if (op.cancel) {
-      book.cancel(op.id);
-    } else {
-      book.add(op.id, op.buy, op.price_ticks, op.qty, traded);
-    }
-  }
-  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return totals;
+  return drive(book, ops, seconds);
 }
 
 std::string lobwl1_text(const LobParameters& p, const std::vector<LobOp>& ops) {
