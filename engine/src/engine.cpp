@@ -210,7 +210,9 @@ void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fi
     trade.order_key = incoming_bid ? incoming.key : fill.key;
     trade.ask_key = incoming_bid ? fill.key : incoming.key;
     if (fill.resting_done) {
-      keys_[fill.key].slot = index_none;
+      // The key's slot is left as it is: Book::remove cleared the order's key, so the slot
+      // no longer answers for this key (see resting_slot). Not writing the key's record saves
+      // a cache miss per fill in a table of every order ever accepted.
       push_event(events, EventType::done, seq, fill.key).done_reason = DoneReason::filled;
     }
   }
@@ -221,7 +223,7 @@ void Engine::end_incoming(const Incoming& incoming, DoneReason reason, uint64_t 
   if (incoming.side == Side::bid) {
     accounts_[incoming.account].held_e7 -= notional_e7(incoming.price_ticks, incoming.qty_milli);
   }
-  keys_[incoming.key].slot = index_none;
+  CPX_ASSERT(resting_slot(incoming.key) == index_none);
   push_event(events, EventType::done, seq, incoming.key).done_reason = reason;
 }
 
@@ -230,9 +232,9 @@ Reason Engine::execute_cancel(const Command& command, uint64_t seq, EventList& e
   if (index == index_none) return Reason::unknown_account;
   if (command.field_reason != Reason::none) return command.field_reason;
   const uint32_t key = keys_.find(index, command.client_order_id, command.client_order_number);
-  if (key == index_none || keys_[key].slot == index_none) return Reason::unknown_order;
+  const uint32_t slot = key == index_none ? index_none : resting_slot(key);
+  if (slot == index_none) return Reason::unknown_order;
   Book& book = books_[keys_[key].chip];
-  const uint32_t slot = keys_[key].slot;
   const Order& order = book.order(slot);
   if (order.side == Side::bid) {
     accounts_[index].held_e7 -= notional_e7(order.price_ticks, order.qty_milli);
@@ -248,10 +250,10 @@ Reason Engine::execute_amend(const Command& command, uint64_t seq, EventList& ev
   if (index == index_none) return Reason::unknown_account;
   if (command.field_reason != Reason::none) return command.field_reason;
   const uint32_t key = keys_.find(index, command.client_order_id, command.client_order_number);
-  if (key == index_none || keys_[key].slot == index_none) return Reason::unknown_order;
+  const uint32_t slot = key == index_none ? index_none : resting_slot(key);
+  if (slot == index_none) return Reason::unknown_order;
   const uint16_t chip = keys_[key].chip;
   Book& book = books_[chip];
-  const uint32_t slot = keys_[key].slot;
   const Order& order = book.order(slot);
   const int64_t qty = command.has_qty ? command.qty_milli : order.qty_milli;
   const int64_t price = command.has_price ? command.price_ticks : order.price_ticks;

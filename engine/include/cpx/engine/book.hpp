@@ -118,6 +118,7 @@ class Book {
     const Side side = orders_[slot].side;
     unlink(slot);
     if (levels_[level_index].order_count == 0) drop_level(side, level_index);
+    orders_[slot].key = index_none;  // the slot no longer answers for its key (resting_slot)
     orders_.release(slot);
   }
   // Lowers an order's open quantity in place, keeping its priority.

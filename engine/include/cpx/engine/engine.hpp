@@ -105,6 +105,14 @@ class Engine {
     return keys_.find(account, client_order_id, client_order_number_of(client_order_id));
   }
   uint32_t key_account(uint32_t key) const { return keys_[key].account; }
+  // The slot of the order while it rests, else index_none. A key's record keeps the slot its
+  // order was last rested in; it answers only while the order there still carries this key
+  // (Book::remove clears it), so fills need not write the record.
+  uint32_t resting_slot(uint32_t key) const {
+    const OrderKey& record = keys_[key];
+    if (record.slot == index_none) return index_none;
+    return books_[record.chip].order(record.slot).key == key ? record.slot : index_none;
+  }
 
   // Names behind the keys in events, for rendering.
   std::string_view key_account_name(uint32_t key) const {
