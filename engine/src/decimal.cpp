@@ -3,27 +3,17 @@
 #include <algorithm>
 
 namespace cpx {
-namespace {
-
-int128 pow10(int digits) {
-  int128 result = 1;
-  for (int i = 0; i < digits; ++i) result *= 10;
-  return result;
-}
-
-}  // namespace
-
 std::optional<int128> parse_decimal(std::string_view text, int frac_digits_max, int128 value_max) {
-  // Every limit is below 2^64 once scaled, so 64-bit arithmetic suffices: the whole part is
-  // refused as soon as it passes the largest whole number the limit allows.
-  const uint64_t scale = uint64_t(pow10(frac_digits_max));
-  CPX_ASSERT(value_max > 0 && value_max <= int128(UINT64_MAX) - scale);
-  const uint64_t whole_max = uint64_t(value_max) / scale;
+  // Powers of ten from a table and one 128-bit product at the end: no division, no loop of
+  // 128-bit multiplications (this runs for every quantity and price a client sends).
+  CPX_ASSERT(frac_digits_max >= 0 && frac_digits_max <= 18 && value_max > 0);  // no 128-bit overflow
+  const uint64_t scale = digits_detail::powers[frac_digits_max];
   std::size_t i = 0;
   uint64_t whole = 0;
   for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    // Past this the whole part is above every limit (all are below 2^64 once scaled).
+    if (whole > (UINT64_MAX - 9) / 10) return std::nullopt;
     whole = whole * 10 + uint64_t(text[i] - '0');
-    if (whole > whole_max) return std::nullopt;
   }
   if (i == 0) return std::nullopt;
   uint64_t frac = 0;
@@ -37,13 +27,15 @@ std::optional<int128> parse_decimal(std::string_view text, int frac_digits_max, 
     }
     if (frac_digits == 0 || i != text.size()) return std::nullopt;
   }
-  const uint64_t value = whole * scale + frac * uint64_t(pow10(frac_digits_max - frac_digits));
-  if (value > uint64_t(value_max)) return std::nullopt;
-  return int128(value);
+  const int128 value =
+      int128(whole) * scale + int128(frac * digits_detail::powers[frac_digits_max - frac_digits]);
+  if (value > value_max) return std::nullopt;
+  return value;
 }
 
 std::optional<int128> scale_integer(uint64_t whole, int frac_digits, int128 value_max) {
-  const int128 value = int128(whole) * pow10(frac_digits);
+  CPX_ASSERT(frac_digits >= 0 && frac_digits <= 18);
+  const int128 value = int128(whole) * digits_detail::powers[frac_digits];
   if (value > value_max) return std::nullopt;
   return value;
 }
