@@ -110,6 +110,56 @@ TEST_CASE("one producer to one consumer across threads keeps every item in order
   CHECK(ring.size() == 0);
 }
 
+TEST_CASE("items written and read in place keep their order and their slots until released") {
+  SpscRing<uint64_t> ring(4);
+  // Back-pressure: four claims published, the fifth refused until the consumer releases one.
+  for (uint64_t i = 0; i < 4; ++i) {
+    uint64_t* slot = ring.claim();
+    REQUIRE(slot != nullptr);
+    *slot = 100 + i;
+    ring.publish();
+  }
+  CHECK(ring.claim() == nullptr);
+  const uint64_t* first = ring.front();
+  REQUIRE(first != nullptr);
+  CHECK(*first == 100);
+  CHECK(ring.claim() == nullptr);  // still held: front() does not free the slot
+  ring.release();
+  REQUIRE(ring.claim() != nullptr);
+  // A claimed slot is not seen by the consumer until it is published.
+  for (uint64_t i = 1; i < 4; ++i) {
+    REQUIRE(ring.front() != nullptr);
+    CHECK(*ring.front() == 100 + i);
+    ring.release();
+  }
+  CHECK(ring.front() == nullptr);
+
+  // Across threads: 1,000,000 items written into their slots, each read where it lies.
+  constexpr uint64_t count = 1'000'000;
+  Doorbell items;
+  Doorbell space;
+  std::thread producer([&] {
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t* slot = nullptr;
+      space.wait_for([&] { return (slot = ring.claim()) != nullptr; });
+      *slot = i;
+      ring.publish();
+      items.ring();
+    }
+  });
+  bool in_order = true;
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t* item = nullptr;
+    items.wait_for([&] { return (item = ring.front()) != nullptr; });
+    in_order &= *item == i;
+    ring.release();
+    space.ring();
+  }
+  producer.join();
+  CHECK(in_order);
+  CHECK(ring.size() == 0);
+}
+
 TEST_CASE("a waiting consumer sleeps instead of spinning, and wakes when an item arrives") {
   MpscRing<uint64_t> ring(8);
   Doorbell bell;
