@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <cstring>
 #include <set>
 
 #include "cpx/engine/types.hpp"
@@ -131,16 +132,27 @@ std::string parse_document(std::string_view text, std::string_view name, F&& par
 
 }  // namespace
 
+namespace {
+
+// Length and first character rule out almost every other id before the bytes are compared
+// (the decoder looks up a chip and a region for every order).
+bool same_id(const std::string& known, std::string_view id) {
+  return known.size() == id.size() && !id.empty() && known[0] == id[0] &&
+         std::memcmp(known.data(), id.data(), id.size()) == 0;
+}
+
+}  // namespace
+
 std::optional<uint32_t> Config::find_chip(std::string_view id) const {
   for (uint32_t i = 0; i < chips.size(); ++i) {
-    if (chips[i].id == id) return i;
+    if (same_id(chips[i].id, id)) return i;
   }
   return std::nullopt;
 }
 
 std::optional<uint32_t> Config::find_region(std::string_view id) const {
   for (uint32_t i = 0; i < regions.size(); ++i) {
-    if (regions[i].id == id) return i;
+    if (same_id(regions[i].id, id)) return i;
   }
   return std::nullopt;
 }
