@@ -299,22 +299,28 @@ CommandDecoder::Direct CommandDecoder::collect_direct(const char* text, std::siz
   auto skip_space = [&] {
     while (p < end && json_space(*p)) ++p;
   };
-  skip_space();
-  if (p == end || *p != '{') return Direct::undecided;
-  ++p;
-  skip_space();
+  // True, and past it, when the next character other than whitespace is `c` (the character
+  // itself is looked at first: clients rarely send whitespace).
+  auto at = [&](char c) {
+    if (p < end && *p == c) {
+      ++p;
+      return true;
+    }
+    skip_space();
+    if (p < end && *p == c) {
+      ++p;
+      return true;
+    }
+    return false;
+  };
+  if (!at('{')) return Direct::undecided;
   bool repeated = false;
-  if (p < end && *p == '}') {
-    ++p;
-  } else {
+  if (!at('}')) {
     for (;;) {
       std::string_view key;
-      if (p == end || *p != '"') return Direct::undecided;
-      ++p;
+      if (!at('"')) return Direct::undecided;
       if (!plain_string(p, end, key)) return Direct::undecided;
-      skip_space();
-      if (p == end || *p != ':') return Direct::undecided;
-      ++p;
+      if (!at(':')) return Direct::undecided;
       skip_space();
       if (p == end) return Direct::undecided;
       Value value;
@@ -329,15 +335,9 @@ CommandDecoder::Direct CommandDecoder::collect_direct(const char* text, std::siz
         return Direct::undecided;  // objects, arrays, literals: simdjson reads them
       }
       if (!note_key(key, value, fields)) repeated = true;
-      skip_space();
-      if (p == end) return Direct::undecided;
-      if (*p == '}') {
-        ++p;
-        break;
-      }
-      if (*p != ',') return Direct::undecided;
-      ++p;
-      skip_space();
+      if (at(',')) continue;
+      if (at('}')) break;
+      return Direct::undecided;
     }
   }
   skip_space();
