@@ -123,10 +123,14 @@ ReplayStats replay(int input_fd, int output_fd, Engine& engine) {
     };
     while (reader.next(line, overlong)) {
       if (!overlong && is_blank(line)) continue;
-      Command command;
-      command.shape_reason = Reason::bad_request;
-      if (!overlong) command = decoder.decode(line.data(), line.size());
-      next_slot()->fill_in_place(command);
+      CommandEnvelope* slot = next_slot();
+      if (overlong) {
+        slot->command = Command{};
+        slot->command.shape_reason = Reason::bad_request;
+      } else {
+        decoder.decode_into(line.data(), line.size(), slot->command);
+      }
+      slot->own_strings_in_place();
       hand_over();
     }
     next_slot()->end_of_stream = true;

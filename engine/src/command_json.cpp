@@ -382,10 +382,15 @@ bool CommandDecoder::collect(const char* text, std::size_t length, Fields& field
 
 Command CommandDecoder::decode(const char* text, std::size_t length) {
   Command command;
+  decode_into(text, length, command);
+  return command;
+}
+
+void CommandDecoder::decode_into(const char* text, std::size_t length, Command& command) {
+  command = Command{};
   command.shape_reason = Reason::bad_request;
   Fields fields;
   if (collect(text, length, fields)) decode_object(fields, command, nullptr);
-  return command;
 }
 
 Command CommandDecoder::decode(const char* text, std::size_t length,

@@ -33,17 +33,17 @@ struct CommandEnvelope {
     return envelope;
   }
 
-  // Fills this envelope where it stands (a ring slot) with the command, its strings pointing
-  // into this envelope's own arrays: `command` is then usable in place, for as long as the
-  // envelope neither moves nor is copied.
-  void fill_in_place(const Command& source) {
-    command = source;
+  // After `command` was written where this envelope stands (a ring slot, by
+  // CommandDecoder::decode_into): copies its strings into this envelope's arrays and points them
+  // there, so the command is usable in place for as long as the envelope neither moves nor is
+  // copied.
+  void own_strings_in_place() {
     end_of_stream = false;
-    account_length = uint8_t(source.account.size());
-    client_order_id_length = uint8_t(source.client_order_id.size());
-    if (!source.account.empty()) std::memcpy(account, source.account.data(), account_length);
-    if (!source.client_order_id.empty()) {
-      std::memcpy(client_order_id, source.client_order_id.data(), client_order_id_length);
+    account_length = uint8_t(command.account.size());
+    client_order_id_length = uint8_t(command.client_order_id.size());
+    if (account_length != 0) std::memcpy(account, command.account.data(), account_length);
+    if (client_order_id_length != 0) {
+      std::memcpy(client_order_id, command.client_order_id.data(), client_order_id_length);
     }
     command.account = std::string_view(account, account_length);
     command.client_order_id = std::string_view(client_order_id, client_order_id_length);
