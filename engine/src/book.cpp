@@ -68,10 +68,6 @@ uint32_t Book::reach_set_for(uint16_t origin, uint16_t ceiling_ms) {
   return it->second;
 }
 
-const std::vector<uint32_t>& Book::eligible_counter(Incoming& incoming) {
-  return sides_[side_index(incoming.side)].groups[group_for(incoming)].eligible_counter;
-}
-
 bool Book::can_fill_completely(Incoming& incoming) {
   const std::vector<uint32_t>& candidates = eligible_counter(incoming);
   const SideBook& counter = sides_[side_index(opposite(incoming.side))];

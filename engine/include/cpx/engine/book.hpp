@@ -202,7 +202,9 @@ class Book {
   [[gnu::noinline]] uint32_t find_group(const Incoming& incoming);
   template <bool incoming_bid, class OnFill>
   void match_side(Incoming& incoming, OnFill& on_fill);
-  const std::vector<uint32_t>& eligible_counter(Incoming& incoming);
+  const std::vector<uint32_t>& eligible_counter(Incoming& incoming) {
+    return sides_[incoming.side == Side::bid ? 0 : 1].groups[group_for(incoming)].eligible_counter;
+  }
   bool eligible(const Group& bid_group, const Group& ask_group) const {
     const std::vector<uint64_t>& reach = reach_sets_[bid_group.reach_set];
     return (reach[ask_group.region >> 6] >> (ask_group.region & 63) & 1) != 0 &&
@@ -295,8 +297,7 @@ void Book::match_side(Incoming& incoming, OnFill& on_fill) {
   // (each index stored, the end advanced when it crosses): which groups cross is data, and a
   // mispredicted branch per group cost more than the stores.
   const int64_t* prices = counter.best_price.data();
-  const std::vector<uint32_t>& candidates =
-      sides_[incoming_bid ? 0 : 1].groups[group_for(incoming)].eligible_counter;
+  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
   CPX_ASSERT(crossing_.size() >= candidates.size());  // sized as groups are created
   uint32_t* crossing = crossing_.data();
   std::size_t crossing_count = 0;

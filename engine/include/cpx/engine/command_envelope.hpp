@@ -20,16 +20,7 @@ struct CommandEnvelope {
   static CommandEnvelope wrap(const Command& command) {
     CommandEnvelope envelope;
     envelope.command = command;
-    envelope.account_length = uint8_t(command.account.size());
-    envelope.client_order_id_length = uint8_t(command.client_order_id.size());
-    // An empty view may hold a null pointer, which memcpy must not be given even for 0 bytes.
-    if (!command.account.empty()) {
-      std::memcpy(envelope.account, command.account.data(), command.account.size());
-    }
-    if (!command.client_order_id.empty()) {
-      std::memcpy(envelope.client_order_id, command.client_order_id.data(),
-                  command.client_order_id.size());
-    }
+    envelope.own_strings_in_place();  // copied out: unwrap() points the strings again
     return envelope;
   }
 
