@@ -372,7 +372,11 @@ struct Writer::Impl {
       }
       connected.store(true);
       set_error({});
-      for (const std::shared_ptr<Batch>& batch : in_flight) hand_over(batch);
+      // All lanes are idle and there are no more batches than lanes: each gets one, unless a
+      // lane fails meanwhile (then the rest wait for the next connect()).
+      for (const std::shared_ptr<Batch>& batch : in_flight) {
+        if (!hand_over(batch)) break;
+      }
       return true;
     } catch (const std::exception& error) {
       for (Lane& lane : lanes) lane.session.reset();
@@ -427,17 +431,20 @@ struct Writer::Impl {
     return ring.size() == 0 && batch_records == 0 && in_flight.empty() && !ready;
   }
 
-  void hand_over(const std::shared_ptr<Batch>& batch) {
+  // Gives `batch` to an idle lane; false when there is none. None is taken once a write has
+  // failed since the last connect (the failing lane has dropped its connection, and the lanes
+  // still busy will roll back): the batch then waits for the next connect().
+  bool hand_over(const std::shared_ptr<Batch>& batch) {
     {
       std::lock_guard lock(pipe_mutex);
-      for (Lane& lane : lanes) {
-        if (!lane.job) {
-          lane.job = batch;
-          break;
-        }
-      }
+      if (failed_batch != std::numeric_limits<uint64_t>::max()) return false;
+      const auto idle = std::find_if(lanes.begin(), lanes.end(),
+                                     [](const Lane& lane) { return !lane.job && lane.session; });
+      if (idle == lanes.end()) return false;
+      idle->job = batch;
     }
     pipe_cv.notify_all();
+    return true;
   }
 
   // Drops the batches in flight that their lanes committed. False when a write failed.
@@ -585,9 +592,10 @@ struct Writer::Impl {
       }
       if (busy_lanes() < lanes.size()) {
         if (!ready && batch_records > 0 && batch_complete) ready = build();
-        if (ready) {
+        // Refused when a write has just failed: `ready` waits for the reconnection (in_flight
+        // never holds more batches than there are lanes, for connect() to hand them all out).
+        if (ready && hand_over(ready)) {
           in_flight.push_back(std::move(ready));  // leaves `ready` empty
-          hand_over(in_flight.back());
           continue;
         }
       }

@@ -159,7 +159,8 @@ inline void run_random(std::mt19937_64& random, std::vector<Trader>& traders, in
       const std::string needle = "\"req_id\":" + std::to_string(trader.outstanding_last) + ",";
       for (;;) {
         const std::string answer = trader.ws->read();
-        REQUIRE_MESSAGE(!answer.empty(), trader.account);
+        REQUIRE_MESSAGE(!answer.empty(), trader.account << " waiting for req " << needle << ": "
+                                                        << trader.ws->error().message());
         note_accepted(trader, answer, acknowledged);
         if (answer.find(needle) != std::string::npos) break;
       }

@@ -34,4 +34,26 @@ inline std::string fresh_database(const std::string& name) {
   return database_url(name);
 }
 
+// Stops the test server (scripts/pg.sh stop) for as long as it lives, or until start(): a test
+// that fails while PostgreSQL is away leaves it running for the tests after it.
+class PostgresAway {
+ public:
+  PostgresAway() { REQUIRE(std::system((script() + " stop").c_str()) == 0); }
+  PostgresAway(const PostgresAway&) = delete;
+  PostgresAway& operator=(const PostgresAway&) = delete;
+  ~PostgresAway() {
+    if (away_) (void)std::system((script() + " start >/dev/null").c_str());
+  }
+
+  // Starts it again; true when it is up.
+  bool start() {
+    away_ = std::system((script() + " start >/dev/null").c_str()) != 0;
+    return !away_;
+  }
+
+ private:
+  static std::string script() { return std::string(CPX_SCRIPTS_DIR) + "/pg.sh"; }
+  bool away_ = true;
+};
+
 }  // namespace cpx::test

@@ -6,11 +6,14 @@
 #include <cstdio>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "market_run.hpp"
@@ -220,7 +223,6 @@ TEST_CASE("settlement resumes without duplicates after the server is stopped and
 
 TEST_CASE("PostgreSQL stopped and restarted mid-run: matching goes on, settlement catches up") {
   const std::string url = fresh_database("cpx_test_pg_restart");
-  const std::string pg = std::string(CPX_SCRIPTS_DIR) + "/pg.sh";
   std::mt19937_64 random(11);
   int req = 0;
   int order_number = 0;
@@ -232,12 +234,12 @@ TEST_CASE("PostgreSQL stopped and restarted mid-run: matching goes on, settlemen
     std::vector<Trader> traders = open_traders(server, admin, 3, 3, true);
     connect(server, traders);
     run_random(random, traders, 4000, admin, req, order_number);
-    REQUIRE(std::system((pg + " stop").c_str()) == 0);
+    PostgresAway away_for_now;
     run_random(random, traders, 4000, admin, req, order_number);  // still answered
     const std::string away = health(server.port);
     CHECK_MESSAGE(away.find("\"status\":\"degraded\"") != std::string::npos, away);
     CHECK_MESSAGE(away.find("\"lag_seq\":0,") == std::string::npos, away);
-    REQUIRE(std::system((pg + " start >/dev/null").c_str()) == 0);
+    REQUIRE(away_for_now.start());
     std::string back;
     for (int i = 0; i < 600; ++i) {  // the writer retries at least once a second
       back = health(server.port);
@@ -260,17 +262,44 @@ TEST_CASE("PostgreSQL stopped and restarted mid-run: matching goes on, settlemen
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
 }
 
+// What a matcher hands the ledger writer for a provider `account` (seq 1) and then `asks`
+// accepted asks of 1 at 2.0000, one a command (seq 2 on, order ids = seqs); `after_each(i)`
+// runs once the i-th is handed over.
+template <typename AfterEach>
+void write_asks(ledger::Writer& writer, const std::string& account, int asks, AfterEach after_each) {
+  ledger::Record opened;
+  opened.kind = ledger::RecordKind::account;
+  opened.last = true;
+  opened.seq = 1;
+  opened.role = Role::provider;
+  opened.set_text(account);
+  writer.write({&opened, 1});
+  for (int i = 1; i <= asks; ++i) {
+    ledger::Record ask;
+    ask.kind = ledger::RecordKind::accepted;
+    ask.last = true;
+    ask.seq = uint64_t(i) + 1;
+    ask.id = ask.seq;
+    ask.side = Side::ask;
+    ask.price_ticks = 20000;
+    ask.qty_milli = 1000;
+    ask.time_ms = now_ms();
+    ask.set_text("a" + std::to_string(i));
+    writer.write({&ask, 1});
+    after_each(i);
+  }
+}
+
 TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher waits, loses nothing") {
   // The gateway's half of the push-back (a full inbound ring answers 503 / busy) is tested in
   // gateway.server; this is the ledger's half: the matcher blocks rather than buffer on.
   const std::string url = fresh_database("cpx_test_backpressure");
   REQUIRE(ledger::migrate(url).ok);
-  const std::string pg = std::string(CPX_SCRIPTS_DIR) + "/pg.sh";
   const ConfigResult config = load_config("", "");
   REQUIRE(config.config.has_value());
   constexpr int asks = 3000;
   constexpr std::size_t buffer = 1024;
-  REQUIRE(std::system((pg + " stop").c_str()) == 0);
+  PostgresAway away_for_now;
   ledger::WriterSettings settings;
   settings.url = url;
   settings.buffer_records = buffer;
@@ -278,27 +307,7 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   writer.start();
   std::atomic<int> handed_over{0};
   std::thread matcher([&] {
-    ledger::Record account;
-    account.kind = ledger::RecordKind::account;
-    account.last = true;
-    account.seq = 1;
-    account.role = Role::provider;
-    account.set_text("dc-bounded");
-    writer.write({&account, 1});
-    for (int i = 1; i <= asks; ++i) {
-      ledger::Record ask;
-      ask.kind = ledger::RecordKind::accepted;
-      ask.last = true;
-      ask.seq = uint64_t(i) + 1;
-      ask.id = ask.seq;
-      ask.side = Side::ask;
-      ask.price_ticks = 20000;
-      ask.qty_milli = 1000;
-      ask.time_ms = now_ms();
-      ask.set_text("a" + std::to_string(i));
-      writer.write({&ask, 1});
-      handed_over.store(i);
-    }
+    write_asks(writer, "dc-bounded", asks, [&](int i) { handed_over.store(i); });
   });
   ledger::WriterStatus status = writer.status();
   for (int i = 0; i < 500 && status.matcher_waits == 0; ++i) {
@@ -310,7 +319,7 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   CHECK(status.pending_records <= buffer + 1);  // ...rather than buffer without end
   CHECK(handed_over.load() < asks);
   CHECK(status.last_error.find("ledger database") != std::string::npos);
-  REQUIRE(std::system((pg + " start >/dev/null").c_str()) == 0);
+  REQUIRE(away_for_now.start());
   matcher.join();  // goes on once PostgreSQL is back
   CHECK(writer.stop(30'000));
   status = writer.status();
@@ -323,8 +332,6 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
 }
 
-// A provider's ask and an enterprise's IOC bid (at `bid_price`) that trade `qty` at `price` in
-// zhongwei.
 // A server on a fresh ledger database with an enterprise "acme" (1,000 deposited), a provider
 // "westdc" logged in over WebSocket, and an auditor "audit-1".
 struct SmallMarket {
@@ -351,6 +358,54 @@ struct SmallMarket {
   RestClient auditor;
 };
 
+TEST_CASE("the writer's connections killed at random moments: nothing crashes, every record settles once") {
+  // Each kill breaks one or more lanes mid-batch while the writer thread is handing out the
+  // next batches: a batch must never go to a lane whose connection was dropped.
+  const std::string url = fresh_database("cpx_test_lane_kills");
+  REQUIRE(ledger::migrate(url).ok);
+  const ConfigResult config = load_config("", "");
+  REQUIRE(config.config.has_value());
+  const int asks = std::getenv("CPX_LEDGER_COMMANDS") != nullptr ? 30'000 : 100'000;
+  ledger::WriterSettings settings;
+  settings.url = url;
+  settings.batch_records_max = 100;  // many batches, several in flight at each kill
+  settings.connections = 3;
+  ledger::Writer writer(settings, *config.config);
+  writer.start();
+  std::atomic<bool> done{false};
+  std::thread matcher([&] {
+    write_asks(writer, "dc-killed", asks, [](int) {});
+    done.store(true);
+  });
+  pqxx::connection killer(admin_url());
+  std::mt19937_64 random(5);
+  int kills = 0;
+  for (int round = 0; round < 1000 && kills < 100; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % 15));
+    pqxx::nontransaction work(killer);
+    // One lane's connection at a time: the other lanes go on committing meanwhile.
+    kills += work.exec1("SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM "
+                        "pg_stat_activity WHERE datname = 'cpx_test_lane_kills' "
+                        "ORDER BY random() LIMIT 1) AS one")[0]
+                 .as<int>();
+    if (done.load() && writer.status().pending_records == 0) break;
+  }
+  matcher.join();
+  MESSAGE(kills << " connections killed");
+  CHECK(kills > 0);
+  CHECK(writer.stop(30'000));
+  const ledger::WriterStatus status = writer.status();
+  CHECK(status.pending_records == 0);
+  CHECK(status.settled_seq == uint64_t(asks) + 1);
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(work.exec1("SELECT count(*) FROM orders")[0].as<int>() == asks);  // once each
+  std::string output;
+  CHECK_MESSAGE(run_audit(url, output) == 0, output);
+}
+
+// A provider's ask and an enterprise's IOC bid (at `bid_price`) that trade `qty` at `price` in
+// zhongwei.
 void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string& price,
                 const std::string& qty, const std::string& bid_price = "9") {
   provider.send(R"({"op":"new","req_id":)" + std::to_string(n) + R"(,"client_order_id":"pa)" +
