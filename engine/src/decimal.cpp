@@ -55,29 +55,39 @@ void append_int128(std::string& out, int128 value) {
 }
 
 std::size_t decimal_to_chars(char* out, int128 scaled, int frac_digits) {
-  // Quantities and prices always fit 64 bits, where division is one instruction rather than a
-  // call into the 128-bit runtime.
   char* const start = out;
   const bool negative = scaled < 0;
   const int128 magnitude = negative ? -scaled : scaled;
   if (negative) *out++ = '-';
-  char digits[decimal_chars_max];
-  int n = 0;
-  if (magnitude <= int128(UINT64_MAX)) {
-    // Least significant first, as below: written forwards, then reversed in place.
+  if (magnitude <= int128(UINT64_MAX) && frac_digits < 20) {
+    // Quantities and prices always come here: 64-bit division is one instruction rather than a
+    // call into the 128-bit runtime. The whole part, then the fraction without its trailing
+    // zeros, its leading zeros written out.
     const uint64_t value = uint64_t(magnitude);
-    n = decimal_length(value);
-    char forwards[24];
-    write_digits_backward(forwards + n, value);
-    for (int i = 0; i < n; ++i) digits[i] = forwards[n - 1 - i];
-  } else {
-    int128 value = magnitude;
-    do {
-      digits[n++] = char('0' + int(value % 10));
-      value /= 10;
-    } while (value != 0);
+    const uint64_t scale = digits_detail::powers[frac_digits];
+    out += write_uint(out, value / scale);
+    uint64_t fraction = value % scale;
+    if (fraction != 0) {
+      int digits = frac_digits;
+      while (fraction % 10 == 0) {
+        fraction /= 10;
+        --digits;
+      }
+      *out++ = '.';
+      const int length = decimal_length(fraction);
+      for (int i = length; i < digits; ++i) *out++ = '0';
+      out += write_uint(out, fraction);
+    }
+    return std::size_t(out - start);
   }
-  // digits[] holds the number least significant first; at least frac_digits + 1 of them.
+  char digits[decimal_chars_max];  // least significant first
+  int n = 0;
+  int128 value = magnitude;
+  do {
+    digits[n++] = char('0' + int(value % 10));
+    value /= 10;
+  } while (value != 0);
+  // At least frac_digits + 1 digits.
   while (n <= frac_digits) digits[n++] = '0';
   int low = 0;  // trailing fractional zeros to drop
   while (low < frac_digits && digits[low] == '0') ++low;

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <charconv>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +36,59 @@ TEST_CASE("decimals print without trailing zeros") {
 }  // namespace cpx::test
 
 namespace cpx {
+
+// The plain way to print a scaled integer: all its digits, a point frac_digits from the end,
+// then the trailing zeros (and a bare point) dropped.
+std::string decimal_by_hand(int128 scaled, int frac_digits) {
+  const bool negative = scaled < 0;
+  int128 magnitude = negative ? -scaled : scaled;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), char('0' + int(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude != 0);
+  while (int(digits.size()) <= frac_digits) digits.insert(digits.begin(), '0');
+  std::string out = digits.substr(0, digits.size() - std::size_t(frac_digits));
+  std::string fraction = digits.substr(digits.size() - std::size_t(frac_digits));
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  if (!fraction.empty()) out += "." + fraction;
+  return (negative ? "-" : "") + out;
+}
+
+TEST_CASE("decimals print as the plain digit-by-digit way does, in 64 bits and beyond") {
+  uint64_t x = 0x243f6a8885a308d3ULL;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  int checked = 0;
+  for (int frac_digits = 0; frac_digits <= 18; ++frac_digits) {
+    std::vector<int128> values = {0, 1, 10, 100, int128(UINT64_MAX), int128(UINT64_MAX) + 1,
+                                  int128(digits_detail::powers[frac_digits]),
+                                  int128(digits_detail::powers[frac_digits]) - 1,
+                                  int128(digits_detail::powers[frac_digits]) + 1};
+    for (int i = 0; i < 5000; ++i) {
+      const uint64_t r = next();
+      int128 value = int128(r >> (r % 64));
+      if (i % 7 == 0) {
+        value *= int128(digits_detail::powers[r % 19]);  // trailing zeros
+      } else if (i % 11 == 0) {
+        value = value * int128(next() >> 2) + 3;  // beyond 64 bits (below 2^126)
+      }
+      values.push_back(value);
+    }
+    for (int128 value : values) {
+      for (int128 signed_value : {value, -value}) {
+        INFO("frac_digits " << frac_digits);
+        REQUIRE(format_decimal(signed_value, frac_digits) == decimal_by_hand(signed_value, frac_digits));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 190000);
+}
 
 TEST_CASE("write_uint gives std::to_chars' digits for every length and edge") {
   std::vector<uint64_t> values = {0, 1, 9, 10, 11, 99, 100, 101, UINT64_MAX, UINT64_MAX - 1};

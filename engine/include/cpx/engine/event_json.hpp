@@ -2,7 +2,6 @@
 // std::string or an OutputBuffer; room for a whole line is reserved once per event.
 #pragma once
 
-#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -36,28 +35,34 @@ void put_uint(Out& out, uint64_t value) {
   char digits[24];
   out.append(digits, write_uint(digits, value));
 }
+// An OutputBuffer has the room reserved: the digits go straight in.
+inline void put_uint(OutputBuffer& out, uint64_t value) {
+  out.advance(write_uint(out.tail(), value));
+}
 
 template <class Out>
 void put_decimal(Out& out, int128 scaled, int frac_digits) {
   char text[decimal_chars_max];
   out.append(text, decimal_to_chars(text, scaled, frac_digits));
 }
+inline void put_decimal(OutputBuffer& out, int128 scaled, int frac_digits) {
+  out.advance(decimal_to_chars(out.tail(), scaled, frac_digits));
+}
 
-// ,"name":"text" — ids are [A-Za-z0-9._:-] (checked on input and in the config), so nothing
-// needs escaping.
-template <class Out>
-void put_field(Out& out, std::string_view name, std::string_view text) {
-  put(out, ",\"");
-  put(out, name);
-  put(out, "\":\"");
+// ,"name":"text", with `prefix` the literal ,"name":" (its length known when compiling) — ids
+// are [A-Za-z0-9._:-] (checked on input and in the config), so nothing needs escaping.
+template <class Out, std::size_t N>
+[[gnu::always_inline]] inline void put_field(Out& out, const char (&prefix)[N],
+                                             std::string_view text) {
+  out.append(prefix, N - 1);
   put(out, text);
   out.push_back('"');
 }
 
 template <class Out, class Names>
 void put_order_ref(Out& out, const Names& names, uint32_t key) {
-  put_field(out, "account", names.key_account_name(key));
-  put_field(out, "client_order_id", names.key_client_order_id(key));
+  put_field(out, ",\"account\":\"", names.key_account_name(key));
+  put_field(out, ",\"client_order_id\":\"", names.key_client_order_id(key));
 }
 
 template <class Out, class Names>
@@ -84,11 +89,11 @@ void append_event_json(Out& out, const Event& event, const Command& command, con
       break;
     case EventType::rejected:
       put(out, ",\"type\":\"rejected\"");
-      if (!command.account.empty()) put_field(out, "account", command.account);
+      if (!command.account.empty()) put_field(out, ",\"account\":\"", command.account);
       if (!command.client_order_id.empty()) {
-        put_field(out, "client_order_id", command.client_order_id);
+        put_field(out, ",\"client_order_id\":\"", command.client_order_id);
       }
-      put_field(out, "reason", to_string(event.reason));
+      put_field(out, ",\"reason\":\"", to_string(event.reason));
       break;
     case EventType::accepted:
       put(out, ",\"type\":\"accepted\"");
@@ -108,19 +113,19 @@ void append_event_json(Out& out, const Event& event, const Command& command, con
     case EventType::done:
       put(out, ",\"type\":\"done\"");
       put_order_ref(out, names, event.order_key);
-      put_field(out, "reason", to_string(event.done_reason));
+      put_field(out, ",\"reason\":\"", to_string(event.done_reason));
       break;
     case EventType::trade:
       put(out, ",\"type\":\"trade\",\"trade_id\":");
       put_uint(out, event.id);
-      put_field(out, "chip", names.chip_id(event.chip));
-      put_field(out, "region", names.region_id(event.region));
+      put_field(out, ",\"chip\":\"", names.chip_id(event.chip));
+      put_field(out, ",\"region\":\"", names.region_id(event.region));
       put(out, ",\"price\":\"");
       put_decimal(out, event.price_ticks, price_frac_digits);
       put(out, "\",\"qty\":\"");
       put_decimal(out, event.qty_milli, qty_frac_digits);
       out.push_back('"');
-      put_field(out, "aggressor", to_string(event.aggressor));
+      put_field(out, ",\"aggressor\":\"", to_string(event.aggressor));
       put(out, ",\"bid\":");
       put_party(out, names, event.order_key);
       put(out, ",\"ask\":");

@@ -42,6 +42,9 @@ class OutputBuffer {
     size_ += length;
   }
   void push_back(char c) { data_[size_++] = c; }
+  // Writing in place: the room reserve() made starts at tail(); advance() takes what was written.
+  char* tail() { return data_.get() + size_; }
+  void advance(std::size_t bytes) { size_ += bytes; }
 
   const char* data() const { return data_.get(); }
   std::size_t size() const { return size_; }
