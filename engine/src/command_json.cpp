@@ -217,8 +217,45 @@ struct CommandDecoder::Fields {
   }
 };
 
+template <class Item>
+CommandDecoder::IdIndex::IdIndex(const std::vector<Item>& items) {
+  std::size_t size = 16;
+  while (size < 4 * items.size()) size *= 2;
+  slots_.assign(size, 0);
+  mask_ = uint32_t(size - 1);
+  for (const Item& item : items) ids_.push_back(item.id);
+  for (uint32_t i = 0; i < ids_.size(); ++i) {
+    if (ids_[i].empty() || find(ids_[i])) continue;  // the config refuses both anyway
+    uint32_t slot = hash(ids_[i]) & mask_;
+    while (slots_[slot] != 0) slot = (slot + 1) & mask_;
+    slots_[slot] = i + 1;
+  }
+}
+
+uint32_t CommandDecoder::IdIndex::hash(std::string_view id) {
+  const auto byte = [&](std::size_t i) { return uint32_t(static_cast<unsigned char>(id[i])); };
+  const uint32_t key = uint32_t(id.size()) | byte(0) << 8 | byte(id.size() > 1) << 16 |
+                       byte(id.size() - 1) << 24;
+  return (key * 0x9E3779B1u) >> 16;
+}
+
+std::optional<uint32_t> CommandDecoder::IdIndex::find(std::string_view id) const {
+  if (id.empty()) return std::nullopt;
+  for (uint32_t slot = hash(id) & mask_;; slot = (slot + 1) & mask_) {
+    const uint32_t entry = slots_[slot];
+    if (entry == 0) return std::nullopt;
+    const std::string_view known = ids_[entry - 1];
+    if (known.size() == id.size() && std::memcmp(known.data(), id.data(), id.size()) == 0) {
+      return entry - 1;
+    }
+  }
+}
+
 CommandDecoder::CommandDecoder(const Config& config, JsonPath path)
-    : config_(config), path_(path), parser_(command_bytes_max) {
+    : chips_(config.chips),
+      regions_(config.regions),
+      path_(path),
+      parser_(command_bytes_max) {
   keys_.reserve(64);
 }
 
@@ -513,32 +550,32 @@ void CommandDecoder::decode_order_fields(const Fields& fields, Command& command)
   Value value;
   std::string_view text;
   // Field checks in the spec's order: chip, region, qty, price, latency, green, tif, urgency.
-  fields.get(Field::chip, value);
   std::optional<uint32_t> chip;
-  if (string_of(value, text)) chip = config_.find_chip(text);
+  if (fields.get(Field::chip, value) && string_of(value, text)) chip = chips_.find(text);
   if (chip)
     command.chip = uint16_t(*chip);
   else
     fail_field(command, Reason::unknown_chip);
 
-  fields.get(bid ? Field::origin : Field::region, value);
   std::optional<uint32_t> region;
-  if (string_of(value, text)) region = config_.find_region(text);
+  if (fields.get(bid ? Field::origin : Field::region, value) && string_of(value, text)) {
+    region = regions_.find(text);
+  }
   if (region)
     command.region = uint16_t(*region);
   else
     fail_field(command, Reason::unknown_region);
 
   int128 scaled;
-  fields.get(Field::qty, value);
-  if (positive_decimal(value, qty_frac_digits, qty_milli_max, scaled))
+  if (fields.get(Field::qty, value) &&
+      positive_decimal(value, qty_frac_digits, qty_milli_max, scaled))
     command.qty_milli = int64_t(scaled);
   else
     fail_field(command, Reason::bad_qty);
   command.has_qty = true;
 
-  fields.get(Field::price, value);
-  if (positive_decimal(value, price_frac_digits, price_ticks_max, scaled)) {
+  if (fields.get(Field::price, value) &&
+      positive_decimal(value, price_frac_digits, price_ticks_max, scaled)) {
     command.price_ticks = int64_t(scaled);
   } else {
     fail_field(command, Reason::bad_price);

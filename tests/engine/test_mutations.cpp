@@ -4,6 +4,8 @@
 // decoder's direct reader and simdjson's DOM decode every such line to the same command.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -160,6 +162,57 @@ TEST_CASE("the decoder's direct reader and simdjson's DOM decode every line alik
   CHECK(direct.direct_count() > lines.size() / 2);
   CHECK(direct.direct_count() < lines.size());
   CHECK(dom.direct_count() == 0);
+}
+
+TEST_CASE("the decoder finds every chip and region of the config by its id, and nothing else") {
+  const Config config = default_config();
+  CommandDecoder decoder(config);
+  auto decode = [&](const std::string& chip, const std::string& origin) {
+    std::string line = R"({"op":"new","account":"e1","client_order_id":"c1","side":"bid","chip":")" +
+                       chip + R"(","origin":")" + origin + R"(","qty":"1","price":"2"})";
+    const std::size_t length = line.size();
+    line.append(command_padding, '\0');
+    return decoder.decode(line.data(), length);
+  };
+  // Ids one character off, cut short, run long, or of another letter case.
+  auto near_misses = [](const std::string& id) {
+    std::vector<std::string> out = {id.substr(0, id.size() - 1), id + "0", id + id};
+    for (std::size_t i = 0; i < id.size(); ++i) {
+      std::string changed = id;
+      if (std::isalpha(static_cast<unsigned char>(id[i]))) {
+        changed[i] = char(id[i] ^ 0x20);
+        out.push_back(changed);
+      }
+      changed[i] = char(id[i] + 1);
+      out.push_back(changed);
+    }
+    return out;
+  };
+  auto known = [](const auto& items, const std::string& id) {
+    return std::any_of(items.begin(), items.end(), [&](const auto& item) { return item.id == id; });
+  };
+  REQUIRE(config.chips.size() >= 8);
+  REQUIRE(config.regions.size() >= 16);
+  for (std::size_t c = 0; c < config.chips.size(); ++c) {
+    for (std::size_t r = 0; r < config.regions.size(); ++r) {
+      const Command command = decode(config.chips[c].id, config.regions[r].id);
+      REQUIRE(command.field_reason == Reason::none);
+      REQUIRE(command.chip == c);
+      REQUIRE(command.region == r);
+    }
+    for (const std::string& miss : near_misses(config.chips[c].id)) {
+      if (known(config.chips, miss)) continue;
+      REQUIRE_MESSAGE(decode(miss, "beijing").field_reason == Reason::unknown_chip, miss);
+    }
+  }
+  for (const RegionInfo& region : config.regions) {
+    for (const std::string& miss : near_misses(region.id)) {
+      if (known(config.regions, miss)) continue;
+      REQUIRE_MESSAGE(decode("H100", miss).field_reason == Reason::unknown_region, miss);
+    }
+  }
+  CHECK(decode("", "beijing").field_reason == Reason::unknown_chip);
+  CHECK(decode("H100", "").field_reason == Reason::unknown_region);
 }
 
 }  // namespace cpx::test

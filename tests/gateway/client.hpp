@@ -130,12 +130,15 @@ struct RunningServer {
 
 using Response = http::response<http::string_body>;
 
-// One kept-alive HTTP connection; signs requests when given a key.
+// One kept-alive HTTP connection; signs requests when given a key. Like a careful client it
+// opens a new connection after a long pause, before the server's idle timeout (30 s) closes
+// the old one under a request (sanitizer builds make such pauses).
 class RestClient {
  public:
   explicit RestClient(uint16_t port, std::string key = "", std::string secret = "")
-      : stream_(context_), key_(std::move(key)), secret_(std::move(secret)) {
+      : port_(port), stream_(context_), key_(std::move(key)), secret_(std::move(secret)) {
     stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    last_used_ = std::chrono::steady_clock::now();
   }
 
   void use_key(std::string key, std::string secret) {
@@ -173,13 +176,24 @@ class RestClient {
   }
 
   Response exchange(const http::request<http::string_body>& request) {
+    if (std::chrono::steady_clock::now() - last_used_ > idle_reconnect) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_.close();
+      buffer_.clear();
+      stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+    }
     http::write(stream_, request);
     Response response;
     http::read(stream_, buffer_, response);
+    last_used_ = std::chrono::steady_clock::now();
     return response;
   }
 
  private:
+  static constexpr auto idle_reconnect = std::chrono::seconds(20);
+  uint16_t port_;
+  std::chrono::steady_clock::time_point last_used_;
   net::io_context context_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;

@@ -4,6 +4,8 @@
 #include <simdjson.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -60,7 +62,24 @@ class CommandDecoder {
   void decode_object(const Fields& fields, Command& command, const RequestContext* context);
   void decode_order_fields(const Fields& fields, Command& command);
 
-  const Config& config_;
+  // Chip or region ids to their indexes in the config, for the order fields: an open-addressing
+  // table keyed by an id's length and its first, second and last characters, one comparison
+  // confirming (the config's ids stay where they are for the decoder's life).
+  class IdIndex {
+   public:
+    template <class Item>
+    explicit IdIndex(const std::vector<Item>& items);
+    std::optional<uint32_t> find(std::string_view id) const;
+
+   private:
+    static uint32_t hash(std::string_view id);
+    std::vector<std::string_view> ids_;  // in the config's order
+    std::vector<uint32_t> slots_;        // an index into ids_ plus one; 0 for an empty slot
+    uint32_t mask_ = 0;
+  };
+
+  IdIndex chips_;
+  IdIndex regions_;
   JsonPath path_;
   simdjson::dom::parser parser_;
   std::vector<std::string_view> keys_;
