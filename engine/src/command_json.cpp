@@ -4,6 +4,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "cpx/engine/decimal.hpp"
 
 namespace cpx {
@@ -287,27 +291,49 @@ inline uint64_t bytes_equal(uint64_t word, unsigned char byte) {
   return ~(((x & ~tops) + ~tops) | x) & tops;
 }
 
-// A string's body up to its closing quote, when it is plain: printable ASCII without escapes.
-// False for anything else, which simdjson then reads (and validates). Eight bytes a step: the
-// text is followed by command_padding readable bytes, so a word may run past its end.
-inline bool plain_string(const char*& p, const char* end, std::string_view& out) {
+// The offset in the block at `p` of its first byte that ends a plain string: a quote, a
+// backslash, a byte below 0x20 (a control character) or above 0x7f; block_bytes when none does.
+#if defined(__SSE2__)
+constexpr std::ptrdiff_t block_bytes = 16;
+static_assert(command_padding >= block_bytes);
+inline std::ptrdiff_t first_stop(const char* p) {
+  const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // Signed bytes: those above 0x7f are negative, so below 0x20 too.
+  const __m128i stops = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
+                   _mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))),
+      _mm_cmplt_epi8(block, _mm_set1_epi8(0x20)));
+  const uint32_t mask = uint32_t(_mm_movemask_epi8(stops)) | (uint32_t(1) << block_bytes);
+  return std::countr_zero(mask);
+}
+#else
+constexpr std::ptrdiff_t block_bytes = 8;
+inline std::ptrdiff_t first_stop(const char* p) {
   constexpr uint64_t tops = 0x8080808080808080ULL;
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  const uint64_t low7 = word & ~tops;
+  const uint64_t control = ~((low7 + 0x6060606060606060ULL) | word) & tops;
+  const uint64_t stops = bytes_equal(word, '"') | bytes_equal(word, '\\') | control | (word & tops);
+  return stops == 0 ? block_bytes : std::countr_zero(stops) / 8;
+}
+#endif
+
+// A string's body up to its closing quote, when it is plain: printable ASCII without escapes.
+// False for anything else, which simdjson then reads (and validates). A block a step: the text
+// is followed by command_padding readable bytes, so a block may run past its end.
+inline bool plain_string(const char*& p, const char* end, std::string_view& out) {
   const char* start = p;
   for (;;) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    // Top bits: a quote, a backslash, a byte below 0x20 (a control character) or above 0x7f.
-    const uint64_t low7 = word & ~tops;
-    const uint64_t control = ~((low7 + 0x6060606060606060ULL) | word) & tops;
-    const uint64_t stops = bytes_equal(word, '"') | bytes_equal(word, '\\') | control | (word & tops);
-    if (stops != 0) {
-      p += std::countr_zero(stops) / 8;
+    const std::ptrdiff_t stop = first_stop(p);
+    if (stop < block_bytes) {
+      p += stop;
       if (p >= end || *p != '"') return false;
       out = std::string_view(start, std::size_t(p - start));
       ++p;
       return true;
     }
-    p += 8;
+    p += block_bytes;
     if (p >= end) return false;
   }
 }
