@@ -137,8 +137,7 @@ class RestClient {
  public:
   explicit RestClient(uint16_t port, std::string key = "", std::string secret = "")
       : port_(port), stream_(context_), key_(std::move(key)), secret_(std::move(secret)) {
-    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    last_used_ = std::chrono::steady_clock::now();
+    connect();
   }
 
   void use_key(std::string key, std::string secret) {
@@ -181,7 +180,7 @@ class RestClient {
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream_.close();
       buffer_.clear();
-      stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+      connect();
     }
     http::write(stream_, request);
     Response response;
@@ -191,6 +190,11 @@ class RestClient {
   }
 
  private:
+  void connect() {
+    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+    last_used_ = std::chrono::steady_clock::now();
+  }
+
   static constexpr auto idle_reconnect = std::chrono::seconds(20);
   uint16_t port_;
   std::chrono::steady_clock::time_point last_used_;

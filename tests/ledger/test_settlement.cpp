@@ -290,6 +290,20 @@ void write_asks(ledger::Writer& writer, const std::string& account, int asks, Af
   }
 }
 
+// Stops `writer` and checks that what write_asks() handed it is all in the ledger at `url`,
+// each ask once (none lost, none twice), and that the chain verifies.
+void check_asks_settled(ledger::Writer& writer, const std::string& url, int asks) {
+  CHECK(writer.stop(30'000));
+  const ledger::WriterStatus status = writer.status();
+  CHECK(status.pending_records == 0);
+  CHECK(status.settled_seq == uint64_t(asks) + 1);
+  pqxx::connection connection(url);
+  pqxx::work work(connection);
+  CHECK(work.exec1("SELECT count(*) FROM orders")[0].as<int>() == asks);
+  std::string output;
+  CHECK_MESSAGE(run_audit(url, output) == 0, output);
+}
+
 TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher waits, loses nothing") {
   // The gateway's half of the push-back (a full inbound ring answers 503 / busy) is tested in
   // gateway.server; this is the ledger's half: the matcher blocks rather than buffer on.
@@ -321,15 +335,7 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   CHECK(status.last_error.find("ledger database") != std::string::npos);
   REQUIRE(away_for_now.start());
   matcher.join();  // goes on once PostgreSQL is back
-  CHECK(writer.stop(30'000));
-  status = writer.status();
-  CHECK(status.pending_records == 0);
-  CHECK(status.settled_seq == uint64_t(asks) + 1);
-  pqxx::connection connection(url);
-  pqxx::work work(connection);
-  CHECK(work.exec1("SELECT count(*) FROM orders")[0].as<int>() == asks);  // none lost
-  std::string output;
-  CHECK_MESSAGE(run_audit(url, output) == 0, output);
+  check_asks_settled(writer, url, asks);
 }
 
 // A server on a fresh ledger database with an enterprise "acme" (1,000 deposited), a provider
@@ -393,15 +399,7 @@ TEST_CASE("the writer's connections killed at random moments: nothing crashes, e
   matcher.join();
   MESSAGE(kills << " connections killed");
   CHECK(kills > 0);
-  CHECK(writer.stop(30'000));
-  const ledger::WriterStatus status = writer.status();
-  CHECK(status.pending_records == 0);
-  CHECK(status.settled_seq == uint64_t(asks) + 1);
-  pqxx::connection connection(url);
-  pqxx::work work(connection);
-  CHECK(work.exec1("SELECT count(*) FROM orders")[0].as<int>() == asks);  // once each
-  std::string output;
-  CHECK_MESSAGE(run_audit(url, output) == 0, output);
+  check_asks_settled(writer, url, asks);
 }
 
 // A provider's ask and an enterprise's IOC bid (at `bid_price`) that trade `qty` at `price` in
