@@ -227,10 +227,10 @@ CommandDecoder::IdIndex::IdIndex(const std::vector<Item>& items) {
   while (size < 4 * items.size()) size *= 2;
   slots_.assign(size, 0);
   mask_ = uint32_t(size - 1);
-  for (const Item& item : items) ids_.push_back(item.id);
-  for (uint32_t i = 0; i < ids_.size(); ++i) {
-    if (ids_[i].empty() || find(ids_[i])) continue;  // the config refuses both anyway
-    uint32_t slot = hash(ids_[i]) & mask_;
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    // The config refuses empty and repeated ids anyway.
+    if (items[i].id.empty() || find(items, items[i].id)) continue;
+    uint32_t slot = hash(items[i].id) & mask_;
     while (slots_[slot] != 0) slot = (slot + 1) & mask_;
     slots_[slot] = i + 1;
   }
@@ -243,20 +243,20 @@ uint32_t CommandDecoder::IdIndex::hash(std::string_view id) {
   return (key * 0x9E3779B1u) >> 16;
 }
 
-std::optional<uint32_t> CommandDecoder::IdIndex::find(std::string_view id) const {
+template <class Item>
+std::optional<uint32_t> CommandDecoder::IdIndex::find(const std::vector<Item>& items,
+                                                      std::string_view id) const {
   if (id.empty()) return std::nullopt;
   for (uint32_t slot = hash(id) & mask_;; slot = (slot + 1) & mask_) {
     const uint32_t entry = slots_[slot];
     if (entry == 0) return std::nullopt;
-    const std::string_view known = ids_[entry - 1];
-    if (known.size() == id.size() && std::memcmp(known.data(), id.data(), id.size()) == 0) {
-      return entry - 1;
-    }
+    if (items[entry - 1].id == id) return entry - 1;
   }
 }
 
 CommandDecoder::CommandDecoder(const Config& config, JsonPath path)
-    : chips_(config.chips),
+    : config_(config),
+      chips_(config.chips),
       regions_(config.regions),
       path_(path),
       parser_(command_bytes_max) {
@@ -577,7 +577,7 @@ void CommandDecoder::decode_order_fields(const Fields& fields, Command& command)
   std::string_view text;
   // Field checks in the spec's order: chip, region, qty, price, latency, green, tif, urgency.
   std::optional<uint32_t> chip;
-  if (fields.get(Field::chip, value) && string_of(value, text)) chip = chips_.find(text);
+  if (fields.get(Field::chip, value) && string_of(value, text)) chip = chips_.find(config_.chips, text);
   if (chip)
     command.chip = uint16_t(*chip);
   else
@@ -585,7 +585,7 @@ void CommandDecoder::decode_order_fields(const Fields& fields, Command& command)
 
   std::optional<uint32_t> region;
   if (fields.get(bid ? Field::origin : Field::region, value) && string_of(value, text)) {
-    region = regions_.find(text);
+    region = regions_.find(config_.regions, text);
   }
   if (region)
     command.region = uint16_t(*region);

@@ -63,21 +63,22 @@ class CommandDecoder {
   void decode_order_fields(const Fields& fields, Command& command);
 
   // Chip or region ids to their indexes in the config, for the order fields: an open-addressing
-  // table keyed by an id's length and its first, second and last characters, one comparison
-  // confirming (the config's ids stay where they are for the decoder's life).
+  // table keyed by an id's length and its first, second and last characters, confirmed by one
+  // comparison with the config's id.
   class IdIndex {
    public:
     template <class Item>
     explicit IdIndex(const std::vector<Item>& items);
-    std::optional<uint32_t> find(std::string_view id) const;
+    template <class Item>
+    std::optional<uint32_t> find(const std::vector<Item>& items, std::string_view id) const;
 
    private:
     static uint32_t hash(std::string_view id);
-    std::vector<std::string_view> ids_;  // in the config's order
-    std::vector<uint32_t> slots_;        // an index into ids_ plus one; 0 for an empty slot
+    std::vector<uint32_t> slots_;  // an index into the items plus one; 0 for an empty slot
     uint32_t mask_ = 0;
   };
 
+  const Config& config_;
   IdIndex chips_;
   IdIndex regions_;
   JsonPath path_;
