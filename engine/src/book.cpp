@@ -1,6 +1,7 @@
 #include "cpx/engine/book.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <map>
 
@@ -134,13 +135,57 @@ std::vector<LevelRef>::iterator Book::level_position(std::vector<LevelRef>& leve
   return levels.begin() + std::ptrdiff_t(first);
 }
 
+void LevelIndex::put(const Slot& slot) {
+  std::size_t i = home(slot.group, slot.price_ticks);
+  while (slots_[i].level != index_none) i = (i + 1) & mask_;
+  slots_[i] = slot;
+}
+
+void LevelIndex::resize(std::size_t size) {
+  CPX_ASSERT((size & (size - 1)) == 0 && size >= 2);
+  std::vector<Slot> old(size);
+  old.swap(storage_);
+  slots_ = storage_.data();
+  mask_ = size - 1;
+  shift_ = 64 - std::countr_zero(size);
+  for (const Slot& slot : old) {
+    if (slot.level != index_none) put(slot);
+  }
+}
+
+void LevelIndex::insert(uint32_t group, int64_t price_ticks, uint32_t level) {
+  if (2 * (count_ + 1) > storage_.size()) resize(storage_.size() * 2);
+  put(Slot{price_ticks, group, level});
+  ++count_;
+}
+
+void LevelIndex::erase(uint32_t group, int64_t price_ticks) {
+  std::size_t hole = home(group, price_ticks);
+  while (slots_[hole].price_ticks != price_ticks || slots_[hole].group != group) {
+    CPX_ASSERT(slots_[hole].level != index_none && "erasing a level the index does not hold");
+    hole = (hole + 1) & mask_;
+  }
+  // Backward-shift deletion: move up each later slot of the run whose home is not between the
+  // hole and it, so every slot stays reachable from its home without tombstones.
+  for (std::size_t i = (hole + 1) & mask_; slots_[i].level != index_none; i = (i + 1) & mask_) {
+    const std::size_t wanted = home(slots_[i].group, slots_[i].price_ticks);
+    const bool stays = hole <= i ? (hole < wanted && wanted <= i) : (hole < wanted || wanted <= i);
+    if (stays) continue;
+    slots_[hole] = slots_[i];
+    hole = i;
+  }
+  slots_[hole] = Slot{};
+  --count_;
+}
+
 uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_ticks) {
-  std::vector<LevelRef>& levels = sides_[side_index(side)].groups[group_index].levels;
-  // Most orders arrive at or near the best price, which sits at the back.
-  if (!levels.empty() && levels.back().price_ticks == price_ticks) return levels.back().level;
+  SideBook& side_book = sides_[side_index(side)];
+  const uint32_t found = side_book.level_index.find(group_index, price_ticks);
+  if (found != index_none) return found;
+  std::vector<LevelRef>& levels = side_book.groups[group_index].levels;
   auto position = side == Side::bid ? level_position<true>(levels, price_ticks)
                                     : level_position<false>(levels, price_ticks);
-  if (position != levels.end() && position->price_ticks == price_ticks) return position->level;
+  CPX_ASSERT(position == levels.end() || position->price_ticks != price_ticks);
   const uint32_t level_index = levels_.allocate();
   Level& level = levels_[level_index];
   level.price_ticks = price_ticks;
@@ -150,6 +195,7 @@ uint32_t Book::find_or_add_level(uint32_t group_index, Side side, int64_t price_
   level.group = group_index;
   const bool new_best = position == levels.end();
   levels.insert(position, LevelRef{price_ticks, level_index});
+  side_book.level_index.insert(group_index, price_ticks, level_index);
   if (new_best) refresh_best_price(side, group_index);
   return level_index;
 }
@@ -207,6 +253,7 @@ void Book::drop_level(Side side, uint32_t level_index) {
   SideBook& side_book = sides_[side_index(side)];
   Group& group = side_book.groups[level.group];
   std::vector<LevelRef>& levels = group.levels;
+  side_book.level_index.erase(level.group, level.price_ticks);
   if (levels.back().level == level_index) {
     levels.pop_back();
     refresh_best_price(side, level.group);
@@ -306,6 +353,7 @@ bool Book::check_invariants(std::string& why) const {
   for (int s = 0; s < 2; ++s) {
     const Side side = s == 0 ? Side::bid : Side::ask;
     const SideBook& side_book = sides_[s];
+    const uint32_t levels_before = levels_seen;
     for (uint32_t g = 0; g < side_book.groups.size(); ++g) {
       const Group& group = side_book.groups[g];
       const bool active = group.active_position != index_none;
@@ -329,6 +377,9 @@ bool Book::check_invariants(std::string& why) const {
           note(why, "levels not strictly sorted");
         }
         if (level.group != g) note(why, "level names the wrong group");
+        if (side_book.level_index.find(g, level.price_ticks) != group.levels[i].level) {
+          note(why, "level index does not find the level");
+        }
         int64_t total = 0;
         uint32_t count = 0;
         for (int u = 0; u < urgency_count; ++u) {
@@ -356,6 +407,9 @@ bool Book::check_invariants(std::string& why) const {
           note(why, "level totals disagree with its orders");
         }
       }
+    }
+    if (side_book.level_index.size() != levels_seen - levels_before) {
+      note(why, "level index holds levels the book does not");
     }
   }
   if (orders_seen != orders_.live()) note(why, "orders lost from the book");

@@ -5,6 +5,11 @@
 #include <cstdint>
 #include <vector>
 
+#include <map>
+#include <random>
+#include <utility>
+
+#include "cpx/engine/book.hpp"
 #include "cpx/engine/grow_array.hpp"
 
 namespace cpx {
@@ -81,6 +86,45 @@ TEST_CASE("a SegmentedArray indexes, iterates and bisects like a vector, and nev
   CHECK(next == 1000);
   CHECK(loaded[999].value == 999);
   CHECK(loaded[16].value == 16);
+}
+
+}  // namespace cpx
+
+namespace cpx {
+
+TEST_CASE("the level index finds every level it holds after any mix of inserts and erases") {
+  // Many levels in few price bands, so probe runs collide, wrap around the table's end and are
+  // cut by erases in their middle (the backward shift must keep each reachable from its home).
+  LevelIndex index;
+  std::map<std::pair<uint32_t, int64_t>, uint32_t> reference;
+  std::mt19937_64 random(11);
+  uint32_t next_level = 0;
+  for (int step = 0; step < 200'000; ++step) {
+    const uint32_t group = uint32_t(random() % 4);
+    const int64_t price = int64_t(random() % 3'000) - 1'500 + (random() % 2 ? int64_t(1) << 40 : 0);
+    const auto key = std::make_pair(group, price);
+    const auto it = reference.find(key);
+    if (it == reference.end()) {
+      REQUIRE(index.find(group, price) == index_none);
+      if (reference.size() < 2'500 || random() % 3 == 0) {
+        index.insert(group, price, next_level);
+        reference.emplace(key, next_level++);
+      }
+    } else {
+      REQUIRE(index.find(group, price) == it->second);
+      if (random() % 2 == 0) {
+        index.erase(group, price);
+        reference.erase(it);
+      }
+    }
+    REQUIRE(index.size() == reference.size());
+  }
+  CHECK(reference.size() > 1'000);
+  for (const auto& [key, level] : reference) CHECK(index.find(key.first, key.second) == level);
+  // Emptied again, it answers nothing.
+  for (const auto& [key, level] : reference) index.erase(key.first, key.second);
+  CHECK(index.size() == 0);
+  for (const auto& [key, level] : reference) CHECK(index.find(key.first, key.second) == index_none);
 }
 
 }  // namespace cpx

@@ -70,6 +70,50 @@ struct Group {
   std::vector<uint32_t> eligible_counter;
 };
 
+// A side's price levels by (group, price): open addressing with linear probing, at most half
+// full, so resting an order at a price that already has a level (most orders) costs one probe
+// instead of a binary search over the group's levels. Grows by doubling as levels are added
+// (rarely: with the resting orders); erasing shifts the following run back (no tombstones).
+class LevelIndex {
+ public:
+  LevelIndex() { resize(64); }
+  LevelIndex(const LevelIndex&) = delete;  // slots_ points into storage_
+  LevelIndex& operator=(const LevelIndex&) = delete;
+  LevelIndex(LevelIndex&&) noexcept = default;  // the vector's buffer moves with it
+  LevelIndex& operator=(LevelIndex&&) noexcept = default;
+  uint32_t find(uint32_t group, int64_t price_ticks) const {
+    for (std::size_t i = home(group, price_ticks);; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.price_ticks == price_ticks && slot.group == group) return slot.level;
+      if (slot.level == index_none) return index_none;
+    }
+  }
+  // Records a level the caller has checked is absent.
+  void insert(uint32_t group, int64_t price_ticks, uint32_t level);
+  // Forgets a level that is present.
+  void erase(uint32_t group, int64_t price_ticks);
+  std::size_t size() const { return count_; }
+
+ private:
+  struct Slot {
+    int64_t price_ticks = 0;
+    uint32_t group = index_none;  // an empty slot matches no group
+    uint32_t level = index_none;  // index_none: empty
+  };
+  // Fibonacci hashing: the product's top bits pick the slot.
+  std::size_t home(uint32_t group, int64_t price_ticks) const {
+    return std::size_t(((uint64_t(price_ticks) + (uint64_t(group) << 32)) * 0x9e3779b97f4a7c15ULL) >>
+                       shift_);
+  }
+  void resize(std::size_t size);
+  void put(const Slot& slot);
+  std::vector<Slot> storage_;
+  Slot* slots_ = nullptr;
+  std::size_t mask_ = 0;
+  int shift_ = 64;
+  std::size_t count_ = 0;
+};
+
 // An order looking for counter-orders: a new order or one that an amend re-prices.
 struct Incoming {
   Side side = Side::bid;
@@ -178,6 +222,7 @@ class Book {
     // incoming order that does not cross it skips the groups altogether.
     int64_t best_bound;
     uint32_t fruitless_scans = 0;
+    LevelIndex level_index;
     std::unordered_map<uint64_t, uint32_t> group_by_key;
     std::array<GroupCacheEntry, 256> group_cache;
   };
