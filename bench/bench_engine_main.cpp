@@ -1,6 +1,7 @@
 // cpx-bench-engine: drives the engine in-process on a pre-built stream (no JSON) and prints one
-// JSON line. Throughput comes from a run without per-command timers, percentiles from a second
-// run that times each command.
+// JSON line. Throughput comes from runs without per-command timers that only count the events;
+// percentiles, fills, volume and notional from a further run that times each command and
+// accounts its events between the timer reads.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
   std::vector<double> engine_seconds, baseline_seconds, flat_seconds;
   cpx::workload::RunTotals plain;
   for (int r = 0; r < repeat; ++r) {
-    plain = cpx::workload::run_stream(config, stream, false);
+    plain = cpx::workload::run_stream(config, stream, cpx::workload::Run::throughput);
     engine_seconds.push_back(plain.seconds);
     if (!lob_ops.empty()) {
       double seconds = 0;
@@ -117,11 +118,17 @@ int main(int argc, char** argv) {
   const double baseline_per_s =
       lob_ops.empty() ? 0.0 : double(lob_ops.size()) / median(baseline_seconds);
   const double flat_per_s = lob_ops.empty() ? 0.0 : double(lob_ops.size()) / median(flat_seconds);
-  cpx::workload::RunTotals timed = cpx::workload::run_stream(config, stream, true);
+  // The run that times each command also accounts the events (outside its timers): its totals
+  // are the ones checked and printed, and the throughput runs must have made as many events.
+  cpx::workload::RunTotals timed = cpx::workload::run_stream(config, stream, cpx::workload::Run::timed_each);
+  if (timed.events != plain.events) {
+    std::fprintf(stderr, "cpx-bench-engine: the runs made different numbers of events\n");
+    return 1;
+  }
   if (check_expect) {
     const auto& expect = cpx::workload::lobwl1_seed42_expect;
-    if (plain.fills != expect.fills || plain.volume != expect.volume ||
-        plain.notional != cpx::int128(expect.notional) || plain.rejected != 0) {
+    if (timed.fills != expect.fills || timed.volume != expect.volume ||
+        timed.notional != cpx::int128(expect.notional) || timed.rejected != 0) {
       std::fprintf(stderr, "cpx-bench-engine: lobwl1 totals differ from the published .expect\n");
       return 1;
     }
@@ -136,9 +143,9 @@ int main(int argc, char** argv) {
       "\"ratio_to_baseline\":%.2f,\"baseline_flat_commands_per_s\":%.0f,"
       "\"ratio_to_flat\":%.2f}\n",
       workload.c_str(), (unsigned long long)plain.commands, plain.seconds,
-      double(plain.commands) / plain.seconds, p50, p99, p999, (unsigned long long)plain.fills,
-      (unsigned long long)plain.volume, cpx::format_decimal(plain.notional, 0).c_str(),
-      (unsigned long long)plain.rejected, repeat, baseline_per_s,
+      double(plain.commands) / plain.seconds, p50, p99, p999, (unsigned long long)timed.fills,
+      (unsigned long long)timed.volume, cpx::format_decimal(timed.notional, 0).c_str(),
+      (unsigned long long)timed.rejected, repeat, baseline_per_s,
       baseline_per_s > 0 ? double(plain.commands) / plain.seconds / baseline_per_s : 0.0,
       flat_per_s, flat_per_s > 0 ? double(plain.commands) / plain.seconds / flat_per_s : 0.0);
   return 0;

@@ -281,7 +281,7 @@ std::string stream_json(const Config& config, const Stream& stream) {
   return out;
 }
 
-RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,
+RunTotals run_stream(const Config& config, const Stream& stream, Run mode,
                      bool check_invariants) {
   EngineLimits limits;
   limits.order_keys_initial =
@@ -295,7 +295,7 @@ RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each
   }
   RunTotals totals;
   totals.commands = stream.commands.size();
-  if (timed_each) totals.latencies_ns.resize(stream.commands.size());
+  if (mode == Run::timed_each) totals.latencies_ns.resize(stream.commands.size());
   auto account = [&](const Event& event) {
     switch (event.type) {
       case EventType::trade:
@@ -312,9 +312,19 @@ RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each
   };
   std::string why;
   const auto start = Clock::now();
+  if (mode == Run::throughput) {
+    for (const Command& command : stream.commands) {
+      events.clear();
+      engine.execute(command, events);
+      totals.events += events.size();
+    }
+    totals.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (check_invariants) CPX_ASSERT(engine.check_invariants(why));
+    return totals;
+  }
   for (std::size_t i = 0; i < stream.commands.size(); ++i) {
     events.clear();
-    if (timed_each) {
+    if (mode == Run::timed_each) {
       const auto before = Clock::now();
       engine.execute(stream.commands[i], events);
       const auto after = Clock::now();
@@ -324,6 +334,7 @@ RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each
     } else {
       engine.execute(stream.commands[i], events);
     }
+    totals.events += events.size();
     for (const Event& event : events) account(event);
     if (check_invariants) CPX_ASSERT(engine.check_invariants(why));
   }

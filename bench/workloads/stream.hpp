@@ -29,6 +29,7 @@ struct RunTotals {
   uint64_t fills = 0;
   uint64_t volume = 0;
   int128 notional = 0;
+  uint64_t events = 0;
   double seconds = 0;
   std::vector<uint32_t> latencies_ns;  // one per command when timed
 };
@@ -46,8 +47,18 @@ Stream national_stream(const Config& config, uint64_t commands, uint64_t seed);
 // The stream as JSON command lines, the replay tool's input.
 std::string stream_json(const Config& config, const Stream& stream);
 
-// Runs setup, then the commands on a fresh engine. With timed_each, times every command.
-RunTotals run_stream(const Config& config, const Stream& stream, bool timed_each,
+// How run_stream runs the commands (it always runs setup first, on a fresh engine).
+enum class Run {
+  // Counts the events by kind: fills, volume, notional and rejections.
+  accounted,
+  // Times the whole run; in the loop only the engine calls and the events' count, so that the
+  // throughput is the engine's (the workload README: "times only the engine calls"), not a
+  // driver's switch over every event. Fills, volume and notional are left at zero.
+  throughput,
+  // Times each command; the events are accounted between the timer reads, as in `accounted`.
+  timed_each,
+};
+RunTotals run_stream(const Config& config, const Stream& stream, Run mode,
                      bool check_invariants = false);
 
 }  // namespace cpx::workload

@@ -40,7 +40,7 @@ TEST_CASE("the engine reproduces LOBWL1's published fills, volume and notional")
   const Config config = default_config();
   const auto ops = workload::generate_lobwl1(workload::LobParameters{});
   const workload::Stream stream = workload::lobwl1_stream(config, ops);
-  const workload::RunTotals totals = workload::run_stream(config, stream, false);
+  const workload::RunTotals totals = workload::run_stream(config, stream, workload::Run::accounted);
   CHECK(totals.rejected == 0);
   CHECK(totals.fills == workload::lobwl1_seed42_expect.fills);
   CHECK(totals.volume == workload::lobwl1_seed42_expect.volume);
@@ -50,7 +50,7 @@ TEST_CASE("the engine reproduces LOBWL1's published fills, volume and notional")
 TEST_CASE("the national workload trades across chips and regions with every invariant holding") {
   const Config config = default_config();
   const workload::Stream stream = workload::national_stream(config, 20000, 7);
-  const workload::RunTotals totals = workload::run_stream(config, stream, false, true);
+  const workload::RunTotals totals = workload::run_stream(config, stream, workload::Run::accounted, true);
   CHECK(totals.rejected == 0);
   CHECK(totals.fills > 2000);
   // The stream really spreads orders over eligibility classes.
@@ -73,7 +73,7 @@ namespace cpx::test {
 TEST_CASE("the national stream gives the same trades through JSON as pre-built") {
   const Config config = default_config();
   const workload::Stream stream = workload::national_stream(config, 5000, 3);
-  const workload::RunTotals direct = workload::run_stream(config, stream, false);
+  const workload::RunTotals direct = workload::run_stream(config, stream, workload::Run::accounted);
   Harness<Engine> h;
   const std::string text = workload::stream_json(config, stream);
   uint64_t fills = 0, volume = 0, rejected = 0;
