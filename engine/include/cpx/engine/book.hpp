@@ -5,6 +5,7 @@
 
 #include <array>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -41,6 +42,8 @@ struct Order {
 };
 static_assert(std::is_trivially_copyable_v<Order>);
 static_assert(sizeof(Order) == 56);
+// A released order's first four bytes link the pool's free list; its key must survive there.
+static_assert(offsetof(Order, key) >= sizeof(uint32_t));
 
 struct Level {
   int64_t price_ticks;

@@ -1,14 +1,16 @@
 // A pool of plain objects addressed by 32-bit index. It reserves address space for its largest
 // size at start and the kernel commits pages as the pool first touches them, so objects never
-// move, growth never copies, and an index is one addition away from its object.
+// move, growth never copies, and an index is one addition away from its object. Released
+// objects form a free list through their first four bytes (the rest of a released object keeps
+// what it held: Book relies on a released order still showing no key).
 #pragma once
 
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <type_traits>
-#include <vector>
 
 #include "cpx/engine/types.hpp"
 
@@ -18,7 +20,7 @@ inline constexpr uint32_t index_none = UINT32_MAX;
 
 template <class T>
 class Pool {
-  static_assert(std::is_trivially_copyable_v<T>);
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) >= sizeof(uint32_t));
 
  public:
   // capacity_max bounds the pool (address space only: pages are committed as used);
@@ -29,7 +31,6 @@ class Pool {
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory == MAP_FAILED) throw std::bad_alloc();
     items_ = static_cast<T*>(memory);
-    free_.reserve(capacity_initial);
     // Touch the first pages now rather than on the first orders.
     for (std::size_t b = 0; b < std::size_t(capacity_initial) * sizeof(T); b += 4096) {
       reinterpret_cast<volatile char*>(items_)[b] = 0;
@@ -41,7 +42,7 @@ class Pool {
   Pool(Pool&& other) noexcept
       : items_(other.items_),
         capacity_max_(other.capacity_max_),
-        free_(std::move(other.free_)),
+        free_head_(other.free_head_),
         used_high_(other.used_high_),
         live_(other.live_) {
     other.items_ = nullptr;
@@ -53,9 +54,9 @@ class Pool {
 
   uint32_t allocate() {
     ++live_;
-    if (!free_.empty()) {
-      const uint32_t index = free_.back();
-      free_.pop_back();
+    if (free_head_ != index_none) {
+      const uint32_t index = free_head_;
+      std::memcpy(&free_head_, &items_[index], sizeof free_head_);
       return index;
     }
     CPX_ASSERT(used_high_ < capacity_max_ && "pool exhausted");
@@ -63,9 +64,10 @@ class Pool {
   }
 
   void release(uint32_t index) {
-    CPX_ASSERT(live_ > 0);
+    CPX_ASSERT(live_ > 0 && index < used_high_);
     --live_;
-    free_.push_back(index);  // bounded by the high-water mark: grows only past it
+    std::memcpy(&items_[index], &free_head_, sizeof free_head_);
+    free_head_ = index;
   }
 
   uint32_t live() const { return live_; }
@@ -75,7 +77,7 @@ class Pool {
 
   T* items_ = nullptr;
   uint32_t capacity_max_;
-  std::vector<uint32_t> free_;
+  uint32_t free_head_ = index_none;  // the last object released, or index_none
   uint32_t used_high_ = 0;
   uint32_t live_ = 0;
 };
