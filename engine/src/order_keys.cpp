@@ -92,10 +92,13 @@ uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_
                                 uint16_t chip) {
   CPX_ASSERT(!text.empty() && text.size() <= id_length_max);
   if (number != not_a_number) {
-    if (account >= numeric_.size()) numeric_.resize(account + 1);
+    if (account >= numeric_accounts_) {
+      numeric_.resize(account + 1);
+      numeric_accounts_ = account + 1;
+    }
     NumericIds& ids = numeric_[account];
     if (number < direct_bound(ids.accepted++)) {
-      const uint32_t key = keys_.allocate();
+      const uint32_t key = keys_.append();
       keys_[key] = OrderKey{account, index_none, number, chip, uint8_t(text.size()), true};
       const uint64_t page = number >> page_bits;
       if (page >= ids.pages.size()) ids.pages.resize(page + 1);
@@ -116,7 +119,7 @@ uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_
   std::memcpy(arena_.back().get() + arena_used_, text.data(), text.size());
   arena_used_ += uint32_t(text.size());
 
-  const uint32_t key = keys_.allocate();
+  const uint32_t key = keys_.append();
   keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size()), false};
   if ((slots_count_ + 1) * 2 > slots_->size()) start_growth();
   put(*slots_, Slot{hash_order_key(account, text), key + 1});

@@ -51,7 +51,7 @@ class OrderKeys {
   // The numeric fast path is inline: the matcher asks once per new order, cancel and amend.
   [[gnu::always_inline]] uint32_t find(uint32_t account, std::string_view client_order_id,
                                        uint64_t number) const {
-    if (number != not_a_number && account < numeric_.size()) {
+    if (number != not_a_number && account < numeric_accounts_) {
       const NumericIds& ids = numeric_[account];
       const uint64_t page = number >> page_bits;
       if (page < ids.pages.size() && ids.pages[page] != nullptr) {
@@ -66,13 +66,13 @@ class OrderKeys {
   // already there is recorded inline; the rest out of line.
   uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
                   uint16_t chip) {
-    if (number != not_a_number && account < numeric_.size()) {
+    if (number != not_a_number && account < numeric_accounts_) {
       NumericIds& ids = numeric_[account];
       const uint64_t page = number >> page_bits;
       if (number < direct_bound(ids.accepted) && page < ids.pages.size() &&
           ids.pages[page] != nullptr) {
         ++ids.accepted;
-        const uint32_t key = keys_.allocate();
+        const uint32_t key = keys_.append();
         keys_[key] = OrderKey{account, index_none, number, chip,
                               uint8_t(client_order_id.size()), true};
         ids.pages[page][number & (page_size - 1)] = key;
@@ -132,6 +132,7 @@ class OrderKeys {
   bool same(uint32_t key, uint32_t account, std::string_view text) const;
 
   std::vector<NumericIds> numeric_;  // by account
+  uint32_t numeric_accounts_ = 0;    // numeric_.size(), kept as a count (its entries are 40 bytes)
   std::unique_ptr<Table> slots_;
   uint64_t slots_count_ = 0;  // ids in slots_
   std::unique_ptr<Table> old_slots_;  // while growing

@@ -63,6 +63,13 @@ class Pool {
     return used_high_++;
   }
 
+  // A new object past every one used so far, for a pool that never releases (order keys).
+  uint32_t append() {
+    CPX_ASSERT(free_head_ == index_none && used_high_ < capacity_max_ && "pool exhausted");
+    ++live_;
+    return used_high_++;
+  }
+
   void release(uint32_t index) {
     CPX_ASSERT(live_ > 0 && index < used_high_);
     --live_;
