@@ -139,17 +139,17 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, EventList& even
   const Role role_needed = command.side == Side::bid ? Role::enterprise : Role::provider;
   if (account.role != role_needed) return Reason::role_mismatch;
   if (command.field_reason != Reason::none) return command.field_reason;
-  if (keys_.find(index, command.client_order_id, command.client_order_number) != index_none) {
-    return Reason::duplicate_client_order_id;
-  }
+  const OrderKeys::Probe probe =
+      keys_.probe(index, command.client_order_id, command.client_order_number);
+  if (probe.key != index_none) return Reason::duplicate_client_order_id;
   int128 hold = 0;
   if (command.side == Side::bid) {
     hold = notional_e7(command.price_ticks, command.qty_milli);
     if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_funds;
   }
   account.held_e7 += hold;
-  const uint32_t key =
-      keys_.insert(index, command.client_order_id, command.client_order_number, command.chip);
+  const uint32_t key = keys_.insert(probe, index, command.client_order_id,
+                                    command.client_order_number, command.chip);
   push_event(events, EventType::accepted, seq, key).id = seq;
 
   Incoming incoming;

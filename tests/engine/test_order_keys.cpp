@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,66 @@ TEST_CASE("a numeric id far beyond the direct index is still found, and memory s
   }
   CHECK(keys.find(3, "100001", 100001) == index_none);
   CHECK(keys.size() == 100001);
+}
+
+TEST_CASE("a probe answers as find does, and inserting through it records the id where find looks") {
+  // Ids of every kind a new order may bring: numbers in order (the direct index), numbers far
+  // beyond an account's bound (the hash table), numbers that fall below the bound only after it
+  // grew (in the hash table, then probed where the direct index would take them), numbers on
+  // pages never touched, and text; several accounts, repeats of ids already taken.
+  OrderKeys keys(16);
+  std::map<std::pair<uint32_t, std::string>, uint32_t> taken;
+  std::mt19937_64 random(5);
+  uint64_t next_number[3] = {1, 1, 1};
+  std::vector<std::pair<uint32_t, std::string>> history;  // every id taken, in order
+  auto one = [&](uint32_t account, const std::string& id) {
+    const uint64_t number = client_order_number_of(id);
+    const OrderKeys::Probe probe = keys.probe(account, id, number);
+    REQUIRE(probe.key == keys.find(account, id, number));
+    const auto it = taken.find({account, id});
+    if (it != taken.end()) {
+      REQUIRE(probe.key == it->second);
+      return;
+    }
+    REQUIRE(probe.key == index_none);
+    const uint32_t key = keys.insert(probe, account, id, number, uint16_t(account));
+    taken.emplace(std::make_pair(account, id), key);
+    history.emplace_back(account, id);
+    REQUIRE(keys.find(account, id, number) == key);
+    REQUIRE(keys.client_order_id(key).view() == id);
+    REQUIRE(keys[key].account == account);
+  };
+  for (int step = 0; step < 60'000; ++step) {
+    const uint32_t account = uint32_t(random() % 3);
+    switch (random() % 6) {
+      case 0:
+      case 1:
+        one(account, std::to_string(next_number[account]++));
+        break;
+      case 2:  // far beyond the bound now, within it after enough accepted orders
+        one(account, std::to_string(next_number[account] + 70'000 + random() % 2'000'000));
+        break;
+      case 3:  // huge
+        one(account, std::to_string(1'000'000'000'000ULL + random() % 1000));
+        break;
+      case 4:
+        one(account, "t" + std::to_string(random() % 5000));
+        break;
+      default:  // an id taken before (perhaps into the hash table, now under the bound), or near
+        if (random() % 2 == 0 && !history.empty()) {
+          const auto& [who, id] = history[random() % history.size()];
+          one(who, id);
+        } else {
+          one(account, std::to_string(1 + random() % (next_number[account] + 100)));
+        }
+        break;
+    }
+  }
+  CHECK(taken.size() > 40'000);
+  CHECK(keys.hashed_count() > 1'000);  // the hash table took part
+  for (const auto& [who, key] : taken) {
+    CHECK(keys.find(who.first, who.second, client_order_number_of(who.second)) == key);
+  }
 }
 
 TEST_CASE("textual ids survive the hash table growing") {

@@ -62,6 +62,42 @@ class OrderKeys {
     }
     return find_hashed(account, client_order_id);
   }
+  // A new order's id looked up once for both steps: `key` as find() gives it, and, when the
+  // direct index will take the id (numeric, below the account's bound, its page there), the
+  // entry that insert(probe, ...) then fills without looking the id up again.
+  struct Probe {
+    uint32_t key = index_none;
+    uint32_t* entry = nullptr;
+  };
+  [[gnu::always_inline]] Probe probe(uint32_t account, std::string_view client_order_id,
+                                     uint64_t number) {
+    if (number != not_a_number && account < numeric_accounts_) {
+      NumericIds& ids = numeric_[account];
+      const uint64_t page = number >> page_bits;
+      if (page < ids.pages.size() && ids.pages[page] != nullptr) {
+        uint32_t* entry = &ids.pages[page][number & (page_size - 1)];
+        if (*entry != index_none) return Probe{*entry, nullptr};
+        if (number > ids.hashed_max) {
+          return Probe{index_none, number < direct_bound(ids.accepted) ? entry : nullptr};
+        }
+      } else if (number > ids.hashed_max) {
+        return Probe{};
+      }
+    }
+    return Probe{find_hashed(account, client_order_id), nullptr};
+  }
+  // Records the id of a probe that found it absent, at the probe's entry when it has one.
+  uint32_t insert(const Probe& probe, uint32_t account, std::string_view client_order_id,
+                  uint64_t number, uint16_t chip) {
+    CPX_ASSERT(probe.key == index_none);
+    if (probe.entry == nullptr) return insert(account, client_order_id, number, chip);
+    ++numeric_[account].accepted;
+    const uint32_t key = keys_.append();
+    keys_[key] =
+        OrderKey{account, index_none, number, chip, uint8_t(client_order_id.size()), true};
+    *probe.entry = key;
+    return key;
+  }
   // Records a new pair; the caller has checked that it is absent. A numeric id whose page is
   // already there is recorded inline; the rest out of line.
   uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
