@@ -103,7 +103,7 @@ uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_
       const uint64_t page = number >> page_bits;
       if (page >= ids.pages.size()) ids.pages.resize(page + 1);
       if (ids.pages[page] == nullptr) {
-        ids.pages[page] = std::make_unique<uint32_t[]>(page_size);
+        ids.pages[page] = std::make_unique_for_overwrite<uint32_t[]>(page_size);
         std::fill_n(ids.pages[page].get(), page_size, index_none);
       }
       ids.pages[page][number & (page_size - 1)] = key;
