@@ -58,30 +58,31 @@ uint32_t Engine::resolve_account(const Command& command) const {
   return account_by_name_.find(command.account, accounts_);
 }
 
+template <Engine::Executor executor>
+void Engine::run_command(const Command& command, uint64_t seq, EventList& events) {
+  const Reason reason = (this->*executor)(command, seq, events);
+  if (reason != Reason::none) [[unlikely]] {
+    push_event(events, EventType::rejected, seq, 0).reason = reason;
+  }
+}
+
 void Engine::execute(const Command& command, EventList& events) {
   const uint64_t seq = ++seq_;
-  Reason reason = command.shape_reason;
-  if (reason == Reason::none) {
-    switch (command.op) {
-      case Op::account:
-        reason = execute_account(command, seq, events);
-        break;
-      case Op::deposit:
-        reason = execute_deposit(command, seq, events);
-        break;
-      case Op::new_order:
-        reason = execute_new(command, seq, events);
-        break;
-      case Op::cancel:
-        reason = execute_cancel(command, seq, events);
-        break;
-      case Op::amend:
-        reason = execute_amend(command, seq, events);
-        break;
-    }
+  if (command.shape_reason != Reason::none) [[unlikely]] {
+    push_event(events, EventType::rejected, seq, 0).reason = command.shape_reason;
+    return;
   }
-  if (reason != Reason::none) {
-    push_event(events, EventType::rejected, seq, 0).reason = reason;
+  switch (command.op) {
+    case Op::new_order:
+      return run_command<&Engine::execute_new>(command, seq, events);
+    case Op::cancel:
+      return run_command<&Engine::execute_cancel>(command, seq, events);
+    case Op::amend:
+      return run_command<&Engine::execute_amend>(command, seq, events);
+    case Op::deposit:
+      return run_command<&Engine::execute_deposit>(command, seq, events);
+    case Op::account:
+      return run_command<&Engine::execute_account>(command, seq, events);
   }
 }
 

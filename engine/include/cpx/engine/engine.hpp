@@ -127,6 +127,11 @@ class Engine {
   bool check_invariants(std::string& why) const;
 
  private:
+  // Each kind of command runs in a function of its own, reached from execute() by a tail call,
+  // so the dispatch itself saves and restores no registers.
+  using Executor = Reason (Engine::*)(const Command&, uint64_t, EventList&);
+  template <Executor executor>
+  [[gnu::noinline]] void run_command(const Command& command, uint64_t seq, EventList& events);
   Reason execute_account(const Command& command, uint64_t seq, EventList& events);
   Reason execute_deposit(const Command& command, uint64_t seq, EventList& events);
   Reason execute_new(const Command& command, uint64_t seq, EventList& events);
