@@ -98,16 +98,14 @@ uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_
     }
     NumericIds& ids = numeric_[account];
     if (number < direct_bound(ids.accepted++)) {
-      const uint32_t key = keys_.append();
-      keys_[key] = OrderKey{account, index_none, number, chip, uint8_t(text.size()), true};
       const uint64_t page = number >> page_bits;
       if (page >= ids.pages.size()) ids.pages.resize(page + 1);
       if (ids.pages[page] == nullptr) {
         ids.pages[page] = std::make_unique_for_overwrite<uint32_t[]>(page_size);
         std::fill_n(ids.pages[page].get(), page_size, index_none);
       }
-      ids.pages[page][number & (page_size - 1)] = key;
-      return key;
+      return record_direct(&ids.pages[page][number & (page_size - 1)], account, number, chip,
+                           uint8_t(text.size()));
     }
     ids.hashed_max = std::max(ids.hashed_max, number);
   }

@@ -48,7 +48,8 @@ class OrderKeys {
 
   // The key of (account, client_order_id), or index_none when it was never accepted. `number`
   // is client_order_number_of(client_order_id).
-  // The numeric fast path is inline: the matcher asks once per new order, cancel and amend.
+  // The numeric fast path is inline: the matcher asks once per cancel and amend (a new order's
+  // id goes through probe()).
   [[gnu::always_inline]] uint32_t find(uint32_t account, std::string_view client_order_id,
                                        uint64_t number) const {
     if (number != not_a_number && account < numeric_accounts_) {
@@ -92,11 +93,7 @@ class OrderKeys {
     CPX_ASSERT(probe.key == index_none);
     if (probe.entry == nullptr) return insert(account, client_order_id, number, chip);
     ++numeric_[account].accepted;
-    const uint32_t key = keys_.append();
-    keys_[key] =
-        OrderKey{account, index_none, number, chip, uint8_t(client_order_id.size()), true};
-    *probe.entry = key;
-    return key;
+    return record_direct(probe.entry, account, number, chip, uint8_t(client_order_id.size()));
   }
   // Records a new pair; the caller has checked that it is absent. A numeric id whose page is
   // already there is recorded inline; the rest out of line.
@@ -108,11 +105,8 @@ class OrderKeys {
       if (number < direct_bound(ids.accepted) && page < ids.pages.size() &&
           ids.pages[page] != nullptr) {
         ++ids.accepted;
-        const uint32_t key = keys_.append();
-        keys_[key] = OrderKey{account, index_none, number, chip,
-                              uint8_t(client_order_id.size()), true};
-        ids.pages[page][number & (page_size - 1)] = key;
-        return key;
+        return record_direct(&ids.pages[page][number & (page_size - 1)], account, number, chip,
+                             uint8_t(client_order_id.size()));
       }
     }
     return insert_slow(account, client_order_id, number, chip);
@@ -158,6 +152,14 @@ class OrderKeys {
   uint32_t find_hashed(uint32_t account, std::string_view text) const;
   [[gnu::noinline]] uint32_t insert_slow(uint32_t account, std::string_view client_order_id,
                                          uint64_t number, uint16_t chip);
+  // A new key for a numeric id of the direct index, recorded at its entry there.
+  uint32_t record_direct(uint32_t* entry, uint32_t account, uint64_t number, uint16_t chip,
+                         uint8_t length) {
+    const uint32_t key = keys_.append();
+    keys_[key] = OrderKey{account, index_none, number, chip, length, true};
+    *entry = key;
+    return key;
+  }
 
   static std::unique_ptr<Table> new_table(uint64_t slots);
   static uint32_t find_in(const Table& table, uint64_t hash, uint32_t account,
