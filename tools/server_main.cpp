@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
                   settings.durability_sync ? "durability sync" : "durability async",
                   static_cast<unsigned long long>(server.replayed_records()), snapshot.c_str(),
                   torn.c_str());
+      if (!server.recovery_notes().empty()) {
+        std::printf("journal: %s\n", server.recovery_notes().c_str());
+      }
     }
     if (server.operator_key_generated()) {
       // Shown once, here only: set CPX_OPERATOR_KEY_ID and CPX_OPERATOR_SECRET to keep a key.

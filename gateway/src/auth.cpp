@@ -219,7 +219,50 @@ void ReplayGuard::FlatSet::clear() {
   size_ = 0;
 }
 
-AuthFailure ReplayGuard::admit(std::string_view signature, int64_t, int64_t now_ms) {
+void ReplayGuard::FlatSet::collect(std::vector<uint64_t>& out) const {
+  for (const Table* table : {&table_, &old_}) {
+    if (*table == nullptr) continue;
+    for (std::size_t i = 0; i < (*table)->size(); ++i) {
+      const uint64_t fingerprint = (**table)[i];
+      // While growing, entries not yet moved are in old_ only; moved ones are in both.
+      if (fingerprint != 0 && (table == &table_ || !find(table_, fingerprint))) {
+        out.push_back(fingerprint);
+      }
+    }
+  }
+}
+
+uint64_t signature_fingerprint(std::string_view signature) { return fingerprint_of(signature); }
+
+void ReplayGuard::remember(uint64_t fingerprint, int64_t now_ms) {
+  advance(now_ms);
+  if (fingerprint == 0 || current_.contains(fingerprint) || previous_.contains(fingerprint)) return;
+  if (size() >= entries_max_) previous_.clear();
+  if (size() >= entries_max_) return;
+  current_.insert(fingerprint);
+}
+
+ReplayGuard::Saved ReplayGuard::save() const {
+  Saved saved;
+  saved.generation_start_ms = generation_start_ms_;
+  current_.collect(saved.current);
+  previous_.collect(saved.previous);
+  return saved;
+}
+
+void ReplayGuard::restore(const Saved& saved) {
+  current_.clear();
+  previous_.clear();
+  generation_start_ms_ = saved.generation_start_ms;
+  for (const uint64_t fingerprint : saved.previous) {
+    if (fingerprint != 0 && !previous_.contains(fingerprint)) previous_.insert(fingerprint);
+  }
+  for (const uint64_t fingerprint : saved.current) {
+    if (fingerprint != 0 && !current_.contains(fingerprint)) current_.insert(fingerprint);
+  }
+}
+
+void ReplayGuard::advance(int64_t now_ms) {
   const bool started = generation_start_ms_ != INT64_MIN;
   const int64_t age = started ? now_ms - generation_start_ms_ : 0;
   // (A clock that steps back keeps the generation: forgetting early would let a replay in.)
@@ -234,6 +277,10 @@ AuthFailure ReplayGuard::admit(std::string_view signature, int64_t, int64_t now_
     current_.clear();
     generation_start_ms_ = now_ms;
   }
+}
+
+AuthFailure ReplayGuard::admit(std::string_view signature, int64_t, int64_t now_ms) {
+  advance(now_ms);
   const uint64_t fingerprint = fingerprint_of(signature);
   if (current_.contains(fingerprint) || previous_.contains(fingerprint)) {
     return AuthFailure::replayed;

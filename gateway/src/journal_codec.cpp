@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "cpx/gateway/auth.hpp"
+
 namespace cpx::gateway {
 
 namespace {
@@ -78,6 +80,7 @@ void encode_request(const Request& request, uint32_t account, Role role,
   o.integer(static_cast<uint8_t>(request.kind));
   o.integer(static_cast<uint8_t>(request.surface));
   o.integer(request.now_ms);
+  o.integer(request.signed_request ? signature_fingerprint(request.signature.view()) : uint64_t(0));
   o.text(request.key_id.view());
   o.text(request.new_key_id.view());
   o.text(request.new_secret.view());
@@ -105,7 +108,8 @@ void encode_request(const Request& request, uint32_t account, Role role,
 
 std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record) {
   In in(record);
-  if (in.integer<uint8_t>() != request_record_version) return std::nullopt;
+  const uint8_t version = in.integer<uint8_t>();
+  if (version != 1 && version != request_record_version) return std::nullopt;
   JournaledRequest out;
   out.account = in.integer<uint32_t>();
   out.role = static_cast<Role>(in.integer<uint8_t>());
@@ -113,6 +117,7 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
   request.kind = static_cast<RequestKind>(in.integer<uint8_t>());
   request.surface = static_cast<Surface>(in.integer<uint8_t>());
   request.now_ms = in.integer<int64_t>();
+  if (version >= 2) out.signature_fingerprint = in.integer<uint64_t>();
   request.key_id.assign(in.text());
   request.new_key_id.assign(in.text());
   request.new_secret.assign(in.text());

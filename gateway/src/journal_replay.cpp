@@ -36,7 +36,8 @@ JournalReplay replay_journal(const std::string& dir, uint64_t after, Venue& venu
               "a journal record this build cannot read (written by another version?)");
         }
         ready();
-        venue.replay(journaled->request, Venue::Caller{journaled->account, journaled->role});
+        venue.replay(journaled->request, Venue::Caller{journaled->account, journaled->role},
+                     journaled->signature_fingerprint);
       },
       truncate_torn_tail, after);
   return result;

@@ -43,8 +43,16 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 std::string health_json(const ledger::WriterStatus& status) {
   const uint64_t lag_seq =
       status.received_seq > status.settled_seq ? status.received_seq - status.settled_seq : 0;
+  // Degraded: PostgreSQL away, or the ledger holds commands past what this server numbered, or
+  // the writer skipped new commands as settled before (docs/durability.md, "Health").
+  const bool behind = status.ledger_seq > status.received_seq;
+  std::string reasons;
+  if (!status.connected) reasons += ",\"ledger_disconnected\"";
+  if (behind) reasons += ",\"engine_behind_ledger\"";
+  if (status.skipped_records > 0) reasons += ",\"ledger_skipped_records\"";
   std::string out = "{\"status\":";
-  out += status.connected ? "\"ok\"" : "\"degraded\"";
+  out += reasons.empty() ? "\"ok\"" : "\"degraded\"";
+  if (!reasons.empty()) out += ",\"degraded\":[" + reasons.substr(1) + "]";
   out += ",\"ledger\":{\"connected\":";
   out += status.connected ? "true" : "false";
   out += ",\"received_seq\":" + std::to_string(status.received_seq);
@@ -56,6 +64,8 @@ std::string health_json(const ledger::WriterStatus& status) {
   out += ",\"settled_batches\":" + std::to_string(status.settled_batches);
   out += ",\"settled_trades\":" + std::to_string(status.settled_trades);
   out += ",\"matcher_waits\":" + std::to_string(status.matcher_waits);
+  out += ",\"ledger_seq\":" + std::to_string(status.ledger_seq);
+  out += ",\"skipped_records\":" + std::to_string(status.skipped_records);
   if (!status.last_error.empty()) out += ",\"error\":" + json_string(status.last_error);
   return out + "}}";
 }

@@ -1,6 +1,7 @@
 #include "cpx/gateway/server.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <boost/beast.hpp>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <thread>
 #include <vector>
@@ -57,6 +59,7 @@ class RingSink final : public VenueSink {
   // While the journal is replayed: no answers, pushes or market data (the ledger still gets
   // its records: it skips what it settled before).
   void set_muted(bool muted) { muted_ = muted; }
+  void set_writer(ledger::Writer* writer) { writer_ = writer; }
 
   void reply(uint8_t io_thread, uint64_t session, unsigned status, uint32_t retry_after_s,
              std::string_view body) override {
@@ -339,6 +342,8 @@ struct Server::State {
   uint64_t replayed_records = 0;
   uint64_t torn_bytes = 0;
   std::string snapshot_used;  // the snapshot recovery started from, if any
+  std::string recovery_notes;  // what the start said about the journal (a loss accepted)
+  ledger::WriterSettings writer_settings;
 };
 
 Server::Server(const Settings& settings, Config config)
@@ -374,6 +379,7 @@ Server::Server(const Settings& settings, Config config)
         net::post(shard->context, [&shard = *shard, trades] { shard.apply_settled(*trades); });
       }
     };
+    state.writer_settings = writer_settings;
     state.writer = std::make_unique<ledger::Writer>(writer_settings, state.core.config);
     state.core.writer = state.writer.get();
     Candles seeded(state.core.config.chips.size(), state.core.config.regions.size());
@@ -408,6 +414,39 @@ Server::Server(const Settings& settings, Config config)
   state.acceptor.listen(net::socket_base::max_listen_connections);
 }
 
+namespace {
+
+// Moves every segment, snapshot and the acknowledgement mark of `dir` into a new folder
+// `dir/lost-<UTC time>` (nothing is deleted) and returns its path.
+std::string move_journal_aside(const std::string& dir) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  std::string aside = dir + "/lost-" + stamp;
+  for (int n = 2; ::mkdir(aside.c_str(), 0700) != 0; ++n) {
+    if (errno != EEXIST || n > 100) {
+      throw std::runtime_error("journal: cannot create " + aside + ": " + std::strerror(errno));
+    }
+    aside = dir + "/lost-" + stamp + "-" + std::to_string(n);
+  }
+  std::vector<std::string> files = journal::segments(dir);
+  for (const journal::SnapshotFile& file : journal::snapshots(dir)) files.push_back(file.path);
+  const std::string acked = dir + "/" + journal::acknowledged_file;
+  if (::access(acked.c_str(), F_OK) == 0) files.push_back(acked);
+  for (const std::string& file : files) {
+    const std::string to = aside + file.substr(file.rfind('/'));
+    if (::rename(file.c_str(), to.c_str()) != 0) {
+      throw std::runtime_error("journal: cannot move " + file + " to " + to + ": " +
+                               std::strerror(errno));
+    }
+  }
+  return aside;
+}
+
+}  // namespace
+
 void Server::recover(const ledger::LedgerState& resumed) {
   State& state = *state_;
   const Settings& settings = state.core.settings;
@@ -419,6 +458,7 @@ void Server::recover(const ledger::LedgerState& resumed) {
     bootstrapped = true;
     state.venue->bootstrap_operator("operator", state.operator_key_id, state.operator_secret);
   };
+  bool restore_from_ledger = true;  // with no journal to replay, what the ledger holds
   if (!settings.journal_dir.empty()) {
     // Replay with the sink muted: nobody waits for these answers; the keys and books go to the
     // I/O threads afterwards (publish_state, from the matcher thread).
@@ -440,7 +480,10 @@ void Server::recover(const ledger::LedgerState& resumed) {
       }
       bootstrap();
     }
-    const JournalReplay replay = replay_journal(settings.journal_dir, after, *state.venue, bootstrap);
+    // The torn tail is only cut once it is known that nothing acknowledged goes with it.
+    const journal::Acknowledged acked = journal::read_acknowledged(settings.journal_dir);
+    const JournalReplay replay =
+        replay_journal(settings.journal_dir, after, *state.venue, bootstrap, false);
     const journal::ReadResult& read = replay.read;
     state.replayed_records = replay.replayed;
     state.sink->set_muted(false);
@@ -453,7 +496,68 @@ void Server::recover(const ledger::LedgerState& resumed) {
                      : std::string(" and no usable snapshot covers the records before it")));
     }
     records = std::max(read.last_seq, after);
-    state.torn_bytes = read.torn_tail ? read.torn_bytes : 0;
+    // What is known to have been acknowledged: the mark the journal writer keeps, and the
+    // commands the ledger settled. A journal that ends before either lost acknowledged
+    // commands: never started on silently (docs/durability.md, "Recovery").
+    const uint64_t engine_seq = state.venue->engine().last_seq();
+    const bool ledger_ahead = state.writer && engine_seq < resumed.last_seq;
+    const bool mark_ahead = acked.present && records < acked.records;
+    std::string loss;
+    if (mark_ahead) {
+      loss += "; the journal ends at record " + std::to_string(records) +
+              " but records through " + std::to_string(acked.records) +
+              " were acknowledged (" + settings.journal_dir + "/" + journal::acknowledged_file +
+              ")";
+    }
+    if (ledger_ahead) {
+      loss += "; the journal's commands end at seq " + std::to_string(engine_seq) +
+              " but the ledger settled through seq " + std::to_string(resumed.last_seq) + " (" +
+              ledger::describe_after(settings.database_url, engine_seq) + ")";
+    }
+    const std::string tail =
+        read.torn_tail ? "; its end at " + read.torn_path + " offset " +
+                             std::to_string(read.torn_offset) + " is bad: " + read.torn_why +
+                             " (" + std::to_string(read.torn_bytes) + " bytes)"
+                       : std::string();
+    if (!acked.error.empty()) {
+      std::fprintf(stderr, "cpx-server: journal: %s; checking against the ledger only\n",
+                   acked.error.c_str());
+    }
+    if (!loss.empty() && !settings.accept_journal_loss) {
+      throw std::runtime_error(
+          "journal: " + settings.journal_dir + " has lost acknowledged commands" + loss + tail +
+          ". Restore the journal folder from a copy and start again; or start once with "
+          "--accept-journal-loss to set this journal aside and go on from " +
+          (state.writer ? std::string("what the ledger holds (docs/durability.md)")
+                        : std::string("what the journal holds (docs/durability.md)")));
+    }
+    if (!loss.empty()) {
+      state.recovery_notes = "journal loss accepted" + loss + tail;
+    }
+    if (!loss.empty() && state.writer) {
+      // The ledger is the record of what was settled: the journal is set aside whole, and the
+      // start goes on from the ledger, numbering after its last seq and trade (so no settled
+      // seq is used again); orders open in the ledger end with reason restart.
+      state.writer->stop(ledger_stop_timeout_ms);  // the replay's records: all settled before
+      state.recovery_notes += "; the journal was moved to " + move_journal_aside(settings.journal_dir) +
+                              "; accounts, balances and keys were taken back from the ledger";
+      state.writer = std::make_unique<ledger::Writer>(state.writer_settings, state.core.config);
+      state.core.writer = state.writer.get();
+      state.sink->set_writer(state.writer.get());
+      state.writer->start();
+      state.venue = std::make_unique<Venue>(state.core.config, state.limits, *state.sink);
+      bootstrapped = false;
+      state.replayed_records = 0;
+      state.snapshot_used.clear();
+      records = 0;
+    } else {
+      if (read.torn_tail) {
+        const std::string cut = journal::cut_torn_tail(read);
+        if (!cut.empty()) throw std::runtime_error("journal: " + cut);
+        state.torn_bytes = read.torn_bytes;
+      }
+      restore_from_ledger = records == 0;
+    }
     journal::Settings journal_settings;
     journal_settings.dir = settings.journal_dir;
     journal_settings.sync = settings.durability_sync;
@@ -465,7 +569,7 @@ void Server::recover(const ledger::LedgerState& resumed) {
                                                     state.writer.get(), records);
     }
   }
-  if (records == 0 && state.writer) {
+  if (restore_from_ledger && state.writer) {
     // No journal to replay: take back what the ledger holds, and journal that, so that the
     // next replay starts from the same state.
     state.writer->adopt(resumed);
@@ -480,6 +584,7 @@ void Server::recover(const ledger::LedgerState& resumed) {
     }
   }
   bootstrap();
+  if (state.writer) state.writer->live_after(state.venue->engine().last_seq());
 }
 
 uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
@@ -532,6 +637,7 @@ uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
 uint64_t Server::replayed_records() const { return state_->replayed_records; }
 uint64_t Server::torn_bytes() const { return state_->torn_bytes; }
 const std::string& Server::snapshot_used() const { return state_->snapshot_used; }
+const std::string& Server::recovery_notes() const { return state_->recovery_notes; }
 
 Server::~Server() = default;
 

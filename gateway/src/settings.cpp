@@ -82,6 +82,9 @@ std::string settings_help() {
                                   ? std::string("(none)")
                                   : std::string("(bundled)")) + "\n";
   }
+  text += "  --accept-journal-loss  (no variable: one start only)\n      when the journal lost "
+          "acknowledged commands, set it aside and go on from the ledger instead of refusing "
+          "to start (docs/durability.md)\n";
   text += "  --help  this text\n";
   return text;
 }
@@ -94,11 +97,16 @@ SettingsResult parse_settings(int argc, const char* const* argv,
     const char* from_environment = environment(option.variable);
     values.emplace_back(from_environment != nullptr ? from_environment : option.fallback);
   }
+  bool accept_journal_loss = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       result.help = true;
       return result;
+    }
+    if (arg == "--accept-journal-loss") {
+      accept_journal_loss = true;
+      continue;
     }
     bool known = false;
     for (std::size_t o = 0; o < std::size(options); ++o) {
@@ -157,6 +165,7 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   settings.journal_segment_bytes = number;
   if (!parse_number(values[18], 1, 16, number)) return bad(18);
   settings.ledger_connections = uint32_t(number);
+  settings.accept_journal_loss = accept_journal_loss;
   settings.operator_key_id = values[9];
   settings.operator_secret = values[10];
   const bool key_given = !settings.operator_key_id.empty();

@@ -352,8 +352,9 @@ bool Venue::journaled(const Request& request) {
   }
 }
 
-void Venue::replay(const Request& request, const Caller& caller) {
+void Venue::replay(const Request& request, const Caller& caller, uint64_t signature_fingerprint) {
   now_ms_ = request.now_ms;
+  replay_guard_.remember(signature_fingerprint, request.now_ms);
   replaying_ = true;
   act(request, caller);
   replaying_ = false;
@@ -446,7 +447,8 @@ std::string config_fingerprint(const Config& config) {
   return text;
 }
 
-constexpr uint32_t venue_snapshot_version = 1;
+// 2: with the replay guard's fingerprints; 1 (without) is still read.
+constexpr uint32_t venue_snapshot_version = 2;
 
 }  // namespace
 
@@ -521,12 +523,23 @@ void Venue::save(journal::SnapshotWriter& out) const {
   }
   for (const uint64_t seq : book_seq_) out.u64(seq);
   for (const uint64_t seq : trade_seq_) out.u64(seq);
+  // The signatures admitted in the last minute or two: a request sent again after a restart
+  // from this snapshot is refused as it would have been before.
+  const ReplayGuard::Saved guard = replay_guard_.save();
+  out.i64(guard.generation_start_ms);
+  for (const std::vector<uint64_t>* generation : {&guard.current, &guard.previous}) {
+    out.u64(generation->size());
+    out.bytes(generation->data(), generation->size() * sizeof(uint64_t));
+  }
   out.text("end");
 }
 
 void Venue::load(journal::SnapshotReader& in) {
   CPX_ASSERT(engine_.account_count() == 0 && keys_.empty());
-  if (in.u32() != venue_snapshot_version) in.fail("a venue state version this build cannot read");
+  const uint32_t version = in.u32();
+  if (version != 1 && version != venue_snapshot_version) {
+    in.fail("a venue state version this build cannot read");
+  }
   if (in.u32() != sizeof(OrderRecord) || in.u32() != sizeof(FillRecord)) {
     in.fail("a snapshot written by a build with other record layouts");
   }
@@ -620,6 +633,15 @@ void Venue::load(journal::SnapshotReader& in) {
   }
   for (uint64_t& value : book_seq_) value = in.u64();
   for (uint64_t& value : trade_seq_) value = in.u64();
+  if (version >= 2) {
+    ReplayGuard::Saved guard;
+    guard.generation_start_ms = in.i64();
+    for (std::vector<uint64_t>* generation : {&guard.current, &guard.previous}) {
+      generation->resize(in.count(sizeof(uint64_t)));
+      in.bytes(generation->data(), generation->size() * sizeof(uint64_t));
+    }
+    replay_guard_.restore(guard);
+  }
   if (in.text() != "end" || !in.at_end()) in.fail("the venue state does not end where it should");
   engine_.resume_numbering(seq, trade_id);
 }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace cpx::journal {
@@ -114,11 +115,47 @@ Writer::Writer(Settings settings, uint64_t next_index)
   if (::mkdir(settings_.dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error(errno_text("cannot create the journal folder", settings_.dir));
   }
+  const std::string acked = settings_.dir + "/" + acknowledged_file;
+  acked_fd_ = ::open(acked.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (acked_fd_ < 0) throw std::runtime_error(errno_text("cannot open", acked));
+  // Recovery checked the journal against the mark before this: the mark starts at what the
+  // journal holds now (lower than before only when the operator accepted a loss), synced once.
+  mark_acknowledged();
+  ::fdatasync(acked_fd_);
   open_segment();
 }
 
 Writer::~Writer() {
   if (fd_ >= 0) ::close(fd_);
+  if (acked_fd_ >= 0) ::close(acked_fd_);
+}
+
+void Writer::mark_acknowledged() {
+  unsigned char mark[16] = {};
+  put64(mark, index_);
+  put32(mark + 8, crc32(std::span<const unsigned char>(mark, 8)));
+  // One aligned 16-byte write at offset 0: it lands whole or not at all.
+  if (::pwrite(acked_fd_, mark, sizeof mark, 0) != ssize_t(sizeof mark)) {
+    throw std::runtime_error(errno_text("cannot write", settings_.dir + "/" + acknowledged_file));
+  }
+}
+
+Acknowledged read_acknowledged(const std::string& dir) {
+  Acknowledged out;
+  const std::string path = dir + "/" + acknowledged_file;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  unsigned char mark[16] = {};
+  const ssize_t n = ::pread(fd, mark, sizeof mark, 0);
+  ::close(fd);
+  if (n != ssize_t(sizeof mark) || get32(mark + 8) != crc32(std::span<const unsigned char>(mark, 8)) ||
+      get32(mark + 12) != 0) {
+    out.error = path + " is damaged (" + std::to_string(n) + " bytes, or its checksum does not match)";
+    return out;
+  }
+  out.present = true;
+  out.records = get64(mark);
+  return out;
 }
 
 void Writer::open_segment() {
@@ -165,8 +202,32 @@ void Writer::commit() {
   segment_written_ += group_.size();
   group_.clear();
   ++groups_;
+  mark_acknowledged();  // before the matcher acts on the group and answers it
   if (segment_written_ >= settings_.segment_bytes) open_segment();
 }
+
+namespace {
+
+// Where the first whole, valid record numbered above `after_seq` starts in [from, size), if
+// any: proof that the bad bytes before it are damage, not the end a torn write left. A record
+// found must have a plausible length and number (at most 2^20 past after_seq) before its
+// checksum is computed, so random bytes cost a few compares an offset.
+std::optional<std::size_t> find_record(const unsigned char* data, std::size_t size,
+                                       std::size_t from, uint64_t after_seq) {
+  for (std::size_t at = from; size >= record_header_bytes && at <= size - record_header_bytes;
+       ++at) {
+    const uint32_t length = get32(data + at);
+    const uint64_t seq = get64(data + at + 8);
+    if (length > payload_bytes_max || size - at - record_header_bytes < length) continue;
+    if (seq <= after_seq || seq - after_seq > (uint64_t(1) << 20)) continue;
+    if (checksum(data + at + 8, {data + at + record_header_bytes, length}) == get32(data + at + 4)) {
+      return at;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 ReadResult read(const std::string& dir,
                 const std::function<void(uint64_t, std::span<const unsigned char>)>& on_record,
@@ -188,19 +249,18 @@ ReadResult read(const std::string& dir,
     // Where the bad part starts, and why; empty when the file is whole.
     std::size_t bad_at = 0;
     std::string why;
-    bool bad_reaches_end = false;
+    bool header_bad = false;
     if (bytes.size() < header_bytes || std::memcmp(bytes.data(), magic, sizeof magic) != 0 ||
         get32(bytes.data() + 8) != format_version) {
       why = bytes.size() < header_bytes ? "the segment header is cut short"
                                          : "not a journal segment of this version";
-      bad_reaches_end = bytes.size() < header_bytes;
+      header_bad = bytes.size() >= header_bytes;
     } else {
       std::size_t at = header_bytes;
       while (at < bytes.size()) {
         if (bytes.size() - at < record_header_bytes) {
           bad_at = at;
           why = "a record header is cut short";
-          bad_reaches_end = true;
           break;
         }
         const uint32_t length = get32(bytes.data() + at);
@@ -208,14 +268,12 @@ ReadResult read(const std::string& dir,
         const uint64_t seq = get64(bytes.data() + at + 8);
         if (length > payload_bytes_max) {
           bad_at = at;
-          why = "a record length is impossible";
-          bad_reaches_end = true;  // nothing after it can be located
+          why = "a record length is impossible (" + std::to_string(length) + " bytes)";
           break;
         }
         if (bytes.size() - at - record_header_bytes < length) {
           bad_at = at;
           why = "a record is cut short";
-          bad_reaches_end = true;
           break;
         }
         const std::span<const unsigned char> payload(bytes.data() + at + record_header_bytes,
@@ -224,12 +282,12 @@ ReadResult read(const std::string& dir,
         if (checksum(bytes.data() + at + 8, payload) != crc) {
           bad_at = at;
           why = "a record's checksum does not match";
-          bad_reaches_end = end == bytes.size();
           break;
         }
         if (result.records > 0 && seq != result.last_seq + 1) {
           bad_at = at;
           why = "a record's sequence number does not follow the one before it";
+          header_bad = true;  // a whole record out of place: never a torn write
           break;
         }
         if (result.records == 0) result.first_seq = seq;
@@ -240,28 +298,49 @@ ReadResult read(const std::string& dir,
       }
     }
     if (why.empty()) continue;
-    if (last_file && bad_reaches_end) {
-      // The write the crash interrupted: cut it off.
+    const uint64_t record = result.records > 0 ? result.last_seq + 1
+                                               : segment_records_before(path) + 1;
+    // A bad end of the newest segment may be a torn write; any whole record after it proves
+    // damage instead (an impossible length in the middle of the file, say).
+    const std::optional<std::size_t> behind =
+        last_file && !header_bad
+            ? find_record(bytes.data(), bytes.size(), bad_at + 1, record - 1)
+            : std::nullopt;
+    if (last_file && !header_bad && !behind) {
       result.torn_tail = true;
       result.torn_bytes = bytes.size() - bad_at;
+      result.torn_path = path;
+      result.torn_offset = bad_at;
+      result.torn_why = why + " (record " + std::to_string(record) + ")";
       bytes.close();
       if (truncate_torn_tail) {
-        if (bad_at == 0) {
-          ::unlink(path.c_str());
-        } else if (::truncate(path.c_str(), off_t(bad_at)) != 0) {
-          result.ok = false;
-          result.error = errno_text("cannot cut the torn tail off", path);
-        }
+        result.error = cut_torn_tail(result);
+        result.ok = result.error.empty();
       }
       return result;
     }
     result.ok = false;
-    result.error = path + " at offset " + std::to_string(bad_at) + ": " + why +
+    result.error = path + " at offset " + std::to_string(bad_at) + ", record " +
+                   std::to_string(record) + ": " + why +
+                   (behind ? ", with a whole record after it at offset " + std::to_string(*behind)
+                           : std::string()) +
                    " (a damaged journal: restore it from a copy, or remove what follows with "
                    "care; nothing was replayed past this point)";
     return result;
   }
   return result;
+}
+
+std::string cut_torn_tail(const ReadResult& read) {
+  if (!read.torn_tail) return {};
+  if (read.torn_offset == 0) {
+    if (::unlink(read.torn_path.c_str()) != 0) {
+      return errno_text("cannot remove the torn segment", read.torn_path);
+    }
+  } else if (::truncate(read.torn_path.c_str(), off_t(read.torn_offset)) != 0) {
+    return errno_text("cannot cut the torn tail off", read.torn_path);
+  }
+  return {};
 }
 
 }  // namespace cpx::journal

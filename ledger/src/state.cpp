@@ -149,3 +149,34 @@ LedgerState parse_state(std::string_view text) {
 }
 
 }  // namespace cpx::ledger
+
+namespace cpx::ledger {
+
+std::string describe_after(const std::string& url, uint64_t seq) {
+  pqxx::connection connection(url);
+  pqxx::read_transaction work(connection);
+  const std::string after = std::to_string(seq);
+  const pqxx::row row = work.exec1(
+      "SELECT (SELECT count(*) FROM accounts WHERE seq > " + after + "),"
+      " (SELECT count(*) FROM orders WHERE seq > " + after + "),"
+      " (SELECT count(*) FROM order_endings WHERE seq > " + after + "),"
+      " (SELECT count(*) FROM trades WHERE seq > " + after + "),"
+      " (SELECT coalesce(min(trade_id), 0) FROM trades WHERE seq > " + after + "),"
+      " (SELECT coalesce(max(trade_id), 0) FROM trades WHERE seq > " + after + "),"
+      " (SELECT count(*) FROM postings WHERE kind = 'deposit' AND book = 'deposits' AND seq > " +
+      after + "),"
+      " (SELECT coalesce(max(last_seq), 0) FROM settlement_batches)");
+  const uint64_t last = row[7].as<uint64_t>();
+  if (last <= seq) return "the ledger holds nothing after seq " + after;
+  std::string out = "the ledger holds seqs " + std::to_string(seq + 1) + "-" +
+                    std::to_string(last) + " beyond it: " + row[0].as<std::string>() +
+                    " account(s), " + row[1].as<std::string>() + " order(s) accepted, " +
+                    row[2].as<std::string>() + " order ending(s), " + row[3].as<std::string>() +
+                    " trade(s)";
+  if (row[3].as<uint64_t>() > 0) {
+    out += " (ids " + row[4].as<std::string>() + "-" + row[5].as<std::string>() + ")";
+  }
+  return out + ", " + row[6].as<std::string>() + " deposit(s)";
+}
+
+}  // namespace cpx::ledger

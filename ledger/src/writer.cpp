@@ -77,6 +77,12 @@ struct Writer::Impl {
   std::atomic<uint64_t> settled_batches{0};
   std::atomic<uint64_t> settled_trades{0};
   std::atomic<uint64_t> matcher_waits{0};
+  // The last settled seq PostgreSQL itself held when the writer last connected, and the
+  // commands after `live_after` (the recovered state's seq) it skipped as settled before: both
+  // signs that something else settled what this server numbered (docs/durability.md).
+  std::atomic<uint64_t> ledger_seq{0};
+  std::atomic<uint64_t> live_after{std::numeric_limits<uint64_t>::max()};
+  std::atomic<uint64_t> skipped_live{0};
   std::atomic<int64_t> oldest_pending_ms{0};  // wall ms the oldest unsettled record arrived
   std::atomic<int64_t> last_lag_ms{0};  // the last batch: commit time less its first arrival
   mutable std::mutex error_mutex;
@@ -364,6 +370,7 @@ struct Writer::Impl {
         prev_hash = db_hash;
       }
       db_settled_seq = std::max(db_settled_seq, db_seq);
+      ledger_seq.store(db_seq);
       if (db_seq > settled_seq.load()) settled_seq.store(db_seq);
       {
         std::lock_guard lock(pipe_mutex);
@@ -580,6 +587,10 @@ struct Writer::Impl {
         const bool settled_before =
             record.kind == RecordKind::key ? known_keys.contains(std::string(record.text_view()))
                                            : record.seq <= db_settled_seq;
+        if (settled_before && record.kind != RecordKind::key &&
+            record.seq > live_after.load(std::memory_order_relaxed)) {
+          skipped_live.fetch_add(1);
+        }
         if (settled_before && batch_complete) {
           absorb(record);
         } else {
@@ -628,6 +639,8 @@ void Writer::adopt(const LedgerState& state) {
   impl_->settled_seq.store(state.last_seq);
   impl_->received_seq.store(state.last_seq);
 }
+
+void Writer::live_after(uint64_t seq) { impl_->live_after.store(seq); }
 
 void Writer::start() {
   impl_->thread = std::thread([this] { impl_->run(); });
@@ -678,6 +691,8 @@ WriterStatus Writer::status() const {
   const uint64_t settled = impl.settled_records.load();
   out.pending_records = received > settled ? received - settled : 0;
   out.matcher_waits = impl.matcher_waits.load();
+  out.ledger_seq = impl.ledger_seq.load();
+  out.skipped_records = impl.skipped_live.load();
   out.last_batch_lag_ms = impl.last_lag_ms.load();
   const int64_t oldest = impl.oldest_pending_ms.load();
   out.oldest_pending_ms = out.pending_records > 0 && oldest > 0 ? wall_ms() - oldest : 0;

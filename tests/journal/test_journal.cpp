@@ -164,8 +164,126 @@ TEST_CASE("a damaged record in the middle stops the read, naming the file and th
   const ReadResult result = collect(dir, got);
   CHECK_FALSE(result.ok);
   CHECK(result.records == 1);  // nothing past the damage is replayed
-  CHECK(result.error.find(last + " at offset 34: a record's checksum does not match") == 0);
+  CHECK(result.error.find(last + " at offset 34, record 2: a record's checksum does not match") == 0);
   CHECK(file_size(last) > 1000);  // and nothing is cut off
+}
+
+// Where record `seq` starts in a segment written by write_records from record 1 on.
+uint64_t record_offset(uint64_t seq) {
+  uint64_t at = header_bytes;
+  for (uint64_t s = 1; s < seq; ++s) at += record_header_bytes + payload_of(s).size();
+  return at;
+}
+
+void xor_byte(const std::string& path, uint64_t offset, unsigned char mask) {
+  const int fd = ::open(path.c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  unsigned char byte = 0;
+  REQUIRE(::pread(fd, &byte, 1, off_t(offset)) == 1);
+  byte ^= mask;
+  REQUIRE(::pwrite(fd, &byte, 1, off_t(offset)) == 1);
+  ::close(fd);
+}
+
+TEST_CASE("a flipped length in the middle of the newest segment is damage, not a torn tail") {
+  // Byte 2 of a length (0x40: the length grows by 4 MiB, past the limit) and byte 0 (a length
+  // a few bytes off: the record seems to run past the end, or its checksum fails). Either way
+  // whole records follow, which a torn write never leaves: the read stops, nothing is cut.
+  for (const auto& [byte, mask] : {std::pair<int, unsigned char>{2, 0x40}, {0, 0x80}, {1, 0x01}}) {
+    CAPTURE(byte);
+    const std::string dir = fresh_dir("journal-length-flip");
+    write_records(dir, 1, 200, 50);
+    const std::string last = segments(dir).back();
+    const uint64_t size = file_size(last);
+    const uint64_t at = record_offset(185);
+    xor_byte(last, at + uint64_t(byte), mask);
+    Collected got;
+    const ReadResult result = collect(dir, got);
+    CHECK_FALSE(result.ok);
+    CHECK_FALSE(result.torn_tail);
+    CHECK(result.records == 184);
+    CHECK_MESSAGE(result.error.find(last + " at offset " + std::to_string(at) + ", record 185: ") == 0,
+                  result.error);
+    CHECK(result.error.find("with a whole record after it") != std::string::npos);
+    CHECK(file_size(last) == size);  // nothing truncated
+  }
+}
+
+TEST_CASE("a bad end is reported as a torn tail and cut only when asked") {
+  const std::string dir = fresh_dir("journal-torn-deferred");
+  write_records(dir, 1, 30, 10);
+  const std::string last = segments(dir).back();
+  const uint64_t size = file_size(last);
+  std::filesystem::resize_file(last, size - 5);
+  Collected got;
+  const ReadResult result = read(dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
+  CHECK(result.ok);
+  REQUIRE(result.torn_tail);
+  CHECK(result.last_seq == 29);
+  CHECK(result.torn_path == last);
+  CHECK(result.torn_offset == record_offset(30));
+  CHECK(result.torn_bytes == size - 5 - record_offset(30));
+  CHECK(result.torn_why.find("record 30") != std::string::npos);
+  CHECK(file_size(last) == size - 5);  // not cut yet
+  CHECK(cut_torn_tail(result).empty());
+  CHECK(file_size(last) == record_offset(30));
+  Collected again;
+  CHECK_FALSE(collect(dir, again).torn_tail);
+}
+
+TEST_CASE("the acknowledgement mark follows every group and never passes what is written") {
+  const std::string dir = fresh_dir("journal-acknowledged");
+  CHECK_FALSE(read_acknowledged(dir).present);
+  {
+    Writer writer(Settings{dir, true, uint64_t(256) << 20}, 0);
+    CHECK(read_acknowledged(dir).present);
+    CHECK(read_acknowledged(dir).records == 0);
+    for (uint64_t seq = 1; seq <= 25; ++seq) {
+      writer.append(seq, payload_of(seq));
+      if (seq % 10 == 0) {
+        CHECK(read_acknowledged(dir).records == seq - 10);  // appended, not written yet
+        writer.commit();
+        CHECK(read_acknowledged(dir).records == seq);
+      }
+    }
+    writer.commit();
+    CHECK(read_acknowledged(dir).records == 25);
+  }
+  // A writer opened after recovery starts the mark where the journal is.
+  { Writer writer(Settings{dir, true, uint64_t(256) << 20}, 20); }
+  CHECK(read_acknowledged(dir).records == 20);
+  // A damaged mark is told apart from a missing one.
+  xor_byte(dir + "/" + acknowledged_file, 3, 0x10);
+  const Acknowledged damaged = read_acknowledged(dir);
+  CHECK_FALSE(damaged.present);
+  CHECK(damaged.error.find("is damaged") != std::string::npos);
+}
+
+TEST_CASE("random damage to the newest segment: either damage named, or a tail with no whole record after it") {
+  std::mt19937_64 random(5);
+  for (int round = 0; round < 300; ++round) {
+    const std::string dir = fresh_dir("journal-random-damage");
+    write_records(dir, 1, 120, 7);
+    const std::string last = segments(dir).back();
+    const uint64_t size = file_size(last);
+    const uint64_t at = header_bytes + random() % (size - header_bytes);
+    xor_byte(last, at, static_cast<unsigned char>(1u << (random() % 8)));
+    uint64_t first_bad = 1;  // the record the byte is in
+    while (first_bad < 120 && record_offset(first_bad + 1) <= at) ++first_bad;
+    Collected got;
+    const ReadResult result = read(dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
+    CAPTURE(round);
+    CAPTURE(at);
+    CHECK(result.last_seq == first_bad - 1);  // nothing from the damaged record on
+    if (first_bad < 120) {
+      CHECK_FALSE(result.ok);  // whole records follow: damage
+      CHECK(result.error.find("record " + std::to_string(first_bad) + ":") != std::string::npos);
+    } else {
+      CHECK(result.ok);  // the last record: a torn-tail candidate, for the caller to judge
+      CHECK(result.torn_tail);
+    }
+    CHECK(file_size(last) == size);
+  }
 }
 
 TEST_CASE("damage in an older segment is never taken for a torn tail") {

@@ -46,12 +46,29 @@ std::string_view to_string(AuthFailure failure);
 // Single-threaded: the server keeps one on the matcher thread. Memory is bounded by entries_max.
 inline constexpr int64_t replay_generation_ms = 2 * timestamp_skew_ms_max;
 
+// The 64-bit fingerprint the guard remembers of a signature (never 0); the journal keeps it for
+// every signed request it holds, so a restart remembers what was admitted before it.
+uint64_t signature_fingerprint(std::string_view signature);
+
 class ReplayGuard {
  public:
   explicit ReplayGuard(std::size_t entries_max = replay_entries_max) : entries_max_(entries_max) {}
 
   // Accepts a signature not seen recently; refuses a repeat, or any request when full.
   AuthFailure admit(std::string_view signature, int64_t timestamp_ms, int64_t now_ms);
+  // What admit() remembers of an accepted request, given its fingerprint: the journal's replay
+  // rebuilds the guard with it (a full guard drops the oldest generation rather than refuse).
+  void remember(uint64_t fingerprint, int64_t now_ms);
+
+  // The guard's whole state, for snapshots: both generations' fingerprints and when the newer
+  // one started. restore() takes it into an empty guard.
+  struct Saved {
+    int64_t generation_start_ms = INT64_MIN;
+    std::vector<uint64_t> current;
+    std::vector<uint64_t> previous;
+  };
+  Saved save() const;
+  void restore(const Saved& saved);
   std::size_t size() const { return current_.size() + previous_.size(); }
   // The newer generation's table: its slots, and whether it is moving into a doubled one.
   std::size_t table_capacity() const { return current_.capacity(); }
@@ -71,6 +88,7 @@ class ReplayGuard {
     std::size_t capacity() const { return table_ ? table_->size() : 0; }
     bool growing() const { return old_ != nullptr; }
     void clear();  // keeps the table's size for the next generation
+    void collect(std::vector<uint64_t>& out) const;  // every entry, in no particular order
 
    private:
     // A table of 2^k slots in mapped memory (0: empty), or none.
@@ -86,6 +104,9 @@ class ReplayGuard {
     std::size_t old_next_ = 0;
     std::size_t size_ = 0;  // distinct entries in both
   };
+
+  // Starts a new generation when the newer one is replay_generation_ms old (or none exists).
+  void advance(int64_t now_ms);
 
   std::size_t entries_max_;
   int64_t generation_start_ms_ = INT64_MIN;

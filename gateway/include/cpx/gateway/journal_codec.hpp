@@ -12,7 +12,8 @@
 
 namespace cpx::gateway {
 
-inline constexpr uint8_t request_record_version = 1;
+// 2: with the signature's fingerprint (the replay guard survives restarts); 1 is still read.
+inline constexpr uint8_t request_record_version = 2;
 
 // A journaled request and who sent it (the caller the venue admitted: replay must not depend on
 // the key still being there, nor on the operator's key staying the same across starts).
@@ -20,6 +21,9 @@ struct JournaledRequest {
   Request request;
   uint32_t account = 0;
   Role role = Role::enterprise;
+  // What the replay guard remembers of the request's signature (signature_fingerprint); 0 when
+  // it was not signed, or in a version 1 record.
+  uint64_t signature_fingerprint = 0;
 };
 
 // Appends the request's record to `out`.

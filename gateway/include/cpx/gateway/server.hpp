@@ -31,6 +31,9 @@ class Server {
   // What the start replayed from the journal, and the torn tail it cut off (bytes).
   uint64_t replayed_records() const;
   uint64_t torn_bytes() const;
+  // What the start said about the journal beyond the above: a loss accepted with
+  // --accept-journal-loss (empty: none).
+  const std::string& recovery_notes() const;
   // The snapshot the start recovered from (empty: none), before the journal after it.
   const std::string& snapshot_used() const;
 

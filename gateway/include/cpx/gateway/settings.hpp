@@ -33,6 +33,10 @@ struct Settings {
   uint64_t snapshot_every = 1'000'000;
   uint32_t snapshot_interval_s = 600;
   uint64_t journal_segment_bytes = uint64_t(256) << 20;  // a new segment file after this
+  // --accept-journal-loss (a flag, for one start; no variable, so it never stays set): a
+  // journal that lost acknowledged commands is set aside and the start goes on from the ledger
+  // (docs/durability.md, "Recovery"). Without it such a start is refused.
+  bool accept_journal_loss = false;
 };
 
 struct SettingsResult {

@@ -86,8 +86,9 @@ class Venue {
   void act(const Request& request, const Caller& caller);
   // Whether a request changes state (and so goes into the journal).
   static bool journaled(const Request& request);
-  // Acts on a journaled request as the caller it was admitted for.
-  void replay(const Request& request, const Caller& caller);
+  // Acts on a journaled request as the caller it was admitted for; the replay guard remembers
+  // its signature's fingerprint (0: none), so it is refused if sent again after a restart.
+  void replay(const Request& request, const Caller& caller, uint64_t signature_fingerprint = 0);
   // After a replay with the sink muted: every key, and every chip's whole book, to the sink.
   void publish_state();
   // SHA-256 (hex) of the state a replay must rebuild exactly (docs/durability.md).

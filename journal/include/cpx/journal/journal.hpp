@@ -48,9 +48,11 @@ class Writer {
 
  private:
   void open_segment();
+  void mark_acknowledged();
 
   Settings settings_;
   int fd_ = -1;
+  int acked_fd_ = -1;  // the acknowledgement mark (see read_acknowledged)
   uint64_t segment_written_ = 0;
   uint64_t index_ = 0;  // records appended so far, over all segments
   uint64_t groups_ = 0;
@@ -59,24 +61,49 @@ class Writer {
 
 struct ReadResult {
   bool ok = true;
-  std::string error;  // what is wrong: the file and the offset of the bad record
+  std::string error;  // what is wrong: the file, the offset and the number of the bad record
   uint64_t records = 0;    // read and checked (passed on or not)
   uint64_t first_seq = 0;  // of the first record read (0: none)
-  uint64_t last_seq = 0;
-  // A last record cut short or damaged at the very end of the newest segment (a write the
-  // crash interrupted): cut off, the file truncated to the last whole record.
+  uint64_t last_seq = 0;   // of the last whole record
+  // A bad end of the newest segment with no whole record after it: the last record cut short
+  // or damaged up to the end of the file, as a write that a crash interrupted leaves it. Only
+  // a candidate: it is a torn write only if no acknowledged record is lost with it (the caller
+  // compares with the acknowledgement mark and the ledger), and only then cut_torn_tail().
   bool torn_tail = false;
   uint64_t torn_bytes = 0;
+  std::string torn_path;     // the newest segment
+  uint64_t torn_offset = 0;  // where the bad end starts
+  std::string torn_why;      // what is wrong there
 };
 
-// Reads every record of the journal in `dir` in order, calling on_record. A torn tail is cut
-// off (see ReadResult); a bad record anywhere else stops the read with ok = false and an error
-// naming the file and offset: nothing after it is trusted, nothing is silently skipped.
-// Records numbered `after` or less (a snapshot covers them) are checked but not passed on, and
-// segments holding only such records are not read at all.
+// Reads every record of the journal in `dir` in order, calling on_record. A bad end of the
+// newest segment is reported as a torn tail (see ReadResult) and, with truncate_torn_tail, cut
+// off at once; a bad record anywhere else, or one with a whole record after it (damage, not a
+// torn write: the resynchronising scan finds the record behind it), stops the read with ok =
+// false and an error naming the file, offset and record number: nothing after it is trusted,
+// nothing is silently skipped. Records numbered `after` or less (a snapshot covers them) are
+// checked but not passed on, and segments holding only such records are not read at all.
 ReadResult read(const std::string& dir,
                 const std::function<void(uint64_t seq, std::span<const unsigned char>)>& on_record,
                 bool truncate_torn_tail = true, uint64_t after = 0);
+
+// Cuts off the torn tail a read() reported (truncating the newest segment to its last whole
+// record, or removing it when not even its header is whole); an error text, empty on success.
+std::string cut_torn_tail(const ReadResult& read);
+
+// The acknowledgement mark: `DIR/acknowledged`, written by the Writer after each group is
+// written (and, in sync mode, synced) and before anything of the group is acted on or answered,
+// so it never names a record that is not in the journal, and every acknowledged record is at
+// or below it. Recovery refuses a journal that ends below it (docs/durability.md). 16 bytes:
+// u64 records, u32 CRC-32 of them, u32 zero. Not synced on its own: after a crash of the
+// machine it may be older (lower) than the journal, never newer.
+struct Acknowledged {
+  bool present = false;  // false: no mark (a journal of an older build, or none yet)
+  uint64_t records = 0;
+  std::string error;  // the mark is unreadable (damaged): present is false then
+};
+Acknowledged read_acknowledged(const std::string& dir);
+inline constexpr const char* acknowledged_file = "acknowledged";
 
 // The CRC-32 records and snapshot blocks carry (the zlib/PNG polynomial: boost::crc_32_type's).
 uint32_t crc32(std::span<const unsigned char> bytes);

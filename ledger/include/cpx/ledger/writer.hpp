@@ -46,6 +46,10 @@ struct WriterStatus {
   uint64_t settled_trades = 0;
   uint64_t pending_records = 0;  // handed over and not settled yet
   uint64_t matcher_waits = 0;    // times the matcher found the buffer full
+  uint64_t ledger_seq = 0;       // the last settled seq PostgreSQL held at the last connection
+  // Commands numbered after the recovered state that the writer skipped because PostgreSQL
+  // held their seq already (another server settling into this ledger, say): never 0 in health.
+  uint64_t skipped_records = 0;
   int64_t oldest_pending_ms = 0;  // how long the oldest unsettled command has waited (ms)
   int64_t last_batch_lag_ms = 0;  // the last batch: commit time less its first command's arrival
   std::string last_error;        // the last PostgreSQL error, redacted; empty when none
@@ -83,6 +87,10 @@ struct LedgerState {
 // Reads the state to resume from (throws pqxx errors; the caller reports them).
 LedgerState load_state(const std::string& url, const Config& config);
 
+// What the ledger holds after command `seq` (accounts, orders, endings, trades with their ids,
+// deposits), as one line for the operator; "holds nothing" when it ends at or before it.
+std::string describe_after(const std::string& url, uint64_t seq);
+
 // The state as text and back (a journal record, so a replay restores it the same way); parse
 // throws std::runtime_error on text it did not write.
 std::string serialize(const LedgerState& state);
@@ -98,6 +106,9 @@ class Writer {
   // Before start(): the accounts the ledger has already (from load_state), by engine index.
   void adopt(const LedgerState& state);
   void start();
+  // Commands numbered above `seq` are new (the recovered state ends there): any of them that
+  // PostgreSQL already holds is counted in WriterStatus::skipped_records.
+  void live_after(uint64_t seq);
 
   // The matcher thread only: hands over one command's records (the last one marked). Waits,
   // spinning briefly and then sleeping, while the buffer is full.
