@@ -499,8 +499,11 @@ void Server::recover(const ledger::LedgerState& resumed) {
     // What is known to have been acknowledged: the mark the journal writer keeps, and the
     // commands the ledger settled. A journal that ends before either lost acknowledged
     // commands: never started on silently (docs/durability.md, "Recovery").
+    // (A folder that never held a record is a new journal: the start takes back what the
+    // ledger holds, as a server without a journal does.)
     const uint64_t engine_seq = state.venue->engine().last_seq();
-    const bool ledger_ahead = state.writer && engine_seq < resumed.last_seq;
+    const bool journal_used = records > 0 || (acked.present && acked.records > 0);
+    const bool ledger_ahead = state.writer && journal_used && engine_seq < resumed.last_seq;
     const bool mark_ahead = acked.present && records < acked.records;
     std::string loss;
     if (mark_ahead) {

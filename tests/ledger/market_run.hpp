@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
@@ -296,6 +298,40 @@ inline void wait_settled(uint16_t port) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   FAIL("the ledger did not catch up: " << body);
+}
+
+// A journal folder of the test's own, empty.
+inline std::string fresh_journal(const std::string& name) {
+  const std::string dir = std::filesystem::temp_directory_path() / ("cpx-test-" + name);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// GET /v1/admin/state's state_hash (docs/durability.md).
+inline std::string state_hash(uint16_t port) {
+  RestClient admin(port, operator_key, operator_secret);
+  const Response state = admin.send(http::verb::get, "/v1/admin/state");
+  REQUIRE(state.result_int() == 200);
+  Schemas schemas;
+  schemas.expect(rest_schema + "State", state.body());
+  const std::string hash = json_field(state.body(), "state_hash");
+  REQUIRE(hash.size() == 64);
+  return hash;
+}
+
+inline void kill_now(RunningServer& server) {
+  kill(server.pid, SIGKILL);
+  waitpid(server.pid, nullptr, 0);
+  server.pid = -1;
+}
+
+inline void flip_byte(const std::string& path, uint64_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file);
+  file.seekg(std::streamoff(offset));
+  const char byte = char(file.get() ^ 0x5a);
+  file.seekp(std::streamoff(offset));
+  file.put(byte);
 }
 
 }  // namespace cpx::test

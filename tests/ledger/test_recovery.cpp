@@ -20,39 +20,6 @@
 namespace cpx::test {
 namespace {
 
-std::string fresh_journal(const std::string& name) {
-  const std::string dir = std::filesystem::temp_directory_path() / ("cpx-test-" + name);
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
-// GET /v1/admin/state's state_hash (docs/durability.md).
-std::string state_hash(uint16_t port) {
-  RestClient admin(port, operator_key, operator_secret);
-  const Response state = admin.send(http::verb::get, "/v1/admin/state");
-  REQUIRE(state.result_int() == 200);
-  Schemas schemas;
-  schemas.expect(rest_schema + "State", state.body());
-  const std::string hash = json_field(state.body(), "state_hash");
-  REQUIRE(hash.size() == 64);
-  return hash;
-}
-
-void kill_now(RunningServer& server) {
-  kill(server.pid, SIGKILL);
-  waitpid(server.pid, nullptr, 0);
-  server.pid = -1;
-}
-
-void flip_byte(const std::string& path, uint64_t offset) {
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(file);
-  file.seekg(std::streamoff(offset));
-  const char byte = char(file.get() ^ 0x5a);
-  file.seekp(std::streamoff(offset));
-  file.put(byte);
-}
-
 // What `cpx-replay --journal` prints, as the ledger keeps it: trades (id -> "price qty"),
 // accepted orders ("account client_order_id order_id") and endings ("order_id reason").
 struct ReplayedEvents {
