@@ -480,6 +480,7 @@ void Server::recover(const ledger::LedgerState& resumed) {
       }
       bootstrap();
     }
+    state.venue->set_replay_clock(wall_clock_ms());
     // The torn tail is only cut once it is known that nothing acknowledged goes with it.
     const journal::Acknowledged acked = journal::read_acknowledged(settings.journal_dir);
     const JournalReplay replay =

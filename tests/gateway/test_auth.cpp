@@ -82,6 +82,37 @@ TEST_CASE("the replay guard forgets signatures once their timestamps are stale, 
   CHECK(guard.size() == 1);
 }
 
+TEST_CASE("the replay guard comes back whole from what it saved, and from remembered fingerprints") {
+  ReplayGuard guard;
+  const int64_t now = 9'000'000;
+  std::vector<std::string> signatures;
+  for (int i = 0; i < 5000; ++i) signatures.push_back(hmac_sha256_hex("k", std::to_string(i)));
+  // Half in an older generation, half in the newer; the newer one growing while saved.
+  for (int i = 0; i < 2500; ++i) CHECK(guard.admit(signatures[i], now, now) == AuthFailure::none);
+  const int64_t next = now + replay_generation_ms;
+  for (int i = 2500; i < 5000; ++i) CHECK(guard.admit(signatures[i], next, next) == AuthFailure::none);
+  const ReplayGuard::Saved saved = guard.save();
+  CHECK(saved.current.size() == 2500);
+  CHECK(saved.previous.size() == 2500);
+  ReplayGuard restored;
+  restored.restore(saved);
+  CHECK(restored.size() == 5000);
+  for (const std::string& signature : signatures) {
+    CHECK(restored.admit(signature, next + 1, next + 1) == AuthFailure::replayed);
+  }
+  // The generations move on as before: the older half is forgotten one generation later.
+  const int64_t later = next + replay_generation_ms;
+  CHECK(restored.admit(signatures[0], later, later) == AuthFailure::none);
+  CHECK(restored.admit(signatures[4999], later, later) == AuthFailure::replayed);
+  // remember() is what admit() keeps of an accepted request (replay rebuilds the guard with it).
+  ReplayGuard replayed;
+  for (int i = 0; i < 100; ++i) replayed.remember(signature_fingerprint(signatures[i]), now);
+  replayed.remember(0, now);  // unsigned: nothing
+  CHECK(replayed.size() == 100);
+  CHECK(replayed.admit(signatures[7], now + 5, now + 5) == AuthFailure::replayed);
+  CHECK(replayed.admit(signatures[100], now + 5, now + 5) == AuthFailure::none);
+}
+
 TEST_CASE("the replay guard tells a million signatures apart") {
   ReplayGuard guard;
   const int64_t now = 5'000'000;

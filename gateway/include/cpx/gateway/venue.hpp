@@ -89,6 +89,10 @@ class Venue {
   // Acts on a journaled request as the caller it was admitted for; the replay guard remembers
   // its signature's fingerprint (0: none), so it is refused if sent again after a restart.
   void replay(const Request& request, const Caller& caller, uint64_t signature_fingerprint = 0);
+  // Before a replay: the wall clock now. Fingerprints of requests that arrived more than two
+  // guard generations before it are not remembered (the guard would drop them anyway), so a
+  // long replay pays for the last minutes' signatures only.
+  void set_replay_clock(int64_t wall_ms) { replay_wall_ms_ = wall_ms; }
   // After a replay with the sink muted: every key, and every chip's whole book, to the sink.
   void publish_state();
   // SHA-256 (hex) of the state a replay must rebuild exactly (docs/durability.md).
@@ -227,6 +231,7 @@ class Venue {
   std::vector<ledger::Record> ledger_records_;
   int64_t now_ms_ = 0;  // the request being handled: when it reached the gateway
   bool replaying_ = false;  // inside replay(): answers go nowhere, so most are not rendered
+  int64_t replay_wall_ms_ = INT64_MIN;  // set_replay_clock()
 };
 
 }  // namespace cpx::gateway
