@@ -116,6 +116,7 @@ class SnapshotReader {
   }
   std::string text();
   void bytes(void* out, std::size_t size) {
+    if (size == 0) return;  // (an empty vector's data() may be null: memcpy must not see it)
     if (size <= std::size_t(end_ - at_)) {
       std::memcpy(out, at_, size);
       at_ += size;
