@@ -445,7 +445,47 @@ std::string move_journal_aside(const std::string& dir) {
   return aside;
 }
 
+// What the journal lost of what is known to have been acknowledged (empty: nothing): the mark
+// the journal writer keeps, and the commands the ledger settled (`ledger`, when there is one).
+// A folder that never held a record is a new journal, not a lost one: the start takes back what
+// the ledger holds, as a server without a journal does (docs/durability.md, "Recovery").
+std::string lost_acknowledged(const Settings& settings, uint64_t records,
+                              const journal::Acknowledged& acked, uint64_t engine_seq,
+                              const ledger::LedgerState* ledger) {
+  const bool journal_used = records > 0 || (acked.present && acked.records > 0);
+  std::string loss;
+  if (acked.present && records < acked.records) {
+    loss += "; the journal ends at record " + std::to_string(records) + " but records through " +
+            std::to_string(acked.records) + " were acknowledged (" + settings.journal_dir + "/" +
+            journal::acknowledged_file + ")";
+  }
+  if (ledger != nullptr && journal_used && engine_seq < ledger->last_seq) {
+    loss += "; the journal's commands end at seq " + std::to_string(engine_seq) +
+            " but the ledger settled through seq " + std::to_string(ledger->last_seq) + " (" +
+            ledger::describe_after(settings.database_url, engine_seq) + ")";
+  }
+  return loss;
+}
+
 }  // namespace
+
+void Server::restart_from_ledger() {
+  // The ledger is the record of what was settled: the journal is set aside whole, and the start
+  // goes on from the ledger (the caller restores it), numbering after its last seq and trade, so
+  // no settled seq is used again; orders open in the ledger end with reason restart.
+  State& state = *state_;
+  state.writer->stop(ledger_stop_timeout_ms);  // the replay's records: all settled before
+  state.recovery_notes += "; the journal was moved to " +
+                          move_journal_aside(state.core.settings.journal_dir) +
+                          "; accounts, balances and keys were taken back from the ledger";
+  state.writer = std::make_unique<ledger::Writer>(state.writer_settings, state.core.config);
+  state.core.writer = state.writer.get();
+  state.sink->set_writer(state.writer.get());
+  state.writer->start();
+  state.venue = std::make_unique<Venue>(state.core.config, state.limits, *state.sink);
+  state.replayed_records = 0;
+  state.snapshot_used.clear();
+}
 
 void Server::recover(const ledger::LedgerState& resumed) {
   State& state = *state_;
@@ -502,22 +542,9 @@ void Server::recover(const ledger::LedgerState& resumed) {
     // commands: never started on silently (docs/durability.md, "Recovery").
     // (A folder that never held a record is a new journal: the start takes back what the
     // ledger holds, as a server without a journal does.)
-    const uint64_t engine_seq = state.venue->engine().last_seq();
-    const bool journal_used = records > 0 || (acked.present && acked.records > 0);
-    const bool ledger_ahead = state.writer && journal_used && engine_seq < resumed.last_seq;
-    const bool mark_ahead = acked.present && records < acked.records;
-    std::string loss;
-    if (mark_ahead) {
-      loss += "; the journal ends at record " + std::to_string(records) +
-              " but records through " + std::to_string(acked.records) +
-              " were acknowledged (" + settings.journal_dir + "/" + journal::acknowledged_file +
-              ")";
-    }
-    if (ledger_ahead) {
-      loss += "; the journal's commands end at seq " + std::to_string(engine_seq) +
-              " but the ledger settled through seq " + std::to_string(resumed.last_seq) + " (" +
-              ledger::describe_after(settings.database_url, engine_seq) + ")";
-    }
+    const std::string loss = lost_acknowledged(settings, records, acked,
+                                               state.venue->engine().last_seq(),
+                                               state.writer ? &resumed : nullptr);
     const std::string tail =
         read.torn_tail ? "; its end at " + read.torn_path + " offset " +
                              std::to_string(read.torn_offset) + " is bad: " + read.torn_why +
@@ -539,20 +566,8 @@ void Server::recover(const ledger::LedgerState& resumed) {
       state.recovery_notes = "journal loss accepted" + loss + tail;
     }
     if (!loss.empty() && state.writer) {
-      // The ledger is the record of what was settled: the journal is set aside whole, and the
-      // start goes on from the ledger, numbering after its last seq and trade (so no settled
-      // seq is used again); orders open in the ledger end with reason restart.
-      state.writer->stop(ledger_stop_timeout_ms);  // the replay's records: all settled before
-      state.recovery_notes += "; the journal was moved to " + move_journal_aside(settings.journal_dir) +
-                              "; accounts, balances and keys were taken back from the ledger";
-      state.writer = std::make_unique<ledger::Writer>(state.writer_settings, state.core.config);
-      state.core.writer = state.writer.get();
-      state.sink->set_writer(state.writer.get());
-      state.writer->start();
-      state.venue = std::make_unique<Venue>(state.core.config, state.limits, *state.sink);
+      restart_from_ledger();
       bootstrapped = false;
-      state.replayed_records = 0;
-      state.snapshot_used.clear();
       records = 0;
     } else {
       if (read.torn_tail) {

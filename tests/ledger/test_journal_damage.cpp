@@ -89,10 +89,19 @@ Base& base() {
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a snapshot's prune
     run_random(random, b.traders, 200, admin, req, order_number);
     // The cases damage the newest segment's last records: it must hold some (a segment that
-    // just filled up leaves a new, empty one).
-    for (int i = 0; i < 40 && records_of(journal::segments(b.journal).back()).offsets.size() < 40; ++i) {
+    // just filled up leaves a new, empty one), and the newest snapshot must not cover them (it
+    // is taken in the background every 300 commands: give it time to appear).
+    auto tail_ready = [&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      const std::vector<journal::SnapshotFile> taken = journal::snapshots(b.journal);
+      const uint64_t acked = journal::read_acknowledged(b.journal).records;
+      return records_of(journal::segments(b.journal).back()).offsets.size() >= 40 &&
+             (taken.empty() || acked >= taken.front().journal_index + 40);
+    };
+    for (int i = 0; i < 40 && !tail_ready(); ++i) {
       run_random(random, b.traders, 50, admin, req, order_number);
     }
+    REQUIRE(tail_ready());
     wait_settled(server.port);
     b.hash = state_hash(server.port);
     b.balances = engine_balances(server.port, b.traders);

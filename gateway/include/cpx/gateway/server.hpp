@@ -43,6 +43,8 @@ class Server {
 
  private:
   void recover(const ledger::LedgerState& resumed);
+  // --accept-journal-loss with a ledger: the journal set aside, a fresh writer and venue.
+  void restart_from_ledger();
   // Loads the newest usable snapshot into the venue; returns the journal records it covers.
   uint64_t load_snapshot(const ledger::LedgerState& resumed);
   struct State;
