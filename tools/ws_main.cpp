@@ -26,7 +26,10 @@ using tcp = net::ip::tcp;
 
 constexpr const char* usage =
     "usage: cpx-ws [--url ws://HOST:PORT/v1/ws] [--key KEY --secret SECRET] [--wait MS] JSON...\n"
-    "  KEY and SECRET default to CPX_KEY and CPX_SECRET.\n";
+    "  Logs in with the key (when given), sends each JSON message, prints every message the\n"
+    "  server sends until each message's req_id is answered, then for --wait MS more\n"
+    "  milliseconds (default 300; pushes such as trades and book updates arrive meanwhile).\n"
+    "  KEY and SECRET default to CPX_KEY and CPX_SECRET. Exit 0: every req_id answered.\n";
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -62,6 +65,9 @@ int main(int argc, char** argv) {
       if (arg == "--wait") wait_ms = std::atoi(value.c_str());
     } else if (arg.starts_with("{")) {
       messages.push_back(arg);
+    } else if (arg == "--help" || arg == "-h") {
+      std::fputs(usage, stdout);
+      return 0;
     } else {
       std::fputs(usage, stderr);
       return 2;

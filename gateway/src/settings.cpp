@@ -82,9 +82,9 @@ std::string settings_help() {
                                   ? std::string("(none)")
                                   : std::string("(bundled)")) + "\n";
   }
-  text += "  --accept-journal-loss  (no variable: one start only)\n      when the journal lost "
-          "acknowledged commands, set it aside and go on from the ledger instead of refusing "
-          "to start (docs/durability.md)\n";
+  text += "  --accept-journal-loss  (no variable: one start only)\n"
+          "      when the journal lost acknowledged commands, set it aside and go on from the\n"
+          "      ledger instead of refusing to start (docs/durability.md)\n";
   text += "  --help  this text\n";
   return text;
 }

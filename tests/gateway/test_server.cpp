@@ -41,6 +41,19 @@ http::response<http::string_body> request(uint16_t port, http::verb verb, const 
 
 }  // namespace
 
+TEST_CASE("cpx-ws --help says what it does, --wait included, and exits 0") {
+  FILE* pipe = popen((std::string(CPX_WS_BINARY) + " --help").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string said;
+  char buffer[1024];
+  while (const std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) said.append(buffer, n);
+  const int status = pclose(pipe);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(said.rfind("usage: cpx-ws", 0) == 0);
+  CHECK(said.find("--wait MS more") != std::string::npos);
+}
+
 TEST_CASE("cpx-server answers over loopback and stops cleanly on SIGTERM") {
   // No operator key in the environment: one is generated and shown once.
   RunningServer server({}, false);
