@@ -354,7 +354,7 @@ bool Venue::journaled(const Request& request) {
 
 void Venue::replay(const Request& request, const Caller& caller, uint64_t signature_fingerprint) {
   now_ms_ = request.now_ms;
-  if (signature_fingerprint != 0 && request.now_ms > replay_wall_ms_ - 2 * replay_generation_ms) {
+  if (signature_fingerprint != 0 && request.now_ms + 2 * replay_generation_ms > replay_wall_ms_) {
     replay_guard_.remember(signature_fingerprint, request.now_ms);
   }
   replaying_ = true;
