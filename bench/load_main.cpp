@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "cpx/gateway/auth.hpp"
+#include "cpx/auth/signing.hpp"
 
 namespace {
 
@@ -79,9 +79,9 @@ class Signer {
     request.set("X-CPX-KEY", key_.id);
     request.set("X-CPX-TIMESTAMP", stamp);
     request.set("X-CPX-SIGNATURE",
-                cpx::gateway::hmac_sha256_hex(
+                cpx::auth::hmac_sha256_hex(
                     key_.secret,
-                    cpx::gateway::signing_payload(stamp, std::string(request.method_string()),
+                    cpx::auth::signing_payload(stamp, std::string(request.method_string()),
                                                   std::string(request.target()), request.body())));
   }
   const Key& key() const { return key_; }
@@ -218,8 +218,8 @@ class RestLoad {
         (take ? "20" : std::to_string(1 + i % 9)) + R"(","origin":"beijing")" +
         (take ? R"(,"tif":"IOC"})" : "}");
     const std::string stamp = std::to_string(wall_ms());
-    const std::string signature = cpx::gateway::hmac_sha256_hex(
-        key_.secret, cpx::gateway::signing_payload(stamp, "POST", "/v1/orders", body));
+    const std::string signature = cpx::auth::hmac_sha256_hex(
+        key_.secret, cpx::auth::signing_payload(stamp, "POST", "/v1/orders", body));
     out.append("POST /v1/orders HTTP/1.1\r\nHost: cpx\r\nContent-Type: application/json\r\n");
     out.append("X-CPX-KEY: ").append(key_.id).append("\r\nX-CPX-TIMESTAMP: ").append(stamp);
     out.append("\r\nX-CPX-SIGNATURE: ").append(signature).append("\r\nContent-Length: ");
@@ -308,8 +308,8 @@ struct WsConnection {
       static int64_t last_stamp = 0;
       last_stamp = std::max(wall_ms(), last_stamp + 1);
       const std::string stamp = std::to_string(last_stamp);
-      const std::string signature = cpx::gateway::hmac_sha256_hex(
-          key->secret, cpx::gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
+      const std::string signature = cpx::auth::hmac_sha256_hex(
+          key->secret, cpx::auth::signing_payload(stamp, "GET", "/v1/ws", ""));
       ws.set_option(websocket::stream_base::decorator([=](websocket::request_type& request) {
         request.set("X-CPX-KEY", key->id);
         request.set("X-CPX-TIMESTAMP", stamp);

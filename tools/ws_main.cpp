@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cpx/gateway/auth.hpp"
+#include "cpx/auth/signing.hpp"
 
 namespace {
 
@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
     net::connect(ws.next_layer(), resolver.resolve(host, port));
     if (!key.empty()) {
       const std::string stamp = std::to_string(now_ms());
-      const std::string signature = cpx::gateway::hmac_sha256_hex(
-          secret, cpx::gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
+      const std::string signature = cpx::auth::hmac_sha256_hex(
+          secret, cpx::auth::signing_payload(stamp, "GET", "/v1/ws", ""));
       ws.set_option(websocket::stream_base::decorator([=](websocket::request_type& request) {
         request.set("X-CPX-KEY", key);
         request.set("X-CPX-TIMESTAMP", stamp);

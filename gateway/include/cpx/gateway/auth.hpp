@@ -1,6 +1,5 @@
-// Request signing as clients do it and as the server checks it: lowercase hex of
-// HMAC-SHA256(secret, timestamp + METHOD + path-with-query + body), timestamps in milliseconds
-// since the epoch within 30 s of the server clock, and each signature accepted once.
+// The server's side of request signing: each signature accepted once (the replay guard), on top
+// of the stateless check every client shares (cpx/auth/signing.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,33 +8,24 @@
 #include <string_view>
 #include <vector>
 
+#include "cpx/auth/signing.hpp"
 #include "cpx/engine/grow_array.hpp"
 
 namespace cpx::gateway {
 
-inline constexpr int64_t timestamp_skew_ms_max = 30'000;
+using auth::AuthFailure;
+using auth::check_signature;
+using auth::constant_time_equal;
+using auth::hmac_sha256_hex;
+using auth::parse_timestamp_ms;
+using auth::random_hex;
+using auth::signing_payload;
+using auth::timestamp_skew_ms_max;
+using auth::to_string;
+
 // Signatures remembered at most (16 bytes each at most); past that, signed requests are refused
 // as busy rather than the memory growing. 8 M covers 60 s of 100,000 signed requests a second.
 inline constexpr std::size_t replay_entries_max = 8'000'000;
-
-// `bytes` random bytes (OpenSSL's CSPRNG, at most 64) as lowercase hex: key ids and secrets.
-std::string random_hex(std::size_t bytes);
-
-std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
-
-// What a request signs: timestamp + METHOD + path-with-query + body.
-std::string signing_payload(std::string_view timestamp, std::string_view method,
-                            std::string_view target, std::string_view body);
-
-// Compares without an early exit, so timing does not reveal how much of a guess was right.
-bool constant_time_equal(std::string_view a, std::string_view b);
-
-// Parses a timestamp header: decimal milliseconds, nothing else.
-bool parse_timestamp_ms(std::string_view text, int64_t& out);
-
-enum class AuthFailure { none, missing, bad_timestamp, stale, bad_signature, replayed, busy };
-
-std::string_view to_string(AuthFailure failure);
 
 // Remembers the signatures accepted within the timestamp window, as 64-bit fingerprints (an
 // HMAC's bits are uniform, so a legitimate request is mistaken for a replay with odds of about
@@ -114,12 +104,6 @@ class ReplayGuard {
   FlatSet previous_;
 };
 
-// The stateless part of the check: headers present, timestamp within the window, signature
-// right. The gateway's I/O threads run it; the one replay guard sits on the matcher thread.
-AuthFailure check_signature(std::string_view secret, std::string_view timestamp_header,
-                            std::string_view signature_header, std::string_view method,
-                            std::string_view target, std::string_view body, int64_t now_ms,
-                            int64_t& timestamp_ms);
 
 // The whole check of a signed request, given the key's secret (the caller found the key).
 AuthFailure verify_request(std::string_view secret, std::string_view timestamp_header,
