@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cpx/app/config_files.hpp"
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 #include "workloads/lobwl1.hpp"
 #include "workloads/stream.hpp"
 

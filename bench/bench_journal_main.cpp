@@ -22,29 +22,29 @@
 #include <vector>
 
 #include "cpx/app/config_files.hpp"
-#include "cpx/gateway/journal_codec.hpp"
-#include "cpx/gateway/journal_replay.hpp"
-#include "cpx/gateway/venue.hpp"
+#include "cpx/sequencer/journal_codec.hpp"
+#include "cpx/sequencer/journal_replay.hpp"
+#include "cpx/venue/venue.hpp"
 #include "cpx/journal/journal.hpp"
 #include "cpx/journal/snapshot.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using cpx::gateway::Request;
-using cpx::gateway::RequestKind;
+using cpx::venue::Request;
+using cpx::venue::RequestKind;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-class NullSink final : public cpx::gateway::VenueSink {
+class NullSink final : public cpx::venue::VenueSink {
  public:
   void reply(uint8_t, uint64_t, unsigned, uint32_t, std::string_view) override {}
   void push(uint64_t, uint32_t, std::string_view) override {}
-  void key_added(const cpx::gateway::KeyRecord&) override {}
-  void book(const cpx::gateway::BookHeader&, const cpx::gateway::BookLevel*) override {}
-  void trade(const cpx::gateway::TradeRecord&) override {}
+  void key_added(const cpx::venue::KeyRecord&) override {}
+  void book(const cpx::venue::BookHeader&, const cpx::venue::BookLevel*) override {}
+  void trade(const cpx::venue::TradeRecord&) override {}
 };
 
 constexpr int traders = 200;  // half enterprises, half providers
@@ -127,8 +127,8 @@ class Commands {
     command.set_client_order_id(id);
     request.command = cpx::CommandEnvelope::wrap(command);
     // Enterprises bid over REST, providers stream asks and cancels over WebSocket.
-    request.surface = bid ? cpx::gateway::Surface::rest : cpx::gateway::Surface::ws;
-    if (request.surface == cpx::gateway::Surface::ws) request.req_id.assign(std::to_string(i));
+    request.surface = bid ? cpx::venue::Surface::rest : cpx::venue::Surface::ws;
+    if (request.surface == cpx::venue::Surface::ws) request.req_id.assign(std::to_string(i));
     return request;
   }
 
@@ -162,7 +162,7 @@ void write_journal(const std::string& dir, uint64_t commands, uint64_t group, bo
       const cpx::Role role = account == 0                              ? cpx::Role::operator_
                              : account <= uint32_t(traders / 2)        ? cpx::Role::enterprise
                                                                        : cpx::Role::provider;
-      cpx::gateway::encode_request(request, account, role, payload);
+      cpx::sequencer::encode_request(request, account, role, payload);
       writer.append(i + 1, payload);
     }
     if ((i + 1) % group == 0) writer.commit();
@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
       for (uint64_t i = 0; i < commands; ++i) {
         payload.clear();
         payload.push_back(1);
-        cpx::gateway::encode_request(requests[i], 1, cpx::Role::enterprise, payload);
+        cpx::sequencer::encode_request(requests[i], 1, cpx::Role::enterprise, payload);
         writer.append(i + 1, payload);
         if ((i + 1) % group == 0) writer.commit();
       }
@@ -225,14 +225,14 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     write_journal(dir, commands, 4096, false, nullptr);
     const cpx::ConfigResult config = cpx::load_config("", "");
-    const cpx::gateway::VenueLimits limits{0, 1, 1000, false};
+    const cpx::venue::VenueLimits limits{0, 1, 1000, false};
     NullSink sink;
     // Reading alone: every record read, checked and decoded, nothing replayed.
     Clock::time_point start = Clock::now();
     uint64_t bad = 0;
     const cpx::journal::ReadResult read_only = cpx::journal::read(
         dir, [&](uint64_t, std::span<const unsigned char> payload) {
-          if (!cpx::gateway::decode_request(payload.subspan(1))) ++bad;
+          if (!cpx::sequencer::decode_request(payload.subspan(1))) ++bad;
         });
     const double read_seconds = seconds_since(start);
     // Recovery without a snapshot: the whole journal through the venue, as cpx-server does it.
@@ -242,9 +242,9 @@ int main(int argc, char** argv) {
     double fork_ms = 0;
     pid_t child = -1;
     std::string snapshot_path;
-    auto replay = [&](cpx::gateway::Venue& venue, uint64_t after, bool take_snapshot) {
+    auto replay = [&](cpx::venue::Venue& venue, uint64_t after, bool take_snapshot) {
       bool ready = after > 0;
-      return cpx::gateway::replay_journal(
+      return cpx::sequencer::replay_journal(
           dir, after, venue,
           [&] {
             if (!ready) {
@@ -267,9 +267,9 @@ int main(int argc, char** argv) {
           },
           false);
     };
-    cpx::gateway::Venue venue(*config.config, limits, sink);
+    cpx::venue::Venue venue(*config.config, limits, sink);
     start = Clock::now();
-    const cpx::gateway::JournalReplay full = replay(venue, 0, true);
+    const cpx::sequencer::JournalReplay full = replay(venue, 0, true);
     const double full_seconds = seconds_since(start);
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -280,13 +280,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     // Recovery with that snapshot: load it, then replay the journal after it.
-    cpx::gateway::Venue recovered(*config.config, limits, sink);
+    cpx::venue::Venue recovered(*config.config, limits, sink);
     start = Clock::now();
     cpx::journal::SnapshotReader in(snapshots.front().path);
     recovered.load(in);
     const double load_seconds = seconds_since(start);
     recovered.bootstrap_operator("operator", "op", "operator-secret-1234");
-    const cpx::gateway::JournalReplay tail = replay(recovered, snapshots.front().journal_index, false);
+    const cpx::sequencer::JournalReplay tail = replay(recovered, snapshots.front().journal_index, false);
     const double snapshot_seconds = seconds_since(start);
     const bool same = recovered.state_hash() == venue.state_hash();
     const uint64_t snapshot_bytes = std::filesystem::file_size(snapshots.front().path);

@@ -7,8 +7,8 @@
 
 #include "cpx/app/config_files.hpp"
 #include "cpx/app/replay_stream.hpp"
-#include "cpx/engine/event_json.hpp"
-#include "cpx/gateway/journal_replay.hpp"
+#include "cpx/codec/event_json.hpp"
+#include "cpx/sequencer/journal_replay.hpp"
 #include "cpx/journal/snapshot.hpp"
 
 namespace {
@@ -24,14 +24,14 @@ const char* const usage =
     "  --chips FILE    chip types (default: the bundled config/chips.json)\n";
 
 // Prints the engine's events as the venue runs the journal's commands.
-class EventPrinter final : public cpx::gateway::VenueSink {
+class EventPrinter final : public cpx::venue::VenueSink {
  public:
   ~EventPrinter() override { flush(); }
   void reply(uint8_t, uint64_t, unsigned, uint32_t, std::string_view) override {}
   void push(uint64_t, uint32_t, std::string_view) override {}
-  void key_added(const cpx::gateway::KeyRecord&) override {}
-  void book(const cpx::gateway::BookHeader&, const cpx::gateway::BookLevel*) override {}
-  void trade(const cpx::gateway::TradeRecord&) override {}
+  void key_added(const cpx::venue::KeyRecord&) override {}
+  void book(const cpx::venue::BookHeader&, const cpx::venue::BookLevel*) override {}
+  void trade(const cpx::venue::TradeRecord&) override {}
   void events(std::span<const cpx::Event> events, const cpx::Command& command) override {
     for (const cpx::Event& event : events) cpx::append_event_json(out_, event, command, *engine);
     if (out_.size() > (1u << 20)) flush();
@@ -48,8 +48,8 @@ class EventPrinter final : public cpx::gateway::VenueSink {
 
 int replay_journal(const std::string& dir, const cpx::Config& config) {
   EventPrinter printer;
-  const cpx::gateway::VenueLimits limits{0, 1, 1000, false};
-  auto venue = std::make_unique<cpx::gateway::Venue>(config, limits, printer);
+  const cpx::venue::VenueLimits limits{0, 1, 1000, false};
+  auto venue = std::make_unique<cpx::venue::Venue>(config, limits, printer);
   // A pruned journal starts after a snapshot: the events before it are gone with it.
   const std::vector<std::string> segments = cpx::journal::segments(dir);
   if (segments.empty()) {
@@ -65,8 +65,8 @@ int replay_journal(const std::string& dir, const cpx::Config& config) {
     for (auto file = files.rbegin(); file != files.rend(); ++file) {
       if (file->journal_index >= journal_from) usable.push_back(*file);
     }
-    const auto loaded = cpx::gateway::load_first_snapshot(
-        usable, venue, [&] { return std::make_unique<cpx::gateway::Venue>(config, limits, printer); },
+    const auto loaded = cpx::sequencer::load_first_snapshot(
+        usable, venue, [&] { return std::make_unique<cpx::venue::Venue>(config, limits, printer); },
         [](const std::string& why) {
           std::fprintf(stderr, "cpx-replay: snapshot unusable: %s\n", why.c_str());
         });
@@ -89,8 +89,8 @@ int replay_journal(const std::string& dir, const cpx::Config& config) {
     venue->bootstrap_operator("operator", "cpx-replay", "cpx-replay-unused-secret");
   };
   try {
-    const cpx::gateway::JournalReplay replay =
-        cpx::gateway::replay_journal(dir, after, *venue, bootstrap, false);
+    const cpx::sequencer::JournalReplay replay =
+        cpx::sequencer::replay_journal(dir, after, *venue, bootstrap, false);
     printer.flush();
     if (!replay.read.ok) {
       std::fprintf(stderr, "cpx-replay: journal: %s\n", replay.read.error.c_str());

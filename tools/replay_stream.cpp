@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "cpx/engine/command_envelope.hpp"
-#include "cpx/engine/event_json.hpp"
+#include "cpx/codec/event_json.hpp"
 #include "cpx/pipeline/doorbell.hpp"
 #include "cpx/pipeline/spsc_ring.hpp"
 

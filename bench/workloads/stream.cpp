@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 #include "splitmix64.hpp"
 
 namespace cpx::workload {

@@ -5,7 +5,7 @@
 #include <charconv>
 
 #include "cpx/engine/command.hpp"
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 
 namespace cpx {
 namespace {

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <pqxx/pqxx>
 
-#include "cpx/engine/decimal.hpp"
-#include "cpx/engine/json_text.hpp"
+#include "cpx/base/decimal.hpp"
+#include "cpx/base/json_text.hpp"
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"

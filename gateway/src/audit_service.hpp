@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cpx/engine/config.hpp"
-#include "cpx/gateway/wire.hpp"
+#include "cpx/gateway/venue_types.hpp"
 #include "cpx/pipeline/spsc_ring.hpp"
 
 namespace cpx::gateway {

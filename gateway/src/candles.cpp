@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 
 namespace cpx::gateway {
 

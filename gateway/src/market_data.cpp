@@ -1,6 +1,6 @@
 #include "cpx/gateway/market_data.hpp"
 
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 
 namespace cpx::gateway {
 namespace {

@@ -1,6 +1,6 @@
 #include "cpx/gateway/public_api.hpp"
 
-#include "cpx/engine/json_text.hpp"
+#include "cpx/base/json_text.hpp"
 
 namespace cpx::gateway {
 namespace {

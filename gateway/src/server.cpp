@@ -1,10 +1,6 @@
 #include "cpx/gateway/server.hpp"
 
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -15,8 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "cpx/gateway/journal_replay.hpp"
-#include "cpx/gateway/venue.hpp"
+#include "cpx/sequencer/journal_replay.hpp"
+#include "cpx/sequencer/recovery.hpp"
+#include "cpx/sequencer/sequencer.hpp"
+#include "cpx/venue/venue.hpp"
 #include "cpx/journal/journal.hpp"
 #include "cpx/journal/snapshot.hpp"
 #include "cpx/ledger/migrations.hpp"
@@ -29,12 +27,21 @@ namespace cpx::gateway {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using sequencer::JournalReplay;
+using sequencer::lost_acknowledged;
+using sequencer::move_journal_aside;
+using sequencer::PayloadType;
+using sequencer::recover_snapshot;
+using sequencer::replay_journal;
+using sequencer::Sequencer;
+using sequencer::Snapshots;
+using venue::Venue;
+using venue::VenueLimits;
+using venue::VenueSink;
 
 namespace {
 
 constexpr int matcher_spin_count = 100;
-// Requests the matcher takes (and journals) as one group at most.
-constexpr std::size_t matcher_group_max = 1024;
 // How long a stopping server waits for PostgreSQL to take the last ledger records.
 constexpr int64_t ledger_stop_timeout_ms = 30'000;
 
@@ -188,139 +195,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::size_t next_ = 0;
 };
 
-// Snapshots of the whole state (docs/durability.md, "Snapshots"). The matcher forks between
-// two groups: the child holds the state as of that instant (copy-on-write), writes it, syncs it
-// and exits, while the matcher goes on at once; its only pause is the fork itself. Once the
-// ledger has settled what a snapshot holds, the journal segments and snapshots older than the
-// second newest such snapshot are deleted: two stay, so a damaged newest one still leaves an
-// older one and the journal after it.
-class Snapshots {
- public:
-  Snapshots(std::string dir, uint64_t every, uint32_t interval_s, const ledger::Writer* ledger,
-            uint64_t journal_index)
-      : dir_(std::move(dir)),
-        every_(every),
-        interval_(std::chrono::seconds(interval_s)),
-        ledger_(ledger),
-        last_index_(journal_index),
-        last_time_(std::chrono::steady_clock::now()) {}
-  Snapshots(const Snapshots&) = delete;
-  Snapshots& operator=(const Snapshots&) = delete;
-
-  // Between groups, on the matcher thread: `journal_index` records are journaled and acted on.
-  void tick(const Venue& venue, uint64_t journal_index) {
-    if (child_ > 0) poll(false);
-    if (child_ > 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    const bool due = journal_index > last_index_ &&
-                     ((every_ > 0 && journal_index - last_index_ >= every_) ||
-                      (interval_.count() > 0 && now - last_time_ >= interval_));
-    if (due) {
-      start(venue, journal_index, now);
-    } else if (!taken_.empty() && now - last_prune_ >= std::chrono::seconds(1)) {
-      last_prune_ = now;
-      prune();
-    }
-  }
-
-  // When the server stops: lets a snapshot being written finish.
-  void finish() {
-    if (child_ > 0) poll(true);
-  }
-
- private:
-  void start(const Venue& venue, uint64_t journal_index,
-             std::chrono::steady_clock::time_point now) {
-    last_index_ = journal_index;
-    last_time_ = now;
-    const uint64_t seq = venue.engine().last_seq();
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      // The child: only this thread exists. It dies with the server, holds none of its
-      // sockets, and reports through its exit status (stdio locks may be held by threads that
-      // did not come along).
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(3);
-      ::close_range(3, ~0U, 0);
-      try {
-        journal::SnapshotWriter out(dir_, journal_index, seq);
-        venue.save(out);
-        out.finish();
-        ::_exit(0);
-      } catch (const std::exception& error) {
-        const std::string text = std::string("cpx-server: snapshot: ") + error.what() + "\n";
-        [[maybe_unused]] const ssize_t n = ::write(2, text.data(), text.size());
-        ::_exit(1);
-      }
-    }
-    const auto forked = std::chrono::steady_clock::now();
-    if (pid < 0) {
-      std::fprintf(stderr, "cpx-server: cannot fork to take a snapshot: %s\n", std::strerror(errno));
-      return;
-    }
-    child_ = pid;
-    pending_ = journal::SnapshotFile{journal::snapshot_path(dir_, journal_index, seq),
-                                     journal_index, seq};
-    started_ = now;
-    fork_us_ = std::chrono::duration_cast<std::chrono::microseconds>(forked - now).count();
-  }
-
-  void poll(bool wait) {
-    int status = 0;
-    const pid_t done = ::waitpid(child_, &status, wait ? 0 : WNOHANG);
-    if (done == 0) return;
-    child_ = -1;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started_)
-                        .count();
-    if (done < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      std::fprintf(stderr, "cpx-server: the snapshot at journal record %llu failed (see above)\n",
-                   static_cast<unsigned long long>(pending_.journal_index));
-      return;
-    }
-    std::fprintf(stderr, "snapshot: %s (journal records 1-%llu, seq %llu; fork %lld us, written in %lld ms)\n",
-                 pending_.path.c_str(), static_cast<unsigned long long>(pending_.journal_index),
-                 static_cast<unsigned long long>(pending_.seq), static_cast<long long>(fork_us_),
-                 static_cast<long long>(ms));
-    taken_.push_back(pending_);
-    prune();
-  }
-
-  void prune() {
-    const uint64_t settled = ledger_ != nullptr ? ledger_->settled_seq() : UINT64_MAX;
-    std::vector<const journal::SnapshotFile*> settled_snapshots;
-    for (const journal::SnapshotFile& file : taken_) {
-      if (file.seq <= settled) settled_snapshots.push_back(&file);
-    }
-    if (settled_snapshots.size() < 2) return;
-    const journal::SnapshotFile point = *settled_snapshots[settled_snapshots.size() - 2];
-    if (point.journal_index <= pruned_through_) return;
-    journal::prune(dir_, point.journal_index);
-    for (const journal::SnapshotFile& file : journal::snapshots(dir_)) {
-      if (file.journal_index < point.journal_index) ::unlink(file.path.c_str());
-    }
-    std::erase_if(taken_, [&](const journal::SnapshotFile& file) {
-      return file.journal_index < point.journal_index;
-    });
-    pruned_through_ = point.journal_index;
-  }
-
-  std::string dir_;
-  uint64_t every_;
-  std::chrono::seconds interval_;
-  const ledger::Writer* ledger_;
-  uint64_t last_index_;
-  std::chrono::steady_clock::time_point last_time_;
-  std::chrono::steady_clock::time_point last_prune_{};
-  std::chrono::steady_clock::time_point started_{};
-  int64_t fork_us_ = 0;
-  pid_t child_ = -1;
-  journal::SnapshotFile pending_;
-  std::vector<journal::SnapshotFile> taken_;  // by this run, oldest first
-  uint64_t pruned_through_ = 0;
-};
-
 }  // namespace
 
 struct Server::State {
@@ -344,6 +218,7 @@ struct Server::State {
   std::string snapshot_used;  // the snapshot recovery started from, if any
   std::string recovery_notes;  // what the start said about the journal (a loss accepted)
   ledger::WriterSettings writer_settings;
+  bool bootstrapped = false;  // the operator key of this start is in the venue
 };
 
 Server::Server(const Settings& settings, Config config)
@@ -414,61 +289,6 @@ Server::Server(const Settings& settings, Config config)
   state.acceptor.listen(net::socket_base::max_listen_connections);
 }
 
-namespace {
-
-// Moves every segment, snapshot and the acknowledgement mark of `dir` into a new folder
-// `dir/lost-<UTC time>` (nothing is deleted) and returns its path.
-std::string move_journal_aside(const std::string& dir) {
-  char stamp[32];
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-  std::string aside = dir + "/lost-" + stamp;
-  for (int n = 2; ::mkdir(aside.c_str(), 0700) != 0; ++n) {
-    if (errno != EEXIST || n > 100) {
-      throw std::runtime_error("journal: cannot create " + aside + ": " + std::strerror(errno));
-    }
-    aside = dir + "/lost-" + stamp + "-" + std::to_string(n);
-  }
-  std::vector<std::string> files = journal::segments(dir);
-  for (const journal::SnapshotFile& file : journal::snapshots(dir)) files.push_back(file.path);
-  const std::string acked = dir + "/" + journal::acknowledged_file;
-  if (::access(acked.c_str(), F_OK) == 0) files.push_back(acked);
-  for (const std::string& file : files) {
-    const std::string to = aside + file.substr(file.rfind('/'));
-    if (::rename(file.c_str(), to.c_str()) != 0) {
-      throw std::runtime_error("journal: cannot move " + file + " to " + to + ": " +
-                               std::strerror(errno));
-    }
-  }
-  return aside;
-}
-
-// What the journal lost of what is known to have been acknowledged (empty: nothing): the mark
-// the journal writer keeps, and the commands the ledger settled (`ledger`, when there is one).
-// A folder that never held a record is a new journal, not a lost one: the start takes back what
-// the ledger holds, as a server without a journal does (docs/durability.md, "Recovery").
-std::string lost_acknowledged(const Settings& settings, uint64_t records,
-                              const journal::Acknowledged& acked, uint64_t engine_seq,
-                              const ledger::LedgerState* ledger) {
-  const bool journal_used = records > 0 || (acked.present && acked.records > 0);
-  std::string loss;
-  if (acked.present && records < acked.records) {
-    loss += "; the journal ends at record " + std::to_string(records) + " but records through " +
-            std::to_string(acked.records) + " were acknowledged (" + settings.journal_dir + "/" +
-            journal::acknowledged_file + ")";
-  }
-  if (ledger != nullptr && journal_used && engine_seq < ledger->last_seq) {
-    loss += "; the journal's commands end at seq " + std::to_string(engine_seq) +
-            " but the ledger settled through seq " + std::to_string(ledger->last_seq) + " (" +
-            ledger::describe_after(settings.database_url, engine_seq) + ")";
-  }
-  return loss;
-}
-
-}  // namespace
-
 void Server::restart_from_ledger() {
   // The ledger is the record of what was settled: the journal is set aside whole, and the start
   // goes on from the ledger (the caller restores it), numbering after its last seq and trade, so
@@ -485,112 +305,25 @@ void Server::restart_from_ledger() {
   state.venue = std::make_unique<Venue>(state.core.config, state.limits, *state.sink);
   state.replayed_records = 0;
   state.snapshot_used.clear();
+  state.bootstrapped = false;
+}
+
+void Server::bootstrap_operator() {
+  State& state = *state_;
+  if (state.bootstrapped) return;
+  state.bootstrapped = true;
+  state.venue->bootstrap_operator("operator", state.operator_key_id, state.operator_secret);
 }
 
 void Server::recover(const ledger::LedgerState& resumed) {
   State& state = *state_;
-  const Settings& settings = state.core.settings;
   if (state.writer) state.writer->start();  // a replay hands it records: it must take them
-  uint64_t records = 0;  // the journal's last record (or the snapshot's)
-  bool bootstrapped = false;
-  auto bootstrap = [&] {
-    if (bootstrapped) return;
-    bootstrapped = true;
-    state.venue->bootstrap_operator("operator", state.operator_key_id, state.operator_secret);
-  };
-  bool restore_from_ledger = true;  // with no journal to replay, what the ledger holds
-  if (!settings.journal_dir.empty()) {
-    // Replay with the sink muted: nobody waits for these answers; the keys and books go to the
-    // I/O threads afterwards (publish_state, from the matcher thread).
-    state.sink->set_muted(true);
-    const uint64_t after = load_snapshot(resumed);
-    if (after > 0) {
-      if (state.writer) {
-        // The ledger writer keeps every account's name and balances to write its rows: as of
-        // the snapshot, since the replay hands it only what came after.
-        ledger::LedgerState as_of;
-        as_of.last_seq = std::max(state.venue->engine().last_seq(), resumed.last_seq);
-        const Engine& engine = state.venue->engine();
-        for (uint32_t i = 0; i < engine.account_count(); ++i) {
-          const Account& account = engine.account(i);
-          as_of.accounts.push_back(ledger::LedgerState::AccountState{
-              account.name, account.role, account.balance_e7 - account.held_e7, account.held_e7});
-        }
-        state.writer->adopt(as_of);
-      }
-      bootstrap();
-    }
-    state.venue->set_replay_clock(wall_clock_ms());
-    // The torn tail is only cut once it is known that nothing acknowledged goes with it.
-    const journal::Acknowledged acked = journal::read_acknowledged(settings.journal_dir);
-    const JournalReplay replay =
-        replay_journal(settings.journal_dir, after, *state.venue, bootstrap, false);
-    const journal::ReadResult& read = replay.read;
-    state.replayed_records = replay.replayed;
-    state.sink->set_muted(false);
-    if (!read.ok) throw std::runtime_error("journal: " + read.error);
-    if (read.records > 0 && read.first_seq > after + 1) {
-      throw std::runtime_error(
-          "journal: " + settings.journal_dir + " starts at record " +
-          std::to_string(read.first_seq) +
-          (after > 0 ? ", after the gap past the snapshot's last record " + std::to_string(after)
-                     : std::string(" and no usable snapshot covers the records before it")));
-    }
-    records = std::max(read.last_seq, after);
-    // What is known to have been acknowledged: the mark the journal writer keeps, and the
-    // commands the ledger settled. A journal that ends before either lost acknowledged
-    // commands: never started on silently (docs/durability.md, "Recovery").
-    // (A folder that never held a record is a new journal: the start takes back what the
-    // ledger holds, as a server without a journal does.)
-    const std::string loss = lost_acknowledged(settings, records, acked,
-                                               state.venue->engine().last_seq(),
-                                               state.writer ? &resumed : nullptr);
-    const std::string tail =
-        read.torn_tail ? "; its end at " + read.torn_path + " offset " +
-                             std::to_string(read.torn_offset) + " is bad: " + read.torn_why +
-                             " (" + std::to_string(read.torn_bytes) + " bytes)"
-                       : std::string();
-    if (!acked.error.empty()) {
-      std::fprintf(stderr, "cpx-server: journal: %s; checking against the ledger only\n",
-                   acked.error.c_str());
-    }
-    if (!loss.empty() && !settings.accept_journal_loss) {
-      throw std::runtime_error(
-          "journal: " + settings.journal_dir + " has lost acknowledged commands" + loss + tail +
-          ". Restore the journal folder from a copy and start again; or start once with "
-          "--accept-journal-loss to set this journal aside and go on from " +
-          (state.writer ? std::string("what the ledger holds (docs/durability.md)")
-                        : std::string("what the journal holds (docs/durability.md)")));
-    }
-    if (!loss.empty()) {
-      state.recovery_notes = "journal loss accepted" + loss + tail;
-    }
-    if (!loss.empty() && state.writer) {
-      restart_from_ledger();
-      bootstrapped = false;
-      records = 0;
-    } else {
-      if (read.torn_tail) {
-        const std::string cut = journal::cut_torn_tail(read);
-        if (!cut.empty()) throw std::runtime_error("journal: " + cut);
-        state.torn_bytes = read.torn_bytes;
-      }
-      restore_from_ledger = records == 0;
-    }
-    journal::Settings journal_settings;
-    journal_settings.dir = settings.journal_dir;
-    journal_settings.sync = settings.durability_sync;
-    journal_settings.segment_bytes = settings.journal_segment_bytes;
-    state.journal = std::make_unique<journal::Writer>(journal_settings, records);
-    if (settings.snapshot_every > 0 || settings.snapshot_interval_s > 0) {
-      state.snapshots = std::make_unique<Snapshots>(settings.journal_dir, settings.snapshot_every,
-                                                    settings.snapshot_interval_s,
-                                                    state.writer.get(), records);
-    }
-  }
-  if (restore_from_ledger && state.writer) {
-    // No journal to replay: take back what the ledger holds, and journal that, so that the
-    // next replay starts from the same state.
+  // With no journal to replay, the start takes back what the ledger holds.
+  const bool from_ledger =
+      state.core.settings.journal_dir.empty() || recover_journal(resumed) == 0;
+  if (from_ledger && state.writer) {
+    // Take back what the ledger holds, and journal that, so that the next replay starts from
+    // the same state.
     state.writer->adopt(resumed);
     state.venue->restore(resumed);
     if (state.journal && !resumed.accounts.empty()) {
@@ -602,55 +335,116 @@ void Server::recover(const ledger::LedgerState& resumed) {
       state.journal->commit();
     }
   }
-  bootstrap();
+  bootstrap_operator();
   if (state.writer) state.writer->live_after(state.venue->engine().last_seq());
+}
+
+uint64_t Server::recover_journal(const ledger::LedgerState& resumed) {
+  State& state = *state_;
+  const Settings& settings = state.core.settings;
+  // Replay with the sink muted: nobody waits for these answers; the keys and books go to the
+  // I/O threads afterwards (publish_state, from the matcher thread).
+  state.sink->set_muted(true);
+  const uint64_t after = load_snapshot(resumed);
+  state.venue->set_replay_clock(wall_clock_ms());
+  // The torn tail is only cut once it is known that nothing acknowledged goes with it.
+  const journal::Acknowledged acked = journal::read_acknowledged(settings.journal_dir);
+  const JournalReplay replay = replay_journal(settings.journal_dir, after, *state.venue,
+                                              [this] { bootstrap_operator(); }, false);
+  const journal::ReadResult& read = replay.read;
+  state.replayed_records = replay.replayed;
+  state.sink->set_muted(false);
+  if (!read.ok) throw std::runtime_error("journal: " + read.error);
+  if (read.records > 0 && read.first_seq > after + 1) {
+    throw std::runtime_error(
+        "journal: " + settings.journal_dir + " starts at record " +
+        std::to_string(read.first_seq) +
+        (after > 0 ? ", after the gap past the snapshot's last record " + std::to_string(after)
+                   : std::string(" and no usable snapshot covers the records before it")));
+  }
+  uint64_t records = std::max(read.last_seq, after);
+  if (!accept_journal(records, acked, read, resumed)) {
+    restart_from_ledger();
+    records = 0;
+  } else if (read.torn_tail) {
+    const std::string cut = journal::cut_torn_tail(read);
+    if (!cut.empty()) throw std::runtime_error("journal: " + cut);
+    state.torn_bytes = read.torn_bytes;
+  }
+  journal::Settings journal_settings;
+  journal_settings.dir = settings.journal_dir;
+  journal_settings.sync = settings.durability_sync;
+  journal_settings.segment_bytes = settings.journal_segment_bytes;
+  state.journal = std::make_unique<journal::Writer>(journal_settings, records);
+  if (settings.snapshot_every > 0 || settings.snapshot_interval_s > 0) {
+    std::function<uint64_t()> settled;
+    if (state.writer) settled = [&writer = *state.writer] { return writer.settled_seq(); };
+    state.snapshots = std::make_unique<Snapshots>(settings.journal_dir, settings.snapshot_every,
+                                                  settings.snapshot_interval_s,
+                                                  std::move(settled), records);
+  }
+  return records;
+}
+
+bool Server::accept_journal(uint64_t records, const journal::Acknowledged& acked,
+                            const journal::ReadResult& read, const ledger::LedgerState& resumed) {
+  State& state = *state_;
+  const Settings& settings = state.core.settings;
+  // What is known to have been acknowledged: the mark the journal writer keeps, and the
+  // commands the ledger settled. A journal that ends before either lost acknowledged commands:
+  // never started on silently (docs/durability.md, "Recovery").
+  const std::string loss = lost_acknowledged(
+      settings.journal_dir, records, acked, state.venue->engine().last_seq(),
+      state.writer ? std::optional<uint64_t>(resumed.last_seq) : std::nullopt,
+      [&](uint64_t seq) { return ledger::describe_after(settings.database_url, seq); });
+  const std::string tail =
+      read.torn_tail ? "; its end at " + read.torn_path + " offset " +
+                           std::to_string(read.torn_offset) + " is bad: " + read.torn_why + " (" +
+                           std::to_string(read.torn_bytes) + " bytes)"
+                     : std::string();
+  if (!acked.error.empty()) {
+    std::fprintf(stderr, "cpx-server: journal: %s; checking against the ledger only\n",
+                 acked.error.c_str());
+  }
+  if (loss.empty()) return true;
+  if (!settings.accept_journal_loss) {
+    throw std::runtime_error(
+        "journal: " + settings.journal_dir + " has lost acknowledged commands" + loss + tail +
+        ". Restore the journal folder from a copy and start again; or start once with "
+        "--accept-journal-loss to set this journal aside and go on from " +
+        (state.writer ? std::string("what the ledger holds (docs/durability.md)")
+                      : std::string("what the journal holds (docs/durability.md)")));
+  }
+  state.recovery_notes = "journal loss accepted" + loss + tail;
+  // Without a ledger, what the journal holds is all there is: the start goes on from it.
+  return !state.writer;
 }
 
 uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
   State& state = *state_;
-  const std::string& dir = state.core.settings.journal_dir;
-  journal::remove_unfinished_snapshots(dir);
   // A snapshot is usable when the ledger has settled all it holds (the replay after it hands
   // the ledger only what comes later) and the journal goes on from its last record.
-  const uint64_t ledger_seq = state.writer ? resumed.last_seq : UINT64_MAX;
-  const std::vector<std::string> segments = journal::segments(dir);
-  const uint64_t journal_from = segments.empty() ? 0 : journal::segment_records_before(segments.front());
-  std::string passed_over;
-  std::vector<journal::SnapshotFile> usable;
-  for (const journal::SnapshotFile& file : journal::snapshots(dir)) {  // newest first
-    if (file.seq > ledger_seq) {
-      passed_over += "; " + file.path + " is past what the ledger settled (seq " +
-                     std::to_string(ledger_seq) + ")";
-    } else if (journal_from > file.journal_index) {
-      passed_over += "; " + file.path + " is older than the journal's first segment";
-    } else {
-      usable.push_back(file);
+  const std::optional<journal::SnapshotFile> loaded = recover_snapshot(
+      state.core.settings.journal_dir, state.writer ? resumed.last_seq : UINT64_MAX,
+      state.venue,
+      [&] { return std::make_unique<Venue>(state.core.config, state.limits, *state.sink); });
+  if (!loaded) return 0;
+  state.snapshot_used = loaded->path;
+  if (state.writer) {
+    // The ledger writer keeps every account's name and balances to write its rows: as of the
+    // snapshot, since the replay hands it only what came after.
+    ledger::LedgerState as_of;
+    as_of.last_seq = std::max(state.venue->engine().last_seq(), resumed.last_seq);
+    const Engine& engine = state.venue->engine();
+    for (uint32_t i = 0; i < engine.account_count(); ++i) {
+      const Account& account = engine.account(i);
+      as_of.accounts.push_back(ledger::LedgerState::AccountState{
+          account.name, account.role, account.balance_e7 - account.held_e7, account.held_e7});
     }
+    state.writer->adopt(as_of);
   }
-  // Never silently: a damaged one is named with its offset, then an older snapshot and a
-  // longer journal are tried; the start stops below if none is left to cover the journal's
-  // beginning.
-  const std::optional<journal::SnapshotFile> loaded = load_first_snapshot(
-      usable, state.venue,
-      [&] { return std::make_unique<Venue>(state.core.config, state.limits, *state.sink); },
-      [&](const std::string& why) {
-        std::fprintf(stderr, "cpx-server: snapshot unusable: %s\n", why.c_str());
-        passed_over += "; " + why;
-      });
-  if (loaded) {
-    state.snapshot_used = loaded->path;
-    if (!passed_over.empty()) {
-      std::fprintf(stderr, "cpx-server: recovering from an older snapshot%s\n",
-                   passed_over.c_str());
-    }
-    return loaded->journal_index;
-  }
-  if (journal_from > 0) {
-    throw std::runtime_error("journal: " + dir + " begins after record " +
-                             std::to_string(journal_from) +
-                             " and no snapshot covers the records before it" + passed_over);
-  }
-  return 0;
+  bootstrap_operator();
+  return loaded->journal_index;
 }
 
 uint64_t Server::replayed_records() const { return state_->replayed_records; }
@@ -668,10 +462,9 @@ bool Server::operator_key_generated() const { return state_->operator_generated;
 void Server::run() {
   State& state = *state_;
   if (state.auditor) state.auditor->start();
-  // The matcher: pops requests in groups; admits each (key, replay guard, rate limit); journals
-  // the admitted ones that change state and makes the group durable (one write, one fdatasync);
-  // then acts on them and wakes the I/O threads it wrote to. Nothing is acknowledged before its
-  // command is in the journal.
+  // The matcher: pops requests in groups for the sequencer stage (admit, journal, commit, act;
+  // sequencer/sequencer.hpp), which wakes the I/O threads it wrote to. Nothing is acknowledged
+  // before its command is in the journal.
   for (auto& shard : state.shards) {
     net::post(shard->context, [&shard] { shard->start(); });
   }
@@ -693,10 +486,9 @@ void Server::run() {
     for (auto& done : drained) done.get_future().wait();
   }
   std::thread matcher([&state] {
-    std::vector<Request> group(matcher_group_max);
-    std::vector<Venue::Caller> callers(matcher_group_max);
-    std::vector<bool> admitted(matcher_group_max);
-    std::vector<unsigned char> payload;
+    Sequencer sequencer(*state.venue, state.journal.get(), state.snapshots.get(),
+                        [&sink = *state.sink] { sink.flush(); });
+    std::vector<Request> group(sequencer::group_max);
     for (;;) {
       // A short spin only: under load the I/O thread (and on this 2-core machine, the clients)
       // need the CPU more than the matcher needs a fast wake-up.
@@ -706,27 +498,10 @@ void Server::run() {
                    state.core.stopping.load(std::memory_order_acquire);
           },
           matcher_spin_count);
-      if (state.core.stopping.load(std::memory_order_acquire)) {
-        if (state.snapshots) state.snapshots->finish();
-        return;
-      }
+      if (state.core.stopping.load(std::memory_order_acquire)) return sequencer.finish();
       std::size_t n = 1;
-      while (n < matcher_group_max && state.core.inbound.try_pop(group[n])) ++n;
-      for (std::size_t i = 0; i < n; ++i) {
-        admitted[i] = state.venue->admit_request(group[i], callers[i]);
-        if (admitted[i] && state.journal && Venue::journaled(group[i])) {
-          request_payload(group[i], callers[i], payload);
-          state.journal->append(state.journal->records() + 1, payload);
-        }
-      }
-      if (state.journal) state.journal->commit();
-      state.sink->flush();  // the refusals
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!admitted[i]) continue;
-        state.venue->act(group[i], callers[i]);
-        state.sink->flush();
-      }
-      if (state.snapshots) state.snapshots->tick(*state.venue, state.journal->records());
+      while (n < group.size() && state.core.inbound.try_pop(group[n])) ++n;
+      sequencer.process({group.data(), n});
     }
   });
   std::make_shared<Listener>(state.acceptor, state.shards, state.core)->run();

@@ -39,6 +39,8 @@ Shard::Shard(Core& c, uint8_t i)
       out(out_ring_bytes),
       market(c.config),
       decoder(c.config),
+      rest(c.config, market, decoder, [this](std::string_view key_id) { return find_key(key_id); },
+           [&c] { return c.writer; }),
       event_fd_(make_eventfd()),
       wake_(std::make_unique<net::posix::stream_descriptor>(context, event_fd_)),
       heartbeat_timer_(std::make_unique<net::steady_timer>(context)),

@@ -12,10 +12,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cpx/engine/command_json.hpp"
+#include "cpx/codec/command_json.hpp"
 #include "cpx/gateway/market_data.hpp"
+#include "cpx/gateway/rest_router.hpp"
 #include "cpx/gateway/settings.hpp"
-#include "cpx/gateway/wire.hpp"
+#include "cpx/gateway/venue_types.hpp"
 #include "cpx/ledger/writer.hpp"
 #include "cpx/pipeline/doorbell.hpp"
 #include "cpx/pipeline/message_ring.hpp"
@@ -43,13 +44,6 @@ class SessionBase {
   virtual ~SessionBase() = default;
   virtual void on_reply(const OutHeader& header, std::string_view body) = 0;
   virtual void on_push(const std::shared_ptr<const std::string>& message) = 0;
-};
-
-struct KeyInfo {
-  std::string secret;
-  std::string account;
-  Role role = Role::enterprise;
-  uint32_t account_index = 0;
 };
 
 int64_t wall_clock_ms();
@@ -100,6 +94,7 @@ class Shard {
   pipeline::MessageRing out;
   MarketData market;
   CommandDecoder decoder;
+  RestRouter rest;  // this thread's REST routing (over market, decoder and the keys)
   simdjson::dom::parser json;  // WebSocket messages' envelope (op, req_id, channels)
 
  private:

@@ -1,6 +1,6 @@
 #include "ws_session.hpp"
 
-#include "cpx/gateway/auth.hpp"
+#include "cpx/gateway/venue_types.hpp"
 #include "cpx/gateway/public_api.hpp"
 
 namespace cpx::gateway {

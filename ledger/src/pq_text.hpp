@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 #include "cpx/ledger/rows.hpp"
 
 namespace cpx::ledger {

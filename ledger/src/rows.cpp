@@ -6,7 +6,7 @@
 #include <charconv>
 #include <stdexcept>
 
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 
 namespace cpx::ledger {
 

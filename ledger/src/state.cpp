@@ -1,8 +1,9 @@
-// load_state(): what a restarting server takes back from the ledger.
+// load_state() and describe_after(): what a restarting server reads back from the ledger.
 #include <pqxx/pqxx>
 
-#include "cpx/ledger/writer.hpp"
-#include "cpx/engine/decimal.hpp"
+#include "cpx/ledger/state.hpp"
+#include "cpx/engine/wire_names.hpp"
+#include "cpx/base/decimal.hpp"
 #include "pq_text.hpp"
 
 namespace cpx::ledger {
@@ -10,10 +11,9 @@ namespace cpx::ledger {
 namespace {
 
 Role role_of(std::string_view text) {
-  if (text == "provider") return Role::provider;
-  if (text == "auditor") return Role::auditor;
-  if (text == "operator") return Role::operator_;
-  return Role::enterprise;
+  Role role = Role::enterprise;  // what the ledger's rows hold is one of the names
+  parse_name(role_names, text, role);
+  return role;
 }
 
 }  // namespace
@@ -76,81 +76,6 @@ LedgerState load_state(const std::string& url, const Config& config) {
   }
   return state;
 }
-
-namespace {
-
-std::string int128_text(int128 value) {
-  std::string out;
-  append_int128(out, value);
-  return out;
-}
-
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> out;
-  while (!line.empty()) {
-    const std::size_t space = line.find(' ');
-    out.push_back(line.substr(0, space));
-    if (space == std::string_view::npos) break;
-    line.remove_prefix(space + 1);
-  }
-  return out;
-}
-
-uint64_t number(std::string_view text) { return uint64_t(parse_numeric(text, 0)); }
-
-}  // namespace
-
-std::string serialize(const LedgerState& state) {
-  std::string out = "resume " + std::to_string(state.last_seq) + " " +
-                    std::to_string(state.last_trade_id) + " " +
-                    std::to_string(state.last_batch_id) + "\n";
-  for (const auto& account : state.accounts) {
-    out += "account " + account.name + " " + std::string(to_string(account.role)) + " " +
-           int128_text(account.available_e7) + " " + int128_text(account.held_e7) + "\n";
-  }
-  for (const auto& key : state.keys) {
-    out += "key " + key.key_id + " " + key.account + " " + key.secret + "\n";
-  }
-  for (const auto& order : state.open_orders) {
-    out += "open " + std::to_string(order.order_id) + " " + order.account + " " +
-           std::string(to_string(order.side)) + " " + std::to_string(order.price_ticks) + " " +
-           std::to_string(order.filled_milli) + " " + int128_text(order.held_e7) + "\n";
-  }
-  return out;
-}
-
-LedgerState parse_state(std::string_view text) {
-  LedgerState state;
-  while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    const std::vector<std::string_view> f = split(text.substr(0, end));
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (f.empty()) continue;
-    if (f[0] == "resume" && f.size() == 4) {
-      state.last_seq = number(f[1]);
-      state.last_trade_id = number(f[2]);
-      state.last_batch_id = number(f[3]);
-    } else if (f[0] == "account" && f.size() == 5) {
-      state.accounts.push_back(LedgerState::AccountState{
-          std::string(f[1]), role_of(f[2]), parse_numeric(f[3], 0), parse_numeric(f[4], 0)});
-    } else if (f[0] == "key" && f.size() == 4) {
-      state.keys.push_back(
-          LedgerState::KeyState{std::string(f[1]), std::string(f[2]), std::string(f[3])});
-    } else if (f[0] == "open" && f.size() == 7) {
-      state.open_orders.push_back(LedgerState::OpenOrder{
-          number(f[1]), std::string(f[2]), f[3] == "ask" ? Side::ask : Side::bid,
-          int64_t(parse_numeric(f[4], 0)), int64_t(parse_numeric(f[5], 0)),
-          parse_numeric(f[6], 0)});
-    } else {
-      throw std::runtime_error("not a ledger state line: " + std::string(f[0]));
-    }
-  }
-  return state;
-}
-
-}  // namespace cpx::ledger
-
-namespace cpx::ledger {
 
 std::string describe_after(const std::string& url, uint64_t seq) {
   pqxx::connection connection(url);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <pqxx/pqxx>
 
-#include "cpx/engine/json_text.hpp"
+#include "cpx/base/json_text.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "pq_text.hpp"

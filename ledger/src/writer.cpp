@@ -8,27 +8,25 @@
 #include <thread>
 #include <unordered_set>
 
+#include "cpx/engine/wire_names.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "cpx/ledger/pg_session.hpp"
 
 namespace cpx::ledger {
 
-std::string_view to_string(EndReason reason) {
-  switch (reason) {
-    case EndReason::canceled:
-      return "canceled";
-    case EndReason::filled:
-      return "filled";
-    case EndReason::expired:
-      return "expired";
-    case EndReason::killed:
-      return "killed";
-    case EndReason::restart:
-      return "restart";
-  }
-  return "?";
-}
+namespace {
+
+constexpr NamedValue<EndReason> end_reason_names[] = {{EndReason::canceled, "canceled"},
+                                                      {EndReason::filled, "filled"},
+                                                      {EndReason::expired, "expired"},
+                                                      {EndReason::killed, "killed"},
+                                                      {EndReason::restart, "restart"}};
+static_assert(is_dense(end_reason_names));
+
+}  // namespace
+
+std::string_view to_string(EndReason reason) { return name_of(end_reason_names, reason); }
 
 namespace {
 

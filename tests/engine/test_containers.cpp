@@ -1,4 +1,4 @@
-// The arrays that grow without moving what they hold (engine/include/cpx/engine/grow_array.hpp).
+// The arrays that grow without moving what they hold (engine/include/cpx/base/grow_array.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "cpx/engine/book.hpp"
-#include "cpx/engine/grow_array.hpp"
+#include "cpx/base/grow_array.hpp"
 
 namespace cpx {
 

@@ -5,7 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
+#include "cpx/engine/types.hpp"
 
 namespace cpx::test {
 

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "cpx/gateway/auth.hpp"
+#include "cpx/auth/signing.hpp"
 
 namespace cpx::test {
 
@@ -165,8 +165,8 @@ class RestClient {
       request.set("X-CPX-KEY", key_);
       request.set("X-CPX-TIMESTAMP", stamp);
       request.set("X-CPX-SIGNATURE",
-                  gateway::hmac_sha256_hex(
-                      secret_, gateway::signing_payload(stamp, std::string(http::to_string(verb)),
+                  auth::hmac_sha256_hex(
+                      secret_, auth::signing_payload(stamp, std::string(http::to_string(verb)),
                                                         target, body)));
     }
     request.body() = body;
@@ -221,7 +221,7 @@ class WsClient {
     if (!key.empty()) {
       const std::string stamp = std::to_string(now_ms());
       const std::string signature =
-          gateway::hmac_sha256_hex(secret, gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
+          auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", ""));
       ws_.set_option(websocket::stream_base::decorator([=](websocket::request_type& request) {
         request.set("X-CPX-KEY", key);
         request.set("X-CPX-TIMESTAMP", stamp);
@@ -281,7 +281,7 @@ inline std::string login_message(const std::string& key, const std::string& secr
   const std::string stamp = std::to_string(timestamp);
   return R"({"op":"login","req_id":"login","key":")" + key + R"(","timestamp":)" + stamp +
          R"(,"signature":")" +
-         gateway::hmac_sha256_hex(secret, gateway::signing_payload(stamp, "GET", "/v1/ws", "")) +
+         auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", "")) +
          "\"}";
 }
 

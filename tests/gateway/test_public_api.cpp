@@ -2,7 +2,7 @@
 #include <simdjson.h>
 
 #include "cpx/app/config_files.hpp"
-#include "cpx/engine/json_text.hpp"
+#include "cpx/base/json_text.hpp"
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/gateway/settings.hpp"
 

@@ -185,7 +185,7 @@ TEST_CASE("batch mode takes several requests per frame, one per line, each answe
   WsClient provider(server.port, "", "", 0, "/v1/ws?batch=1");
   const std::string stamp = std::to_string(now_ms());
   const std::string signature =
-      gateway::hmac_sha256_hex(secret, gateway::signing_payload(stamp, "GET", "/v1/ws", ""));
+      auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", ""));
   std::string frame = R"({"op":"login","req_id":"in","key":")" + key + R"(","timestamp":)" +
                       stamp + R"(,"signature":")" + signature + "\"}";
   constexpr int orders = 500;

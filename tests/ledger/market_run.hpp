@@ -19,7 +19,7 @@
 
 #include "../gateway/client.hpp"
 #include "../gateway/json_schema.hpp"
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 #include "cpx/ledger/rows.hpp"
 
 namespace cpx::test {

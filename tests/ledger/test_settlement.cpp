@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "market_run.hpp"
-#include "cpx/engine/decimal.hpp"
+#include "cpx/base/decimal.hpp"
 #include "cpx/app/config_files.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cpx/engine/config.hpp"
-#include "cpx/engine/pool.hpp"
+#include "cpx/base/pool.hpp"
 #include "cpx/engine/types.hpp"
 
 namespace cpx {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpx/base/string_hash.hpp"
 #include "cpx/engine/book.hpp"
 #include "cpx/engine/command.hpp"
 #include "cpx/engine/config.hpp"
@@ -28,13 +29,6 @@ struct Account {
 
 struct EngineLimits {
   uint32_t order_keys_initial = 1u << 16;  // accepted orders before the key table first grows
-};
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const {
-    return std::hash<std::string_view>{}(text);
-  }
 };
 
 // Account names to indices: open addressing over a cheap 64-bit hash of the name (the hash

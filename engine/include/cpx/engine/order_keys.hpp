@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "cpx/engine/command.hpp"
-#include "cpx/engine/grow_array.hpp"
-#include "cpx/engine/pool.hpp"
+#include "cpx/base/grow_array.hpp"
+#include "cpx/base/pool.hpp"
 #include "cpx/engine/types.hpp"
 
 namespace cpx {

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
-namespace cpx {
+#include "cpx/base/assert.hpp"
+#include "cpx/base/int128.hpp"
 
-// Money needs more than 64 bits: a notional is up to 1e10 price ticks times 1e12 milli-PFLOPS-h.
-__extension__ typedef __int128 int128;
+namespace cpx {
 
 // Fixed-point scales. A quantity is counted in thousandths of a PFLOPS-hour, a price in
 // ten-thousandths of a CNY per PFLOPS-hour, and an amount in ten-millionths of a CNY, so
@@ -71,10 +71,4 @@ std::string_view to_string(Op op);  // the wire name: "new" for Op::new_order
 // An account or client order id: 1-64 characters of [A-Za-z0-9._:-].
 bool is_valid_id(std::string_view text);
 
-// Stops the process on a broken invariant, in every build type: a bug is not a case to handle.
-[[noreturn]] void assertion_failed(const char* expression, const char* file, int line);
-
 }  // namespace cpx
-
-#define CPX_ASSERT(expression) \
-  ((expression) ? static_cast<void>(0) : ::cpx::assertion_failed(#expression, __FILE__, __LINE__))

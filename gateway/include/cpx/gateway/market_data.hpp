@@ -12,7 +12,7 @@
 
 #include "cpx/engine/config.hpp"
 #include "cpx/gateway/candles.hpp"
-#include "cpx/gateway/wire.hpp"
+#include "cpx/gateway/venue_types.hpp"
 
 namespace cpx::gateway {
 

@@ -9,11 +9,10 @@
 
 #include "cpx/engine/config.hpp"
 #include "cpx/gateway/settings.hpp"
+#include "cpx/journal/journal.hpp"
 #include "cpx/ledger/writer.hpp"
 
 namespace cpx::gateway {
-
-inline constexpr std::size_t request_body_bytes_max = 64 * 1024;
 
 class Server {
  public:
@@ -42,11 +41,21 @@ class Server {
   void stop();
 
  private:
+  // Recovery (docs/durability.md): the snapshot and the journal, or the ledger's state.
   void recover(const ledger::LedgerState& resumed);
+  // The snapshot and the journal after it into the venue; returns the journal's last record
+  // (0: the journal held nothing, or was set aside).
+  uint64_t recover_journal(const ledger::LedgerState& resumed);
+  // Whether the start goes on from the journal: it lost nothing acknowledged, or the loss is
+  // accepted without a ledger. Throws when a loss is not accepted.
+  bool accept_journal(uint64_t records, const journal::Acknowledged& acked,
+                      const journal::ReadResult& read, const ledger::LedgerState& resumed);
   // --accept-journal-loss with a ledger: the journal set aside, a fresh writer and venue.
   void restart_from_ledger();
   // Loads the newest usable snapshot into the venue; returns the journal records it covers.
   uint64_t load_snapshot(const ledger::LedgerState& resumed);
+  // The operator key of this start into the venue, once.
+  void bootstrap_operator();
   struct State;
   std::unique_ptr<State> state_;
 };

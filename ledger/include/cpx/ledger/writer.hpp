@@ -16,6 +16,7 @@
 #include "cpx/engine/config.hpp"
 #include "cpx/ledger/record.hpp"
 #include "cpx/ledger/rows.hpp"
+#include "cpx/ledger/state.hpp"
 #include "cpx/pipeline/spsc_ring.hpp"
 
 namespace cpx::ledger {
@@ -54,47 +55,6 @@ struct WriterStatus {
   int64_t last_batch_lag_ms = 0;  // the last batch: commit time less its first command's arrival
   std::string last_error;        // the last PostgreSQL error, redacted; empty when none
 };
-
-// The ledger's state a restarting server resumes from.
-struct LedgerState {
-  uint64_t last_seq = 0;
-  uint64_t last_trade_id = 0;
-  uint64_t last_batch_id = 0;
-  struct AccountState {
-    std::string name;
-    Role role = Role::enterprise;
-    int128 available_e7 = 0;
-    int128 held_e7 = 0;
-  };
-  std::vector<AccountState> accounts;  // in the order they were created
-  struct KeyState {
-    std::string key_id;
-    std::string account;
-    std::string secret;
-  };
-  std::vector<KeyState> keys;
-  struct OpenOrder {
-    uint64_t order_id = 0;
-    std::string account;
-    Side side = Side::bid;
-    int64_t price_ticks = 0;
-    int64_t filled_milli = 0;
-    int128 held_e7 = 0;  // what its hold still is in the ledger
-  };
-  std::vector<OpenOrder> open_orders;  // accepted, no ending
-};
-
-// Reads the state to resume from (throws pqxx errors; the caller reports them).
-LedgerState load_state(const std::string& url, const Config& config);
-
-// What the ledger holds after command `seq` (accounts, orders, endings, trades with their ids,
-// deposits), as one line for the operator; "holds nothing" when it ends at or before it.
-std::string describe_after(const std::string& url, uint64_t seq);
-
-// The state as text and back (a journal record, so a replay restores it the same way); parse
-// throws std::runtime_error on text it did not write.
-std::string serialize(const LedgerState& state);
-LedgerState parse_state(std::string_view text);
 
 class Writer {
  public:

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cpx/engine/command_json.hpp"
+#include "cpx/codec/command_json.hpp"
 #include "cpx/engine/engine.hpp"
 
 namespace cpx {

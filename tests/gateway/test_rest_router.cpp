@@ -1,0 +1,235 @@
+// REST routing without a socket: the route table, authentication, queries and market data, and
+// private requests carried from the router through a venue to their answers.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "../venue/venue_driver.hpp"
+#include "cpx/app/config_files.hpp"
+#include "cpx/gateway/rest_router.hpp"
+
+namespace cpx::gateway {
+namespace {
+
+constexpr int64_t now = 1'700'000'000'000;
+
+// The router over a key table filled the way an I/O thread fills it: from the venue's keys.
+struct RouterFixture {
+  Config config = std::move(*load_config("", "").config);
+  MarketData market{config};
+  CommandDecoder decoder{config};
+  std::map<std::string, KeyInfo, std::less<>> keys;
+  RestRouter router{config, market, decoder,
+                    [this](std::string_view id) -> const KeyInfo* {
+                      const auto it = keys.find(id);
+                      return it == keys.end() ? nullptr : &it->second;
+                    },
+                    [] { return static_cast<const ledger::Writer*>(nullptr); }};
+
+  void add_key(std::string id, std::string secret, std::string account, Role role) {
+    keys[std::move(id)] = KeyInfo{std::move(secret), std::move(account), role, 0};
+  }
+  // A request signed with `key`'s secret (or sent unsigned when the key is empty).
+  Routed send(std::string_view method, std::string_view target, std::string_view body = "",
+              std::string_view key = "", int64_t at = now) {
+    stamp_ = std::to_string(at);
+    signature_.clear();
+    if (const auto it = keys.find(key); it != keys.end()) {
+      signature_ = auth::hmac_sha256_hex(it->second.secret,
+                                         auth::signing_payload(stamp_, method, target, body));
+    }
+    HttpRequest http{method, target, body, key, stamp_, signature_, ""};
+    return router.route(http, now);
+  }
+
+ private:
+  std::string stamp_;
+  std::string signature_;
+};
+
+std::string error_code(const Routed& routed) {
+  const std::string& body = routed.answer.body;
+  const std::size_t at = body.find("\"code\":\"");
+  REQUIRE(at != std::string::npos);
+  return body.substr(at + 8, body.find('"', at + 8) - at - 8);
+}
+
+}  // namespace
+
+TEST_CASE("the route table: each private path with another method names the ones it takes") {
+  RouterFixture f;
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"/v1/orders", "use POST or GET"},
+      {"/v1/orders/abc", "use GET, PATCH or DELETE"},
+      {"/v1/fills", "use GET"},
+      {"/v1/account", "use GET"},
+      {"/v1/admin/accounts", "use POST"},
+      {"/v1/admin/deposits", "use POST"},
+      {"/v1/admin/accounts/acme/keys", "use POST"},
+      {"/v1/admin/state", "use GET"},
+      {"/v1/ledger/trades", "use GET"},
+      {"/v1/ledger/verify", "use GET"},
+      {"/v1/ledger/accounts/acme/statement", "use GET"},
+  };
+  for (const auto& [path, allowed] : cases) {
+    CAPTURE(path);
+    const Routed routed = f.send("PUT", path);
+    CHECK_FALSE(routed.to_matcher);
+    CHECK(routed.answer.status == 405);
+    CHECK(routed.answer.body.find(std::string(allowed) + "\"") != std::string::npos);
+  }
+  // Every route of the table is reachable with its own method (here: refused for no key).
+  for (const Route& route : private_routes) {
+    std::string path(route.path);
+    if (const auto hole = path.find("{id}"); hole != std::string::npos) path.replace(hole, 4, "x1");
+    CAPTURE(path);
+    const Routed routed = f.send(route.method, path);
+    CHECK(routed.answer.status == 401);
+  }
+  CHECK(f.send("GET", "/v1/nothing").answer.status == 404);
+  CHECK(f.send("GET", "/v1/time").answer.body == "{\"server_time_ms\":1700000000000}");
+}
+
+TEST_CASE("authentication: a known key and a signature of this very request") {
+  RouterFixture f;
+  f.add_key("k1", "secret-1", "acme", Role::enterprise);
+  Routed routed = f.send("GET", "/v1/account");
+  CHECK(routed.answer.status == 401);
+  CHECK(routed.answer.body.find("send X-CPX-KEY") != std::string::npos);
+  routed = f.send("GET", "/v1/account", "", "k1");
+  REQUIRE(routed.to_matcher);
+  CHECK(routed.request.kind == venue::RequestKind::get_account);
+  CHECK(routed.request.signed_request);
+  CHECK(routed.request.key_id.view() == "k1");
+  CHECK(routed.request.now_ms == now);
+  CHECK(routed.request.timestamp_ms == now);
+  // Signed 31 s before the clock: stale.
+  routed = f.send("GET", "/v1/account", "", "k1", now - 31'000);
+  CHECK(routed.answer.status == 401);
+  CHECK(routed.answer.body.find("more than 30 s") != std::string::npos);
+  // Signed for another path than the one sent.
+  f.add_key("k2", "secret-2", "acme", Role::enterprise);
+  const std::string stamp = std::to_string(now);
+  const std::string other =
+      auth::hmac_sha256_hex("secret-2", auth::signing_payload(stamp, "GET", "/v1/account", ""));
+  HttpRequest http{"GET", "/v1/fills", "", "k2", stamp, other, ""};
+  routed = f.router.route(http, now);
+  CHECK(routed.answer.status == 401);
+  CHECK(routed.answer.body.find("does not match") != std::string::npos);
+  http.key_id = "nobody";
+  CHECK(f.router.route(http, now).answer.body.find("unknown API key") != std::string::npos);
+}
+
+TEST_CASE("bodies decode under the route's op, the key's account and its role's side") {
+  RouterFixture f;
+  f.add_key("ent", "s1", "acme", Role::enterprise);
+  f.add_key("prov", "s2", "gpu-west", Role::provider);
+  const std::string bid = R"({"client_order_id":"b1","chip":"H100","origin":"beijing",)"
+                          R"("qty":"2","price":"10"})";
+  Routed routed = f.send("POST", "/v1/orders", bid, "ent");
+  REQUIRE(routed.to_matcher);
+  Command command = routed.request.command.unwrap();
+  CHECK(command.op == Op::new_order);
+  CHECK(command.account == "acme");
+  CHECK(command.side == Side::bid);
+  CHECK(command.qty_milli == 2000);
+  const std::string ask = R"({"client_order_id":"a1","chip":"H100","region":"zhongwei",)"
+                          R"("qty":"2","price":"10"})";
+  routed = f.send("POST", "/v1/orders", ask, "prov");
+  REQUIRE(routed.to_matcher);
+  CHECK(routed.request.command.unwrap().side == Side::ask);
+  routed = f.send("PATCH", "/v1/orders/b1", R"({"qty":"1","price":"11"})", "ent");
+  REQUIRE(routed.to_matcher);
+  command = routed.request.command.unwrap();
+  CHECK(command.op == Op::amend);
+  CHECK(command.client_order_id == "b1");
+  routed = f.send("DELETE", "/v1/orders/b%201", "", "ent");
+  CHECK(routed.answer.status == 404);
+  CHECK(error_code(routed) == "unknown_order");
+}
+
+TEST_CASE("queries: pages, filters and their limits, named in the refusal") {
+  RouterFixture f;
+  f.add_key("aud", "s", "auditor-1", Role::auditor);
+  f.add_key("ent", "s", "acme", Role::enterprise);
+  Routed routed = f.send("GET", "/v1/orders?status=open&after_order_id=7&limit=20", "", "ent");
+  REQUIRE(routed.to_matcher);
+  CHECK(routed.request.kind == venue::RequestKind::list_orders);
+  CHECK(routed.request.status_open);
+  CHECK(routed.request.after_id == 7);
+  CHECK(routed.request.limit == 20);
+  routed = f.send("GET", "/v1/orders?status=closed", "", "ent");
+  CHECK(routed.answer.body.find("status must be open or all") != std::string::npos);
+  routed = f.send("GET", "/v1/fills?limit=1001", "", "ent");
+  CHECK(routed.answer.status == 400);
+  routed = f.send("GET", "/v1/ledger/trades?chip=H100&region=zhongwei&from=5&to=9", "", "aud");
+  REQUIRE(routed.to_matcher);
+  CHECK(routed.request.ledger.has_chip);
+  CHECK(routed.request.ledger.has_region);
+  CHECK(routed.request.ledger.from_ms == 5);
+  CHECK(routed.request.ledger.to_ms == 9);
+  routed = f.send("GET", "/v1/ledger/trades?chip=Z9", "", "aud");
+  CHECK(error_code(routed) == "unknown_chip");
+  routed = f.send("GET", "/v1/ledger/trades?limit=0", "", "aud");
+  CHECK(routed.answer.body.find("cursor and limit (1-1000) must be integers") != std::string::npos);
+  routed = f.send("GET", "/v1/ledger/accounts/bad%20id/statement", "", "aud");
+  CHECK(error_code(routed) == "unknown_account");
+}
+
+TEST_CASE("market data is answered by the router from the I/O thread's copy") {
+  RouterFixture f;
+  Routed routed = f.send("GET", "/v1/markets/H100/book");
+  CHECK(routed.answer.status == 200);
+  CHECK(routed.answer.body.find("\"bids\":[]") != std::string::npos);
+  CHECK(error_code(f.send("GET", "/v1/markets/Z9/book")) == "unknown_chip");
+  CHECK(error_code(f.send("GET", "/v1/markets/H100/depth")) == "not_found");
+  CHECK(f.send("POST", "/v1/markets/H100/book").answer.status == 405);
+  routed = f.send("GET", "/v1/markets/H100/book?depth=0");
+  CHECK(routed.answer.body.find("depth must be an integer from 1 to 1000") != std::string::npos);
+  routed = f.send("GET", "/v1/markets/H100/candles?limit=1441");
+  CHECK(routed.answer.body.find("from 1 to 1440") != std::string::npos);
+  CHECK(f.send("GET", "/v1/markets/H100/candles?interval=1h").answer.status == 200);
+}
+
+TEST_CASE("private requests from the router through a venue to their answers, no socket") {
+  RouterFixture f;
+  test::RecordingSink sink;
+  venue::Venue venue(f.config, {}, sink);
+  venue.bootstrap_operator("operator", "op-1", "op-secret");
+  // The I/O thread learns keys from the venue's key_added messages.
+  auto learn_keys = [&] {
+    for (const venue::KeyRecord& key : sink.keys) {
+      f.add_key(std::string(key.key_id.view()), std::string(key.secret.view()),
+                std::string(key.account.view()), key.role);
+    }
+  };
+  auto call = [&](std::string_view method, std::string_view target, std::string_view body,
+                  std::string_view key) -> const test::RecordingSink::Reply& {
+    learn_keys();
+    const Routed routed = f.send(method, target, body, key);
+    REQUIRE(routed.to_matcher);
+    venue.handle(routed.request);
+    return sink.last();
+  };
+  const auto& created = call("POST", "/v1/admin/accounts",
+                             R"({"account":"acme","role":"enterprise"})", "op-1");
+  CHECK(created.status == 201);
+  REQUIRE(sink.keys.size() == 2);
+  const std::string acme_key(sink.keys.back().key_id.view());
+  CHECK(created.body.find("\"key_id\":\"" + acme_key + "\"") != std::string::npos);
+  CHECK(call("POST", "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})", "op-1")
+            .status == 200);
+  const auto& placed = call("POST", "/v1/orders",
+                            R"({"client_order_id":"b1","chip":"H100","origin":"beijing",)"
+                            R"("qty":"2","price":"10"})",
+                            acme_key);
+  CHECK(placed.status == 201);
+  CHECK(placed.body.find("\"status\":\"open\"") != std::string::npos);
+  const auto& account = call("GET", "/v1/account", "", acme_key);
+  CHECK(account.status == 200);
+  CHECK(account.body.find("\"held\":\"20\"") != std::string::npos);
+  CHECK(call("GET", "/v1/admin/state", "", acme_key).status == 403);
+}
+
+}  // namespace cpx::gateway

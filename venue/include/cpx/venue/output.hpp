@@ -1,0 +1,63 @@
+// What the venue says back: messages from the matcher thread to the I/O threads (a header, then
+// a JSON body or a market-data record). Plain data only.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "cpx/venue/request.hpp"
+
+namespace cpx::venue {
+
+enum class OutKind : uint8_t {
+  reply,      // to one session: status + JSON body
+  push,       // to an account's WebSocket sessions: JSON body
+  key_added,  // to every I/O thread: KeyRecord
+  book,       // to every I/O thread: BookHeader + BookLevel[levels]
+  trade,      // to every I/O thread: TradeRecord
+};
+
+struct OutHeader {
+  OutKind kind = OutKind::reply;
+  bool close = false;        // reply: close the connection after sending
+  bool csv = false;          // reply: the body is text/csv, not JSON
+  uint16_t status = 200;     // reply: HTTP status
+  uint32_t retry_after_s = 0;  // reply: Retry-After for 429 and 503
+  uint64_t target = 0;       // reply: session; push: account index
+};
+static_assert(std::is_trivially_copyable_v<OutHeader>);
+
+struct KeyRecord {
+  InlineText<key_id_length_max> key_id;
+  InlineText<secret_length_max> secret;
+  InlineText<id_length_max> account;
+  Role role = Role::enterprise;
+  uint32_t account_index = 0;
+};
+static_assert(std::is_trivially_copyable_v<KeyRecord>);
+
+struct BookHeader {
+  uint16_t chip = 0;
+  uint32_t levels = 0;
+  uint64_t seq = 0;  // the book:{chip} channel's sequence number of this update
+};
+// A price level's state after the update: count 0 means the level is gone.
+struct BookLevel {
+  Side side = Side::bid;
+  uint32_t count = 0;
+  int64_t price_ticks = 0;
+  int64_t qty_milli = 0;
+};
+struct TradeRecord {
+  uint16_t chip = 0;
+  uint16_t region = 0;
+  Side aggressor = Side::bid;
+  uint64_t seq = 0;  // the trades:{chip} channel's sequence number
+  uint64_t trade_id = 0;
+  int64_t price_ticks = 0;
+  int64_t qty_milli = 0;
+  int64_t time_ms = 0;
+};
+static_assert(std::is_trivially_copyable_v<BookLevel> && std::is_trivially_copyable_v<TradeRecord>);
+
+}  // namespace cpx::venue

@@ -1,0 +1,84 @@
+// What the venue is asked: one fixed-size Request per ring cell from the gateway's I/O threads
+// to the matcher thread, and the unit of the journal. Plain data only.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "cpx/engine/command_envelope.hpp"
+#include "cpx/engine/types.hpp"
+
+namespace cpx::venue {
+
+inline constexpr std::size_t key_id_length_max = 32;
+inline constexpr std::size_t secret_length_max = 64;
+inline constexpr std::size_t signature_length = 64;  // lowercase hex of HMAC-SHA256
+inline constexpr std::size_t req_id_length_max = 64;
+inline constexpr std::size_t io_threads_max = 64;
+
+enum class RequestKind : uint8_t {
+  order,           // new, amend or cancel (command.op says which)
+  get_order,       // command.client_order_id names it
+  list_orders,     // status_open: only open ones; cursor after_id
+  list_fills,      // cursor after_id (a trade id)
+  get_account,
+  create_account,  // command: op account; new_key_id/new_secret: the account's first key
+  create_key,      // command.account names the account
+  deposit,         // command: op deposit
+  ws_login,
+  ws_logout,
+  ledger_trades,     // auditors: ledger query (LedgerQuery; command.account: the account filter)
+  ledger_statement,  // auditors: command.account names the account
+  ledger_verify,     // auditors
+  state,             // operators: the state hash
+};
+
+// An auditor's ledger query, parsed by the I/O thread.
+struct LedgerQuery {
+  bool csv = false;  // Accept: text/csv
+  bool has_chip = false;
+  bool has_region = false;
+  uint16_t chip = 0;
+  uint16_t region = 0;
+  int64_t from_ms = INT64_MIN;  // traded_ms >= from_ms
+  int64_t to_ms = INT64_MAX;    // traded_ms < to_ms
+};
+
+enum class Surface : uint8_t { rest, ws };
+
+// A fixed-length text field that travels inside a Request.
+template <std::size_t N>
+struct InlineText {
+  uint8_t length = 0;
+  char bytes[N];
+  void assign(std::string_view text) {
+    length = uint8_t(text.size() < N ? text.size() : N);
+    if (length) std::memcpy(bytes, text.data(), length);
+  }
+  std::string_view view() const { return {bytes, length}; }
+};
+
+struct Request {
+  RequestKind kind = RequestKind::order;
+  Surface surface = Surface::rest;
+  uint8_t io_thread = 0;
+  bool signed_request = false;  // REST and WS login: signature admitted once (replay guard)
+  bool status_open = false;
+  uint32_t limit = 100;
+  uint64_t session = 0;  // the I/O thread's id of the connection that waits for the answer
+  int64_t now_ms = 0;    // the gateway's clock when the request arrived
+  int64_t timestamp_ms = 0;
+  uint64_t after_id = 0;
+  InlineText<key_id_length_max> key_id;
+  InlineText<signature_length> signature;
+  InlineText<req_id_length_max> req_id;  // WS: the req_id's JSON text, echoed verbatim
+  InlineText<key_id_length_max> new_key_id;
+  InlineText<secret_length_max> new_secret;
+  LedgerQuery ledger;
+  CommandEnvelope command;
+};
+static_assert(std::is_trivially_copyable_v<Request>);
+
+}  // namespace cpx::venue

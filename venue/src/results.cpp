@@ -1,0 +1,60 @@
+#include "cpx/venue/results.hpp"
+
+namespace cpx::venue {
+
+unsigned http_status_of(Reason reason) {
+  switch (reason) {
+    case Reason::unknown_account:
+    case Reason::unknown_order:
+      return 404;
+    case Reason::duplicate_account:
+    case Reason::duplicate_client_order_id:
+      return 409;
+    case Reason::role_mismatch:
+      return 403;
+    default:
+      return 400;
+  }
+}
+
+std::string_view message_of(Reason reason) {
+  switch (reason) {
+    case Reason::bad_request:
+      return "the request is malformed or misses a required field";
+    case Reason::unknown_account:
+      return "no such account";
+    case Reason::duplicate_account:
+      return "the account exists already";
+    case Reason::role_mismatch:
+      return "the account's role may not do this";
+    case Reason::unknown_chip:
+      return "no such chip type";
+    case Reason::unknown_region:
+      return "no such region";
+    case Reason::bad_qty:
+      return "qty must be a decimal string, 0 < qty <= 1000000000, at most 3 decimals";
+    case Reason::bad_price:
+      return "price must be a decimal string, 0 < price <= 1000000, at most 4 decimals";
+    case Reason::bad_amount:
+      return "amount must be a decimal string, 0 < amount <= 1000000000000, at most 7 decimals";
+    case Reason::bad_latency:
+      return "max_latency_ms must be an integer from 1 to 1000";
+    case Reason::bad_green:
+      return "green share must be an integer from 0 to 100";
+    case Reason::bad_tif:
+      return "tif must be GTC, IOC or FOK";
+    case Reason::bad_urgency:
+      return "urgency must be urgent, standard or batch";
+    case Reason::duplicate_client_order_id:
+      return "the account used this client_order_id for another order";
+    case Reason::unknown_order:
+      return "no open order of this account has this client_order_id";
+    case Reason::insufficient_funds:
+      return "the available balance does not cover the order's hold";
+    case Reason::none:
+      break;
+  }
+  return "";
+}
+
+}  // namespace cpx::venue

@@ -1,0 +1,276 @@
+// The venue's whole state: its hash (what a replay must rebuild) and its snapshot, saved and loaded.
+#include "cpx/venue/venue.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "cpx/base/decimal.hpp"
+
+namespace cpx::venue {
+
+namespace {
+
+// What a snapshot depends on in the config: the chips and regions by index, and the matrix.
+std::string config_fingerprint(const Config& config) {
+  std::string text;
+  for (const auto& chip : config.chips) text += "c " + chip.id + "\n";
+  for (const auto& region : config.regions) text += "r " + region.id + "\n";
+  for (const uint16_t ms : config.latency_ms) text += std::to_string(ms) + " ";
+  return text;
+}
+
+// 2: with the replay guard's fingerprints; 1 (without) is still read.
+constexpr uint32_t venue_snapshot_version = 2;
+
+}  // namespace
+
+std::string Venue::state_hash() const {
+  // The canonical text (docs/durability.md, "State hash"), then its SHA-256.
+  std::string text = "seq " + std::to_string(engine_.last_seq()) + " trade " +
+                     std::to_string(engine_.last_trade_id()) + "\n";
+  for (uint32_t i = 0; i < engine_.account_count(); ++i) {
+    const Account& account = engine_.account(i);
+    text += "a " + std::to_string(i) + " " + account.name + " " +
+            std::string(to_string(account.role)) + " ";
+    append_int128(text, account.balance_e7);
+    text += " ";
+    append_int128(text, account.held_e7);
+    text += " " + std::to_string(accounts_[i].event_seq) + "\n";
+  }
+  struct Resting {
+    uint32_t key;
+    uint16_t chip;
+    Order order;
+  };
+  std::vector<Resting> resting;
+  for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
+    engine_.book(chip).for_each_order(
+        [&](const Order& order) { resting.push_back(Resting{order.key, chip, order}); });
+  }
+  std::sort(resting.begin(), resting.end(),
+            [](const Resting& a, const Resting& b) { return a.key < b.key; });
+  for (const Resting& r : resting) {
+    text += "o " + std::to_string(r.key) + " " + std::to_string(r.chip) + " " +
+            std::string(to_string(r.order.side)) + " " + std::to_string(r.order.account) + " " +
+            std::to_string(r.order.price_ticks) + " " + std::to_string(r.order.qty_milli) + " " +
+            std::to_string(r.order.time) + " " + std::string(to_string(r.order.urgency)) + "\n";
+  }
+  for (std::size_t key = 0; key < orders_.size(); ++key) {
+    const OrderRecord& order = orders_[key];
+    text += "r " + std::to_string(key) + " " + std::to_string(order.order_id) + " " +
+            std::string(to_string(order.status)) + " " + std::to_string(order.price_ticks) +
+            " " + std::to_string(order.open_milli) + " " + std::to_string(order.filled_milli) +
+            "\n";
+  }
+  std::vector<std::string> key_ids;
+  for (const auto& [key_id, entry] : keys_) key_ids.push_back(key_id + " " + std::to_string(entry.account));
+  std::sort(key_ids.begin(), key_ids.end());
+  for (const std::string& key : key_ids) text += "k " + key + "\n";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+void Venue::save(journal::SnapshotWriter& out) const {
+  out.u32(venue_snapshot_version);
+  out.u32(sizeof(OrderRecord));
+  out.u32(sizeof(FillRecord));
+  out.text(config_fingerprint(engine_.config()));
+  out.u64(engine_.last_seq());
+  out.u64(engine_.last_trade_id());
+  out.u64(engine_.account_count());
+  for (uint32_t i = 0; i < engine_.account_count(); ++i) {
+    const Account& account = engine_.account(i);
+    out.text(account.name);
+    out.u8(uint8_t(account.role));
+    out.i128(account.balance_e7);
+    out.i128(account.held_e7);
+    out.u64(accounts_[i].event_seq);
+  }
+  // Order records and fills as they are in memory (plain records; the layout's sizes are in
+  // the header, and a snapshot is read by the build that wrote it), then the client order ids.
+  out.u64(engine_.hashed_order_keys());
+  out.u64(orders_.size());
+  out.bytes(orders_.data(), orders_.size() * sizeof(OrderRecord));
+  for (uint32_t key = 0; key < orders_.size(); ++key) {
+    const IdText id = engine_.key_client_order_id(key);
+    out.u8(id.size);
+    out.bytes(id.data, id.size);
+  }
+  for (uint32_t i = 0; i < engine_.account_count(); ++i) {
+    const SegmentedArray<FillRecord>& fills = accounts_[i].fills;
+    out.u64(fills.size());
+    fills.for_each_segment(
+        [&](const FillRecord* first, std::size_t count) { out.bytes(first, count * sizeof *first); });
+  }
+  // Resting orders by chip, oldest priority first: resting them again in this order rebuilds
+  // every queue as it was.
+  struct Resting {
+    uint16_t chip;
+    uint32_t key;
+    int64_t price_ticks;
+    int64_t qty_milli;
+    uint64_t time;
+  };
+  std::vector<Resting> resting;
+  for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
+    engine_.book(chip).for_each_order([&](const Order& order) {
+      resting.push_back(Resting{chip, order.key, order.price_ticks, order.qty_milli, order.time});
+    });
+  }
+  std::sort(resting.begin(), resting.end(), [](const Resting& a, const Resting& b) {
+    return a.chip != b.chip ? a.chip < b.chip : a.time < b.time;
+  });
+  out.u64(resting.size());
+  for (const Resting& r : resting) {
+    out.u16(r.chip);
+    out.u32(r.key);
+    out.i64(r.price_ticks);
+    out.i64(r.qty_milli);
+    out.u64(r.time);
+  }
+  std::vector<const std::pair<const std::string, KeyEntry>*> keys;
+  for (const auto& entry : keys_) {
+    if (!entry.second.bootstrap) keys.push_back(&entry);
+  }
+  std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  out.u64(keys.size());
+  for (const auto* entry : keys) {
+    out.text(entry->first);
+    out.u32(entry->second.account);
+    out.text(entry->second.secret);
+  }
+  for (const uint64_t seq : book_seq_) out.u64(seq);
+  for (const uint64_t seq : trade_seq_) out.u64(seq);
+  // The signatures admitted in the last minute or two: a request sent again after a restart
+  // from this snapshot is refused as it would have been before.
+  const ReplayGuard::Saved guard = replay_guard_.save();
+  out.i64(guard.generation_start_ms);
+  for (const std::vector<uint64_t>* generation : {&guard.current, &guard.previous}) {
+    out.u64(generation->size());
+    out.bytes(generation->data(), generation->size() * sizeof(uint64_t));
+  }
+  out.text("end");
+}
+
+void Venue::load(journal::SnapshotReader& in) {
+  CPX_ASSERT(engine_.account_count() == 0 && keys_.empty());
+  const uint32_t version = in.u32();
+  if (version != 1 && version != venue_snapshot_version) {
+    in.fail("a venue state version this build cannot read");
+  }
+  if (in.u32() != sizeof(OrderRecord) || in.u32() != sizeof(FillRecord)) {
+    in.fail("a snapshot written by a build with other record layouts");
+  }
+  if (in.text() != config_fingerprint(engine_.config())) {
+    in.fail("the snapshot was taken with other chips, regions or latencies than this config");
+  }
+  const uint64_t seq = in.u64();
+  const uint64_t trade_id = in.u64();
+  const std::size_t chips = engine_.config().chips.size();
+  const std::size_t regions = engine_.config().regions.size();
+  const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8);
+  for (uint64_t i = 0; i < account_count; ++i) {
+    const std::string name = in.text();
+    const uint8_t role = in.u8();
+    const int128 balance = in.i128();
+    const int128 held = in.i128();
+    if (role > uint8_t(Role::operator_) || engine_.find_account(name)) in.fail("a bad account");
+    engine_.restore_account(name, Role(role), balance, held);
+    accounts_.emplace_back().event_seq = in.u64();
+  }
+  const uint64_t hashed_keys = in.u64();
+  const uint64_t order_count = in.count(sizeof(OrderRecord) + 1);
+  if (hashed_keys > order_count) in.fail("more hashed order ids than orders");
+  if (order_count > orders_.capacity_max() - orders_.size()) in.fail("more orders than fit");
+  in.bytes(orders_.append_raw(order_count), order_count * sizeof(OrderRecord));
+  engine_.reserve_order_keys(hashed_keys);  // numeric ids are indexed directly
+  char id[256];
+  for (uint64_t key = 0; key < order_count; ++key) {
+    OrderRecord& order = orders_[key];
+    const uint8_t id_size = in.u8();
+    in.bytes(id, id_size);
+    const std::string_view client_order_id(id, id_size);
+    if (order.account >= account_count || order.chip >= chips || order.region >= regions ||
+        uint8_t(order.status) > uint8_t(OrderStatus::killed) || uint8_t(order.side) > 1 ||
+        !is_valid_id(client_order_id)) {
+      in.fail("a bad order");
+    }
+    if (engine_.find_order(order.account, client_order_id) != index_none ||
+        engine_.restore_order_key(order.account, client_order_id, order.chip) != key) {
+      in.fail("an order key out of place");
+    }
+    accounts_[order.account].orders.push_back(uint32_t(key));
+    if (order.book_milli > 0) {
+      auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
+      Level& level = levels[order.book_price_ticks];
+      level.qty_milli += order.book_milli;
+      ++level.count;
+    }
+  }
+  for (uint64_t i = 0; i < account_count; ++i) {
+    SegmentedArray<FillRecord>& fills = accounts_[i].fills;
+    const uint64_t fill_count = in.count(sizeof(FillRecord));
+    fills.resize(fill_count);
+    fills.for_each_segment(
+        [&](FillRecord* first, std::size_t count) { in.bytes(first, count * sizeof *first); });
+    for (const FillRecord& fill : fills) {
+      if (fill.order_key >= order_count) in.fail("a fill of an unknown order");
+    }
+  }
+  const uint64_t resting_count = in.count(2 + 4 + 24);
+  for (uint64_t i = 0; i < resting_count; ++i) {
+    const uint16_t chip = in.u16();
+    const uint32_t key = in.u32();
+    if (chip >= chips || key >= order_count || orders_[key].chip != chip ||
+        orders_[key].status != OrderStatus::open) {
+      in.fail("a bad resting order");
+    }
+    const OrderRecord& order = orders_[key];
+    Incoming incoming;
+    incoming.side = order.side;
+    incoming.urgency = order.urgency;
+    incoming.green_pct = order.green_pct;
+    incoming.region = order.region;
+    incoming.latency_ms_max =
+        latency_ceiling(order.side, order.has_latency_max, order.latency_ms_max);
+    incoming.price_ticks = in.i64();
+    incoming.qty_milli = in.i64();
+    incoming.time = in.u64();
+    incoming.key = key;
+    incoming.account = order.account;
+    if (incoming.qty_milli <= 0) in.fail("a resting order with nothing open");
+    engine_.restore_resting(chip, incoming);
+  }
+  const uint64_t key_count = in.count(4 + 4 + 4);
+  for (uint64_t i = 0; i < key_count; ++i) {
+    const std::string key_id = in.text();
+    const uint32_t account = in.u32();
+    const std::string secret = in.text();
+    if (account >= account_count || keys_.contains(key_id)) in.fail("a bad API key");
+    add_key(key_id, secret, account);
+  }
+  for (uint64_t& value : book_seq_) value = in.u64();
+  for (uint64_t& value : trade_seq_) value = in.u64();
+  if (version >= 2) {
+    ReplayGuard::Saved guard;
+    guard.generation_start_ms = in.i64();
+    for (std::vector<uint64_t>* generation : {&guard.current, &guard.previous}) {
+      generation->resize(in.count(sizeof(uint64_t)));
+      in.bytes(generation->data(), generation->size() * sizeof(uint64_t));
+    }
+    replay_guard_.restore(guard);
+  }
+  if (in.text() != "end" || !in.at_end()) in.fail("the venue state does not end where it should");
+  engine_.resume_numbering(seq, trade_id);
+}
+
+}  // namespace cpx::venue

@@ -1,0 +1,283 @@
+// The venue's entry points: start-up (operator, restore from the ledger), admission then
+// acting on a request, the role each request needs, and the answers' common forms.
+#include "cpx/venue/venue.hpp"
+
+#include <chrono>
+
+#include "cpx/engine/wire_names.hpp"
+#include "cpx/venue/results.hpp"
+#include "json_out.hpp"
+
+namespace cpx::venue {
+
+namespace {
+
+constexpr NamedValue<OrderStatus> order_status_names[] = {{OrderStatus::open, "open"},
+                                                          {OrderStatus::filled, "filled"},
+                                                          {OrderStatus::canceled, "canceled"},
+                                                          {OrderStatus::expired, "expired"},
+                                                          {OrderStatus::killed, "killed"}};
+static_assert(is_dense(order_status_names));
+
+}  // namespace
+
+std::string_view to_string(OrderStatus status) { return name_of(order_status_names, status); }
+
+Venue::Venue(Config config, VenueLimits limits, VenueSink& sink)
+    : engine_(std::move(config)), limits_(limits), sink_(sink) {
+  const std::size_t chips = engine_.config().chips.size();
+  bid_levels_.resize(chips);
+  ask_levels_.resize(chips);
+  book_seq_.assign(chips, 0);
+  trade_seq_.assign(chips, 0);
+  events_.reserve(1024);
+}
+
+void Venue::bootstrap_operator(std::string_view account, std::string_view key_id,
+                               std::string_view secret) {
+  Command command;
+  command.op = Op::account;
+  command.role = Role::operator_;
+  command.account = account;
+  if (const auto known = engine_.find_account(account)) {  // restored from the ledger
+    CPX_ASSERT(engine_.account(*known).role == Role::operator_);
+    if (!keys_.contains(key_id)) add_key(key_id, secret, *known, true);
+    return;
+  }
+  execute(command);
+  accounts_.resize(engine_.account_count());
+  const auto index = engine_.find_account(account);
+  CPX_ASSERT(index.has_value());
+  add_key(key_id, secret, *index, true);
+  now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  if (limits_.ledger && events_.front().type == EventType::ok) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::account, events_.front().seq);
+    record.account = *index;
+    record.role = Role::operator_;
+    record.set_text(account);
+    send_ledger();
+  }
+}
+
+void Venue::restore(const ledger::LedgerState& state) {
+  CPX_ASSERT(engine_.account_count() == 0);
+  for (const auto& account : state.accounts) {
+    engine_.restore_account(account.name, account.role, account.available_e7 + account.held_e7);
+  }
+  accounts_.resize(engine_.account_count());
+  for (const auto& key : state.keys) {
+    const auto index = engine_.find_account(key.account);
+    if (index && !keys_.contains(key.key_id)) add_key(key.key_id, key.secret, *index);
+  }
+  // Orders open at the last stop are gone (until the journal keeps them): one command, seq
+  // last + 1, ends them in the ledger and releases their holds.
+  const uint64_t restart_seq = state.last_seq + 1;
+  engine_.resume_numbering(state.open_orders.empty() ? state.last_seq : restart_seq,
+                           state.last_trade_id);
+  if (!limits_.ledger) return;
+  now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  for (const auto& order : state.open_orders) {
+    const auto index = engine_.find_account(order.account);
+    if (!index) continue;
+    ledger::Record& record = ledger_record(ledger::RecordKind::ended, restart_seq);
+    record.id = order.order_id;
+    record.account = *index;
+    record.side = order.side;
+    record.reason = ledger::EndReason::restart;
+    record.price_ticks = order.price_ticks;
+    record.qty_milli = order.filled_milli;
+    record.amount_e7 = order.held_e7;
+  }
+  send_ledger();
+}
+
+void Venue::execute(const Command& command) {
+  events_.clear();
+  engine_.execute(command, events_);
+  sink_.events(events_, command);
+}
+
+ledger::Record& Venue::ledger_record(ledger::RecordKind kind, uint64_t seq) {
+  ledger::Record& record = ledger_records_.emplace_back();
+  record.kind = kind;
+  record.seq = seq;
+  record.time_ms = now_ms_;
+  return record;
+}
+
+void Venue::send_ledger() {
+  if (ledger_records_.empty()) return;
+  ledger_records_.back().last = true;
+  sink_.ledger(ledger_records_);
+  ledger_records_.clear();
+}
+
+void Venue::ledger_key(std::string_view key_id, std::string_view secret, uint32_t account) {
+  if (!limits_.ledger) return;
+  ledger::Record& record = ledger_record(ledger::RecordKind::key, engine_.last_seq());
+  record.account = account;
+  record.set_text(key_id);
+  record.set_text2(secret);
+}
+
+void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account,
+                    bool bootstrap) {
+  const Account& holder = engine_.account(account);
+  keys_.emplace(std::string(key_id),
+                KeyEntry{account, holder.role, {}, std::string(secret), bootstrap});
+  KeyRecord record;
+  record.key_id.assign(key_id);
+  record.secret.assign(secret);
+  record.account.assign(holder.name);
+  record.role = holder.role;
+  record.account_index = account;
+  sink_.key_added(record);
+}
+
+void Venue::answer(const Request& request, unsigned status, std::string_view body,
+                   uint32_t retry_after_s) {
+  sink_.reply(request.io_thread, request.session, status, retry_after_s, body);
+}
+
+void Venue::answer_error(const Request& request, unsigned status, std::string_view code,
+                         std::string_view message, uint32_t retry_after_s) {
+  body_.clear();
+  if (request.surface == Surface::ws) {
+    body_.append("{\"type\":\"rejected\",\"req_id\":");
+    body_.append(request.req_id.view());
+    body_.push_back(',');
+    append_field(body_, "reason", code);
+    body_.push_back(',');
+    append_field(body_, "message", message);
+    body_.push_back('}');
+  } else {
+    body_.append("{\"error\":{");
+    append_field(body_, "code", code);
+    body_.push_back(',');
+    append_field(body_, "message", message);
+    body_.append("}}");
+  }
+  answer(request, status, body_, retry_after_s);
+}
+
+void Venue::answer_rejection(const Request& request, Reason reason) {
+  answer_error(request, http_status_of(reason), to_string(reason), message_of(reason));
+}
+
+void Venue::handle(const Request& request) {
+  Caller caller{};
+  if (admit_request(request, caller)) act(request, caller);
+}
+
+bool Venue::admit_request(const Request& request, Caller& caller) {
+  now_ms_ = request.now_ms;
+  if (request.kind == RequestKind::ws_logout) {
+    handle_logout(request);
+    return false;
+  }
+  return admit(request, caller);
+}
+
+bool Venue::journaled(const Request& request) {
+  switch (request.kind) {
+    case RequestKind::order:
+    case RequestKind::create_account:
+    case RequestKind::create_key:
+    case RequestKind::deposit:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Venue::replay(const Request& request, const Caller& caller, uint64_t signature_fingerprint) {
+  now_ms_ = request.now_ms;
+  if (signature_fingerprint != 0 && request.now_ms + 2 * replay_generation_ms > replay_wall_ms_) {
+    replay_guard_.remember(signature_fingerprint, request.now_ms);
+  }
+  replaying_ = true;
+  act(request, caller);
+  replaying_ = false;
+}
+
+void Venue::handle_state(const Request& request) {
+  body_ = "{\"seq\":" + std::to_string(engine_.last_seq()) +
+          ",\"trade_id\":" + std::to_string(engine_.last_trade_id()) + ",\"state_hash\":\"" +
+          state_hash() + "\"}";
+  answer(request, 200, body_);
+}
+
+void Venue::act(const Request& request, const Caller& caller) {
+  const bool trader = caller.role == Role::enterprise || caller.role == Role::provider;
+  const bool operator_ = caller.role == Role::operator_;
+  switch (request.kind) {
+    case RequestKind::order:
+    case RequestKind::get_order:
+    case RequestKind::list_orders:
+    case RequestKind::list_fills:
+    case RequestKind::get_account:
+      if (!trader) {
+        return answer_error(request, 403, "role_mismatch",
+                            "only enterprise and provider keys trade and hold orders");
+      }
+      break;
+    case RequestKind::create_account:
+    case RequestKind::create_key:
+    case RequestKind::deposit:
+    case RequestKind::state:
+      if (!operator_) {
+        return answer_error(request, 403, "role_mismatch", "only operator keys administer");
+      }
+      break;
+    case RequestKind::ws_login:
+    case RequestKind::ws_logout:
+      break;
+    case RequestKind::ledger_trades:
+    case RequestKind::ledger_statement:
+    case RequestKind::ledger_verify:
+      if (caller.role != Role::auditor) {
+        return answer_error(request, 403, "role_mismatch", "only auditor keys read the ledger");
+      }
+      if (!limits_.ledger) {
+        return answer_error(request, 503, "ledger_unavailable",
+                            "this server runs without a ledger database");
+      }
+      if (!sink_.audit(request)) {
+        return answer_error(request, 503, "busy", "the ledger service is busy; retry shortly", 1);
+      }
+      return;
+  }
+  switch (request.kind) {
+    case RequestKind::order:
+      return handle_order(request, caller);
+    case RequestKind::get_order:
+      return handle_get_order(request, caller);
+    case RequestKind::list_orders:
+      return handle_list_orders(request, caller);
+    case RequestKind::list_fills:
+      return handle_list_fills(request, caller);
+    case RequestKind::get_account:
+      return handle_get_account(request, caller);
+    case RequestKind::create_account:
+      return handle_create_account(request);
+    case RequestKind::create_key:
+      return handle_create_key(request);
+    case RequestKind::deposit:
+      return handle_deposit(request);
+    case RequestKind::ws_login:
+      return handle_login(request, caller);
+    case RequestKind::state:
+      return handle_state(request);
+    case RequestKind::ws_logout:
+    case RequestKind::ledger_trades:
+    case RequestKind::ledger_statement:
+    case RequestKind::ledger_verify:
+      return;
+  }
+}
+
+}  // namespace cpx::venue
