@@ -31,62 +31,88 @@ uint32_t percentile(std::vector<uint32_t>& values, double fraction) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+struct Options {
   std::string workload;
   std::string file;
   uint64_t commands = 0;
   uint64_t seed = 42;
   int repeat = 5;
+};
+
+bool parse_options(int argc, char** argv, Options& options) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
     if (arg == "--workload" && has_value)
-      workload = argv[++i];
+      options.workload = argv[++i];
     else if (arg == "--file" && has_value)
-      file = argv[++i];
+      options.file = argv[++i];
     else if (arg == "--commands" && has_value)
-      commands = std::strtoull(argv[++i], nullptr, 10);
+      options.commands = std::strtoull(argv[++i], nullptr, 10);
     else if (arg == "--seed" && has_value)
-      seed = std::strtoull(argv[++i], nullptr, 10);
+      options.seed = std::strtoull(argv[++i], nullptr, 10);
     else if (arg == "--repeat" && has_value)
-      repeat = std::max(1, std::atoi(argv[++i]));
+      options.repeat = std::max(1, std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "cpx-bench-engine: bad argument '%s'\n%s", arg.c_str(), usage);
-      return 2;
+      return false;
     }
   }
-  cpx::ConfigResult loaded = cpx::load_config("", "");
-  if (!loaded.config) return 2;
-  const cpx::Config& config = *loaded.config;
+  return true;
+}
 
+// The workload's commands; for lobwl1 also its operations (the baselines run them) and whether
+// its totals are the published .expect's.
+struct Workload {
   cpx::workload::Stream stream;
-  bool check_expect = false;
   std::vector<cpx::workload::LobOp> lob_ops;
-  if (workload == "lobwl1") {
+  bool check_expect = false;
+};
+
+bool build_workload(const cpx::Config& config, const Options& options, Workload& out) {
+  const uint64_t commands = options.commands;
+  const uint64_t seed = options.seed;
+  if (options.workload == "lobwl1") {
     std::vector<cpx::workload::LobOp> ops;
     cpx::workload::LobParameters parameters;
     parameters.seed = seed;
-    if (!file.empty()) {
+    if (!options.file.empty()) {
       std::string error;
-      auto text = cpx::read_file(file, error);
+      auto text = cpx::read_file(options.file, error);
       if (!text || !cpx::workload::parse_lobwl1(*text, ops, error)) {
         std::fprintf(stderr, "cpx-bench-engine: %s\n", error.c_str());
-        return 2;
+        return false;
       }
     } else {
       ops = cpx::workload::generate_lobwl1(parameters);
     }
-    check_expect =
+    out.check_expect =
         seed == 42 && ops.size() == parameters.n && (commands == 0 || commands >= ops.size());
     if (commands != 0 && commands < ops.size()) ops.resize(commands);
-    stream = cpx::workload::lobwl1_stream(config, ops);
-    lob_ops = std::move(ops);
-  } else if (workload == "national") {
-    stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed);
+    out.stream = cpx::workload::lobwl1_stream(config, ops);
+    out.lob_ops = std::move(ops);
+  } else if (options.workload == "national") {
+    out.stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed);
   } else {
     std::fputs(usage, stderr);
-    return 2;
+    return false;
   }
+  return true;
+}
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!parse_options(argc, argv, options)) return 2;
+  cpx::ConfigResult loaded = cpx::load_config("", "");
+  if (!loaded.config) return 2;
+  const cpx::Config& config = *loaded.config;
+  Workload work;
+  if (!build_workload(config, options, work)) return 2;
+  const cpx::workload::Stream& stream = work.stream;
+  const std::vector<cpx::workload::LobOp>& lob_ops = work.lob_ops;
+  const bool check_expect = work.check_expect;
+  const int repeat = options.repeat;
+  const std::string& workload = options.workload;
 
   // Interleave engine and baseline runs so that both see the same machine (its speed drifts).
   std::vector<double> engine_seconds, baseline_seconds, flat_seconds;

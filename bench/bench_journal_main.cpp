@@ -172,6 +172,130 @@ void write_journal(const std::string& dir, uint64_t commands, uint64_t group, bo
 
 }  // namespace
 
+// Entry: the journal's append and group commit of prebuilt requests, with and without fsync.
+int run_entry(uint64_t commands, uint64_t group, const std::string& dir) {
+  // The requests are built first (the gateway's work); the sequencer encodes each one, appends
+  // it, and makes every group durable.
+  Commands source(7);
+  std::vector<Request> requests;
+  requests.reserve(commands);
+  for (uint64_t i = 0; i < commands; ++i) requests.push_back(source.next(i + traders * 2));
+  double rate[2] = {0, 0};
+  uint64_t bytes = 0;
+  for (const bool sync : {true, false}) {
+    std::filesystem::remove_all(dir);
+    cpx::journal::Writer writer(cpx::journal::Settings{dir, sync, uint64_t(256) << 20}, 0);
+    std::vector<unsigned char> payload;
+    const Clock::time_point start = Clock::now();
+    for (uint64_t i = 0; i < commands; ++i) {
+      payload.clear();
+      payload.push_back(1);
+      cpx::sequencer::encode_request(requests[i], 1, cpx::Role::enterprise, payload);
+      writer.append(i + 1, payload);
+      if ((i + 1) % group == 0) writer.commit();
+    }
+    writer.commit();
+    rate[sync ? 0 : 1] = double(commands) / seconds_since(start);
+    bytes = 0;
+    for (const std::string& file : cpx::journal::segments(dir)) bytes += std::filesystem::file_size(file);
+  }
+  std::filesystem::remove_all(dir);
+  std::printf("{\"mode\":\"entry\",\"commands\":%llu,\"group\":%llu,\"bytes_per_command\":%.1f,"
+              "\"fsync_commands_per_s\":%.0f,\"no_fsync_commands_per_s\":%.0f,\"ratio\":%.3f}\n",
+              static_cast<unsigned long long>(commands), static_cast<unsigned long long>(group),
+              double(bytes) / double(commands), rate[0], rate[1], rate[0] / rate[1]);
+  return 0;
+}
+
+// Recovery: reading alone, the whole journal through the venue, and from a snapshot.
+int run_recovery(uint64_t commands, const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  write_journal(dir, commands, 4096, false, nullptr);
+  const cpx::ConfigResult config = cpx::load_config("", "");
+  const cpx::venue::VenueLimits limits{0, 1, 1000, false};
+  NullSink sink;
+  // Reading alone: every record read, checked and decoded, nothing replayed.
+  Clock::time_point start = Clock::now();
+  uint64_t bad = 0;
+  const cpx::journal::ReadResult read_only = cpx::journal::read(
+      dir, [&](uint64_t, std::span<const unsigned char> payload) {
+        if (!cpx::sequencer::decode_request(payload.subspan(1))) ++bad;
+      });
+  const double read_seconds = seconds_since(start);
+  // Recovery without a snapshot: the whole journal through the venue, as cpx-server does it.
+  // On the way, at 90 % of the journal, a snapshot taken as cpx-server takes it: fork, and
+  // the child writes it while the replay goes on; the parent's pause is the fork.
+  const uint64_t snapshot_at = commands - commands / 10;
+  double fork_ms = 0;
+  pid_t child = -1;
+  std::string snapshot_path;
+  auto replay = [&](cpx::venue::Venue& venue, uint64_t after, bool take_snapshot) {
+    bool ready = after > 0;
+    return cpx::sequencer::replay_journal(
+        dir, after, venue,
+        [&] {
+          if (!ready) {
+            ready = true;
+            venue.bootstrap_operator("operator", "op", "operator-secret-1234");
+          }
+          if (take_snapshot && child < 0 && venue.engine().last_seq() >= snapshot_at) {
+            const Clock::time_point fork_start = Clock::now();
+            child = ::fork();
+            if (child == 0) {
+              // Records 1 .. seq - 1 are acted on (seq 1 made the operator's account).
+              cpx::journal::SnapshotWriter out(dir, venue.engine().last_seq() - 1,
+                                               venue.engine().last_seq());
+              venue.save(out);
+              out.finish();
+              ::_exit(0);
+            }
+            fork_ms = seconds_since(fork_start) * 1000;
+          }
+        },
+        false);
+  };
+  cpx::venue::Venue venue(*config.config, limits, sink);
+  start = Clock::now();
+  const cpx::sequencer::JournalReplay full = replay(venue, 0, true);
+  const double full_seconds = seconds_since(start);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::vector<cpx::journal::SnapshotFile> snapshots = cpx::journal::snapshots(dir);
+  if (!full.read.ok || bad > 0 || status != 0 || snapshots.empty()) {
+    std::fprintf(stderr, "cpx-bench-journal: %s (%llu bad records, snapshot status %d)\n",
+                 full.read.error.c_str(), static_cast<unsigned long long>(bad), status);
+    return 1;
+  }
+  // Recovery with that snapshot: load it, then replay the journal after it.
+  cpx::venue::Venue recovered(*config.config, limits, sink);
+  start = Clock::now();
+  cpx::journal::SnapshotReader in(snapshots.front().path);
+  recovered.load(in);
+  const double load_seconds = seconds_since(start);
+  recovered.bootstrap_operator("operator", "op", "operator-secret-1234");
+  const cpx::sequencer::JournalReplay tail = replay(recovered, snapshots.front().journal_index, false);
+  const double snapshot_seconds = seconds_since(start);
+  const bool same = recovered.state_hash() == venue.state_hash();
+  const uint64_t snapshot_bytes = std::filesystem::file_size(snapshots.front().path);
+  std::filesystem::remove_all(dir);
+  if (!same) {
+    std::fprintf(stderr, "cpx-bench-journal: the state recovered from the snapshot differs\n");
+    return 1;
+  }
+  std::printf("{\"mode\":\"recovery\",\"commands\":%llu,\"trades\":%llu,\"read_seconds\":%.3f,"
+              "\"no_snapshot_seconds\":%.3f,\"no_snapshot_commands_per_s\":%.0f,"
+              "\"snapshot_at\":%llu,\"snapshot_bytes\":%llu,\"fork_ms\":%.2f,"
+              "\"snapshot_load_seconds\":%.3f,\"tail_commands\":%llu,"
+              "\"with_snapshot_seconds\":%.3f,\"same_state\":true}\n",
+              static_cast<unsigned long long>(full.read.records),
+              static_cast<unsigned long long>(venue.engine().last_trade_id()), read_seconds,
+              full_seconds, double(full.read.records) / full_seconds,
+              static_cast<unsigned long long>(snapshots.front().journal_index),
+              static_cast<unsigned long long>(snapshot_bytes), fork_ms, load_seconds,
+              static_cast<unsigned long long>(tail.replayed), snapshot_seconds);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: cpx-bench-journal entry|recovery [--commands N] [--group G] [--dir D]\n");
@@ -188,126 +312,8 @@ int main(int argc, char** argv) {
     else if (arg == "--group") group = std::stoull(argv[i + 1]);
     else if (arg == "--dir") dir = argv[i + 1];
   }
-  if (mode == "entry") {
-    // The requests are built first (the gateway's work); the sequencer encodes each one, appends
-    // it, and makes every group durable.
-    Commands source(7);
-    std::vector<Request> requests;
-    requests.reserve(commands);
-    for (uint64_t i = 0; i < commands; ++i) requests.push_back(source.next(i + traders * 2));
-    double rate[2] = {0, 0};
-    uint64_t bytes = 0;
-    for (const bool sync : {true, false}) {
-      std::filesystem::remove_all(dir);
-      cpx::journal::Writer writer(cpx::journal::Settings{dir, sync, uint64_t(256) << 20}, 0);
-      std::vector<unsigned char> payload;
-      const Clock::time_point start = Clock::now();
-      for (uint64_t i = 0; i < commands; ++i) {
-        payload.clear();
-        payload.push_back(1);
-        cpx::sequencer::encode_request(requests[i], 1, cpx::Role::enterprise, payload);
-        writer.append(i + 1, payload);
-        if ((i + 1) % group == 0) writer.commit();
-      }
-      writer.commit();
-      rate[sync ? 0 : 1] = double(commands) / seconds_since(start);
-      bytes = 0;
-      for (const std::string& file : cpx::journal::segments(dir)) bytes += std::filesystem::file_size(file);
-    }
-    std::filesystem::remove_all(dir);
-    std::printf("{\"mode\":\"entry\",\"commands\":%llu,\"group\":%llu,\"bytes_per_command\":%.1f,"
-                "\"fsync_commands_per_s\":%.0f,\"no_fsync_commands_per_s\":%.0f,\"ratio\":%.3f}\n",
-                static_cast<unsigned long long>(commands), static_cast<unsigned long long>(group),
-                double(bytes) / double(commands), rate[0], rate[1], rate[0] / rate[1]);
-    return 0;
-  }
-  if (mode == "recovery") {
-    std::filesystem::remove_all(dir);
-    write_journal(dir, commands, 4096, false, nullptr);
-    const cpx::ConfigResult config = cpx::load_config("", "");
-    const cpx::venue::VenueLimits limits{0, 1, 1000, false};
-    NullSink sink;
-    // Reading alone: every record read, checked and decoded, nothing replayed.
-    Clock::time_point start = Clock::now();
-    uint64_t bad = 0;
-    const cpx::journal::ReadResult read_only = cpx::journal::read(
-        dir, [&](uint64_t, std::span<const unsigned char> payload) {
-          if (!cpx::sequencer::decode_request(payload.subspan(1))) ++bad;
-        });
-    const double read_seconds = seconds_since(start);
-    // Recovery without a snapshot: the whole journal through the venue, as cpx-server does it.
-    // On the way, at 90 % of the journal, a snapshot taken as cpx-server takes it: fork, and
-    // the child writes it while the replay goes on; the parent's pause is the fork.
-    const uint64_t snapshot_at = commands - commands / 10;
-    double fork_ms = 0;
-    pid_t child = -1;
-    std::string snapshot_path;
-    auto replay = [&](cpx::venue::Venue& venue, uint64_t after, bool take_snapshot) {
-      bool ready = after > 0;
-      return cpx::sequencer::replay_journal(
-          dir, after, venue,
-          [&] {
-            if (!ready) {
-              ready = true;
-              venue.bootstrap_operator("operator", "op", "operator-secret-1234");
-            }
-            if (take_snapshot && child < 0 && venue.engine().last_seq() >= snapshot_at) {
-              const Clock::time_point fork_start = Clock::now();
-              child = ::fork();
-              if (child == 0) {
-                // Records 1 .. seq - 1 are acted on (seq 1 made the operator's account).
-                cpx::journal::SnapshotWriter out(dir, venue.engine().last_seq() - 1,
-                                                 venue.engine().last_seq());
-                venue.save(out);
-                out.finish();
-                ::_exit(0);
-              }
-              fork_ms = seconds_since(fork_start) * 1000;
-            }
-          },
-          false);
-    };
-    cpx::venue::Venue venue(*config.config, limits, sink);
-    start = Clock::now();
-    const cpx::sequencer::JournalReplay full = replay(venue, 0, true);
-    const double full_seconds = seconds_since(start);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    const std::vector<cpx::journal::SnapshotFile> snapshots = cpx::journal::snapshots(dir);
-    if (!full.read.ok || bad > 0 || status != 0 || snapshots.empty()) {
-      std::fprintf(stderr, "cpx-bench-journal: %s (%llu bad records, snapshot status %d)\n",
-                   full.read.error.c_str(), static_cast<unsigned long long>(bad), status);
-      return 1;
-    }
-    // Recovery with that snapshot: load it, then replay the journal after it.
-    cpx::venue::Venue recovered(*config.config, limits, sink);
-    start = Clock::now();
-    cpx::journal::SnapshotReader in(snapshots.front().path);
-    recovered.load(in);
-    const double load_seconds = seconds_since(start);
-    recovered.bootstrap_operator("operator", "op", "operator-secret-1234");
-    const cpx::sequencer::JournalReplay tail = replay(recovered, snapshots.front().journal_index, false);
-    const double snapshot_seconds = seconds_since(start);
-    const bool same = recovered.state_hash() == venue.state_hash();
-    const uint64_t snapshot_bytes = std::filesystem::file_size(snapshots.front().path);
-    std::filesystem::remove_all(dir);
-    if (!same) {
-      std::fprintf(stderr, "cpx-bench-journal: the state recovered from the snapshot differs\n");
-      return 1;
-    }
-    std::printf("{\"mode\":\"recovery\",\"commands\":%llu,\"trades\":%llu,\"read_seconds\":%.3f,"
-                "\"no_snapshot_seconds\":%.3f,\"no_snapshot_commands_per_s\":%.0f,"
-                "\"snapshot_at\":%llu,\"snapshot_bytes\":%llu,\"fork_ms\":%.2f,"
-                "\"snapshot_load_seconds\":%.3f,\"tail_commands\":%llu,"
-                "\"with_snapshot_seconds\":%.3f,\"same_state\":true}\n",
-                static_cast<unsigned long long>(full.read.records),
-                static_cast<unsigned long long>(venue.engine().last_trade_id()), read_seconds,
-                full_seconds, double(full.read.records) / full_seconds,
-                static_cast<unsigned long long>(snapshots.front().journal_index),
-                static_cast<unsigned long long>(snapshot_bytes), fork_ms, load_seconds,
-                static_cast<unsigned long long>(tail.replayed), snapshot_seconds);
-    return 0;
-  }
+  if (mode == "entry") return run_entry(commands, group, dir);
+  if (mode == "recovery") return run_recovery(commands, dir);
   std::fprintf(stderr, "cpx-bench-journal: unknown mode %s\n", mode.c_str());
   return 2;
 }

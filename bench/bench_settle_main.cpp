@@ -225,6 +225,49 @@ double plain_copy(const std::string& from, const std::string& to, std::size_t co
 
 }  // namespace
 
+// Steady rate: one trade every 1/rate s (in bursts of a millisecond's worth); the lag is
+// sampled every 10 ms: how long the oldest unsettled command has waited.
+int run_lag(cpx::ledger::Writer& writer, Workload& workload, uint64_t rate, double run_seconds,
+            std::size_t connections) {
+  std::atomic<bool> done{false};
+  std::vector<int64_t> samples;
+  std::thread sampler([&] {
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      samples.push_back(writer.status().oldest_pending_ms);
+    }
+  });
+  const Clock::time_point start = Clock::now();
+  uint64_t sent = 0;
+  while (seconds_since(start) < run_seconds) {
+    const uint64_t due = uint64_t(seconds_since(start) * double(rate));
+    while (sent < due) {
+      workload.trade(writer);
+      ++sent;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  const double offered = seconds_since(start);
+  while (writer.status().settled_seq < workload.seq()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  done.store(true);
+  sampler.join();
+  writer.stop(60'000);
+  std::sort(samples.begin(), samples.end());
+  const auto at = [&](double q) {
+    return samples.empty() ? 0 : samples[std::min(samples.size() - 1, std::size_t(q * double(samples.size())))];
+  };
+  std::printf("{\"mode\":\"lag\",\"connections\":%zu,\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
+              "\"lag_ms_p50\":%lld,\"lag_ms_p99\":%lld,\"lag_ms_max\":%lld,\"batches\":%llu}\n",
+              connections, static_cast<unsigned long long>(rate),
+              static_cast<unsigned long long>(sent),
+              offered, static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)),
+              static_cast<long long>(samples.empty() ? 0 : samples.back()),
+              static_cast<unsigned long long>(writer.status().settled_batches));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string admin;
   if (const char* url = std::getenv("CPX_DATABASE_URL")) admin = url;
@@ -262,47 +305,7 @@ int main(int argc, char** argv) {
   Workload workload;
   workload.opening(writer);
 
-  if (rate > 0) {
-    // Steady rate: one trade every 1/rate s (in bursts of a millisecond's worth); the lag is
-    // sampled every 10 ms: how long the oldest unsettled command has waited.
-    std::atomic<bool> done{false};
-    std::vector<int64_t> samples;
-    std::thread sampler([&] {
-      while (!done.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        samples.push_back(writer.status().oldest_pending_ms);
-      }
-    });
-    const Clock::time_point start = Clock::now();
-    uint64_t sent = 0;
-    while (seconds_since(start) < run_seconds) {
-      const uint64_t due = uint64_t(seconds_since(start) * double(rate));
-      while (sent < due) {
-        workload.trade(writer);
-        ++sent;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
-    const double offered = seconds_since(start);
-    while (writer.status().settled_seq < workload.seq()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    done.store(true);
-    sampler.join();
-    writer.stop(60'000);
-    std::sort(samples.begin(), samples.end());
-    const auto at = [&](double q) {
-      return samples.empty() ? 0 : samples[std::min(samples.size() - 1, std::size_t(q * double(samples.size())))];
-    };
-    std::printf("{\"mode\":\"lag\",\"connections\":%zu,\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
-                "\"lag_ms_p50\":%lld,\"lag_ms_p99\":%lld,\"lag_ms_max\":%lld,\"batches\":%llu}\n",
-                connections, static_cast<unsigned long long>(rate),
-                static_cast<unsigned long long>(sent),
-                offered, static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)),
-                static_cast<long long>(samples.empty() ? 0 : samples.back()),
-                static_cast<unsigned long long>(writer.status().settled_batches));
-    return 0;
-  }
+  if (rate > 0) return run_lag(writer, workload, rate, run_seconds, connections);
 
   // Throughput: the records are handed over as fast as the writer takes them; the clock runs
   // from the first trade until the last is committed.

@@ -559,6 +559,32 @@ int64_t percentile(std::vector<int64_t>& sorted, double p) {
   return sorted[std::min(sorted.size() - 1, std::size_t(p * double(sorted.size())))];
 }
 
+// One JSON line: what was sent and completed, the latency percentiles, the statuses.
+void print_report(const Options& options, Results& results, double elapsed,
+                  const std::string& extra) {
+  std::vector<int64_t>& sorted = results.latencies_us;
+  std::sort(sorted.begin(), sorted.end());
+  std::string statuses;
+  for (const auto& [status, count] : results.statuses) {
+    statuses += (statuses.empty() ? "\"" : ",\"") + std::to_string(status) +
+                "\":" + std::to_string(count);
+  }
+  std::printf(
+      "{\"mode\":\"%s\",\"target_rate\":%.0f,\"connections\":%d,\"sent\":%llu,\"completed\":%llu,"
+      "\"seconds\":%.3f,\"throughput_per_s\":%.0f,\"p50_us\":%lld,\"p99_us\":%lld,"
+      "\"p999_us\":%lld,\"max_us\":%lld,\"statuses\":{%s}%s}\n",
+      (options.mode + (options.ws_batch || options.mode == "rest-orders" ||
+                               options.mode == "healthz"
+                           ? ""
+                           : "-unbatched"))
+          .c_str(),
+      options.rate, options.connections,
+      (unsigned long long)results.sent, (unsigned long long)results.completed, elapsed,
+      double(results.completed) / elapsed, (long long)percentile(sorted, 0.5),
+      (long long)percentile(sorted, 0.99), (long long)percentile(sorted, 0.999),
+      (long long)(sorted.empty() ? 0 : sorted.back()), statuses.c_str(), extra.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -639,27 +665,7 @@ int main(int argc, char** argv) {
             ",\"closed\":" + std::to_string(market->closed()) +
             ",\"behind_at_end\":" + std::to_string(market->behind(final_seq));
   }
-  std::vector<int64_t>& sorted = results.latencies_us;
-  std::sort(sorted.begin(), sorted.end());
-  std::string statuses;
-  for (const auto& [status, count] : results.statuses) {
-    statuses += (statuses.empty() ? "\"" : ",\"") + std::to_string(status) +
-                "\":" + std::to_string(count);
-  }
-  std::printf(
-      "{\"mode\":\"%s\",\"target_rate\":%.0f,\"connections\":%d,\"sent\":%llu,\"completed\":%llu,"
-      "\"seconds\":%.3f,\"throughput_per_s\":%.0f,\"p50_us\":%lld,\"p99_us\":%lld,"
-      "\"p999_us\":%lld,\"max_us\":%lld,\"statuses\":{%s}%s}\n",
-      (options.mode + (options.ws_batch || options.mode == "rest-orders" ||
-                               options.mode == "healthz"
-                           ? ""
-                           : "-unbatched"))
-          .c_str(),
-      options.rate, options.connections,
-      (unsigned long long)results.sent, (unsigned long long)results.completed, elapsed,
-      double(results.completed) / elapsed, (long long)percentile(sorted, 0.5),
-      (long long)percentile(sorted, 0.99), (long long)percentile(sorted, 0.999),
-      (long long)(sorted.empty() ? 0 : sorted.back()), statuses.c_str(), extra.c_str());
+  print_report(options, results, elapsed, extra);
   if (!results.first_rejection.empty()) {
     std::fprintf(stderr, "cpx-load: first rejection: %s\n", results.first_rejection.c_str());
   }

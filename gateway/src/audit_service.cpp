@@ -7,6 +7,7 @@
 #include "cpx/base/json_text.hpp"
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/ledger/migrations.hpp"
+#include "cpx/ledger/queries.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "cpx/ledger/verify.hpp"
 #include "shard.hpp"
@@ -103,39 +104,17 @@ AuditService::Answer AuditService::handle(const Request& request) {
 AuditService::Answer AuditService::trades(const Request& request) {
   const LedgerQuery& query = request.ledger;
   pqxx::read_transaction work(*connection_);
-  const std::string columns =
-      "t.trade_id, t.seq, t.batch_id, t.chip, t.region, t.price::text, t.qty::text,"
-      " t.notional::text, t.aggressor, t.bid_account, t.bid_order_id, t.ask_account,"
-      " t.ask_order_id, t.traded_ms";
-  const std::string after = std::to_string(request.after_id);
-  const std::string account(request.command.unwrap().account);
-  std::string sql;
-  if (account.empty()) {
-    sql = "SELECT " + columns + " FROM trades t WHERE t.trade_id > " + after;
-  } else {
-    // An account's trades through its postings: its batches from its balance rows (keyed by
-    // account and batch), each batch's `trade` lines from the block-range index by batch. Every
-    // trade posts a `trade` line to both its accounts, and an account's trade lines in (batch,
-    // line) order are in trade id order, so the scan stops after one page (docs/ledger.md,
-    // "Indexes").
-    sql = "SELECT " + columns +
-          " FROM balances b CROSS JOIN LATERAL (SELECT p.trade_id, p.line FROM postings p"
-          "   WHERE p.batch_id = b.batch_id AND p.account = b.account AND p.kind = 'trade'"
-          "   AND p.trade_id > " + after + ") p"
-          " JOIN trades t ON t.trade_id = p.trade_id WHERE b.account = " + work.quote(account) +
-          " AND b.batch_id >= coalesce((SELECT batch_id FROM trades WHERE trade_id = " + after +
-          "), 0)";
-  }
-  if (query.has_chip) sql += " AND t.chip = " + work.quote(config_.chips[query.chip].id);
-  if (query.has_region) sql += " AND t.region = " + work.quote(config_.regions[query.region].id);
-  if (query.from_ms != INT64_MIN) sql += " AND t.traded_ms >= " + std::to_string(query.from_ms);
-  if (query.to_ms != INT64_MAX) sql += " AND t.traded_ms < " + std::to_string(query.to_ms);
-  sql += account.empty() ? " ORDER BY t.trade_id" : " ORDER BY b.batch_id, p.line";
-  sql += " LIMIT " + std::to_string(request.limit);
-  const pqxx::result rows = work.exec(sql);
-  static constexpr const char* names[] = {
-      "trade_id", "seq", "batch_id", "chip", "region", "price", "qty", "notional", "aggressor",
-      "bid_account", "bid_order_id", "ask_account", "ask_order_id", "traded_ms"};
+  ledger::TradeFilter filter;
+  filter.account = request.command.unwrap().account;
+  if (query.has_chip) filter.chip = config_.chips[query.chip].id;
+  if (query.has_region) filter.region = config_.regions[query.region].id;
+  filter.from_ms = query.from_ms;
+  filter.to_ms = query.to_ms;
+  filter.after_trade_id = request.after_id;
+  filter.limit = request.limit;
+  const pqxx::result rows = ledger::query_trades(work, filter);
+  const auto& names = ledger::trade_columns;
+  constexpr int columns = ledger::trade_column_count;
   // Text columns, and amounts with their decimals; the rest are integers.
   auto value = [](const pqxx::row& row, int column) -> std::string {
     switch (column) {
@@ -152,13 +131,13 @@ AuditService::Answer AuditService::trades(const Request& request) {
   auto quoted = [](int column) { return column == 3 || column == 4 || (column >= 5 && column <= 9) || column == 11; };
   std::string out;
   if (request.ledger.csv) {
-    for (int c = 0; c < 14; ++c) {
+    for (int c = 0; c < columns; ++c) {
       if (c) out.push_back(',');
       out.append(names[c]);
     }
     out.push_back('\n');
     for (const auto& row : rows) {
-      for (int c = 0; c < 14; ++c) {
+      for (int c = 0; c < columns; ++c) {
         if (c) out.push_back(',');
         out.append(value(row, c));
       }
@@ -170,7 +149,7 @@ AuditService::Answer AuditService::trades(const Request& request) {
   for (pqxx::result::size_type i = 0; i < rows.size(); ++i) {
     if (i) out.push_back(',');
     out.push_back('{');
-    for (int c = 0; c < 14; ++c) {
+    for (int c = 0; c < columns; ++c) {
       if (c) out.push_back(',');
       if (quoted(c)) {
         json_text(out, names[c], value(rows[i], c));
@@ -191,25 +170,16 @@ AuditService::Answer AuditService::trades(const Request& request) {
 AuditService::Answer AuditService::statement(const Request& request) {
   const std::string account(request.command.unwrap().account);
   pqxx::read_transaction work(*connection_);
-  const pqxx::result who =
-      work.exec("SELECT role FROM accounts WHERE account = " + work.quote(account));
+  const pqxx::result who = ledger::query_account_role(work, account);
   if (who.empty()) {
     return Answer{404, error_response(404, "unknown_account", "the ledger has no such account").body,
                   false};
   }
-  const pqxx::result balance = work.exec(
-      "SELECT available::text, held::text, (available + held)::text, batch_id FROM balances"
-      " WHERE account = " + work.quote(account) + " ORDER BY batch_id DESC LIMIT 1");
+  const pqxx::result balance = ledger::query_latest_balance(work, account);
   const uint64_t after_batch = request.after_id >> line_bits;
   const uint64_t after_line = request.after_id & ((uint64_t(1) << line_bits) - 1);
-  const pqxx::result rows = work.exec(
-      "SELECT p.batch_id, p.line, p.seq, p.trade_id, p.order_id, p.book, p.kind, p.amount::text"
-      " FROM balances b CROSS JOIN LATERAL (SELECT * FROM postings p"
-      "   WHERE p.batch_id = b.batch_id AND p.account = b.account) p"
-      " WHERE b.account = " + work.quote(account) + " AND b.batch_id >= " +
-      std::to_string(after_batch) + " AND (p.batch_id, p.line) > (" +
-      std::to_string(after_batch) + ", " + std::to_string(after_line) + ")"
-      " ORDER BY b.batch_id, p.line LIMIT " + std::to_string(request.limit));
+  const pqxx::result rows =
+      ledger::query_postings(work, account, after_batch, after_line, request.limit);
   auto id_or_empty = [](const pqxx::field& field) {
     return field.is_null() ? std::string() : std::string(view(field));
   };

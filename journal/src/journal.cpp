@@ -227,6 +227,52 @@ std::optional<std::size_t> find_record(const unsigned char* data, std::size_t si
   return std::nullopt;
 }
 
+// Where a segment's bad part starts, and why (empty when the file is whole); header_bad when
+// it cannot be a torn write (a foreign header, a record out of place).
+struct SegmentScan {
+  std::size_t bad_at = 0;
+  std::string why;
+  bool header_bad = false;
+};
+
+// Hands every whole record of one segment numbered above `after` to on_record, counting them
+// into `result`, up to the first bad byte.
+SegmentScan scan_segment(
+    const unsigned char* data, std::size_t size, uint64_t after,
+    const std::function<void(uint64_t, std::span<const unsigned char>)>& on_record,
+    ReadResult& result) {
+  if (size < header_bytes) return SegmentScan{0, "the segment header is cut short", false};
+  if (std::memcmp(data, magic, sizeof magic) != 0 || get32(data + 8) != format_version) {
+    return SegmentScan{0, "not a journal segment of this version", true};
+  }
+  for (std::size_t at = header_bytes; at < size;) {
+    if (size - at < record_header_bytes) return SegmentScan{at, "a record header is cut short"};
+    const uint32_t length = get32(data + at);
+    const uint32_t crc = get32(data + at + 4);
+    const uint64_t seq = get64(data + at + 8);
+    if (length > payload_bytes_max) {
+      return SegmentScan{at, "a record length is impossible (" + std::to_string(length) +
+                                 " bytes)"};
+    }
+    if (size - at - record_header_bytes < length) return SegmentScan{at, "a record is cut short"};
+    const std::span<const unsigned char> payload(data + at + record_header_bytes, length);
+    if (checksum(data + at + 8, payload) != crc) {
+      return SegmentScan{at, "a record's checksum does not match"};
+    }
+    if (result.records > 0 && seq != result.last_seq + 1) {
+      // A whole record out of place: never a torn write.
+      return SegmentScan{at, "a record's sequence number does not follow the one before it",
+                         true};
+    }
+    if (result.records == 0) result.first_seq = seq;
+    if (seq > after) on_record(seq, payload);
+    ++result.records;
+    result.last_seq = seq;
+    at += record_header_bytes + length;
+  }
+  return SegmentScan{};
+}
+
 }  // namespace
 
 ReadResult read(const std::string& dir,
@@ -246,57 +292,10 @@ ReadResult read(const std::string& dir,
       result.error = errno_text("cannot open", path);
       return result;
     }
-    // Where the bad part starts, and why; empty when the file is whole.
-    std::size_t bad_at = 0;
-    std::string why;
-    bool header_bad = false;
-    if (bytes.size() < header_bytes || std::memcmp(bytes.data(), magic, sizeof magic) != 0 ||
-        get32(bytes.data() + 8) != format_version) {
-      why = bytes.size() < header_bytes ? "the segment header is cut short"
-                                         : "not a journal segment of this version";
-      header_bad = bytes.size() >= header_bytes;
-    } else {
-      std::size_t at = header_bytes;
-      while (at < bytes.size()) {
-        if (bytes.size() - at < record_header_bytes) {
-          bad_at = at;
-          why = "a record header is cut short";
-          break;
-        }
-        const uint32_t length = get32(bytes.data() + at);
-        const uint32_t crc = get32(bytes.data() + at + 4);
-        const uint64_t seq = get64(bytes.data() + at + 8);
-        if (length > payload_bytes_max) {
-          bad_at = at;
-          why = "a record length is impossible (" + std::to_string(length) + " bytes)";
-          break;
-        }
-        if (bytes.size() - at - record_header_bytes < length) {
-          bad_at = at;
-          why = "a record is cut short";
-          break;
-        }
-        const std::span<const unsigned char> payload(bytes.data() + at + record_header_bytes,
-                                                     length);
-        const std::size_t end = at + record_header_bytes + length;
-        if (checksum(bytes.data() + at + 8, payload) != crc) {
-          bad_at = at;
-          why = "a record's checksum does not match";
-          break;
-        }
-        if (result.records > 0 && seq != result.last_seq + 1) {
-          bad_at = at;
-          why = "a record's sequence number does not follow the one before it";
-          header_bad = true;  // a whole record out of place: never a torn write
-          break;
-        }
-        if (result.records == 0) result.first_seq = seq;
-        if (seq > after) on_record(seq, payload);
-        ++result.records;
-        result.last_seq = seq;
-        at = end;
-      }
-    }
+    const SegmentScan scan = scan_segment(bytes.data(), bytes.size(), after, on_record, result);
+    const std::size_t bad_at = scan.bad_at;
+    const std::string& why = scan.why;
+    const bool header_bad = scan.header_bad;
     if (why.empty()) continue;
     const uint64_t record = result.records > 0 ? result.last_seq + 1
                                                : segment_records_before(path) + 1;

@@ -82,112 +82,134 @@ struct Line {
 };
 
 template <bool Copy>
+void accounts_text(const BatchRows& rows, std::string& out) {
+  for (const AccountRow& row : rows.accounts) {
+    Line<Copy> line(out, "A");
+    line.text(row.account);
+    line.text(row.role);
+    line.number(row.seq);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void orders_text(const BatchRows& rows, std::string& out) {
+  // COPY only: an order that ends in this batch carries its ending (both lists are in
+  // order id order).
+  auto ending = rows.endings.begin();
+  for (const OrderRow& row : rows.orders) {
+    Line<Copy> line(out, "O");
+    line.number(row.order_id);
+    line.number(row.seq);
+    line.text(row.account);
+    line.text(row.client_order_id);
+    line.text(row.side);
+    line.text(row.chip);
+    line.text(row.region);
+    line.text(row.tif);
+    line.text(row.urgency);
+    line.decimal(row.price_ticks, price_frac_digits);
+    line.decimal(row.qty_milli, qty_frac_digits);
+    line.number(row.accepted_ms);
+    if (Copy) {
+      while (ending != rows.endings.end() && ending->order_id < row.order_id) ++ending;
+      if (ending != rows.endings.end() && ending->order_id == row.order_id) {
+        line.number(ending->seq);
+        line.text(ending->reason);
+        line.decimal(ending->price_ticks, price_frac_digits);
+        line.decimal(ending->filled_milli, qty_frac_digits);
+        line.number(ending->ended_ms);
+      } else {
+        for (int i = 0; i < 5; ++i) line.number(std::optional<uint64_t>());
+      }
+    }
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void trades_text(const BatchRows& rows, std::string& out) {
+  for (const TradeRow& row : rows.trades) {
+    Line<Copy> line(out, "T");
+    line.number(row.trade_id);
+    line.number(row.seq);
+    line.text(row.chip);
+    line.text(row.region);
+    line.decimal(row.price_ticks, price_frac_digits);
+    line.decimal(row.qty_milli, qty_frac_digits);
+    line.decimal(row.notional_e7, amount_frac_digits);
+    line.text(row.aggressor);
+    line.text(row.bid_account);
+    line.number(row.bid_order_id);
+    line.text(row.ask_account);
+    line.number(row.ask_order_id);
+    line.number(row.traded_ms);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void endings_text(const BatchRows& rows, std::string& out) {
+  // COPY only: the endings of orders accepted in an earlier batch.
+  auto order = rows.orders.begin();
+  for (const EndingRow& row : rows.endings) {
+    if (Copy) {
+      while (order != rows.orders.end() && order->order_id < row.order_id) ++order;
+      if (order != rows.orders.end() && order->order_id == row.order_id) continue;
+    }
+    Line<Copy> line(out, "E");
+    line.number(row.order_id);
+    line.number(row.seq);
+    line.text(row.reason);
+    line.decimal(row.price_ticks, price_frac_digits);
+    line.decimal(row.filled_milli, qty_frac_digits);
+    line.number(row.ended_ms);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void postings_text(const BatchRows& rows, std::string& out) {
+  for (const PostingRow& row : rows.postings) {
+    Line<Copy> line(out, "P");
+    line.number(row.line);
+    line.number(row.seq);
+    line.number(row.trade_id);
+    line.number(row.order_id);
+    line.text(row.account);
+    line.text(row.book);
+    line.text(row.kind);
+    line.decimal(row.amount_e7, amount_frac_digits);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void balances_text(const BatchRows& rows, std::string& out) {
+  for (const BalanceRow& row : rows.balances) {
+    Line<Copy> line(out, "L");
+    line.text(row.account);
+    line.decimal(row.available_e7, amount_frac_digits);
+    line.decimal(row.held_e7, amount_frac_digits);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
 void table_text(const BatchRows& rows, Table table, std::string& out) {
   switch (table) {
     case Table::accounts:
-      for (const AccountRow& row : rows.accounts) {
-        Line<Copy> line(out, "A");
-        line.text(row.account);
-        line.text(row.role);
-        line.number(row.seq);
-        line.end(rows.batch_id);
-      }
-      break;
-    case Table::orders: {
-      // COPY only: an order that ends in this batch carries its ending (both lists are in
-      // order id order).
-      auto ending = rows.endings.begin();
-      for (const OrderRow& row : rows.orders) {
-        Line<Copy> line(out, "O");
-        line.number(row.order_id);
-        line.number(row.seq);
-        line.text(row.account);
-        line.text(row.client_order_id);
-        line.text(row.side);
-        line.text(row.chip);
-        line.text(row.region);
-        line.text(row.tif);
-        line.text(row.urgency);
-        line.decimal(row.price_ticks, price_frac_digits);
-        line.decimal(row.qty_milli, qty_frac_digits);
-        line.number(row.accepted_ms);
-        if (Copy) {
-          while (ending != rows.endings.end() && ending->order_id < row.order_id) ++ending;
-          if (ending != rows.endings.end() && ending->order_id == row.order_id) {
-            line.number(ending->seq);
-            line.text(ending->reason);
-            line.decimal(ending->price_ticks, price_frac_digits);
-            line.decimal(ending->filled_milli, qty_frac_digits);
-            line.number(ending->ended_ms);
-          } else {
-            for (int i = 0; i < 5; ++i) line.number(std::optional<uint64_t>());
-          }
-        }
-        line.end(rows.batch_id);
-      }
-      break;
-    }
+      return accounts_text<Copy>(rows, out);
+    case Table::orders:
+      return orders_text<Copy>(rows, out);
     case Table::trades:
-      for (const TradeRow& row : rows.trades) {
-        Line<Copy> line(out, "T");
-        line.number(row.trade_id);
-        line.number(row.seq);
-        line.text(row.chip);
-        line.text(row.region);
-        line.decimal(row.price_ticks, price_frac_digits);
-        line.decimal(row.qty_milli, qty_frac_digits);
-        line.decimal(row.notional_e7, amount_frac_digits);
-        line.text(row.aggressor);
-        line.text(row.bid_account);
-        line.number(row.bid_order_id);
-        line.text(row.ask_account);
-        line.number(row.ask_order_id);
-        line.number(row.traded_ms);
-        line.end(rows.batch_id);
-      }
-      break;
-    case Table::endings: {
-      // COPY only: the endings of orders accepted in an earlier batch.
-      auto order = rows.orders.begin();
-      for (const EndingRow& row : rows.endings) {
-        if (Copy) {
-          while (order != rows.orders.end() && order->order_id < row.order_id) ++order;
-          if (order != rows.orders.end() && order->order_id == row.order_id) continue;
-        }
-        Line<Copy> line(out, "E");
-        line.number(row.order_id);
-        line.number(row.seq);
-        line.text(row.reason);
-        line.decimal(row.price_ticks, price_frac_digits);
-        line.decimal(row.filled_milli, qty_frac_digits);
-        line.number(row.ended_ms);
-        line.end(rows.batch_id);
-      }
-      break;
-    }
+      return trades_text<Copy>(rows, out);
+    case Table::endings:
+      return endings_text<Copy>(rows, out);
     case Table::postings:
-      for (const PostingRow& row : rows.postings) {
-        Line<Copy> line(out, "P");
-        line.number(row.line);
-        line.number(row.seq);
-        line.number(row.trade_id);
-        line.number(row.order_id);
-        line.text(row.account);
-        line.text(row.book);
-        line.text(row.kind);
-        line.decimal(row.amount_e7, amount_frac_digits);
-        line.end(rows.batch_id);
-      }
-      break;
+      return postings_text<Copy>(rows, out);
     case Table::balances:
-      for (const BalanceRow& row : rows.balances) {
-        Line<Copy> line(out, "L");
-        line.text(row.account);
-        line.decimal(row.available_e7, amount_frac_digits);
-        line.decimal(row.held_e7, amount_frac_digits);
-        line.end(rows.batch_id);
-      }
-      break;
+      return balances_text<Copy>(rows, out);
   }
 }
 

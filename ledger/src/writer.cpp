@@ -8,25 +8,12 @@
 #include <thread>
 #include <unordered_set>
 
-#include "cpx/engine/wire_names.hpp"
 #include "cpx/ledger/migrations.hpp"
+#include "cpx/ledger/postings.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "cpx/ledger/pg_session.hpp"
 
 namespace cpx::ledger {
-
-namespace {
-
-constexpr NamedValue<EndReason> end_reason_names[] = {{EndReason::canceled, "canceled"},
-                                                      {EndReason::filled, "filled"},
-                                                      {EndReason::expired, "expired"},
-                                                      {EndReason::killed, "killed"},
-                                                      {EndReason::restart, "restart"}};
-static_assert(is_dense(end_reason_names));
-
-}  // namespace
-
-std::string_view to_string(EndReason reason) { return name_of(end_reason_names, reason); }
 
 namespace {
 
@@ -142,16 +129,9 @@ struct Writer::Impl {
   std::atomic<int64_t> batch_first_ms{0};
   uint32_t line = 0;
   std::string text;
-  // The hold of a bid accepted in the command being taken, less what its own trades and its
-  // ending in that command used: posted only for what is still open when the command ends, so
-  // an aggressor's trades pay from `available` directly (docs/ledger.md, "Double entry").
-  struct PendingHold {
-    bool active = false;
-    uint64_t seq = 0;
-    uint64_t order_id = 0;
-    uint32_t account = 0;
-    int128 amount = 0;
-  } pending;
+  // The double-entry rules, and the postings of the record being taken.
+  PostingRules rules;
+  std::vector<Posting> record_postings;
 
   Impl(WriterSettings settings_in, Config config_in)
       : settings(std::move(settings_in)),
@@ -174,23 +154,16 @@ struct Writer::Impl {
     return out;
   }
 
-  void post(uint64_t seq, std::optional<uint64_t> trade_id, std::optional<uint64_t> order_id,
-            uint32_t account, std::string_view book, std::string_view kind, int128 value) {
-    if (value == 0) return;
-    Balance& held = balance(account);
-    if (book == "available") held.available += value;
-    if (book == "held") held.held += value;
+  // One posting of the rules: the account's balance follows it, and (unless absorbing) it
+  // becomes the batch's next posting row.
+  void post(const Posting& posting) {
+    Balance& account = balance(posting.account);
+    if (posting.book == Book::available) account.available += posting.amount_e7;
+    if (posting.book == Book::held) account.held += posting.amount_e7;
     if (absorbing) return;
-    rows.postings.push_back(
-        PostingRow{++line, seq, trade_id, order_id, names[account], book, kind, value});
-  }
-
-  // Two postings moving `value` from one book of the account to another.
-  void move(uint64_t seq, std::optional<uint64_t> order_id, uint32_t account,
-            std::string_view from, std::string_view to, std::string_view kind, int128 value) {
-    if (value == 0) return;
-    post(seq, std::nullopt, order_id, account, from, kind, -value);
-    post(seq, std::nullopt, order_id, account, to, kind, value);
+    rows.postings.push_back(PostingRow{++line, posting.seq, posting.trade_id, posting.order_id,
+                                       names[posting.account], to_string(posting.book),
+                                       to_string(posting.kind), posting.amount_e7});
   }
 
   // A record of a command the ledger settled before (a replay after a restart): only the
@@ -231,26 +204,21 @@ struct Writer::Impl {
     take_rows(record);
   }
 
+  // The rows of one record (the account, order, trade and ending rows; keys), then its
+  // postings by the double-entry rules.
   void take_rows(const Record& record) {
     const uint64_t seq = record.seq;
     switch (record.kind) {
-      case RecordKind::account: {
+      case RecordKind::account:
         if (names.size() <= record.account) names.resize(record.account + 1);
         names[record.account].assign(record.text_view());
         balance(record.account);
         rows.accounts.push_back(AccountRow{names[record.account], cpx::to_string(record.role),
                                            seq});
         break;
-      }
       case RecordKind::key:
         keys.push_back(KeyRow{std::string(record.text_view()), names[record.account],
                               std::string(record.text2_view())});
-        break;
-      case RecordKind::deposit:
-        post(seq, std::nullopt, std::nullopt, record.account, "deposits", "deposit",
-             -record.amount_e7);
-        post(seq, std::nullopt, std::nullopt, record.account, "available", "deposit",
-             record.amount_e7);
         break;
       case RecordKind::accepted: {
         const std::string& id = batch_text.emplace_back(record.text_view());
@@ -260,59 +228,29 @@ struct Writer::Impl {
                                        config.regions[record.region].id,
                                        cpx::to_string(record.tif), cpx::to_string(record.urgency),
                                        record.price_ticks, record.qty_milli, record.time_ms});
-        if (record.side == Side::bid) {
-          pending = PendingHold{true, seq, record.id, record.account,
-                                notional_e7(record.price_ticks, record.qty_milli)};
-        }
         break;
       }
-      case RecordKind::amended:
-        if (record.amount_e7 > 0) {
-          move(seq, record.id, record.account, "available", "held", "amend", record.amount_e7);
-        } else if (record.amount_e7 < 0) {
-          move(seq, record.id, record.account, "held", "available", "amend", -record.amount_e7);
-        }
-        break;
-      case RecordKind::trade: {
-        const int128 notional = notional_e7(record.price_ticks, record.qty_milli);
-        const int128 hold = notional_e7(record.hold_price_ticks, record.qty_milli);
+      case RecordKind::trade:
         rows.trades.push_back(TradeRow{record.id, seq, config.chips[record.chip].id,
                                        config.regions[record.region].id, record.price_ticks,
-                                       record.qty_milli, notional,
+                                       record.qty_milli,
+                                       notional_e7(record.price_ticks, record.qty_milli),
                                        cpx::to_string(record.aggressor), names[record.account],
                                        record.bid_order_id, names[record.ask_account],
                                        record.ask_order_id, record.time_ms, record.chip,
                                        record.region});
-        if (pending.active && pending.order_id == record.bid_order_id) {
-          pending.amount -= hold;
-          post(seq, record.id, record.bid_order_id, record.account, "available", "trade",
-               -notional);
-        } else {
-          post(seq, record.id, record.bid_order_id, record.account, "held", "trade", -hold);
-          post(seq, record.id, record.bid_order_id, record.account, "available", "release",
-               hold - notional);
-        }
-        post(seq, record.id, record.ask_order_id, record.ask_account, "available", "trade",
-             notional);
         break;
-      }
       case RecordKind::ended:
         rows.endings.push_back(EndingRow{record.id, seq, to_string(record.reason),
                                          record.price_ticks, record.qty_milli, record.time_ms});
-        if (pending.active && pending.order_id == record.id) {
-          pending.amount -= record.amount_e7;
-        } else {
-          move(seq, record.id, record.account, "held", "available", "release", record.amount_e7);
-        }
+        break;
+      case RecordKind::deposit:
+      case RecordKind::amended:
         break;
     }
-    if (record.last && pending.active) {
-      // Zero when the bid ended in its own command; negative never, but posted if it were, so
-      // that the books still follow the engine's amounts.
-      move(pending.seq, pending.order_id, pending.account, "available", "held", "hold",
-           pending.amount);
-      pending.active = false;
-    }
+    record_postings.clear();
+    rules.apply(record, record_postings);
+    for (const Posting& posting : record_postings) post(posting);
   }
 
   void reset_batch() {

@@ -139,140 +139,152 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
       case EventType::ok:
       case EventType::rejected:
         break;
-      case EventType::accepted: {
-        CPX_ASSERT(event.order_key == orders_.size());
-        OrderRecord& order = orders_.emplace_back();
-        order.account = command.account_index;
-        order.chip = command.chip;
-        order.region = command.region;
-        order.side = command.side;
-        order.tif = command.tif;
-        order.urgency = command.urgency;
-        order.has_latency_max = command.has_latency_max;
-        order.latency_ms_max = command.latency_ms_max;
-        order.green_pct = command.green_pct;
-        order.qty_milli = command.qty_milli;
-        order.price_placed_ticks = command.price_ticks;
-        order.price_ticks = command.price_ticks;
-        order.open_milli = command.qty_milli;
-        order.order_id = event.id;
-        order.created_ms = now_ms;
-        accounts_[order.account].orders.push_back(event.order_key);
-        touched_.push_back(event.order_key);
-        if (limits_.ledger) {
-          ledger::Record& record = ledger_record(ledger::RecordKind::accepted, event.seq);
-          record.id = order.order_id;
-          record.account = order.account;
-          record.side = order.side;
-          record.tif = order.tif;
-          record.urgency = order.urgency;
-          record.chip = order.chip;
-          record.region = order.region;
-          record.price_ticks = order.price_ticks;
-          record.qty_milli = order.qty_milli;
-          record.time_ms = now_ms;
-          record.set_text(engine_.key_client_order_id(event.order_key).view());
-        }
+      case EventType::accepted:
+        on_accepted(event, command, now_ms);
         break;
-      }
-      case EventType::amended: {
-        OrderRecord& order = orders_[event.order_key];
-        if (limits_.ledger) {
-          ledger::Record& record = ledger_record(ledger::RecordKind::amended, event.seq);
-          record.id = order.order_id;
-          record.account = order.account;
-          record.side = order.side;
-          record.price_ticks = event.price_ticks;
-          record.qty_milli = event.qty_milli;
-          if (order.side == Side::bid) {
-            record.amount_e7 = notional_e7(event.price_ticks, event.qty_milli) -
-                               notional_e7(order.price_ticks, order.open_milli);
-          }
-        }
-        order.price_ticks = event.price_ticks;
-        order.open_milli = event.qty_milli;
-        touched_.push_back(event.order_key);
+      case EventType::amended:
+        on_amended(event);
         break;
-      }
-      case EventType::trade: {
-        for (const uint32_t key : {event.order_key, event.ask_key}) {
-          OrderRecord& order = orders_[key];
-          order.open_milli -= event.qty_milli;
-          order.filled_milli += event.qty_milli;
-          const FillRecord fill{event.id,          key,         event.region,
-                                event.aggressor == order.side, event.price_ticks,
-                                event.qty_milli,   now_ms};
-          accounts_[order.account].fills.push_back(fill);
-          touched_.push_back(key);
-          if (!listened(order.account)) continue;
-          push_body_.assign("{\"type\":\"trade\",");
-          render_fill_fields(push_body_, fill);
-          push_body_.push_back('}');
-          push_to(order.account, push_body_);
-        }
-        if (limits_.ledger) {
-          const OrderRecord& bid = orders_[event.order_key];
-          const OrderRecord& ask = orders_[event.ask_key];
-          ledger::Record& record = ledger_record(ledger::RecordKind::trade, event.seq);
-          record.id = event.id;
-          record.chip = event.chip;
-          record.region = event.region;
-          record.aggressor = event.aggressor;
-          record.price_ticks = event.price_ticks;
-          record.qty_milli = event.qty_milli;
-          record.hold_price_ticks = bid.price_ticks;
-          record.account = bid.account;
-          record.bid_order_id = bid.order_id;
-          record.ask_account = ask.account;
-          record.ask_order_id = ask.order_id;
-          record.time_ms = now_ms;
-        }
-        TradeRecord trade;
-        trade.chip = event.chip;
-        trade.region = event.region;
-        trade.aggressor = event.aggressor;
-        trade.seq = ++trade_seq_[event.chip];
-        trade.trade_id = event.id;
-        trade.price_ticks = event.price_ticks;
-        trade.qty_milli = event.qty_milli;
-        trade.time_ms = now_ms;
-        sink_.trade(trade);
+      case EventType::trade:
+        on_trade(event, now_ms);
         break;
-      }
-      case EventType::done: {
-        OrderRecord& order = orders_[event.order_key];
-        if (limits_.ledger) {
-          ledger::Record& record = ledger_record(ledger::RecordKind::ended, event.seq);
-          record.id = order.order_id;
-          record.account = order.account;
-          record.side = order.side;
-          record.reason = ledger::EndReason(uint8_t(event.done_reason));
-          record.price_ticks = order.price_ticks;
-          record.qty_milli = order.filled_milli;
-          record.time_ms = now_ms;
-          if (order.side == Side::bid) record.amount_e7 = notional_e7(order.price_ticks, order.open_milli);
-        }
-        order.status = status_of(event.done_reason);
-        order.open_milli = 0;
-        touched_.push_back(event.order_key);
-        if (!listened(order.account)) break;
-        push_body_.assign("{\"type\":\"done\",");
-        append_field(push_body_, "client_order_id",
-                     engine_.key_client_order_id(event.order_key).view());
-        push_body_.push_back(',');
-        append_field(push_body_, "reason", to_string(event.done_reason));
-        push_body_.push_back(',');
-        append_amount(push_body_, "filled_qty", order.filled_milli, qty_frac_digits);
-        push_body_.push_back('}');
-        push_to(order.account, push_body_);
+      case EventType::done:
+        on_done(event, now_ms);
         break;
-      }
     }
   }
   if (touched_.empty()) return;
   changed_levels_.clear();
   for (const uint32_t key : touched_) set_book_share(key);
   if (!changed_levels_.empty()) publish_book(orders_[touched_.front()].chip);
+}
+
+void Venue::on_accepted(const Event& event, const Command& command, int64_t now_ms) {
+  CPX_ASSERT(event.order_key == orders_.size());
+  OrderRecord& order = orders_.emplace_back();
+  order.account = command.account_index;
+  order.chip = command.chip;
+  order.region = command.region;
+  order.side = command.side;
+  order.tif = command.tif;
+  order.urgency = command.urgency;
+  order.has_latency_max = command.has_latency_max;
+  order.latency_ms_max = command.latency_ms_max;
+  order.green_pct = command.green_pct;
+  order.qty_milli = command.qty_milli;
+  order.price_placed_ticks = command.price_ticks;
+  order.price_ticks = command.price_ticks;
+  order.open_milli = command.qty_milli;
+  order.order_id = event.id;
+  order.created_ms = now_ms;
+  accounts_[order.account].orders.push_back(event.order_key);
+  touched_.push_back(event.order_key);
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::accepted, event.seq);
+    record.id = order.order_id;
+    record.account = order.account;
+    record.side = order.side;
+    record.tif = order.tif;
+    record.urgency = order.urgency;
+    record.chip = order.chip;
+    record.region = order.region;
+    record.price_ticks = order.price_ticks;
+    record.qty_milli = order.qty_milli;
+    record.time_ms = now_ms;
+    record.set_text(engine_.key_client_order_id(event.order_key).view());
+  }
+}
+
+void Venue::on_amended(const Event& event) {
+  OrderRecord& order = orders_[event.order_key];
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::amended, event.seq);
+    record.id = order.order_id;
+    record.account = order.account;
+    record.side = order.side;
+    record.price_ticks = event.price_ticks;
+    record.qty_milli = event.qty_milli;
+    if (order.side == Side::bid) {
+      record.amount_e7 = notional_e7(event.price_ticks, event.qty_milli) -
+                         notional_e7(order.price_ticks, order.open_milli);
+    }
+  }
+  order.price_ticks = event.price_ticks;
+  order.open_milli = event.qty_milli;
+  touched_.push_back(event.order_key);
+}
+
+void Venue::on_trade(const Event& event, int64_t now_ms) {
+  for (const uint32_t key : {event.order_key, event.ask_key}) {
+    OrderRecord& order = orders_[key];
+    order.open_milli -= event.qty_milli;
+    order.filled_milli += event.qty_milli;
+    const FillRecord fill{event.id,          key,         event.region,
+                          event.aggressor == order.side, event.price_ticks,
+                          event.qty_milli,   now_ms};
+    accounts_[order.account].fills.push_back(fill);
+    touched_.push_back(key);
+    if (!listened(order.account)) continue;
+    push_body_.assign("{\"type\":\"trade\",");
+    render_fill_fields(push_body_, fill);
+    push_body_.push_back('}');
+    push_to(order.account, push_body_);
+  }
+  if (limits_.ledger) {
+    const OrderRecord& bid = orders_[event.order_key];
+    const OrderRecord& ask = orders_[event.ask_key];
+    ledger::Record& record = ledger_record(ledger::RecordKind::trade, event.seq);
+    record.id = event.id;
+    record.chip = event.chip;
+    record.region = event.region;
+    record.aggressor = event.aggressor;
+    record.price_ticks = event.price_ticks;
+    record.qty_milli = event.qty_milli;
+    record.hold_price_ticks = bid.price_ticks;
+    record.account = bid.account;
+    record.bid_order_id = bid.order_id;
+    record.ask_account = ask.account;
+    record.ask_order_id = ask.order_id;
+    record.time_ms = now_ms;
+  }
+  TradeRecord trade;
+  trade.chip = event.chip;
+  trade.region = event.region;
+  trade.aggressor = event.aggressor;
+  trade.seq = ++trade_seq_[event.chip];
+  trade.trade_id = event.id;
+  trade.price_ticks = event.price_ticks;
+  trade.qty_milli = event.qty_milli;
+  trade.time_ms = now_ms;
+  sink_.trade(trade);
+}
+
+void Venue::on_done(const Event& event, int64_t now_ms) {
+  OrderRecord& order = orders_[event.order_key];
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::ended, event.seq);
+    record.id = order.order_id;
+    record.account = order.account;
+    record.side = order.side;
+    record.reason = ledger::EndReason(uint8_t(event.done_reason));
+    record.price_ticks = order.price_ticks;
+    record.qty_milli = order.filled_milli;
+    record.time_ms = now_ms;
+    if (order.side == Side::bid) record.amount_e7 = notional_e7(order.price_ticks, order.open_milli);
+  }
+  order.status = status_of(event.done_reason);
+  order.open_milli = 0;
+  touched_.push_back(event.order_key);
+  if (!listened(order.account)) return;
+  push_body_.assign("{\"type\":\"done\",");
+  append_field(push_body_, "client_order_id",
+               engine_.key_client_order_id(event.order_key).view());
+  push_body_.push_back(',');
+  append_field(push_body_, "reason", to_string(event.done_reason));
+  push_body_.push_back(',');
+  append_amount(push_body_, "filled_qty", order.filled_milli, qty_frac_digits);
+  push_body_.push_back('}');
+  push_to(order.account, push_body_);
 }
 
 bool Venue::listened(uint32_t account) {

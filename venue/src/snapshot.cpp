@@ -175,8 +175,16 @@ void Venue::load(journal::SnapshotReader& in) {
   }
   const uint64_t seq = in.u64();
   const uint64_t trade_id = in.u64();
-  const std::size_t chips = engine_.config().chips.size();
-  const std::size_t regions = engine_.config().regions.size();
+  load_accounts(in);
+  load_orders(in);
+  load_fills(in);
+  load_resting(in);
+  load_keys(in, version);
+  if (in.text() != "end" || !in.at_end()) in.fail("the venue state does not end where it should");
+  engine_.resume_numbering(seq, trade_id);
+}
+
+void Venue::load_accounts(journal::SnapshotReader& in) {
   const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8);
   for (uint64_t i = 0; i < account_count; ++i) {
     const std::string name = in.text();
@@ -187,6 +195,12 @@ void Venue::load(journal::SnapshotReader& in) {
     engine_.restore_account(name, Role(role), balance, held);
     accounts_.emplace_back().event_seq = in.u64();
   }
+}
+
+void Venue::load_orders(journal::SnapshotReader& in) {
+  const std::size_t account_count = accounts_.size();
+  const std::size_t chips = engine_.config().chips.size();
+  const std::size_t regions = engine_.config().regions.size();
   const uint64_t hashed_keys = in.u64();
   const uint64_t order_count = in.count(sizeof(OrderRecord) + 1);
   if (hashed_keys > order_count) in.fail("more hashed order ids than orders");
@@ -216,7 +230,11 @@ void Venue::load(journal::SnapshotReader& in) {
       ++level.count;
     }
   }
-  for (uint64_t i = 0; i < account_count; ++i) {
+}
+
+void Venue::load_fills(journal::SnapshotReader& in) {
+  const std::size_t order_count = orders_.size();
+  for (std::size_t i = 0; i < accounts_.size(); ++i) {
     SegmentedArray<FillRecord>& fills = accounts_[i].fills;
     const uint64_t fill_count = in.count(sizeof(FillRecord));
     fills.resize(fill_count);
@@ -226,6 +244,11 @@ void Venue::load(journal::SnapshotReader& in) {
       if (fill.order_key >= order_count) in.fail("a fill of an unknown order");
     }
   }
+}
+
+void Venue::load_resting(journal::SnapshotReader& in) {
+  const std::size_t chips = engine_.config().chips.size();
+  const std::size_t order_count = orders_.size();
   const uint64_t resting_count = in.count(2 + 4 + 24);
   for (uint64_t i = 0; i < resting_count; ++i) {
     const uint16_t chip = in.u16();
@@ -250,6 +273,10 @@ void Venue::load(journal::SnapshotReader& in) {
     if (incoming.qty_milli <= 0) in.fail("a resting order with nothing open");
     engine_.restore_resting(chip, incoming);
   }
+}
+
+void Venue::load_keys(journal::SnapshotReader& in, uint32_t version) {
+  const std::size_t account_count = accounts_.size();
   const uint64_t key_count = in.count(4 + 4 + 4);
   for (uint64_t i = 0; i < key_count; ++i) {
     const std::string key_id = in.text();
@@ -269,8 +296,7 @@ void Venue::load(journal::SnapshotReader& in) {
     }
     replay_guard_.restore(guard);
   }
-  if (in.text() != "end" || !in.at_end()) in.fail("the venue state does not end where it should");
-  engine_.resume_numbering(seq, trade_id);
 }
+
 
 }  // namespace cpx::venue

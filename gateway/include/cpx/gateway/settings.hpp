@@ -39,6 +39,9 @@ struct Settings {
   bool accept_journal_loss = false;
 };
 
+// The operator's first secret, when given, is at least this long (at most secret_length_max).
+inline constexpr std::size_t operator_secret_length_min = 16;
+
 struct SettingsResult {
   std::optional<Settings> settings;
   bool help = false;

@@ -189,10 +189,22 @@ class Venue {
   void handle_logout(const Request& request);
   void handle_state(const Request& request);
 
+  // load() by part, in the snapshot's order (each fails the reader on what does not fit).
+  void load_accounts(journal::SnapshotReader& in);
+  void load_orders(journal::SnapshotReader& in);
+  void load_fills(journal::SnapshotReader& in);
+  void load_resting(journal::SnapshotReader& in);
+  // The keys, then the channels' sequence numbers and the replay guard.
+  void load_keys(journal::SnapshotReader& in, uint32_t version);
+
   // Runs a command through the engine into events_, and shows the sink its events.
   void execute(const Command& command);
   // Applies one command's events to the order records, fills, pushes and market data.
   void apply_events(const Command& command, int64_t now_ms);
+  void on_accepted(const Event& event, const Command& command, int64_t now_ms);
+  void on_amended(const Event& event);
+  void on_trade(const Event& event, int64_t now_ms);
+  void on_done(const Event& event, int64_t now_ms);
   void set_book_share(uint32_t key);
   void publish_book(uint16_t chip);
   void push_to(uint32_t account, std::string& body);
