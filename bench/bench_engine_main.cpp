@@ -128,8 +128,8 @@ int main(int argc, char** argv) {
       flat_seconds.push_back(seconds);
       for (const auto& t : {totals, flat}) {
         const auto& expect = cpx::workload::lobwl1_seed42_expect;
-        if (check_expect &&
-            (t.fills != expect.fills || t.volume != expect.volume || t.notional != expect.notional)) {
+        if (check_expect && (t.fills != expect.fills || t.volume != expect.volume ||
+                             t.notional != expect.notional)) {
           std::fprintf(stderr, "cpx-bench-engine: a baseline book disagrees with .expect\n");
           return 1;
         }
@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
   const double flat_per_s = lob_ops.empty() ? 0.0 : double(lob_ops.size()) / median(flat_seconds);
   // The run that times each command also accounts the events (outside its timers): its totals
   // are the ones checked and printed, and the throughput runs must have made as many events.
-  cpx::workload::RunTotals timed = cpx::workload::run_stream(config, stream, cpx::workload::Run::timed_each);
+  cpx::workload::RunTotals timed =
+      cpx::workload::run_stream(config, stream, cpx::workload::Run::timed_each);
   if (timed.events != plain.events) {
     std::fprintf(stderr, "cpx-bench-engine: the runs made different numbers of events\n");
     return 1;

@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "cpx/app/config_files.hpp"
+#include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
 #include "cpx/sequencer/journal_codec.hpp"
 #include "cpx/sequencer/journal_replay.hpp"
 #include "cpx/venue/venue.hpp"
-#include "cpx/journal/journal.hpp"
-#include "cpx/journal/snapshot.hpp"
 
 namespace {
 
@@ -159,9 +159,9 @@ void write_journal(const std::string& dir, uint64_t commands, uint64_t group, bo
       payload.push_back(1);  // a request record, as cpx-server writes it
       const Request request = source.next(i);
       const uint32_t account = caller_account(request);
-      const cpx::Role role = account == 0                              ? cpx::Role::operator_
-                             : account <= uint32_t(traders / 2)        ? cpx::Role::enterprise
-                                                                       : cpx::Role::provider;
+      const cpx::Role role = account == 0                       ? cpx::Role::operator_
+                             : account <= uint32_t(traders / 2) ? cpx::Role::enterprise
+                                                                : cpx::Role::provider;
       cpx::sequencer::encode_request(request, account, role, payload);
       writer.append(i + 1, payload);
     }
@@ -197,13 +197,15 @@ int run_entry(uint64_t commands, uint64_t group, const std::string& dir) {
     writer.commit();
     rate[sync ? 0 : 1] = double(commands) / seconds_since(start);
     bytes = 0;
-    for (const std::string& file : cpx::journal::segments(dir)) bytes += std::filesystem::file_size(file);
+    for (const std::string& file : cpx::journal::segments(dir))
+      bytes += std::filesystem::file_size(file);
   }
   std::filesystem::remove_all(dir);
-  std::printf("{\"mode\":\"entry\",\"commands\":%llu,\"group\":%llu,\"bytes_per_command\":%.1f,"
-              "\"fsync_commands_per_s\":%.0f,\"no_fsync_commands_per_s\":%.0f,\"ratio\":%.3f}\n",
-              static_cast<unsigned long long>(commands), static_cast<unsigned long long>(group),
-              double(bytes) / double(commands), rate[0], rate[1], rate[0] / rate[1]);
+  std::printf(
+      "{\"mode\":\"entry\",\"commands\":%llu,\"group\":%llu,\"bytes_per_command\":%.1f,"
+      "\"fsync_commands_per_s\":%.0f,\"no_fsync_commands_per_s\":%.0f,\"ratio\":%.3f}\n",
+      static_cast<unsigned long long>(commands), static_cast<unsigned long long>(group),
+      double(bytes) / double(commands), rate[0], rate[1], rate[0] / rate[1]);
   return 0;
 }
 
@@ -217,8 +219,8 @@ int run_recovery(uint64_t commands, const std::string& dir) {
   // Reading alone: every record read, checked and decoded, nothing replayed.
   Clock::time_point start = Clock::now();
   uint64_t bad = 0;
-  const cpx::journal::ReadResult read_only = cpx::journal::read(
-      dir, [&](uint64_t, std::span<const unsigned char> payload) {
+  const cpx::journal::ReadResult read_only =
+      cpx::journal::read(dir, [&](uint64_t, std::span<const unsigned char> payload) {
         if (!cpx::sequencer::decode_request(payload.subspan(1))) ++bad;
       });
   const double read_seconds = seconds_since(start);
@@ -273,7 +275,8 @@ int run_recovery(uint64_t commands, const std::string& dir) {
   recovered.load(in);
   const double load_seconds = seconds_since(start);
   recovered.bootstrap_operator("operator", "op", "operator-secret-1234");
-  const cpx::sequencer::JournalReplay tail = replay(recovered, snapshots.front().journal_index, false);
+  const cpx::sequencer::JournalReplay tail =
+      replay(recovered, snapshots.front().journal_index, false);
   const double snapshot_seconds = seconds_since(start);
   const bool same = recovered.state_hash() == venue.state_hash();
   const uint64_t snapshot_bytes = std::filesystem::file_size(snapshots.front().path);
@@ -282,23 +285,25 @@ int run_recovery(uint64_t commands, const std::string& dir) {
     std::fprintf(stderr, "cpx-bench-journal: the state recovered from the snapshot differs\n");
     return 1;
   }
-  std::printf("{\"mode\":\"recovery\",\"commands\":%llu,\"trades\":%llu,\"read_seconds\":%.3f,"
-              "\"no_snapshot_seconds\":%.3f,\"no_snapshot_commands_per_s\":%.0f,"
-              "\"snapshot_at\":%llu,\"snapshot_bytes\":%llu,\"fork_ms\":%.2f,"
-              "\"snapshot_load_seconds\":%.3f,\"tail_commands\":%llu,"
-              "\"with_snapshot_seconds\":%.3f,\"same_state\":true}\n",
-              static_cast<unsigned long long>(full.read.records),
-              static_cast<unsigned long long>(venue.engine().last_trade_id()), read_seconds,
-              full_seconds, double(full.read.records) / full_seconds,
-              static_cast<unsigned long long>(snapshots.front().journal_index),
-              static_cast<unsigned long long>(snapshot_bytes), fork_ms, load_seconds,
-              static_cast<unsigned long long>(tail.replayed), snapshot_seconds);
+  std::printf(
+      "{\"mode\":\"recovery\",\"commands\":%llu,\"trades\":%llu,\"read_seconds\":%.3f,"
+      "\"no_snapshot_seconds\":%.3f,\"no_snapshot_commands_per_s\":%.0f,"
+      "\"snapshot_at\":%llu,\"snapshot_bytes\":%llu,\"fork_ms\":%.2f,"
+      "\"snapshot_load_seconds\":%.3f,\"tail_commands\":%llu,"
+      "\"with_snapshot_seconds\":%.3f,\"same_state\":true}\n",
+      static_cast<unsigned long long>(full.read.records),
+      static_cast<unsigned long long>(venue.engine().last_trade_id()), read_seconds, full_seconds,
+      double(full.read.records) / full_seconds,
+      static_cast<unsigned long long>(snapshots.front().journal_index),
+      static_cast<unsigned long long>(snapshot_bytes), fork_ms, load_seconds,
+      static_cast<unsigned long long>(tail.replayed), snapshot_seconds);
   return 0;
 }
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: cpx-bench-journal entry|recovery [--commands N] [--group G] [--dir D]\n");
+    std::fprintf(stderr,
+                 "usage: cpx-bench-journal entry|recovery [--commands N] [--group G] [--dir D]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -308,9 +313,12 @@ int main(int argc, char** argv) {
       (std::filesystem::temp_directory_path() / ("cpx-bench-journal-" + mode)).string();
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--commands") commands = std::stoull(argv[i + 1]);
-    else if (arg == "--group") group = std::stoull(argv[i + 1]);
-    else if (arg == "--dir") dir = argv[i + 1];
+    if (arg == "--commands")
+      commands = std::stoull(argv[i + 1]);
+    else if (arg == "--group")
+      group = std::stoull(argv[i + 1]);
+    else if (arg == "--dir")
+      dir = argv[i + 1];
   }
   if (mode == "entry") return run_entry(commands, group, dir);
   if (mode == "recovery") return run_recovery(commands, dir);

@@ -256,15 +256,17 @@ int run_lag(cpx::ledger::Writer& writer, Workload& workload, uint64_t rate, doub
   writer.stop(60'000);
   std::sort(samples.begin(), samples.end());
   const auto at = [&](double q) {
-    return samples.empty() ? 0 : samples[std::min(samples.size() - 1, std::size_t(q * double(samples.size())))];
+    return samples.empty()
+               ? 0
+               : samples[std::min(samples.size() - 1, std::size_t(q * double(samples.size())))];
   };
-  std::printf("{\"mode\":\"lag\",\"connections\":%zu,\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
-              "\"lag_ms_p50\":%lld,\"lag_ms_p99\":%lld,\"lag_ms_max\":%lld,\"batches\":%llu}\n",
-              connections, static_cast<unsigned long long>(rate),
-              static_cast<unsigned long long>(sent),
-              offered, static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)),
-              static_cast<long long>(samples.empty() ? 0 : samples.back()),
-              static_cast<unsigned long long>(writer.status().settled_batches));
+  std::printf(
+      "{\"mode\":\"lag\",\"connections\":%zu,\"rate\":%llu,\"trades\":%llu,\"seconds\":%.2f,"
+      "\"lag_ms_p50\":%lld,\"lag_ms_p99\":%lld,\"lag_ms_max\":%lld,\"batches\":%llu}\n",
+      connections, static_cast<unsigned long long>(rate), static_cast<unsigned long long>(sent),
+      offered, static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)),
+      static_cast<long long>(samples.empty() ? 0 : samples.back()),
+      static_cast<unsigned long long>(writer.status().settled_batches));
   return 0;
 }
 
@@ -278,15 +280,22 @@ int main(int argc, char** argv) {
   std::size_t batch_records = cpx::ledger::WriterSettings{}.batch_records_max;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--db") admin = argv[i + 1];
-    else if (arg == "--trades") trades = std::stoull(argv[i + 1]);
-    else if (arg == "--rate") rate = std::stoull(argv[i + 1]);
-    else if (arg == "--seconds") run_seconds = std::stod(argv[i + 1]);
-    else if (arg == "--connections") connections = std::stoull(argv[i + 1]);
-    else if (arg == "--batch-records") batch_records = std::stoull(argv[i + 1]);
+    if (arg == "--db")
+      admin = argv[i + 1];
+    else if (arg == "--trades")
+      trades = std::stoull(argv[i + 1]);
+    else if (arg == "--rate")
+      rate = std::stoull(argv[i + 1]);
+    else if (arg == "--seconds")
+      run_seconds = std::stod(argv[i + 1]);
+    else if (arg == "--connections")
+      connections = std::stoull(argv[i + 1]);
+    else if (arg == "--batch-records")
+      batch_records = std::stoull(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: cpx-bench-settle --db URL [--trades N] [--rate R --seconds S]"
-                           " [--connections C] [--batch-records B]\n");
+      std::fprintf(stderr,
+                   "usage: cpx-bench-settle --db URL [--trades N] [--rate R --seconds S]"
+                   " [--connections C] [--batch-records B]\n");
       return 2;
     }
   }
@@ -324,11 +333,13 @@ int main(int argc, char** argv) {
   const double copy_seconds = plain_copy(url, copy_url, settings.connections);
   const double settle_rate = double(trades) / settle_seconds;
   const double copy_rate = double(trades) / copy_seconds;
-  std::printf("{\"mode\":\"throughput\",\"connections\":%zu,\"trades\":%llu,\"batches\":%llu,"
-              "\"settle_seconds\":%.3f,"
-              "\"trades_per_s\":%.0f,\"copy_seconds\":%.3f,\"copy_trades_per_s\":%.0f,"
-              "\"ratio\":%.3f}\n",
-              connections, static_cast<unsigned long long>(trades),
-              static_cast<unsigned long long>(batches), settle_seconds, settle_rate, copy_seconds, copy_rate, settle_rate / copy_rate);
+  std::printf(
+      "{\"mode\":\"throughput\",\"connections\":%zu,\"trades\":%llu,\"batches\":%llu,"
+      "\"settle_seconds\":%.3f,"
+      "\"trades_per_s\":%.0f,\"copy_seconds\":%.3f,\"copy_trades_per_s\":%.0f,"
+      "\"ratio\":%.3f}\n",
+      connections, static_cast<unsigned long long>(trades),
+      static_cast<unsigned long long>(batches), settle_seconds, settle_rate, copy_seconds,
+      copy_rate, settle_rate / copy_rate);
   return 0;
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libboost1.81-dev libsimdjson-dev libpqxx-dev libpq-dev libssl-dev
-          doctest-dev libbenchmark-dev postgresql)
+          doctest-dev libbenchmark-dev postgresql clang-format)
 
 missing=()
 for package in "${packages[@]}"; do

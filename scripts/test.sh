@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds, runs the whole suite
-# (Release; then the engine, venue, sequencer, gateway, journal and ledger tests again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, and the concurrent tests under ThreadSanitizer).
+# The README's test command: installs what is missing, checks the format and the layout rules,
+# builds, runs the whole suite (Release; then the engine, venue, sequencer, gateway, journal and
+# ledger tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and the concurrent
+# tests under ThreadSanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+echo "== Format: clang-format (.clang-format, 100 columns) over every C++ source"
+git ls-files '*.cpp' '*.hpp' '*.h' | xargs clang-format --dry-run -Werror
+echo "== Layout: files within 600 lines, functions within 100, lines within 100 columns"
+scripts/check-layout.sh
 # The ledger tests start a private PostgreSQL (scripts/with-pg.sh); stop it when we are done.
 trap 'CPX_PG_DIR="$PWD/build/pg-test" CPX_PG_PORT=54339 scripts/pg.sh stop || true' EXIT
 scripts/build.sh --sanitize

@@ -8,8 +8,8 @@
 #include "cpx/app/config_files.hpp"
 #include "cpx/app/replay_stream.hpp"
 #include "cpx/codec/event_json.hpp"
-#include "cpx/sequencer/journal_replay.hpp"
 #include "cpx/journal/snapshot.hpp"
+#include "cpx/sequencer/journal_replay.hpp"
 
 namespace {
 

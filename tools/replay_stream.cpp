@@ -6,8 +6,8 @@
 #include <cstring>
 #include <thread>
 
-#include "cpx/engine/command_envelope.hpp"
 #include "cpx/codec/event_json.hpp"
+#include "cpx/engine/command_envelope.hpp"
 #include "cpx/pipeline/doorbell.hpp"
 #include "cpx/pipeline/spsc_ring.hpp"
 

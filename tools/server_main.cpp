@@ -52,14 +52,13 @@ int main(int argc, char** argv) {
     if (settings.journal_dir.empty()) {
       std::printf("journal: none (no --journal / CPX_JOURNAL): a restart forgets open orders\n");
     } else {
-      const std::string snapshot =
-          server.snapshot_used().empty()
-              ? std::string()
-              : " after snapshot " + server.snapshot_used();
-      const std::string torn = server.torn_bytes() > 0
-                                   ? ", a torn last record cut off (" +
-                                         std::to_string(server.torn_bytes()) + " bytes)"
-                                   : std::string();
+      const std::string snapshot = server.snapshot_used().empty()
+                                       ? std::string()
+                                       : " after snapshot " + server.snapshot_used();
+      const std::string torn =
+          server.torn_bytes() > 0
+              ? ", a torn last record cut off (" + std::to_string(server.torn_bytes()) + " bytes)"
+              : std::string();
       std::printf("journal: %s, %s; %llu records replayed%s%s\n", settings.journal_dir.c_str(),
                   settings.durability_sync ? "durability sync" : "durability async",
                   static_cast<unsigned long long>(server.replayed_records()), snapshot.c_str(),

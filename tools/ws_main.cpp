@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> messages;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--url" || arg == "--key" || arg == "--secret" || arg == "--wait") && i + 1 < argc) {
+    if ((arg == "--url" || arg == "--key" || arg == "--secret" || arg == "--wait") &&
+        i + 1 < argc) {
       const std::string value = argv[++i];
       if (arg == "--url") url = value;
       if (arg == "--key") key = value;
@@ -118,8 +119,8 @@ int main(int argc, char** argv) {
         done = true;
       });
       context.restart();
-      context.run_for(std::chrono::milliseconds(std::min<int64_t>(
-          std::max<int64_t>(1, std::min(deadline, give_up) - now_ms()), 10'000)));
+      context.run_for(std::chrono::milliseconds(
+          std::min<int64_t>(std::max<int64_t>(1, std::min(deadline, give_up) - now_ms()), 10'000)));
       if (!done) break;
       if (error) {
         std::fprintf(stderr, "cpx-ws: %s\n", error.message().c_str());

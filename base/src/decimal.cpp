@@ -6,7 +6,8 @@ namespace cpx {
 std::optional<int128> parse_decimal(std::string_view text, int frac_digits_max, int128 value_max) {
   // Powers of ten from a table and one 128-bit product at the end: no division, no loop of
   // 128-bit multiplications (this runs for every quantity and price a client sends).
-  CPX_ASSERT(frac_digits_max >= 0 && frac_digits_max <= 18 && value_max > 0);  // no 128-bit overflow
+  CPX_ASSERT(frac_digits_max >= 0 && frac_digits_max <= 18 &&
+             value_max > 0);  // no 128-bit overflow
   const uint64_t scale = digits_detail::powers[frac_digits_max];
   std::size_t i = 0;
   uint64_t whole = 0;

@@ -1,8 +1,8 @@
 #include "lobwl1.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <chrono>
+#include <climits>
 #include <deque>
 #include <map>
 #include <sstream>
@@ -45,7 +45,8 @@ class TinyBook {
 
   template <class Traded>
   void add(uint64_t id, bool buy, int64_t price, int64_t qty, Traded&& traded) {
-    add(id, buy, price, qty, [](uint64_t) {}, traded);
+    add(
+        id, buy, price, qty, [](uint64_t) {}, traded);
   }
 
   void cancel(uint64_t id) {

@@ -281,8 +281,7 @@ std::string stream_json(const Config& config, const Stream& stream) {
   return out;
 }
 
-RunTotals run_stream(const Config& config, const Stream& stream, Run mode,
-                     bool check_invariants) {
+RunTotals run_stream(const Config& config, const Stream& stream, Run mode, bool check_invariants) {
   EngineLimits limits;
   limits.order_keys_initial =
       uint32_t(std::min<std::size_t>(stream.commands.size() + 1024, 1u << 26));

@@ -99,9 +99,15 @@ inline bool is(std::string_view text, const char (&literal)[N]) {
   return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
 }
 
-bool op_of(std::string_view text, Op& op) { return parse_name(op_names, text, op); }
-bool role_of(std::string_view text, Role& role) { return parse_name(role_names, text, role); }
-bool tif_of(std::string_view text, Tif& tif) { return parse_name(tif_names, text, tif); }
+bool op_of(std::string_view text, Op& op) {
+  return parse_name(op_names, text, op);
+}
+bool role_of(std::string_view text, Role& role) {
+  return parse_name(role_names, text, role);
+}
+bool tif_of(std::string_view text, Tif& tif) {
+  return parse_name(tif_names, text, tif);
+}
 bool urgency_of(std::string_view text, Urgency& urgency) {
   return parse_name(urgency_names, text, urgency);
 }
@@ -130,7 +136,6 @@ enum class Field : uint8_t {
   urgency,
   unknown
 };
-
 
 // The field a key names: its length and first letter tell the candidate (no two names share
 // both), one comparison of known length confirms it.
@@ -192,8 +197,8 @@ CommandDecoder::IdIndex::IdIndex(const std::vector<Item>& items) {
 
 uint32_t CommandDecoder::IdIndex::hash(std::string_view id) {
   const auto byte = [&](std::size_t i) { return uint32_t(static_cast<unsigned char>(id[i])); };
-  const uint32_t key = uint32_t(id.size()) | byte(0) << 8 | byte(id.size() > 1) << 16 |
-                       byte(id.size() - 1) << 24;
+  const uint32_t key =
+      uint32_t(id.size()) | byte(0) << 8 | byte(id.size() > 1) << 16 | byte(id.size() - 1) << 24;
   return (key * 0x9E3779B1u) >> 16;
 }
 
@@ -233,8 +238,7 @@ bool CommandDecoder::note_key(std::string_view key, const Value& value, Fields& 
 namespace {
 
 inline bool json_space(char c) {
-  return static_cast<unsigned char>(c) <= ' ' &&
-         (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+  return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
 }
 
 // Bytes of an 8-byte word equal to `byte` get their top bit set (and no others do).
@@ -253,10 +257,9 @@ static_assert(command_padding >= block_bytes);
 inline std::ptrdiff_t first_stop(const char* p) {
   const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   // Signed bytes: those above 0x7f are negative, so below 0x20 too.
-  const __m128i stops = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
-                   _mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))),
-      _mm_cmplt_epi8(block, _mm_set1_epi8(0x20)));
+  const __m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
+                                                  _mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))),
+                                     _mm_cmplt_epi8(block, _mm_set1_epi8(0x20)));
   const uint32_t mask = uint32_t(_mm_movemask_epi8(stops)) | (uint32_t(1) << block_bytes);
   return std::countr_zero(mask);
 }
@@ -450,8 +453,7 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
 
   if (context) {
     command.op = context->op;
-  } else if (!fields.get(Field::op, value) || !string_of(value, text) ||
-             !op_of(text, command.op)) {
+  } else if (!fields.get(Field::op, value) || !string_of(value, text) || !op_of(text, command.op)) {
     return;
   }
   if (!account_valid) return;
@@ -526,7 +528,8 @@ void CommandDecoder::decode_order_fields(const Fields& fields, Command& command)
   std::string_view text;
   // Field checks in the spec's order: chip, region, qty, price, latency, green, tif, urgency.
   std::optional<uint32_t> chip;
-  if (fields.get(Field::chip, value) && string_of(value, text)) chip = chips_.find(config_.chips, text);
+  if (fields.get(Field::chip, value) && string_of(value, text))
+    chip = chips_.find(config_.chips, text);
   if (chip)
     command.chip = uint16_t(*chip);
   else

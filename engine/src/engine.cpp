@@ -6,9 +6,9 @@
 namespace cpx {
 namespace {
 
-
 // Appends an event built in place (no temporary copied in).
-[[gnu::always_inline]] inline Event& push_event(EventList& events, EventType type, uint64_t seq, uint32_t key) {
+[[gnu::always_inline]] inline Event& push_event(EventList& events, EventType type, uint64_t seq,
+                                                uint32_t key) {
   Event& event = events.emplace_back();
   event.type = type;
   event.seq = seq;

@@ -8,7 +8,8 @@ EventList& EventList::operator=(const EventList& other) {
   if (this == &other) return *this;
   clear();
   reserve(other.size_);
-  if (other.size_ != 0) std::memcpy(static_cast<void*>(data_), other.data_, other.size_ * sizeof(Event));
+  if (other.size_ != 0)
+    std::memcpy(static_cast<void*>(data_), other.data_, other.size_ * sizeof(Event));
   size_ = other.size_;
   return *this;
 }

@@ -4,8 +4,8 @@
 #include <bit>
 #include <charconv>
 
-#include "cpx/engine/command.hpp"
 #include "cpx/base/decimal.hpp"
+#include "cpx/engine/command.hpp"
 
 namespace cpx {
 namespace {

@@ -4,13 +4,27 @@
 
 namespace cpx {
 
-std::string_view to_string(Reason reason) { return name_of(reason_names, reason); }
-std::string_view to_string(DoneReason reason) { return name_of(done_reason_names, reason); }
-std::string_view to_string(Side side) { return name_of(side_names, side); }
-std::string_view to_string(Tif tif) { return name_of(tif_names, tif); }
-std::string_view to_string(Urgency urgency) { return name_of(urgency_names, urgency); }
-std::string_view to_string(Role role) { return name_of(role_names, role); }
-std::string_view to_string(Op op) { return name_of(op_names, op); }
+std::string_view to_string(Reason reason) {
+  return name_of(reason_names, reason);
+}
+std::string_view to_string(DoneReason reason) {
+  return name_of(done_reason_names, reason);
+}
+std::string_view to_string(Side side) {
+  return name_of(side_names, side);
+}
+std::string_view to_string(Tif tif) {
+  return name_of(tif_names, tif);
+}
+std::string_view to_string(Urgency urgency) {
+  return name_of(urgency_names, urgency);
+}
+std::string_view to_string(Role role) {
+  return name_of(role_names, role);
+}
+std::string_view to_string(Op op) {
+  return name_of(op_names, op);
+}
 
 namespace {
 

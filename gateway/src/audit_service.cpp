@@ -19,7 +19,9 @@ namespace {
 // Statement cursors: a posting's (batch, line), as one opaque number.
 constexpr uint64_t line_bits = 24;
 
-std::string_view view(const pqxx::field& field) { return {field.c_str(), field.size()}; }
+std::string_view view(const pqxx::field& field) {
+  return {field.c_str(), field.size()};
+}
 
 // NUMERIC text as the API prints amounts: "2.5000" -> "2.5".
 std::string decimal(const pqxx::field& field, int frac_digits) {
@@ -46,9 +48,13 @@ AuditService::AuditService(std::string url, const Config& config,
                            std::vector<std::unique_ptr<Shard>>& shards)
     : url_(std::move(url)), config_(config), shards_(shards) {}
 
-AuditService::~AuditService() { stop(); }
+AuditService::~AuditService() {
+  stop();
+}
 
-bool AuditService::submit(const Request& request) { return queue_.try_push(request); }
+bool AuditService::submit(const Request& request) {
+  return queue_.try_push(request);
+}
 
 void AuditService::start() {
   thread_ = std::thread([this] { run(); });
@@ -128,7 +134,9 @@ AuditService::Answer AuditService::trades(const Request& request) {
         return std::string(view(row[column]));
     }
   };
-  auto quoted = [](int column) { return column == 3 || column == 4 || (column >= 5 && column <= 9) || column == 11; };
+  auto quoted = [](int column) {
+    return column == 3 || column == 4 || (column >= 5 && column <= 9) || column == 11;
+  };
   std::string out;
   if (request.ledger.csv) {
     for (int c = 0; c < columns; ++c) {
@@ -160,9 +168,8 @@ AuditService::Answer AuditService::trades(const Request& request) {
     out.push_back('}');
   }
   out += "],\"next_cursor\":";
-  out += rows.size() == request.limit && !rows.empty()
-             ? std::string(view(rows[rows.size() - 1][0]))
-             : std::string("null");
+  out += rows.size() == request.limit && !rows.empty() ? std::string(view(rows[rows.size() - 1][0]))
+                                                       : std::string("null");
   out += "}";
   return Answer{200, std::move(out), false};
 }
@@ -172,8 +179,8 @@ AuditService::Answer AuditService::statement(const Request& request) {
   pqxx::read_transaction work(*connection_);
   const pqxx::result who = ledger::query_account_role(work, account);
   if (who.empty()) {
-    return Answer{404, error_response(404, "unknown_account", "the ledger has no such account").body,
-                  false};
+    return Answer{
+        404, error_response(404, "unknown_account", "the ledger has no such account").body, false};
   }
   const pqxx::result balance = ledger::query_latest_balance(work, account);
   const uint64_t after_batch = request.after_id >> line_bits;

@@ -21,8 +21,7 @@ class Shard;
 
 class AuditService {
  public:
-  AuditService(std::string url, const Config& config,
-               std::vector<std::unique_ptr<Shard>>& shards);
+  AuditService(std::string url, const Config& config, std::vector<std::unique_ptr<Shard>>& shards);
   ~AuditService();
 
   // The matcher thread only; false when the queue is full.

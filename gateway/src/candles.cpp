@@ -31,7 +31,9 @@ const std::deque<Candle>& Candles::series(const SeriesKey& key) const {
   return series_[slot(key)];
 }
 
-std::optional<int64_t> Candles::last_price(uint16_t chip) const { return last_price_[chip]; }
+std::optional<int64_t> Candles::last_price(uint16_t chip) const {
+  return last_price_[chip];
+}
 
 void Candles::apply(const SettledTrade& trade, std::vector<ChangedCandle>* changed) {
   for (const Interval interval : {Interval::minute, Interval::hour}) {
@@ -81,7 +83,8 @@ void Candles::seed(const SeriesKey& key, const Candle& candle) {
   candles.push_back(candle);
   const std::size_t kept = key.interval == Interval::minute ? minutes_kept : hours_kept;
   if (candles.size() > kept) candles.pop_front();
-  if (key.region < 0 && key.interval == Interval::minute && candle.start_ms >= last_time_[key.chip]) {
+  if (key.region < 0 && key.interval == Interval::minute &&
+      candle.start_ms >= last_time_[key.chip]) {
     last_time_[key.chip] = candle.start_ms;
     last_price_[key.chip] = candle.close_ticks;
   }

@@ -7,8 +7,7 @@
 
 namespace cpx::gateway {
 
-void load_candles(const std::string& url, const Config& config, Candles& candles,
-                  int64_t now_ms) {
+void load_candles(const std::string& url, const Config& config, Candles& candles, int64_t now_ms) {
   pqxx::connection connection(url);
   pqxx::read_transaction work(connection);
   for (const Interval interval : {Interval::minute, Interval::hour}) {

@@ -1,9 +1,9 @@
 #include "http_session.hpp"
 
-#include "cpx/gateway/venue_types.hpp"
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/gateway/rest_router.hpp"
 #include "cpx/gateway/server.hpp"
+#include "cpx/gateway/venue_types.hpp"
 #include "ws_session.hpp"
 
 namespace cpx::gateway {
@@ -47,9 +47,9 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     // Answer, then close: the rest of the oversized body is not worth reading.
     version_ = 11;
     keep_alive_ = false;
-    return answer_error(413, "body_too_large",
-                        "bodies are limited to " + std::to_string(request_body_bytes_max / 1024) +
-                            " KiB");
+    return answer_error(
+        413, "body_too_large",
+        "bodies are limited to " + std::to_string(request_body_bytes_max / 1024) + " KiB");
   }
   if (ec) return do_close();  // timeouts, resets, malformed HTTP: nothing useful to answer
   Request& request = parser_->get();

@@ -90,8 +90,9 @@ std::vector<std::pair<uint16_t, std::string>> MarketData::apply_settled(
       if (comma) message.push_back(',');
       comma = true;
       render_candle(message, candle.candle, candle.key.interval,
-                    candle.key.region < 0 ? std::string_view()
-                                          : std::string_view(config_.regions[std::size_t(candle.key.region)].id));
+                    candle.key.region < 0
+                        ? std::string_view()
+                        : std::string_view(config_.regions[std::size_t(candle.key.region)].id));
     }
     message.append("]}");
     out.emplace_back(chip, std::move(message));
@@ -157,8 +158,8 @@ std::string MarketData::candles_snapshot(uint16_t chip) const {
   render_last_price(out, chip);
   out.append(",\"candles\":[");
   bool comma = false;
-  for (const auto& [interval, count] : {std::pair{Interval::minute, std::size_t(60)},
-                                        std::pair{Interval::hour, std::size_t(24)}}) {
+  for (const auto& [interval, count] :
+       {std::pair{Interval::minute, std::size_t(60)}, std::pair{Interval::hour, std::size_t(24)}}) {
     const std::deque<Candle>& series = candles_.series(SeriesKey{chip, -1, interval});
     const std::size_t first = series.size() > count ? series.size() - count : 0;
     for (std::size_t i = first; i < series.size(); ++i) {
@@ -171,8 +172,7 @@ std::string MarketData::candles_snapshot(uint16_t chip) const {
   return out;
 }
 
-std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels,
-                                   bool render) {
+std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels, bool render) {
   Chip& chip = chips_[header.chip];
   chip.book_seq = header.seq;
   for (uint32_t i = 0; i < header.levels; ++i) {

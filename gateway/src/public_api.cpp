@@ -36,8 +36,8 @@ std::string regions_json(const Config& config) {
 }  // namespace
 
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
-  return Response{
-      status, "{\"error\":{\"code\":" + json_string(code) + ",\"message\":" + json_string(message) + "}}"};
+  return Response{status, "{\"error\":{\"code\":" + json_string(code) +
+                              ",\"message\":" + json_string(message) + "}}"};
 }
 
 std::string health_json(const ledger::WriterStatus& status) {

@@ -193,9 +193,9 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
                   http.key_id.empty() ? auth_message(AuthFailure::missing) : "unknown API key");
   }
   int64_t timestamp_ms = 0;
-  const AuthFailure failure = check_signature(key->secret, http.timestamp, http.signature,
-                                              http.method, http.target, http.body, now_ms,
-                                              timestamp_ms);
+  const AuthFailure failure =
+      check_signature(key->secret, http.timestamp, http.signature, http.method, http.target,
+                      http.body, now_ms, timestamp_ms);
   if (failure != AuthFailure::none) return refuse(401, "unauthorized", auth_message(failure));
   out.surface = Surface::rest;
   out.now_ms = now_ms;
@@ -221,8 +221,7 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
     }
   } else if (!path_id.empty()) {
     if (!is_valid_id(path_id)) {
-      return refuse(404,
-                    out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
+      return refuse(404, out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
                     "no such id");
     }
     if (out.kind == RequestKind::create_key || out.kind == RequestKind::ledger_statement) {
@@ -236,8 +235,8 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
   if (out.kind == RequestKind::ledger_trades || out.kind == RequestKind::ledger_statement) {
     out.ledger.csv = http.accept.find("text/csv") != std::string_view::npos;
   }
-  if (auto refused = read_query(http.target, out, command)) return answer(refused->status,
-                                                                          refused->body);
+  if (auto refused = read_query(http.target, out, command))
+    return answer(refused->status, refused->body);
   out.command = CommandEnvelope::wrap(command);
   routed.to_matcher = true;
   return routed;

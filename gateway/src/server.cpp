@@ -11,14 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "audit_service.hpp"
+#include "cpx/journal/journal.hpp"
+#include "cpx/journal/snapshot.hpp"
+#include "cpx/ledger/migrations.hpp"
 #include "cpx/sequencer/journal_replay.hpp"
 #include "cpx/sequencer/recovery.hpp"
 #include "cpx/sequencer/sequencer.hpp"
 #include "cpx/venue/venue.hpp"
-#include "cpx/journal/journal.hpp"
-#include "cpx/journal/snapshot.hpp"
-#include "cpx/ledger/migrations.hpp"
-#include "audit_service.hpp"
 #include "http_session.hpp"
 #include "server_parts.hpp"
 #include "shard.hpp"
@@ -215,7 +215,7 @@ struct Server::State {
   VenueLimits limits;
   uint64_t replayed_records = 0;
   uint64_t torn_bytes = 0;
-  std::string snapshot_used;  // the snapshot recovery started from, if any
+  std::string snapshot_used;   // the snapshot recovery started from, if any
   std::string recovery_notes;  // what the start said about the journal (a loss accepted)
   ledger::WriterSettings writer_settings;
   bool bootstrapped = false;  // the operator key of this start is in the venue
@@ -243,7 +243,8 @@ Server::Server(const Settings& settings, Config config)
     writer_settings.buffer_records = settings.ledger_buffer;
     writer_settings.connections = settings.ledger_connections;
     // Price discovery from what is settled: every I/O thread updates its candles.
-    writer_settings.on_settled = [&shards = state.shards](const std::vector<ledger::TradeRow>& rows) {
+    writer_settings.on_settled = [&shards =
+                                      state.shards](const std::vector<ledger::TradeRow>& rows) {
       auto trades = std::make_shared<std::vector<SettledTrade>>();
       trades->reserve(rows.size());
       for (const ledger::TradeRow& row : rows) {
@@ -265,8 +266,8 @@ Server::Server(const Settings& settings, Config config)
                                ledger::redact_url(settings.database_url) + ": " + error.what());
     }
     for (auto& shard : state.shards) shard->market.candles() = seeded;
-    state.auditor = std::make_unique<AuditService>(settings.database_url, state.core.config,
-                                                   state.shards);
+    state.auditor =
+        std::make_unique<AuditService>(settings.database_url, state.core.config, state.shards);
     limits.ledger = true;
   }
   state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get(),
@@ -319,8 +320,7 @@ void Server::recover(const ledger::LedgerState& resumed) {
   State& state = *state_;
   if (state.writer) state.writer->start();  // a replay hands it records: it must take them
   // With no journal to replay, the start takes back what the ledger holds.
-  const bool from_ledger =
-      state.core.settings.journal_dir.empty() || recover_journal(resumed) == 0;
+  const bool from_ledger = state.core.settings.journal_dir.empty() || recover_journal(resumed) == 0;
   if (from_ledger && state.writer) {
     // Take back what the ledger holds, and journal that, so that the next replay starts from
     // the same state.
@@ -349,16 +349,15 @@ uint64_t Server::recover_journal(const ledger::LedgerState& resumed) {
   state.venue->set_replay_clock(wall_clock_ms());
   // The torn tail is only cut once it is known that nothing acknowledged goes with it.
   const journal::Acknowledged acked = journal::read_acknowledged(settings.journal_dir);
-  const JournalReplay replay = replay_journal(settings.journal_dir, after, *state.venue,
-                                              [this] { bootstrap_operator(); }, false);
+  const JournalReplay replay = replay_journal(
+      settings.journal_dir, after, *state.venue, [this] { bootstrap_operator(); }, false);
   const journal::ReadResult& read = replay.read;
   state.replayed_records = replay.replayed;
   state.sink->set_muted(false);
   if (!read.ok) throw std::runtime_error("journal: " + read.error);
   if (read.records > 0 && read.first_seq > after + 1) {
     throw std::runtime_error(
-        "journal: " + settings.journal_dir + " starts at record " +
-        std::to_string(read.first_seq) +
+        "journal: " + settings.journal_dir + " starts at record " + std::to_string(read.first_seq) +
         (after > 0 ? ", after the gap past the snapshot's last record " + std::to_string(after)
                    : std::string(" and no usable snapshot covers the records before it")));
   }
@@ -379,9 +378,9 @@ uint64_t Server::recover_journal(const ledger::LedgerState& resumed) {
   if (settings.snapshot_every > 0 || settings.snapshot_interval_s > 0) {
     std::function<uint64_t()> settled;
     if (state.writer) settled = [&writer = *state.writer] { return writer.settled_seq(); };
-    state.snapshots = std::make_unique<Snapshots>(settings.journal_dir, settings.snapshot_every,
-                                                  settings.snapshot_interval_s,
-                                                  std::move(settled), records);
+    state.snapshots =
+        std::make_unique<Snapshots>(settings.journal_dir, settings.snapshot_every,
+                                    settings.snapshot_interval_s, std::move(settled), records);
   }
   return records;
 }
@@ -398,10 +397,10 @@ bool Server::accept_journal(uint64_t records, const journal::Acknowledged& acked
       state.writer ? std::optional<uint64_t>(resumed.last_seq) : std::nullopt,
       [&](uint64_t seq) { return ledger::describe_after(settings.database_url, seq); });
   const std::string tail =
-      read.torn_tail ? "; its end at " + read.torn_path + " offset " +
-                           std::to_string(read.torn_offset) + " is bad: " + read.torn_why + " (" +
-                           std::to_string(read.torn_bytes) + " bytes)"
-                     : std::string();
+      read.torn_tail
+          ? "; its end at " + read.torn_path + " offset " + std::to_string(read.torn_offset) +
+                " is bad: " + read.torn_why + " (" + std::to_string(read.torn_bytes) + " bytes)"
+          : std::string();
   if (!acked.error.empty()) {
     std::fprintf(stderr, "cpx-server: journal: %s; checking against the ledger only\n",
                  acked.error.c_str());
@@ -425,8 +424,7 @@ uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
   // A snapshot is usable when the ledger has settled all it holds (the replay after it hands
   // the ledger only what comes later) and the journal goes on from its last record.
   const std::optional<journal::SnapshotFile> loaded = recover_snapshot(
-      state.core.settings.journal_dir, state.writer ? resumed.last_seq : UINT64_MAX,
-      state.venue,
+      state.core.settings.journal_dir, state.writer ? resumed.last_seq : UINT64_MAX, state.venue,
       [&] { return std::make_unique<Venue>(state.core.config, state.limits, *state.sink); });
   if (!loaded) return 0;
   state.snapshot_used = loaded->path;
@@ -447,17 +445,33 @@ uint64_t Server::load_snapshot(const ledger::LedgerState& resumed) {
   return loaded->journal_index;
 }
 
-uint64_t Server::replayed_records() const { return state_->replayed_records; }
-uint64_t Server::torn_bytes() const { return state_->torn_bytes; }
-const std::string& Server::snapshot_used() const { return state_->snapshot_used; }
-const std::string& Server::recovery_notes() const { return state_->recovery_notes; }
+uint64_t Server::replayed_records() const {
+  return state_->replayed_records;
+}
+uint64_t Server::torn_bytes() const {
+  return state_->torn_bytes;
+}
+const std::string& Server::snapshot_used() const {
+  return state_->snapshot_used;
+}
+const std::string& Server::recovery_notes() const {
+  return state_->recovery_notes;
+}
 
 Server::~Server() = default;
 
-uint16_t Server::port() const { return state_->acceptor.local_endpoint().port(); }
-const std::string& Server::operator_key_id() const { return state_->operator_key_id; }
-const std::string& Server::operator_secret() const { return state_->operator_secret; }
-bool Server::operator_key_generated() const { return state_->operator_generated; }
+uint16_t Server::port() const {
+  return state_->acceptor.local_endpoint().port();
+}
+const std::string& Server::operator_key_id() const {
+  return state_->operator_key_id;
+}
+const std::string& Server::operator_secret() const {
+  return state_->operator_secret;
+}
+bool Server::operator_key_generated() const {
+  return state_->operator_generated;
+}
 
 void Server::run() {
   State& state = *state_;
@@ -519,9 +533,10 @@ void Server::run() {
     // Everything the matcher did is settled before the server ends (PostgreSQL permitting).
     const bool all = state.writer->stop(ledger_stop_timeout_ms);
     const ledger::WriterStatus status = state.writer->status();
-    std::fprintf(stderr, all ? "ledger: settled through seq %llu\n"
-                             : "ledger: PostgreSQL did not take everything in time; settled "
-                               "through seq %llu, %llu records not settled\n",
+    std::fprintf(stderr,
+                 all ? "ledger: settled through seq %llu\n"
+                     : "ledger: PostgreSQL did not take everything in time; settled "
+                       "through seq %llu, %llu records not settled\n",
                  static_cast<unsigned long long>(status.settled_seq),
                  static_cast<unsigned long long>(status.pending_records));
   }

@@ -9,7 +9,6 @@
 namespace cpx::gateway {
 
 // Seeds `candles` from the ledger's trades: the minutes and hours Candles keeps.
-void load_candles(const std::string& url, const Config& config, Candles& candles,
-                  int64_t now_ms);
+void load_candles(const std::string& url, const Config& config, Candles& candles, int64_t now_ms);
 
 }  // namespace cpx::gateway

@@ -1,11 +1,11 @@
 #include "cpx/gateway/settings.hpp"
 
-#include "cpx/gateway/venue_types.hpp"
-
 #include <charconv>
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "cpx/gateway/venue_types.hpp"
 
 namespace cpx::gateway {
 namespace {
@@ -44,20 +44,15 @@ struct Option {
 };
 
 const Option options[] = {
-    {"--listen", "CPX_LISTEN", "127.0.0.1:8080",
-     "HOST:PORT to listen on (PORT 0: any free port)"},
-    {"--io-threads", "CPX_IO_THREADS", "1",
-     "I/O threads", 1, io_threads_max},
-    {"--regions", "CPX_REGIONS", "",
-     "regions and latency matrix (default: the bundled file)"},
-    {"--chips", "CPX_CHIPS", "",
-     "chip types (default: the bundled file)"},
-    {"--rate-limit", "CPX_RATE_LIMIT", "5000",
-     "requests per second per API key, 0 for none", 0, 10'000'000},
-    {"--rate-burst", "CPX_RATE_BURST", "10000",
-     "requests an API key may burst", 1, 10'000'000},
-    {"--ring-size", "CPX_RING_SIZE", "32768",
-     "requests the matcher's inbound ring holds", 16, 1'048'576},
+    {"--listen", "CPX_LISTEN", "127.0.0.1:8080", "HOST:PORT to listen on (PORT 0: any free port)"},
+    {"--io-threads", "CPX_IO_THREADS", "1", "I/O threads", 1, io_threads_max},
+    {"--regions", "CPX_REGIONS", "", "regions and latency matrix (default: the bundled file)"},
+    {"--chips", "CPX_CHIPS", "", "chip types (default: the bundled file)"},
+    {"--rate-limit", "CPX_RATE_LIMIT", "5000", "requests per second per API key, 0 for none", 0,
+     10'000'000},
+    {"--rate-burst", "CPX_RATE_BURST", "10000", "requests an API key may burst", 1, 10'000'000},
+    {"--ring-size", "CPX_RING_SIZE", "32768", "requests the matcher's inbound ring holds", 16,
+     1'048'576},
     {"--ws-queue-bytes", "CPX_WS_QUEUE_BYTES", "4194304",
      "bytes a WebSocket client may have waiting before it is cut off", 65'536, 1'073'741'824},
     {"--max-connections", "CPX_MAX_CONNECTIONS", "10000",
@@ -109,20 +104,22 @@ std::string settings_help() {
       "usage: cpx-server [options]\n\nEach option can also be set by its variable.\n\n";
   for (const Option& option : options) {
     const std::string range = option.high > 0 ? " (" + std::to_string(option.low) + "-" +
-                                                     std::to_string(option.high) + ")"
-                                               : std::string();
+                                                    std::to_string(option.high) + ")"
+                                              : std::string();
     text += "  " + std::string(option.flag) + " VALUE  (" + option.variable + ")\n      " +
             option.meaning + range + "; default: " +
             (*option.fallback ? std::string(option.fallback)
-                              : (std::string(option.variable).find("OPERATOR") != std::string::npos ||
-                                 std::string(option.variable).find("DATABASE") != std::string::npos ||
-                                 std::string(option.variable).find("JOURNAL") != std::string::npos)
-                                  ? std::string("(none)")
-                                  : std::string("(bundled)")) + "\n";
+             : (std::string(option.variable).find("OPERATOR") != std::string::npos ||
+                std::string(option.variable).find("DATABASE") != std::string::npos ||
+                std::string(option.variable).find("JOURNAL") != std::string::npos)
+                 ? std::string("(none)")
+                 : std::string("(bundled)")) +
+            "\n";
   }
-  text += "  --accept-journal-loss  (no variable: one start only)\n"
-          "      when the journal lost acknowledged commands, set it aside and go on from the\n"
-          "      ledger instead of refusing to start (docs/durability.md)\n";
+  text +=
+      "  --accept-journal-loss  (no variable: one start only)\n"
+      "      when the journal lost acknowledged commands, set it aside and go on from the\n"
+      "      ledger instead of refusing to start (docs/durability.md)\n";
   text += "  --help  this text\n";
   return text;
 }
@@ -227,7 +224,8 @@ std::string check_operator_secret(const Settings& settings) {
   }
   if (!secret_given) return "";
   const std::string& secret = settings.operator_secret;
-  bool printable = secret.size() >= operator_secret_length_min && secret.size() <= secret_length_max;
+  bool printable =
+      secret.size() >= operator_secret_length_min && secret.size() <= secret_length_max;
   for (const char c : secret) printable = printable && c > ' ' && c < 127 && c != '"' && c != '\\';
   if (printable) return "";
   // The value is a secret: the message names the setting, never what it holds.

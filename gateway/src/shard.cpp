@@ -39,8 +39,9 @@ Shard::Shard(Core& c, uint8_t i)
       out(out_ring_bytes),
       market(c.config),
       decoder(c.config),
-      rest(c.config, market, decoder, [this](std::string_view key_id) { return find_key(key_id); },
-           [&c] { return c.writer; }),
+      rest(
+          c.config, market, decoder, [this](std::string_view key_id) { return find_key(key_id); },
+          [&c] { return c.writer; }),
       event_fd_(make_eventfd()),
       wake_(std::make_unique<net::posix::stream_descriptor>(context, event_fd_)),
       heartbeat_timer_(std::make_unique<net::steady_timer>(context)),
@@ -137,9 +138,9 @@ void Shard::handle_message(std::span<const unsigned char> message) {
     case OutKind::key_added: {
       KeyRecord record;
       std::memcpy(&record, payload, sizeof record);
-      keys_[std::string(record.key_id.view())] = KeyInfo{
-          std::string(record.secret.view()), std::string(record.account.view()), record.role,
-          record.account_index};
+      keys_[std::string(record.key_id.view())] =
+          KeyInfo{std::string(record.secret.view()), std::string(record.account.view()),
+                  record.role, record.account_index};
       return;
     }
     case OutKind::book: {

@@ -94,7 +94,7 @@ class Shard {
   pipeline::MessageRing out;
   MarketData market;
   CommandDecoder decoder;
-  RestRouter rest;  // this thread's REST routing (over market, decoder and the keys)
+  RestRouter rest;             // this thread's REST routing (over market, decoder and the keys)
   simdjson::dom::parser json;  // WebSocket messages' envelope (op, req_id, channels)
 
  private:

@@ -1,7 +1,7 @@
 #include "ws_session.hpp"
 
-#include "cpx/gateway/venue_types.hpp"
 #include "cpx/gateway/public_api.hpp"
+#include "cpx/gateway/venue_types.hpp"
 
 namespace cpx::gateway {
 
@@ -68,9 +68,9 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
   session_id_ = shard_.add_session(weak_from_this());
   const std::string_view target = upgrade.target();
   const std::size_t query = target.find('?');
-  batch_ = query != std::string_view::npos &&
-           (target.substr(query) == "?batch=1" || target.find("&batch=1") != std::string_view::npos ||
-            target.find("?batch=1&") != std::string_view::npos);
+  batch_ = query != std::string_view::npos && (target.substr(query) == "?batch=1" ||
+                                               target.find("&batch=1") != std::string_view::npos ||
+                                               target.find("?batch=1&") != std::string_view::npos);
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.set_option(websocket::stream_base::decorator(
@@ -82,10 +82,10 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
     const KeyInfo* key = shard_.find_key(key_id);
     int64_t timestamp_ms = 0;
     const AuthFailure failure =
-        key == nullptr ? AuthFailure::bad_signature
-                       : check_signature(key->secret, upgrade["X-CPX-TIMESTAMP"],
-                                         upgrade["X-CPX-SIGNATURE"], "GET", "/v1/ws", "",
-                                         wall_clock_ms(), timestamp_ms);
+        key == nullptr
+            ? AuthFailure::bad_signature
+            : check_signature(key->secret, upgrade["X-CPX-TIMESTAMP"], upgrade["X-CPX-SIGNATURE"],
+                              "GET", "/v1/ws", "", wall_clock_ms(), timestamp_ms);
     if (failure != AuthFailure::none) {
       auto response = std::make_shared<http::response<http::string_body>>(
           http::status::unauthorized, upgrade.version());
@@ -193,8 +193,7 @@ void WsSession::read_after_login() {
   do_read();
 }
 
-void WsSession::reject(std::string_view req_id, std::string_view reason,
-                       std::string_view message) {
+void WsSession::reject(std::string_view req_id, std::string_view reason, std::string_view message) {
   send_text(rejected(req_id, reason, message));
 }
 
@@ -222,7 +221,8 @@ void WsSession::handle_text(std::string_view text) {
     }
   }
   std::string_view op;
-  if (object["op"].get(value) != simdjson::SUCCESS || value.get_string().get(op) != simdjson::SUCCESS) {
+  if (object["op"].get(value) != simdjson::SUCCESS ||
+      value.get_string().get(op) != simdjson::SUCCESS) {
     return reject(req_id, "bad_request", "op is missing");
   }
   if (op == "subscribe" || op == "unsubscribe") {
@@ -234,16 +234,16 @@ void WsSession::handle_text(std::string_view text) {
     std::vector<int> indices;
     for (element channel : channels) {
       std::string_view name;
-      const int index = channel.get_string().get(name) == simdjson::SUCCESS
-                            ? shard_.channel_index(name)
-                            : -1;
+      const int index =
+          channel.get_string().get(name) == simdjson::SUCCESS ? shard_.channel_index(name) : -1;
       if (index < 0) {
-        return reject(req_id, "bad_request", "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
+        return reject(req_id, "bad_request",
+                      "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
       }
       indices.push_back(index);
     }
-    std::string answer = "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id +
-                         ",\"channels\":[";
+    std::string answer =
+        "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id + ",\"channels\":[";
     for (std::size_t i = 0; i < indices.size(); ++i) {
       if (i) answer.push_back(',');
       answer += "\"" + shard_.channel_name(indices[i]) + "\"";
@@ -322,7 +322,9 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
   send_text(std::string(body));
 }
 
-void WsSession::on_push(const std::shared_ptr<const std::string>& message) { send(message); }
+void WsSession::on_push(const std::shared_ptr<const std::string>& message) {
+  send(message);
+}
 
 void WsSession::send(std::shared_ptr<const std::string> message) {
   if (closing_) return;

@@ -56,8 +56,8 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   std::string key_id_;
   const KeyInfo* key_ = nullptr;
   bool login_pending_ = false;
-  bool read_deferred_ = false;  // reading waits for the pending login's answer
-  std::string pending_lines_;   // and so do the lines of a batch after the login
+  bool read_deferred_ = false;       // reading waits for the pending login's answer
+  std::string pending_lines_;        // and so do the lines of a batch after the login
   std::shared_ptr<WsSession> held_;  // keeps the session alive while reading waits
   bool logged_in_ = false;
   std::string pending_key_id_;

@@ -1,7 +1,5 @@
 #include "cpx/journal/journal.hpp"
 
-#include "bytes.hpp"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,6 +12,8 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+
+#include "bytes.hpp"
 
 namespace cpx::journal {
 
@@ -148,9 +148,10 @@ Acknowledged read_acknowledged(const std::string& dir) {
   unsigned char mark[16] = {};
   const ssize_t n = ::pread(fd, mark, sizeof mark, 0);
   ::close(fd);
-  if (n != ssize_t(sizeof mark) || get32(mark + 8) != crc32(std::span<const unsigned char>(mark, 8)) ||
-      get32(mark + 12) != 0) {
-    out.error = path + " is damaged (" + std::to_string(n) + " bytes, or its checksum does not match)";
+  if (n != ssize_t(sizeof mark) ||
+      get32(mark + 8) != crc32(std::span<const unsigned char>(mark, 8)) || get32(mark + 12) != 0) {
+    out.error =
+        path + " is damaged (" + std::to_string(n) + " bytes, or its checksum does not match)";
     return out;
   }
   out.present = true;
@@ -220,7 +221,8 @@ std::optional<std::size_t> find_record(const unsigned char* data, std::size_t si
     const uint64_t seq = get64(data + at + 8);
     if (length > payload_bytes_max || size - at - record_header_bytes < length) continue;
     if (seq <= after_seq || seq - after_seq > (uint64_t(1) << 20)) continue;
-    if (checksum(data + at + 8, {data + at + record_header_bytes, length}) == get32(data + at + 4)) {
+    if (checksum(data + at + 8, {data + at + record_header_bytes, length}) ==
+        get32(data + at + 4)) {
       return at;
     }
   }
@@ -251,8 +253,8 @@ SegmentScan scan_segment(
     const uint32_t crc = get32(data + at + 4);
     const uint64_t seq = get64(data + at + 8);
     if (length > payload_bytes_max) {
-      return SegmentScan{at, "a record length is impossible (" + std::to_string(length) +
-                                 " bytes)"};
+      return SegmentScan{at,
+                         "a record length is impossible (" + std::to_string(length) + " bytes)"};
     }
     if (size - at - record_header_bytes < length) return SegmentScan{at, "a record is cut short"};
     const std::span<const unsigned char> payload(data + at + record_header_bytes, length);
@@ -261,8 +263,7 @@ SegmentScan scan_segment(
     }
     if (result.records > 0 && seq != result.last_seq + 1) {
       // A whole record out of place: never a torn write.
-      return SegmentScan{at, "a record's sequence number does not follow the one before it",
-                         true};
+      return SegmentScan{at, "a record's sequence number does not follow the one before it", true};
     }
     if (result.records == 0) result.first_seq = seq;
     if (seq > after) on_record(seq, payload);
@@ -297,14 +298,13 @@ ReadResult read(const std::string& dir,
     const std::string& why = scan.why;
     const bool header_bad = scan.header_bad;
     if (why.empty()) continue;
-    const uint64_t record = result.records > 0 ? result.last_seq + 1
-                                               : segment_records_before(path) + 1;
+    const uint64_t record =
+        result.records > 0 ? result.last_seq + 1 : segment_records_before(path) + 1;
     // A bad end of the newest segment may be a torn write; any whole record after it proves
     // damage instead (an impossible length in the middle of the file, say).
     const std::optional<std::size_t> behind =
-        last_file && !header_bad
-            ? find_record(bytes.data(), bytes.size(), bad_at + 1, record - 1)
-            : std::nullopt;
+        last_file && !header_bad ? find_record(bytes.data(), bytes.size(), bad_at + 1, record - 1)
+                                 : std::nullopt;
     if (last_file && !header_bad && !behind) {
       result.torn_tail = true;
       result.torn_bytes = bytes.size() - bad_at;

@@ -25,7 +25,7 @@ constexpr uint32_t last_block_flag = 0x8000'0000u;
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const unsigned char* data,
-                                                          std::size_t size) {
+                                                        std::size_t size) {
   uint64_t value = ~crc;
   while (size >= 8) {
     uint64_t word;
@@ -63,7 +63,8 @@ uint32_t crc32c(std::span<const unsigned char> bytes, bool table_only) {
 std::string snapshot_path(const std::string& dir, uint64_t journal_index, uint64_t seq) {
   char name[80];
   std::snprintf(name, sizeof name, "/snapshot-%016llu-%016llu.cpxs",
-                static_cast<unsigned long long>(journal_index), static_cast<unsigned long long>(seq));
+                static_cast<unsigned long long>(journal_index),
+                static_cast<unsigned long long>(seq));
   return dir + name;
 }
 
@@ -119,7 +120,8 @@ SnapshotWriter::~SnapshotWriter() {
 }
 
 void SnapshotWriter::u16(uint16_t value) {
-  const unsigned char out[2] = {static_cast<unsigned char>(value), static_cast<unsigned char>(value >> 8)};
+  const unsigned char out[2] = {static_cast<unsigned char>(value),
+                                static_cast<unsigned char>(value >> 8)};
   bytes(out, 2);
 }
 
@@ -227,7 +229,9 @@ std::size_t SnapshotReader::content_offset() const {
   return blocks_[block_].content_offset + std::size_t(at_ - blocks_[block_].data);
 }
 
-std::size_t SnapshotReader::content_left() const { return content_size_ - content_offset(); }
+std::size_t SnapshotReader::content_left() const {
+  return content_size_ - content_offset();
+}
 
 void SnapshotReader::fail(std::string_view why) const {
   throw SnapshotError(path_ + " at content offset " + std::to_string(content_offset()) + ": " +

@@ -42,8 +42,8 @@ MigrationResult migrate(const std::string& url) {
     for (;;) {
       pqxx::work work(connection);
       work.exec("SELECT pg_advisory_xact_lock(" + std::to_string(migration_lock_key) + ")");
-      const int current = work.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0]
-                              .as<int>();
+      const int current =
+          work.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
       if (result.applied.empty()) result.version_before = current;
       if (current > known) {
         result.error = "the database's ledger schema is at version " + std::to_string(current) +

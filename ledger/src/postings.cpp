@@ -17,8 +17,12 @@ static_assert(is_dense(book_names) && is_dense(posting_kind_names));
 
 }  // namespace
 
-std::string_view to_string(Book book) { return name_of(book_names, book); }
-std::string_view to_string(PostingKind kind) { return name_of(posting_kind_names, kind); }
+std::string_view to_string(Book book) {
+  return name_of(book_names, book);
+}
+std::string_view to_string(PostingKind kind) {
+  return name_of(posting_kind_names, kind);
+}
 
 void PostingRules::post(const Posting& posting, std::vector<Posting>& out) {
   if (posting.amount_e7 != 0) out.push_back(posting);

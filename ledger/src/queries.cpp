@@ -22,7 +22,9 @@ pqxx::result query_trades(pqxx::transaction_base& work, const TradeFilter& filte
     sql = "SELECT " + columns +
           " FROM balances b CROSS JOIN LATERAL (SELECT p.trade_id, p.line FROM postings p"
           "   WHERE p.batch_id = b.batch_id AND p.account = b.account AND p.kind = 'trade'"
-          "   AND p.trade_id > " + after + ") p"
+          "   AND p.trade_id > " +
+          after +
+          ") p"
           " JOIN trades t ON t.trade_id = p.trade_id WHERE b.account = " +
           work.quote(filter.account) +
           " AND b.batch_id >= coalesce((SELECT batch_id FROM trades WHERE trade_id = " + after +
@@ -44,7 +46,8 @@ pqxx::result query_account_role(pqxx::transaction_base& work, const std::string&
 pqxx::result query_latest_balance(pqxx::transaction_base& work, const std::string& account) {
   return work.exec(
       "SELECT available::text, held::text, (available + held)::text, batch_id FROM balances"
-      " WHERE account = " + work.quote(account) + " ORDER BY batch_id DESC LIMIT 1");
+      " WHERE account = " +
+      work.quote(account) + " ORDER BY batch_id DESC LIMIT 1");
 }
 
 pqxx::result query_postings(pqxx::transaction_base& work, const std::string& account,
@@ -53,21 +56,24 @@ pqxx::result query_postings(pqxx::transaction_base& work, const std::string& acc
       "SELECT p.batch_id, p.line, p.seq, p.trade_id, p.order_id, p.book, p.kind, p.amount::text"
       " FROM balances b CROSS JOIN LATERAL (SELECT * FROM postings p"
       "   WHERE p.batch_id = b.batch_id AND p.account = b.account) p"
-      " WHERE b.account = " + work.quote(account) + " AND b.batch_id >= " +
-      std::to_string(after_batch) + " AND (p.batch_id, p.line) > (" +
-      std::to_string(after_batch) + ", " + std::to_string(after_line) + ")"
-      " ORDER BY b.batch_id, p.line LIMIT " + std::to_string(limit));
+      " WHERE b.account = " +
+      work.quote(account) + " AND b.batch_id >= " + std::to_string(after_batch) +
+      " AND (p.batch_id, p.line) > (" + std::to_string(after_batch) + ", " +
+      std::to_string(after_line) +
+      ")"
+      " ORDER BY b.batch_id, p.line LIMIT " +
+      std::to_string(limit));
 }
 
 std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t length_ms,
                                      int64_t since_ms, bool by_region) {
   const std::string groups = by_region ? "chip, region" : "chip, NULL::text";
-  const pqxx::result rows = work.exec(
-      "SELECT " + groups + ", traded_ms - traded_ms % " + std::to_string(length_ms) +
-      " AS start, (array_agg(price ORDER BY trade_id))[1]::text, max(price)::text,"
-      " min(price)::text, (array_agg(price ORDER BY trade_id DESC))[1]::text,"
-      " sum(qty)::text, sum(notional)::text, count(*) FROM trades WHERE traded_ms >= " +
-      std::to_string(since_ms) + " GROUP BY 1, 2, 3 ORDER BY 3");
+  const pqxx::result rows =
+      work.exec("SELECT " + groups + ", traded_ms - traded_ms % " + std::to_string(length_ms) +
+                " AS start, (array_agg(price ORDER BY trade_id))[1]::text, max(price)::text,"
+                " min(price)::text, (array_agg(price ORDER BY trade_id DESC))[1]::text,"
+                " sum(qty)::text, sum(notional)::text, count(*) FROM trades WHERE traded_ms >= " +
+                std::to_string(since_ms) + " GROUP BY 1, 2, 3 ORDER BY 3");
   std::vector<CandleRow> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {

@@ -15,6 +15,8 @@ static_assert(is_dense(end_reason_names));
 
 }  // namespace
 
-std::string_view to_string(EndReason reason) { return name_of(end_reason_names, reason); }
+std::string_view to_string(EndReason reason) {
+  return name_of(end_reason_names, reason);
+}
 
 }  // namespace cpx::ledger

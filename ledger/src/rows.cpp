@@ -41,11 +41,20 @@ struct Line {
     }
     for (const char c : value) {
       switch (c) {
-        case '\\': out.append("\\\\"); break;
-        case '\t': out.append("\\t"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        default: out.push_back(c);
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        default:
+          out.push_back(c);
       }
     }
   }
@@ -292,12 +301,18 @@ void copy_text(const BatchRows& rows, Table table, std::string& out) {
 
 std::string_view table_name(Table table) {
   switch (table) {
-    case Table::accounts: return "accounts";
-    case Table::orders: return "orders";
-    case Table::trades: return "trades";
-    case Table::endings: return "order_endings";
-    case Table::postings: return "postings";
-    case Table::balances: return "balances";
+    case Table::accounts:
+      return "accounts";
+    case Table::orders:
+      return "orders";
+    case Table::trades:
+      return "trades";
+    case Table::endings:
+      return "order_endings";
+    case Table::postings:
+      return "postings";
+    case Table::balances:
+      return "balances";
   }
   return "";
 }

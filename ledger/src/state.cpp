@@ -1,9 +1,10 @@
 // load_state() and describe_after(): what a restarting server reads back from the ledger.
+#include "cpx/ledger/state.hpp"
+
 #include <pqxx/pqxx>
 
-#include "cpx/ledger/state.hpp"
-#include "cpx/engine/wire_names.hpp"
 #include "cpx/base/decimal.hpp"
+#include "cpx/engine/wire_names.hpp"
 #include "pq_text.hpp"
 
 namespace cpx::ledger {
@@ -44,8 +45,7 @@ LedgerState load_state(const std::string& url, const Config& config) {
   }
   for (const auto& row : work.exec("SELECT key_id, account, secret FROM api_keys ORDER BY "
                                    "created_at, key_id")) {
-    state.keys.push_back(LedgerState::KeyState{row[0].as<std::string>(),
-                                               row[1].as<std::string>(),
+    state.keys.push_back(LedgerState::KeyState{row[0].as<std::string>(), row[1].as<std::string>(),
                                                row[2].as<std::string>()});
   }
   // Open orders with what they hold and have filled: joins and one pass over postings and trades
@@ -82,14 +82,26 @@ std::string describe_after(const std::string& url, uint64_t seq) {
   pqxx::read_transaction work(connection);
   const std::string after = std::to_string(seq);
   const pqxx::row row = work.exec1(
-      "SELECT (SELECT count(*) FROM accounts WHERE seq > " + after + "),"
-      " (SELECT count(*) FROM orders WHERE seq > " + after + "),"
-      " (SELECT count(*) FROM order_endings WHERE seq > " + after + "),"
-      " (SELECT count(*) FROM trades WHERE seq > " + after + "),"
-      " (SELECT coalesce(min(trade_id), 0) FROM trades WHERE seq > " + after + "),"
-      " (SELECT coalesce(max(trade_id), 0) FROM trades WHERE seq > " + after + "),"
+      "SELECT (SELECT count(*) FROM accounts WHERE seq > " + after +
+      "),"
+      " (SELECT count(*) FROM orders WHERE seq > " +
+      after +
+      "),"
+      " (SELECT count(*) FROM order_endings WHERE seq > " +
+      after +
+      "),"
+      " (SELECT count(*) FROM trades WHERE seq > " +
+      after +
+      "),"
+      " (SELECT coalesce(min(trade_id), 0) FROM trades WHERE seq > " +
+      after +
+      "),"
+      " (SELECT coalesce(max(trade_id), 0) FROM trades WHERE seq > " +
+      after +
+      "),"
       " (SELECT count(*) FROM postings WHERE kind = 'deposit' AND book = 'deposits' AND seq > " +
-      after + "),"
+      after +
+      "),"
       " (SELECT coalesce(max(last_seq), 0) FROM settlement_batches)");
   const uint64_t last = row[7].as<uint64_t>();
   if (last <= seq) return "the ledger holds nothing after seq " + after;

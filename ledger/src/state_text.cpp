@@ -3,9 +3,9 @@
 #include <stdexcept>
 
 #include "cpx/base/decimal.hpp"
+#include "cpx/engine/wire_names.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "cpx/ledger/state.hpp"
-#include "cpx/engine/wire_names.hpp"
 
 namespace cpx::ledger {
 
@@ -38,7 +38,9 @@ std::vector<std::string_view> split(std::string_view line) {
   return out;
 }
 
-uint64_t number(std::string_view text) { return uint64_t(parse_numeric(text, 0)); }
+uint64_t number(std::string_view text) {
+  return uint64_t(parse_numeric(text, 0));
+}
 
 }  // namespace
 

@@ -15,7 +15,9 @@ namespace {
 constexpr uint64_t batches_per_read = 500;
 constexpr std::size_t problems_max = 50;
 
-std::string_view view(const pqxx::field& field) { return {field.c_str(), field.size()}; }
+std::string_view view(const pqxx::field& field) {
+  return {field.c_str(), field.size()};
+}
 
 std::optional<uint64_t> optional_id(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
@@ -57,30 +59,34 @@ RangeRows read_range(pqxx::work& work, uint64_t low, uint64_t high) {
   RangeRows range;
   range.batches = work.exec(
       "SELECT batch_id, first_seq, last_seq, trade_count, prev_hash, hash FROM "
-      "settlement_batches" + where + " ORDER BY batch_id");
+      "settlement_batches" +
+      where + " ORDER BY batch_id");
   range.accounts.rows = work.exec("SELECT batch_id, account, role, seq FROM accounts" + where +
                                   " ORDER BY batch_id, seq, account COLLATE \"C\"");
   range.orders.rows = work.exec(
       "SELECT batch_id, order_id, seq, account, client_order_id, side, chip, region, tif,"
-      " urgency, price::text, qty::text, accepted_ms FROM orders" + where +
-      " ORDER BY batch_id, order_id");
+      " urgency, price::text, qty::text, accepted_ms FROM orders" +
+      where + " ORDER BY batch_id, order_id");
   range.trades.rows = work.exec(
       "SELECT batch_id, trade_id, seq, chip, region, price::text, qty::text, notional::text,"
       " aggressor, bid_account, bid_order_id, ask_account, ask_order_id, traded_ms FROM "
-      "trades" + where + " ORDER BY batch_id, trade_id");
+      "trades" +
+      where + " ORDER BY batch_id, trade_id");
   // Endings: in order_endings, or in their order's own row (migration 0004).
   range.endings.rows = work.exec(
       "SELECT batch_id, order_id, seq, reason, price::text, filled_qty::text, ended_ms FROM "
-      "order_endings" + where +
+      "order_endings" +
+      where +
       " UNION ALL SELECT batch_id, order_id, end_seq, end_reason, end_price::text,"
-      " filled_qty::text, ended_ms FROM orders" + where +
-      " AND end_seq IS NOT NULL ORDER BY 1, 2");
+      " filled_qty::text, ended_ms FROM orders" +
+      where + " AND end_seq IS NOT NULL ORDER BY 1, 2");
   range.postings.rows = work.exec(
       "SELECT batch_id, line, seq, trade_id, order_id, account, book, kind, amount::text"
-      " FROM postings" + where + " ORDER BY batch_id, line");
-  range.balances.rows = work.exec(
-      "SELECT batch_id, account, available::text, held::text FROM balances" + where +
-      " ORDER BY batch_id, account COLLATE \"C\"");
+      " FROM postings" +
+      where + " ORDER BY batch_id, line");
+  range.balances.rows =
+      work.exec("SELECT batch_id, account, available::text, held::text FROM balances" + where +
+                " ORDER BY batch_id, account COLLATE \"C\"");
   return range;
 }
 
@@ -112,21 +118,21 @@ BatchRows batch_rows(RangeRows& range, const pqxx::row& batch) {
   }
   for (auto [i, end] = range.orders.take(rows.batch_id); i < end; ++i) {
     const auto row = range.orders.rows[i];
-    rows.orders.push_back(OrderRow{
-        row[1].as<uint64_t>(), row[2].as<uint64_t>(), view(row[3]), view(row[4]), view(row[5]),
-        view(row[6]), view(row[7]), view(row[8]), view(row[9]),
-        int64_t(parse_numeric(view(row[10]), price_frac_digits)),
-        int64_t(parse_numeric(view(row[11]), qty_frac_digits)), row[12].as<int64_t>()});
+    rows.orders.push_back(
+        OrderRow{row[1].as<uint64_t>(), row[2].as<uint64_t>(), view(row[3]), view(row[4]),
+                 view(row[5]), view(row[6]), view(row[7]), view(row[8]), view(row[9]),
+                 int64_t(parse_numeric(view(row[10]), price_frac_digits)),
+                 int64_t(parse_numeric(view(row[11]), qty_frac_digits)), row[12].as<int64_t>()});
   }
   for (auto [i, end] = range.trades.take(rows.batch_id); i < end; ++i) {
     rows.trades.push_back(trade_of(range.trades.rows[i]));
   }
   for (auto [i, end] = range.endings.take(rows.batch_id); i < end; ++i) {
     const auto row = range.endings.rows[i];
-    rows.endings.push_back(EndingRow{
-        row[1].as<uint64_t>(), row[2].as<uint64_t>(), view(row[3]),
-        int64_t(parse_numeric(view(row[4]), price_frac_digits)),
-        int64_t(parse_numeric(view(row[5]), qty_frac_digits)), row[6].as<int64_t>()});
+    rows.endings.push_back(EndingRow{row[1].as<uint64_t>(), row[2].as<uint64_t>(), view(row[3]),
+                                     int64_t(parse_numeric(view(row[4]), price_frac_digits)),
+                                     int64_t(parse_numeric(view(row[5]), qty_frac_digits)),
+                                     row[6].as<int64_t>()});
   }
   for (auto [i, end] = range.postings.take(rows.batch_id); i < end; ++i) {
     const auto row = range.postings.rows[i];
@@ -242,8 +248,7 @@ VerifyReport verify(const std::string& url) {
     uint64_t previous_last_seq = 0;
     std::string text;
     for (uint64_t low = 1; low <= last; low += batches_per_read) {
-      RangeRows rows_of_range =
-          read_range(work, low, std::min(last, low + batches_per_read - 1));
+      RangeRows rows_of_range = read_range(work, low, std::min(last, low + batches_per_read - 1));
       for (const auto& batch : rows_of_range.batches) {
         const BatchRows rows = batch_rows(rows_of_range, batch);
         check_batch(rows, batch[3].as<uint64_t>(), previous_last_seq, report);
@@ -255,7 +260,8 @@ VerifyReport verify(const std::string& url) {
         text.clear();
         canonical_text(rows, text);
         const Hash computed = chain_hash(stored_prev, text);
-        if (report.first_broken_batch == 0 && (stored_prev != expected_prev || computed != stored)) {
+        if (report.first_broken_batch == 0 &&
+            (stored_prev != expected_prev || computed != stored)) {
           report.first_broken_batch = rows.batch_id;
           add_problem(report, "batch " + std::to_string(rows.batch_id) +
                                   (stored_prev != expected_prev
@@ -300,8 +306,8 @@ std::string to_json(const VerifyReport& report) {
 std::string to_text(const VerifyReport& report) {
   std::string out;
   if (!report.error.empty()) return "cannot verify: " + report.error + "\n";
-  out += "batches " + std::to_string(report.batches) + ", trades " +
-         std::to_string(report.trades) + ", postings " + std::to_string(report.postings) + "\n";
+  out += "batches " + std::to_string(report.batches) + ", trades " + std::to_string(report.trades) +
+         ", postings " + std::to_string(report.postings) + "\n";
   for (const std::string& problem : report.problems) out += "problem: " + problem + "\n";
   if (report.first_broken_batch) {
     out += "the chain breaks at batch " + std::to_string(report.first_broken_batch) + "\n";

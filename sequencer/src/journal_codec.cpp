@@ -7,8 +7,8 @@
 namespace cpx::sequencer {
 
 using venue::RequestKind;
-using venue::Surface;
 using venue::signature_fingerprint;
+using venue::Surface;
 
 namespace {
 
@@ -45,7 +45,8 @@ class In {
     using U = std::make_unsigned_t<T>;
     U bits = 0;
     if (!need(sizeof(T))) return T{};
-    for (std::size_t i = 0; i < sizeof(T); ++i) bits |= static_cast<U>(U(bytes_[at_ + i]) << (8 * i));
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      bits |= static_cast<U>(U(bytes_[at_ + i]) << (8 * i));
     at_ += sizeof(T);
     return static_cast<T>(bits);
   }

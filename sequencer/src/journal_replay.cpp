@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "cpx/sequencer/journal_codec.hpp"
 #include "cpx/ledger/state.hpp"
+#include "cpx/sequencer/journal_codec.hpp"
 
 namespace cpx::sequencer {
 

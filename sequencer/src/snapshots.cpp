@@ -17,9 +17,9 @@ void Snapshots::tick(const Venue& venue, uint64_t journal_index) {
   if (child_ > 0) poll(false);
   if (child_ > 0) return;
   const auto now = std::chrono::steady_clock::now();
-  const bool due = journal_index > last_index_ &&
-                   ((every_ > 0 && journal_index - last_index_ >= every_) ||
-                    (interval_.count() > 0 && now - last_time_ >= interval_));
+  const bool due =
+      journal_index > last_index_ && ((every_ > 0 && journal_index - last_index_ >= every_) ||
+                                      (interval_.count() > 0 && now - last_time_ >= interval_));
   if (due) {
     start(venue, journal_index, now);
   } else if (!taken_.empty() && now - last_prune_ >= std::chrono::seconds(1)) {
@@ -28,7 +28,7 @@ void Snapshots::tick(const Venue& venue, uint64_t journal_index) {
   }
 }
 void Snapshots::start(const Venue& venue, uint64_t journal_index,
-           std::chrono::steady_clock::time_point now) {
+                      std::chrono::steady_clock::time_point now) {
   last_index_ = journal_index;
   last_time_ = now;
   const uint64_t seq = venue.engine().last_seq();
@@ -58,8 +58,8 @@ void Snapshots::start(const Venue& venue, uint64_t journal_index,
     return;
   }
   child_ = pid;
-  pending_ = journal::SnapshotFile{journal::snapshot_path(dir_, journal_index, seq),
-                                   journal_index, seq};
+  pending_ =
+      journal::SnapshotFile{journal::snapshot_path(dir_, journal_index, seq), journal_index, seq};
   started_ = now;
   fork_us_ = std::chrono::duration_cast<std::chrono::microseconds>(forked - now).count();
 }
@@ -76,10 +76,11 @@ void Snapshots::poll(bool wait) {
                  static_cast<unsigned long long>(pending_.journal_index));
     return;
   }
-  std::fprintf(stderr, "snapshot: %s (journal records 1-%llu, seq %llu; fork %lld us, written in %lld ms)\n",
-               pending_.path.c_str(), static_cast<unsigned long long>(pending_.journal_index),
-               static_cast<unsigned long long>(pending_.seq), static_cast<long long>(fork_us_),
-               static_cast<long long>(ms));
+  std::fprintf(
+      stderr, "snapshot: %s (journal records 1-%llu, seq %llu; fork %lld us, written in %lld ms)\n",
+      pending_.path.c_str(), static_cast<unsigned long long>(pending_.journal_index),
+      static_cast<unsigned long long>(pending_.seq), static_cast<long long>(fork_us_),
+      static_cast<long long>(ms));
   taken_.push_back(pending_);
   prune();
 }

@@ -156,12 +156,17 @@ std::string CommandGenerator::junk() {
       R"({"op":"new"})",
       R"({"op":"cancel"})",
       R"({"op":"amend","account":"e0","client_order_id":"o1"})",
-      R"({"op":"new","side":"bid","account":"e0","client_order_id":"j","chip":"H100","qty":"1e2","price":"100","origin":"beijing"})",
-      R"({"op":"new","side":"bid","account":"e0","client_order_id":"j","chip":"H100","qty":"1","price":"-1","origin":"beijing"})",
-      R"({"op":"new","side":"ask","account":"p0","client_order_id":"k","chip":"H100","qty":1.5,"price":"100","region":"beijing"})",
+      R"({"op":"new","side":"bid","account":"e0","client_order_id":"j","chip":"H100","qty":"1e2",)"
+      R"("price":"100","origin":"beijing"})",
+      R"({"op":"new","side":"bid","account":"e0","client_order_id":"j","chip":"H100","qty":"1",)"
+      R"("price":"-1","origin":"beijing"})",
+      R"({"op":"new","side":"ask","account":"p0","client_order_id":"k","chip":"H100","qty":1.5,)"
+      R"("price":"100","region":"beijing"})",
       R"({"op":"deposit","account":"e0","amount":"1.123456789"})",
-      R"({"op":"new","side":"bid","account":"e0","client_order_id":"has space","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-      R"({"op":"new","side":"bid","account":"e0","client_order_id":"x","chip":"H100","qty":"1","price":"1","origin":"beijing","urgency":"asap"})",
+      R"({"op":"new","side":"bid","account":"e0","client_order_id":"has space","chip":"H100",)"
+      R"("qty":"1","price":"1","origin":"beijing"})",
+      R"({"op":"new","side":"bid","account":"e0","client_order_id":"x","chip":"H100","qty":"1",)"
+      R"("price":"1","origin":"beijing","urgency":"asap"})",
       R"({"op":"cancel","account":"e0","client_order_id":"o1","nested":{"a":[1,{"b":[2,3]}]}})",
       R"({"op":"account","account":"au","role":"root"})"};
   return pick(lines);

@@ -8,8 +8,8 @@
 #include "cpx/app/config_files.hpp"
 #include "cpx/app/replay_stream.hpp"
 #include "cpx/codec/command_json.hpp"
-#include "cpx/engine/engine.hpp"
 #include "cpx/codec/event_json.hpp"
+#include "cpx/engine/engine.hpp"
 #include "reference_engine.hpp"
 
 namespace cpx::test {

@@ -193,8 +193,7 @@ void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, EventList& events)
   }
 }
 
-void ReferenceEngine::end(const Order& order, DoneReason reason, uint64_t seq,
-                          EventList& events) {
+void ReferenceEngine::end(const Order& order, DoneReason reason, uint64_t seq, EventList& events) {
   if (order.side == Side::bid) accounts_[order.account].held -= int128(order.price) * order.qty;
   Event done;
   done.type = EventType::done;

@@ -3,14 +3,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
-
 #include <map>
 #include <random>
 #include <utility>
+#include <vector>
 
-#include "cpx/engine/book.hpp"
 #include "cpx/base/grow_array.hpp"
+#include "cpx/engine/book.hpp"
 
 namespace cpx {
 

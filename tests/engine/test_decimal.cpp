@@ -66,7 +66,12 @@ TEST_CASE("decimals print as the plain digit-by-digit way does, in 64 bits and b
   };
   int checked = 0;
   for (int frac_digits = 0; frac_digits <= 18; ++frac_digits) {
-    std::vector<int128> values = {0, 1, 10, 100, int128(UINT64_MAX), int128(UINT64_MAX) + 1,
+    std::vector<int128> values = {0,
+                                  1,
+                                  10,
+                                  100,
+                                  int128(UINT64_MAX),
+                                  int128(UINT64_MAX) + 1,
                                   int128(digits_detail::powers[frac_digits]),
                                   int128(digits_detail::powers[frac_digits]) - 1,
                                   int128(digits_detail::powers[frac_digits]) + 1};
@@ -83,7 +88,8 @@ TEST_CASE("decimals print as the plain digit-by-digit way does, in 64 bits and b
     for (int128 value : values) {
       for (int128 signed_value : {value, -value}) {
         INFO("frac_digits " << frac_digits);
-        REQUIRE(format_decimal(signed_value, frac_digits) == decimal_by_hand(signed_value, frac_digits));
+        REQUIRE(format_decimal(signed_value, frac_digits) ==
+                decimal_by_hand(signed_value, frac_digits));
         ++checked;
       }
     }

@@ -94,12 +94,11 @@ std::string describe(const Command& c) {
       << " urgency=" << int(c.urgency) << " role=" << int(c.role)
       << " shape=" << int(c.shape_reason) << " field=" << int(c.field_reason)
       << " has_qty=" << c.has_qty << " has_price=" << c.has_price
-      << " has_latency=" << c.has_latency_max << " green=" << int(c.green_pct)
-      << " chip=" << c.chip << " region=" << c.region << " latency=" << c.latency_ms_max
+      << " has_latency=" << c.has_latency_max << " green=" << int(c.green_pct) << " chip=" << c.chip
+      << " region=" << c.region << " latency=" << c.latency_ms_max
       << " account_index=" << c.account_index << " qty=" << c.qty_milli
-      << " price=" << c.price_ticks << " amount=" << format_decimal(c.amount_e7, 0)
-      << " account=[" << c.account << "] id=[" << c.client_order_id
-      << "] number=" << c.client_order_number;
+      << " price=" << c.price_ticks << " amount=" << format_decimal(c.amount_e7, 0) << " account=["
+      << c.account << "] id=[" << c.client_order_id << "] number=" << c.client_order_number;
   return out.str();
 }
 
@@ -176,8 +175,9 @@ TEST_CASE("the decoder finds every chip and region of the config by its id, and 
   const Config config = default_config();
   CommandDecoder decoder(config);
   auto decode = [&](const std::string& chip, const std::string& origin) {
-    std::string line = R"({"op":"new","account":"e1","client_order_id":"c1","side":"bid","chip":")" +
-                       chip + R"(","origin":")" + origin + R"(","qty":"1","price":"2"})";
+    std::string line =
+        R"({"op":"new","account":"e1","client_order_id":"c1","side":"bid","chip":")" + chip +
+        R"(","origin":")" + origin + R"(","qty":"1","price":"2"})";
     const std::size_t length = line.size();
     line.append(command_padding, '\0');
     return decoder.decode(line.data(), length);

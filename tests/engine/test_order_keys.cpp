@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <random>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cpx/engine/command.hpp"
@@ -17,7 +17,7 @@ TEST_CASE("numeric and textual client order ids are told apart exactly") {
   const uint32_t seven = keys.insert(0, "7", 7, 0);
   CHECK(keys.find(0, "7", 7) == seven);
   CHECK(keys.find(0, "07", not_a_number) == index_none);  // not canonical: a different id
-  CHECK(keys.find(1, "7", 7) == index_none);   // another account
+  CHECK(keys.find(1, "7", 7) == index_none);              // another account
   const uint32_t padded = keys.insert(0, "07", not_a_number, 0);
   CHECK(keys.find(0, "07", not_a_number) == padded);
   CHECK(keys.find(0, "7", 7) == seven);
@@ -39,7 +39,8 @@ TEST_CASE("a numeric id far beyond the direct index is still found, and memory s
   CHECK(keys.size() == 100001);
 }
 
-TEST_CASE("a probe answers as find does, and inserting through it records the id where find looks") {
+TEST_CASE(
+    "a probe answers as find does, and inserting through it records the id where find looks") {
   // Ids of every kind a new order may bring: numbers in order (the direct index), numbers far
   // beyond an account's bound (the hash table), numbers that fall below the bound only after it
   // grew (in the hash table, then probed where the direct index would take them), numbers on
@@ -101,7 +102,8 @@ TEST_CASE("a probe answers as find does, and inserting through it records the id
 
 TEST_CASE("textual ids survive the hash table growing") {
   OrderKeys keys(4);
-  for (int i = 0; i < 5000; ++i) keys.insert(uint32_t(i % 7), "id-" + std::to_string(i), not_a_number, 0);
+  for (int i = 0; i < 5000; ++i)
+    keys.insert(uint32_t(i % 7), "id-" + std::to_string(i), not_a_number, 0);
   for (int i = 0; i < 5000; ++i) {
     const uint32_t key = keys.find(uint32_t(i % 7), "id-" + std::to_string(i), not_a_number);
     REQUIRE(key != index_none);
@@ -129,7 +131,8 @@ TEST_CASE("the hash table grows a step at a time, and finds every id while it do
     }
     if (!growing && was_growing) longest = std::max(longest, ids.size() - started_at + 1);
     // Just after a growth starts and halfway through it, every id is found, and a new one not.
-    if (growing && (ids.size() == started_at || ids.size() - started_at == keys.table_slots() / 64)) {
+    if (growing &&
+        (ids.size() == started_at || ids.size() - started_at == keys.table_slots() / 64)) {
       for (std::size_t k = 0; k < ids.size(); ++k) {
         REQUIRE(keys.find(uint32_t(k % 3), ids[k], not_a_number) == placed[k]);
       }

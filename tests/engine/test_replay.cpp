@@ -97,10 +97,12 @@ TEST_CASE("cpx-replay is deterministic: the same input gives byte-identical even
   input += R"({"op":"deposit","account":"e1","amount":"1000"})"
            "\n";
   input +=
-      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"H100","qty":"3","price":"2","region":"guian"})"
+      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"H100","qty":"3",)"
+      R"("price":"2","region":"guian"})"
       "\n";
   input +=
-      R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"H100","qty":"5","price":"2.5","origin":"shenzhen"})"
+      R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"H100","qty":"5",)"
+      R"("price":"2.5","origin":"shenzhen"})"
       "\n";
   const Run first = replay(input);
   const Run second = replay(input);
@@ -136,14 +138,15 @@ TEST_CASE("another region set and chip set load from files given at start") {
       good_account + "\n" + R"({"op":"account","account":"p1","role":"provider"})" + "\n";
   input += R"({"op":"deposit","account":"e1","amount":"1000"})"
            "\n";
+  input += R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"X1","qty":"1",)"
+           R"("price":"1","region":"far"})"
+           "\n";
+  input += R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"X1","qty":"1",)"
+           R"("price":"1","origin":"near","max_latency_ms":29})"
+           "\n";
   input +=
-      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a","chip":"X1","qty":"1","price":"1","region":"far"})"
-      "\n";
-  input +=
-      R"({"op":"new","side":"bid","account":"e1","client_order_id":"b","chip":"X1","qty":"1","price":"1","origin":"near","max_latency_ms":29})"
-      "\n";
-  input +=
-      R"({"op":"new","side":"bid","account":"e1","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"near"})"
+      R"({"op":"new","side":"bid","account":"e1","client_order_id":"c","chip":"H100","qty":"1",)"
+      R"("price":"1","origin":"near"})"
       "\n";
   const Run run = replay(input, "--regions " + regions + " --chips " + chips);
   CHECK(run.exit_code == 0);

@@ -69,7 +69,9 @@ TEST_CASE_TEMPLATE("a trade happens at the resting ask's price and both sides ar
         R"({"seq":9,"type":"accepted","account":"e1","client_order_id":"b1","order_id":9})");
   CHECK(
       events[1] ==
-      R"({"seq":9,"type":"trade","trade_id":1,"chip":"H100","region":"zhangjiakou","price":"12.5","qty":"4","aggressor":"bid","bid":{"account":"e1","client_order_id":"b1"},"ask":{"account":"p1","client_order_id":"a1"}})");
+      R"({"seq":9,"type":"trade","trade_id":1,"chip":"H100","region":"zhangjiakou","price":"12.5",)"
+      R"("qty":"4","aggressor":"bid","bid":{"account":"e1","client_order_id":"b1"},)"
+      R"("ask":{"account":"p1","client_order_id":"a1"}})");
   CHECK(events[2] ==
         R"({"seq":9,"type":"done","account":"e1","client_order_id":"b1","reason":"filled"})");
 }
@@ -136,8 +138,8 @@ TEST_CASE_TEMPLATE("an incoming ask takes the highest price, then the highest ur
 TEST_CASE_TEMPLATE("orders of different chip types never match", E, ENGINES) {
   Harness<E> h;
   open_accounts(h);
-  h.run(
-      R"({"op":"new","side":"ask","account":"p1","client_order_id":"a1","chip":"A100","qty":"1","price":"1","region":"beijing"})");
+  h.run(R"({"op":"new","side":"ask","account":"p1","client_order_id":"a1","chip":"A100","qty":"1",)"
+        R"("price":"1","region":"beijing"})");
   CHECK(h.run(bid("e1", "b1", "1", "100")).size() == 1);
 }
 
@@ -231,9 +233,9 @@ TEST_CASE_TEMPLATE("the client order id of an ended order can never be used agai
   open_accounts(h);
   h.run(bid("e1", "b1", "1", "10"));
   h.run(R"({"op":"cancel","account":"e1","client_order_id":"b1"})");
-  CHECK(
-      h.one(bid("e1", "b1", "1", "10")) ==
-      R"({"seq":10,"type":"rejected","account":"e1","client_order_id":"b1","reason":"duplicate_client_order_id"})");
+  CHECK(h.one(bid("e1", "b1", "1", "10")) ==
+        R"({"seq":10,"type":"rejected","account":"e1","client_order_id":"b1",)"
+        R"("reason":"duplicate_client_order_id"})");
   // Another account may use the same id.
   CHECK(h.run(bid("e2", "b1", "1", "10")).size() == 1);
 }
@@ -264,9 +266,9 @@ TEST_CASE_TEMPLATE("an amend that lowers the quantity keeps time priority", E, E
   open_accounts(h);
   h.run(ask("p1", "first", "5", "10"));
   h.run(ask("p1", "second", "5", "10"));
-  CHECK(
-      h.one(R"({"op":"amend","account":"p1","client_order_id":"first","qty":"2"})") ==
-      R"({"seq":10,"type":"amended","account":"p1","client_order_id":"first","qty":"2","price":"10"})");
+  CHECK(h.one(R"({"op":"amend","account":"p1","client_order_id":"first","qty":"2"})") ==
+        R"({"seq":10,"type":"amended","account":"p1","client_order_id":"first","qty":"2",)"
+        R"("price":"10"})");
   CHECK(h.run(bid("e1", "b1", "1", "10"))[1].find("\"first\"") != std::string::npos);
 }
 
@@ -287,9 +289,8 @@ TEST_CASE_TEMPLATE(
   h.run(ask("p1", "a1", "1", "10"));
   const auto events = h.run(R"({"op":"amend","account":"e1","client_order_id":"b1","price":"10"})");
   REQUIRE(events.size() == 3);
-  CHECK(
-      events[0] ==
-      R"({"seq":10,"type":"amended","account":"e1","client_order_id":"b1","qty":"2","price":"10"})");
+  CHECK(events[0] == R"({"seq":10,"type":"amended","account":"e1","client_order_id":"b1",)"
+                     R"("qty":"2","price":"10"})");
   CHECK(events[1].find(R"("price":"10","qty":"1","aggressor":"bid")") != std::string::npos);
   CHECK(reason_of(events[2]) == "filled");  // the resting ask
 }
@@ -324,20 +325,23 @@ TEST_CASE_TEMPLATE("amend and cancel of an order that is not open are unknown_or
 
 TEST_CASE_TEMPLATE("malformed commands are bad_request and still take a seq", E, ENGINES) {
   Harness<E> h;
-  for (
-      const char* line :
-      {"not json", "[1,2]", "\"text\"", "{}", R"({"op":"fly","account":"x"})",
-       R"({"op":"new","op":"new"})", R"({"op":"account","account":"x","role":"king"})",
-       R"({"op":"account","role":"enterprise"})",
-       R"({"op":"account","account":"bad id","role":"enterprise"})",
-       R"({"op":"account","account":"x","role":"enterprise","role":"provider"})",
-       R"({"op":"deposit","account":"x"})",
-       R"({"op":"new","side":"buy","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-       R"({"op":"new","side":"bid","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","region":"beijing"})",
-       R"({"op":"new","side":"ask","account":"x","client_order_id":"c","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-       R"({"op":"new","side":"bid","account":"x","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-       R"({"op":"cancel","account":"x","client_order_id":""})",
-       R"({"op":"amend","account":"x","client_order_id":"c"})", R"({"op":1})"}) {
+  for (const char* line :
+       {"not json", "[1,2]", "\"text\"", "{}", R"({"op":"fly","account":"x"})",
+        R"({"op":"new","op":"new"})", R"({"op":"account","account":"x","role":"king"})",
+        R"({"op":"account","role":"enterprise"})",
+        R"({"op":"account","account":"bad id","role":"enterprise"})",
+        R"({"op":"account","account":"x","role":"enterprise","role":"provider"})",
+        R"({"op":"deposit","account":"x"})",
+        R"({"op":"new","side":"buy","account":"x","client_order_id":"c","chip":"H100","qty":"1",)"
+        R"("price":"1","origin":"beijing"})",
+        R"({"op":"new","side":"bid","account":"x","client_order_id":"c","chip":"H100","qty":"1",)"
+        R"("price":"1","region":"beijing"})",
+        R"({"op":"new","side":"ask","account":"x","client_order_id":"c","chip":"H100","qty":"1",)"
+        R"("price":"1","origin":"beijing"})",
+        R"({"op":"new","side":"bid","account":"x","chip":"H100","qty":"1","price":"1",)"
+        R"("origin":"beijing"})",
+        R"({"op":"cancel","account":"x","client_order_id":""})",
+        R"({"op":"amend","account":"x","client_order_id":"c"})", R"({"op":1})"}) {
     CAPTURE(line);
     CHECK(reason_of(h.one(line)) == "bad_request");
   }
@@ -347,9 +351,9 @@ TEST_CASE_TEMPLATE("malformed commands are bad_request and still take a seq", E,
 TEST_CASE_TEMPLATE("a rejection echoes the account and client order id when they are valid ids", E,
                    ENGINES) {
   Harness<E> h;
-  CHECK(
-      h.one(R"({"op":"cancel","account":"ghost","client_order_id":"c:1"})") ==
-      R"({"seq":1,"type":"rejected","account":"ghost","client_order_id":"c:1","reason":"unknown_account"})");
+  CHECK(h.one(R"({"op":"cancel","account":"ghost","client_order_id":"c:1"})") ==
+        R"({"seq":1,"type":"rejected","account":"ghost","client_order_id":"c:1",)"
+        R"("reason":"unknown_account"})");
   CHECK(h.one(R"({"op":"cancel","account":"bad id","client_order_id":"c:1"})") ==
         R"({"seq":2,"type":"rejected","client_order_id":"c:1","reason":"bad_request"})");
   CHECK(h.one(R"({"op":"cancel","account":"a","client_order_id":"c","account":"a"})") ==
@@ -361,31 +365,32 @@ TEST_CASE_TEMPLATE("checks run in the spec's order and the first failure names t
   Harness<E> h;
   open_accounts(h, "1");
   const std::string bad_everything =
-      R"(,"chip":"Z","origin":"nowhere","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+      R"(,"chip":"Z","origin":"nowhere","qty":"-1","price":"x","max_latency_ms":0,)"
+      R"("min_green_pct":101,"tif":"GTD","urgency":"now"})";
   const std::string head = R"({"op":"new","side":"bid","client_order_id":"c1")";
   CHECK(reason_of(h.one(head + R"(,"account":"ghost")" + bad_everything)) == "unknown_account");
   CHECK(reason_of(h.one(head + R"(,"account":"p1")" + bad_everything)) == "role_mismatch");
   CHECK(reason_of(h.one(head + R"(,"account":"e1")" + bad_everything)) == "unknown_chip");
-  std::string fields =
-      R"(,"account":"e1","chip":"H100","origin":"nowhere","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  std::string fields = R"(,"account":"e1","chip":"H100","origin":"nowhere","qty":"-1","price":"x",)"
+                       R"("max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "unknown_region");
-  fields =
-      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"-1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"-1","price":"x",)"
+           R"("max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_qty");
-  fields =
-      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"x","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"x",)"
+           R"("max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_price");
-  fields =
-      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1",)"
+           R"("max_latency_ms":0,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_latency");
-  fields =
-      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","max_latency_ms":1000,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
+  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1",)"
+           R"("max_latency_ms":1000,"min_green_pct":101,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_green");
-  fields =
-      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","min_green_pct":100,"tif":"GTD","urgency":"now"})";
+  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1",)"
+           R"("min_green_pct":100,"tif":"GTD","urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_tif");
-  fields =
-      R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","tif":"FOK","urgency":"now"})";
+  fields = R"(,"account":"e1","chip":"H100","origin":"beijing","qty":"1","price":"1","tif":"FOK",)"
+           R"("urgency":"now"})";
   CHECK(reason_of(h.one(head + fields)) == "bad_urgency");
   h.run(bid("e1", "used", "0.001", "1"));
   CHECK(reason_of(h.one(bid("e1", "used", "1000", "1000"))) == "duplicate_client_order_id");

@@ -50,7 +50,8 @@ TEST_CASE("the engine reproduces LOBWL1's published fills, volume and notional")
 TEST_CASE("the national workload trades across chips and regions with every invariant holding") {
   const Config config = default_config();
   const workload::Stream stream = workload::national_stream(config, 20000, 7);
-  const workload::RunTotals totals = workload::run_stream(config, stream, workload::Run::accounted, true);
+  const workload::RunTotals totals =
+      workload::run_stream(config, stream, workload::Run::accounted, true);
   CHECK(totals.rejected == 0);
   CHECK(totals.fills > 2000);
   // The stream really spreads orders over eligibility classes.

@@ -62,7 +62,8 @@ struct RunningServer {
     int out = -1;
     const pid_t child = start(std::move(args), true, true, out);
     char buffer[4096];
-    for (ssize_t n; (n = read(out, buffer, sizeof buffer)) > 0;) output.append(buffer, std::size_t(n));
+    for (ssize_t n; (n = read(out, buffer, sizeof buffer)) > 0;)
+      output.append(buffer, std::size_t(n));
     close(out);
     int status = 0;
     waitpid(child, &status, 0);
@@ -167,7 +168,7 @@ class RestClient {
       request.set("X-CPX-SIGNATURE",
                   auth::hmac_sha256_hex(
                       secret_, auth::signing_payload(stamp, std::string(http::to_string(verb)),
-                                                        target, body)));
+                                                     target, body)));
     }
     request.body() = body;
     request.prepare_payload();
@@ -281,8 +282,7 @@ inline std::string login_message(const std::string& key, const std::string& secr
   const std::string stamp = std::to_string(timestamp);
   return R"({"op":"login","req_id":"login","key":")" + key + R"(","timestamp":)" + stamp +
          R"(,"signature":")" +
-         auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", "")) +
-         "\"}";
+         auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", "")) + "\"}";
 }
 
 // The value of "name":"..." or "name":123 in a flat JSON text (enough for test assertions).
@@ -307,8 +307,9 @@ struct Key {
 };
 
 inline Key create_account(RestClient& admin, const std::string& account, const std::string& role) {
-  const Response response = admin.send(http::verb::post, "/v1/admin/accounts",
-                                       R"({"account":")" + account + R"(","role":")" + role + "\"}");
+  const Response response =
+      admin.send(http::verb::post, "/v1/admin/accounts",
+                 R"({"account":")" + account + R"(","role":")" + role + "\"}");
   REQUIRE(response.result_int() == 201);
   CHECK(json_field(response.body(), "account") == account);
   CHECK(json_field(response.body(), "role") == role);

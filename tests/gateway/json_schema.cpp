@@ -119,7 +119,8 @@ bool SchemaSet::validate(const std::string& file, element schema, element value,
     } else if (key == "required" && value.is_object()) {
       for (element name : rule.get_array()) {
         element ignored;
-        if (value.get_object().value()[name.get_string().value()].get(ignored) != simdjson::SUCCESS) {
+        if (value.get_object().value()[name.get_string().value()].get(ignored) !=
+            simdjson::SUCCESS) {
           why = path + ": missing " + std::string(name.get_string().value());
           return false;
         }

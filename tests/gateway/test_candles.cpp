@@ -94,8 +94,9 @@ TEST_CASE("a candle renders with exact decimals") {
   Candle candle{t0, 25000, 30000, 20000, 20000, 4000, int128(100'000'000), 3};
   std::string out;
   render_candle(out, candle, Interval::minute, "guian");
-  CHECK(out == R"({"start_ms":1700000040000,"interval":"1m","region":"guian","open":"2.5","high":"3",)"
-               R"("low":"2","close":"2","volume":"4","notional":"10","vwap":"2.5","trades":3})");
+  CHECK(out ==
+        R"({"start_ms":1700000040000,"interval":"1m","region":"guian","open":"2.5","high":"3",)"
+        R"("low":"2","close":"2","volume":"4","notional":"10","vwap":"2.5","trades":3})");
 }
 
 }  // namespace cpx::gateway

@@ -80,17 +80,18 @@ TEST_CASE("a WebSocket ask and a REST bid trade, and both sides are told") {
   CHECK(login.starts_with(R"({"type":"logged_in","req_id":null,"account":"westdc")"));
 
   provider.send(
-      R"({"op":"new","req_id":1,"client_order_id":"a1","chip":"H100","qty":"8","price":"2.5","region":"zhongwei","green_pct":90})");
+      R"({"op":"new","req_id":1,"client_order_id":"a1","chip":"H100","qty":"8","price":"2.5",)"
+      R"("region":"zhongwei","green_pct":90})");
   const std::string accepted = provider.read();
   CHECK(accepted.starts_with(R"({"type":"accepted","req_id":1,"client_order_id":"a1")"));
 
   RestClient acme(market.server.port, market.enterprise.id, market.enterprise.secret);
   const Response bid = acme.send(
       http::verb::post, "/v1/orders",
-      R"({"client_order_id":"b1","chip":"H100","qty":"10","price":"3","origin":"beijing","max_latency_ms":50})");
+      R"({"client_order_id":"b1","chip":"H100","qty":"10","price":"3","origin":"beijing",)"
+      R"("max_latency_ms":50})");
   REQUIRE(bid.result_int() == 201);
-  CHECK(bid.body().find(R"("open_qty":"2","filled_qty":"8","status":"open")") !=
-        std::string::npos);
+  CHECK(bid.body().find(R"("open_qty":"2","filled_qty":"8","status":"open")") != std::string::npos);
   CHECK(bid.body().find(R"("trades":[{"trade_id":1,"client_order_id":"b1","side":"bid")") !=
         std::string::npos);
   CHECK(bid.body().find(R"("price":"2.5","qty":"8","notional":"20")") != std::string::npos);
@@ -154,13 +155,14 @@ TEST_CASE("every auth failure is refused and changes nothing") {
 
   // A signature over another body does not carry over.
   auto tampered = acme.build(http::verb::post, "/v1/orders", body);
-  tampered.body() = R"({"client_order_id":"x1","chip":"H100","qty":"9","price":"1","origin":"beijing"})";
+  tampered.body() =
+      R"({"client_order_id":"x1","chip":"H100","qty":"9","price":"1","origin":"beijing"})";
   tampered.prepare_payload();
   CHECK(acme.exchange(tampered).result_int() == 401);
 
   // Wrong role: an enterprise administering, an operator trading.
-  response = acme.send(http::verb::post, "/v1/admin/deposits",
-                       R"({"account":"acme","amount":"1000"})");
+  response =
+      acme.send(http::verb::post, "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})");
   CHECK(response.result_int() == 403);
   CHECK(json_field(response.body(), "code") == "role_mismatch");
   CHECK(market.admin.send(http::verb::post, "/v1/orders", body).result_int() == 403);
@@ -182,8 +184,10 @@ TEST_CASE("every auth failure is refused and changes nothing") {
   WsClient ws(market.server.port);
   ws.send(login_message(market.provider.id, "wrong-secret"));
   CHECK(ws.read().find(R"("reason":"unauthorized")") != std::string::npos);
-  ws.send(R"({"op":"new","req_id":5,"client_order_id":"a","chip":"H100","qty":"1","price":"1","region":"beijing"})");
-  CHECK(ws.read() == R"({"type":"rejected","req_id":5,"reason":"unauthorized","message":"log in first"})");
+  ws.send(R"({"op":"new","req_id":5,"client_order_id":"a","chip":"H100","qty":"1","price":"1",)"
+          R"("region":"beijing"})");
+  CHECK(ws.read() ==
+        R"({"type":"rejected","req_id":5,"reason":"unauthorized","message":"log in first"})");
   ws.send(login_message(market.provider.id, market.provider.secret));
   CHECK(ws.read().starts_with(R"({"type":"logged_in","req_id":"login","account":"westdc")"));
   // A bad signature on the upgrade refuses the upgrade itself.
@@ -234,16 +238,19 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
   WsClient ws(market.server.port, market.provider.id, market.provider.secret);
   ws.read();  // logged_in
   ws.send("{\"op\":");
-  CHECK(ws.read() ==
-        R"({"type":"rejected","req_id":null,"reason":"bad_request","message":"messages are JSON objects"})");
-  ws.send(R"({"op":"new","req_id":"r-1","client_order_id":"a","chip":"H100","qty":"-1","price":"1","region":"beijing"})");
+  CHECK(ws.read() == R"({"type":"rejected","req_id":null,"reason":"bad_request",)"
+                     R"("message":"messages are JSON objects"})");
+  ws.send(
+      R"({"op":"new","req_id":"r-1","client_order_id":"a","chip":"H100","qty":"-1","price":"1",)"
+      R"("region":"beijing"})");
   CHECK(ws.read().starts_with(R"({"type":"rejected","req_id":"r-1","reason":"bad_qty")"));
   ws.send(R"({"op":"fly","req_id":2})");
   CHECK(json_field(ws.read(), "reason") == "bad_request");
   ws.send(R"({"op":"subscribe","req_id":3,"channels":["book:NOPE"]})");
   CHECK(json_field(ws.read(), "reason") == "bad_request");
   // Still up: a valid ask goes through.
-  ws.send(R"({"op":"new","req_id":4,"client_order_id":"a","chip":"H100","qty":"1","price":"1","region":"beijing"})");
+  ws.send(R"({"op":"new","req_id":4,"client_order_id":"a","chip":"H100","qty":"1","price":"1",)"
+          R"("region":"beijing"})");
   CHECK(ws.read().starts_with(R"({"type":"accepted","req_id":4)"));
   // Over 64 KiB: the connection closes with a reason.
   ws.send("{\"op\":\"new\",\"pad\":\"" + std::string(70 * 1024, 'x') + "\"}");
@@ -279,15 +286,14 @@ TEST_CASE("a market-data subscriber rebuilds exactly the book that GET book show
   for (int i = 0; i < 300; ++i) {
     const std::string price = std::to_string(10 + (i * 7) % 13);
     if (i % 3 == 0) {
-      const Response r = acme.send(
-          http::verb::post, "/v1/orders",
-          R"({"client_order_id":"b)" + std::to_string(i) + R"(","chip":"H100","qty":")" +
-              std::to_string(1 + i % 5) + R"(","price":")" + price + R"(","origin":"beijing"})");
+      const Response r = acme.send(http::verb::post, "/v1/orders",
+                                   R"({"client_order_id":"b)" + std::to_string(i) +
+                                       R"(","chip":"H100","qty":")" + std::to_string(1 + i % 5) +
+                                       R"(","price":")" + price + R"(","origin":"beijing"})");
       REQUIRE(r.result_int() == 201);
     } else if (i % 3 == 1) {
-      provider.send(R"({"op":"new","req_id":)" + std::to_string(i) +
-                    R"(,"client_order_id":"a)" + std::to_string(i) +
-                    R"(","chip":"H100","qty":")" + std::to_string(1 + i % 4) +
+      provider.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"a)" +
+                    std::to_string(i) + R"(","chip":"H100","qty":")" + std::to_string(1 + i % 4) +
                     R"(","price":")" + std::to_string(std::stoi(price) + 2) +
                     R"(","region":"zhangjiakou"})");
       ++answers;
@@ -350,7 +356,7 @@ TEST_CASE("a subscriber that stops reading is cut off while others keep their fe
   WsClient fast(market.server.port);
   for (WsClient* client : {&slow, &fast}) {
     client->send(R"({"op":"subscribe","req_id":1,"channels":["book:H100"]})");
-    REQUIRE(!client->read().empty());  // subscribed
+    REQUIRE(!client->read().empty());         // subscribed
     REQUIRE(client->read().size() > 50'000);  // the snapshot
   }
   // The slow one asks for the snapshot again and again, and reads none of it: far more than
@@ -426,7 +432,8 @@ TEST_CASE("a full matcher ring pushes back: busy for that request, exactly one a
   constexpr int bids = 200;
   for (int i = 0; i < bids; ++i) {
     acme.send(R"({"op":"new","req_id":)" + std::to_string(i) + R"(,"client_order_id":"sweep)" +
-              std::to_string(i) + R"(","chip":"H100","qty":"100","price":"20","origin":"beijing","tif":"IOC"})");
+              std::to_string(i) +
+              R"(","chip":"H100","qty":"100","price":"20","origin":"beijing","tif":"IOC"})");
   }
   std::map<int, std::string> answers;
   int busy = 0;

@@ -83,21 +83,40 @@ TEST_CASE("settings come from flags, then variables, then defaults, and bad ones
 
 TEST_CASE("every setting is listed in --help, and a bad secret is named but never echoed") {
   const std::string help = settings_help();
-  for (const char* name :
-       {"--listen", "--io-threads", "--regions", "--chips", "--rate-limit", "--rate-burst",
-        "--ring-size", "--ws-queue-bytes", "--max-connections", "--operator-key-id",
-        "--operator-secret", "--db", "--ledger-buffer", "--journal", "--durability",
-        "CPX_RATE_LIMIT", "CPX_OPERATOR_SECRET", "CPX_DATABASE_URL", "CPX_LEDGER_BUFFER",
-        "CPX_JOURNAL", "CPX_DURABILITY", "--snapshot-every", "--snapshot-interval",
-        "--journal-segment-bytes", "CPX_SNAPSHOT_EVERY", "CPX_SNAPSHOT_INTERVAL",
-        "--ledger-connections", "CPX_LEDGER_CONNECTIONS"}) {
+  for (const char* name : {"--listen",
+                           "--io-threads",
+                           "--regions",
+                           "--chips",
+                           "--rate-limit",
+                           "--rate-burst",
+                           "--ring-size",
+                           "--ws-queue-bytes",
+                           "--max-connections",
+                           "--operator-key-id",
+                           "--operator-secret",
+                           "--db",
+                           "--ledger-buffer",
+                           "--journal",
+                           "--durability",
+                           "CPX_RATE_LIMIT",
+                           "CPX_OPERATOR_SECRET",
+                           "CPX_DATABASE_URL",
+                           "CPX_LEDGER_BUFFER",
+                           "CPX_JOURNAL",
+                           "CPX_DURABILITY",
+                           "--snapshot-every",
+                           "--snapshot-interval",
+                           "--journal-segment-bytes",
+                           "CPX_SNAPSHOT_EVERY",
+                           "CPX_SNAPSHOT_INTERVAL",
+                           "--ledger-connections",
+                           "CPX_LEDGER_CONNECTIONS"}) {
     CHECK_MESSAGE(help.find(name) != std::string::npos, name);
   }
   const char* short_secret[] = {"cpx-server", "--operator-key-id", "op", "--operator-secret",
                                 "tiny-s3cret"};
-  SettingsResult parsed = parse_settings(5, short_secret, [](const char*) -> const char* {
-    return nullptr;
-  });
+  SettingsResult parsed =
+      parse_settings(5, short_secret, [](const char*) -> const char* { return nullptr; });
   CHECK_FALSE(parsed.settings);
   CHECK(parsed.error.find("--operator-secret (CPX_OPERATOR_SECRET)") != std::string::npos);
   CHECK(parsed.error.find("tiny-s3cret") == std::string::npos);
@@ -128,8 +147,8 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
   CHECK(parsed.settings->snapshot_every == 1'000'000);
   CHECK(parsed.settings->snapshot_interval_s == 600);
   CHECK(parsed.settings->journal_segment_bytes == uint64_t(256) << 20);
-  const char* snapshots[] = {"cpx-server", "--snapshot-every", "0", "--snapshot-interval", "30",
-                             "--journal-segment-bytes", "65536"};
+  const char* snapshots[] = {"cpx-server", "--snapshot-every",        "0",    "--snapshot-interval",
+                             "30",         "--journal-segment-bytes", "65536"};
   parsed = parse_settings(7, snapshots, [](const char*) -> const char* { return nullptr; });
   REQUIRE(parsed.settings);
   CHECK(parsed.settings->snapshot_every == 0);
@@ -153,7 +172,8 @@ TEST_CASE("every setting is listed in --help, and a bad secret is named but neve
 TEST_CASE("JSON strings: quotes, backslashes and control characters escaped, UTF-8 kept") {
   CHECK(json_string("plain") == "\"plain\"");
   CHECK(json_string("say \"hi\"\\now") == R"("say \"hi\"\\now")");
-  CHECK(json_string(std::string("tab\tline\nnul", 12) + '\0') == R"("tab\u0009line\u000anul\u0000")");
+  CHECK(json_string(std::string("tab\tline\nnul", 12) + '\0') ==
+        R"("tab\u0009line\u000anul\u0000")");
   CHECK(json_string("\x1f\x7f") == "\"\\u001f\x7f\"");
   CHECK(json_string("西部算力") == "\"西部算力\"");
   std::string out = "{\"a\":";

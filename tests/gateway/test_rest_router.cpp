@@ -212,14 +212,15 @@ TEST_CASE("private requests from the router through a venue to their answers, no
     venue.handle(routed.request);
     return sink.last();
   };
-  const auto& created = call("POST", "/v1/admin/accounts",
-                             R"({"account":"acme","role":"enterprise"})", "op-1");
+  const auto& created =
+      call("POST", "/v1/admin/accounts", R"({"account":"acme","role":"enterprise"})", "op-1");
   CHECK(created.status == 201);
   REQUIRE(sink.keys.size() == 2);
   const std::string acme_key(sink.keys.back().key_id.view());
   CHECK(created.body.find("\"key_id\":\"" + acme_key + "\"") != std::string::npos);
-  CHECK(call("POST", "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})", "op-1")
-            .status == 200);
+  CHECK(
+      call("POST", "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})", "op-1").status ==
+      200);
   const auto& placed = call("POST", "/v1/orders",
                             R"({"client_order_id":"b1","chip":"H100","origin":"beijing",)"
                             R"("qty":"2","price":"10"})",

@@ -32,8 +32,7 @@ TEST_CASE("the checker refuses what the schemas do not allow") {
         std::string::npos);
   CHECK(schemas.check(rest + "Level", R"({"price":"1.50","qty":"1","orders":1})") != "");
   CHECK(schemas.check(rest + "Level", R"({"price":"1.5","qty":"1","orders":1,"x":2})") != "");
-  CHECK(schemas.check(ws + "ServerMessage", R"({"type":"heartbeat","channel":"book:H100"})") !=
-        "");
+  CHECK(schemas.check(ws + "ServerMessage", R"({"type":"heartbeat","channel":"book:H100"})") != "");
   CHECK(schemas.check(ws + "ClientMessage",
                       R"({"op":"cancel","req_id":1,"client_order_id":"bad id"})") != "");
 }
@@ -52,15 +51,18 @@ TEST_CASE("the server's real answers validate against schemas/") {
   const std::string prov_key = json_field(r.body(), "key_id");
   const std::string prov_secret = json_field(r.body(), "secret");
   c.expect(rest + "KeyAnswer", admin.send(http::verb::post, "/v1/admin/accounts/acme/keys").body());
-  c.expect(rest + "DepositAnswer",
-           admin.send(http::verb::post, "/v1/admin/deposits", R"({"account":"acme","amount":"500.25"})")
-               .body());
-  c.expect(rest + "Error", admin.send(http::verb::post, "/v1/admin/accounts",
-                                      R"({"account":"acme","role":"enterprise"})")
+  c.expect(
+      rest + "DepositAnswer",
+      admin.send(http::verb::post, "/v1/admin/deposits", R"({"account":"acme","amount":"500.25"})")
+          .body());
+  c.expect(rest + "Error", admin
+                               .send(http::verb::post, "/v1/admin/accounts",
+                                     R"({"account":"acme","role":"enterprise"})")
                                .body());
 
   WsClient watcher(server.port);
-  const std::string subscribe = R"({"op":"subscribe","req_id":1,"channels":["book:H100","trades:H100"]})";
+  const std::string subscribe =
+      R"({"op":"subscribe","req_id":1,"channels":["book:H100","trades:H100"]})";
   c.expect(ws + "ClientMessage", subscribe);
   watcher.send(subscribe);
   WsClient provider(server.port);
@@ -69,29 +71,37 @@ TEST_CASE("the server's real answers validate against schemas/") {
   provider.send(login);
   c.expect(ws + "ServerMessage", provider.read());
   const std::string ask =
-      R"({"op":"new","req_id":"a-1","client_order_id":"a1","chip":"H100","qty":"3","price":"2","region":"guian","green_pct":70})";
+      R"({"op":"new","req_id":"a-1","client_order_id":"a1","chip":"H100","qty":"3","price":"2",)"
+      R"("region":"guian","green_pct":70})";
   c.expect(ws + "ClientMessage", ask);
   provider.send(ask);
   const std::string amend = R"({"op":"amend","req_id":2,"client_order_id":"a1","qty":"5"})";
   c.expect(ws + "ClientMessage", amend);
   provider.send(amend);
-  provider.send(R"({"op":"new","req_id":3,"client_order_id":"a2","chip":"H100","qty":"x","price":"2","region":"guian"})");
-  provider.send(R"({"op":"new","req_id":4,"client_order_id":"a3","chip":"H100","qty":"1","price":"9","region":"guian"})");
+  provider.send(
+      R"({"op":"new","req_id":3,"client_order_id":"a2","chip":"H100","qty":"x","price":"2",)"
+      R"("region":"guian"})");
+  provider.send(
+      R"({"op":"new","req_id":4,"client_order_id":"a3","chip":"H100","qty":"1","price":"9",)"
+      R"("region":"guian"})");
   const std::string cancel = R"({"op":"cancel","req_id":5,"client_order_id":"a3"})";
   c.expect(ws + "ClientMessage", cancel);
   provider.send(cancel);
 
   RestClient acme(server.port, ent_key, ent_secret);
   const std::string order =
-      R"({"client_order_id":"b1","chip":"H100","qty":"4","price":"2.5","origin":"guian","max_latency_ms":30,"urgency":"urgent"})";
+      R"({"client_order_id":"b1","chip":"H100","qty":"4","price":"2.5","origin":"guian",)"
+      R"("max_latency_ms":30,"urgency":"urgent"})";
   c.expect(rest + "OrderRequest", order);
   c.expect(rest + "OrderAnswer", acme.send(http::verb::post, "/v1/orders", order).body());
-  c.expect(rest + "OrderAnswer",
-           acme.send(http::verb::post, "/v1/orders",
-                     R"({"client_order_id":"b2","chip":"H100","qty":"1","price":"1","origin":"guian"})")
-               .body());
+  c.expect(
+      rest + "OrderAnswer",
+      acme.send(http::verb::post, "/v1/orders",
+                R"({"client_order_id":"b2","chip":"H100","qty":"1","price":"1","origin":"guian"})")
+          .body());
   c.expect(rest + "AmendRequest", R"({"price":"1.5"})");
-  c.expect(rest + "OrderAnswer", acme.send(http::verb::patch, "/v1/orders/b2", R"({"price":"1.5"})").body());
+  c.expect(rest + "OrderAnswer",
+           acme.send(http::verb::patch, "/v1/orders/b2", R"({"price":"1.5"})").body());
   c.expect(rest + "OrderAnswer", acme.send(http::verb::get, "/v1/orders/b1").body());
   c.expect(rest + "OrderAnswer", acme.send(http::verb::delete_, "/v1/orders/b2").body());
   c.expect(rest + "OrderList", acme.send(http::verb::get, "/v1/orders?status=all&limit=1").body());
@@ -186,8 +196,8 @@ TEST_CASE("batch mode takes several requests per frame, one per line, each answe
   const std::string stamp = std::to_string(now_ms());
   const std::string signature =
       auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", ""));
-  std::string frame = R"({"op":"login","req_id":"in","key":")" + key + R"(","timestamp":)" +
-                      stamp + R"(,"signature":")" + signature + "\"}";
+  std::string frame = R"({"op":"login","req_id":"in","key":")" + key + R"(","timestamp":)" + stamp +
+                      R"(,"signature":")" + signature + "\"}";
   constexpr int orders = 500;
   for (int i = 0; i < orders; ++i) {
     frame += "\n" + std::string(R"({"op":"new","req_id":)") + std::to_string(i) +
@@ -216,7 +226,8 @@ TEST_CASE("batch mode takes several requests per frame, one per line, each answe
   CHECK_MESSAGE(canceled == 1, lines.back());
   // Without batch mode a frame is one request: two lines are not JSON.
   WsClient plain(server.port, key, secret);
-  plain.send(R"({"op":"cancel","req_id":1,"client_order_id":"b8"})" "\n"
+  plain.send(R"({"op":"cancel","req_id":1,"client_order_id":"b8"})"
+             "\n"
              R"({"op":"cancel","req_id":2,"client_order_id":"b9"})");
   CHECK(plain.read().starts_with(R"({"type":"logged_in")"));
   const std::string answer = plain.read();

@@ -9,8 +9,8 @@
 
 #include <boost/crc.hpp>
 #include <cstdio>
-#include <random>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -51,12 +51,14 @@ ReadResult collect(const std::string& dir, Collected& out) {
   return read(dir, [&](uint64_t seq, std::span<const unsigned char> payload) {
     out.seqs.push_back(seq);
     const std::vector<unsigned char> want = payload_of(seq);
-    out.payloads_right = out.payloads_right &&
-                         std::equal(payload.begin(), payload.end(), want.begin(), want.end());
+    out.payloads_right =
+        out.payloads_right && std::equal(payload.begin(), payload.end(), want.begin(), want.end());
   });
 }
 
-uint64_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
+uint64_t file_size(const std::string& path) {
+  return std::filesystem::file_size(path);
+}
 
 void flip_byte(const std::string& path, uint64_t offset) {
   const int fd = ::open(path.c_str(), O_RDWR);
@@ -164,7 +166,8 @@ TEST_CASE("a damaged record in the middle stops the read, naming the file and th
   const ReadResult result = collect(dir, got);
   CHECK_FALSE(result.ok);
   CHECK(result.records == 1);  // nothing past the damage is replayed
-  CHECK(result.error.find(last + " at offset 34, record 2: a record's checksum does not match") == 0);
+  CHECK(result.error.find(last + " at offset 34, record 2: a record's checksum does not match") ==
+        0);
   CHECK(file_size(last) > 1000);  // and nothing is cut off
 }
 
@@ -202,8 +205,9 @@ TEST_CASE("a flipped length in the middle of the newest segment is damage, not a
     CHECK_FALSE(result.ok);
     CHECK_FALSE(result.torn_tail);
     CHECK(result.records == 184);
-    CHECK_MESSAGE(result.error.find(last + " at offset " + std::to_string(at) + ", record 185: ") == 0,
-                  result.error);
+    CHECK_MESSAGE(
+        result.error.find(last + " at offset " + std::to_string(at) + ", record 185: ") == 0,
+        result.error);
     CHECK(result.error.find("with a whole record after it") != std::string::npos);
     CHECK(file_size(last) == size);  // nothing truncated
   }
@@ -216,7 +220,8 @@ TEST_CASE("a bad end is reported as a torn tail and cut only when asked") {
   const uint64_t size = file_size(last);
   std::filesystem::resize_file(last, size - 5);
   Collected got;
-  const ReadResult result = read(dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
+  const ReadResult result = read(
+      dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
   CHECK(result.ok);
   REQUIRE(result.torn_tail);
   CHECK(result.last_seq == 29);
@@ -259,7 +264,9 @@ TEST_CASE("the acknowledgement mark follows every group and never passes what is
   CHECK(damaged.error.find("is damaged") != std::string::npos);
 }
 
-TEST_CASE("random damage to the newest segment: either damage named, or a tail with no whole record after it") {
+TEST_CASE(
+    "random damage to the newest segment: either damage named, or a tail with no whole record "
+    "after it") {
   std::mt19937_64 random(5);
   for (int round = 0; round < 300; ++round) {
     const std::string dir = fresh_dir("journal-random-damage");
@@ -271,7 +278,8 @@ TEST_CASE("random damage to the newest segment: either damage named, or a tail w
     uint64_t first_bad = 1;  // the record the byte is in
     while (first_bad < 120 && record_offset(first_bad + 1) <= at) ++first_bad;
     Collected got;
-    const ReadResult result = read(dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
+    const ReadResult result = read(
+        dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
     CAPTURE(round);
     CAPTURE(at);
     CHECK(result.last_seq == first_bad - 1);  // nothing from the damaged record on
@@ -316,7 +324,7 @@ TEST_CASE("a segment opened and left empty by a stopped start is reused by the n
   const std::string dir = fresh_dir("journal-empty-segment");
   write_records(dir, 1, 10, 10);
   { Writer writer(Settings{dir, true, uint64_t(256) << 20}, 10); }  // opened, nothing written
-  write_records(dir, 11, 10, 10);  // the same name again
+  write_records(dir, 11, 10, 10);                                   // the same name again
   Collected got;
   const ReadResult result = collect(dir, got);
   CHECK(result.ok);
@@ -464,8 +472,8 @@ TEST_CASE("a damaged snapshot is refused, naming the file and the offset of the 
   // Blocks are 16 + 1 MiB each after the 16-byte file header: damage the second block.
   const uint64_t second_block = 16 + 16 + (uint64_t(1) << 20);
   flip_byte(path, second_block + 100);
-  CHECK(snapshot_error(path) ==
-        path + " at offset " + std::to_string(second_block) + ": a block's checksum does not match");
+  CHECK(snapshot_error(path) == path + " at offset " + std::to_string(second_block) +
+                                    ": a block's checksum does not match");
   const std::string other = write_snapshot(dir, 60, 10);
   flip_byte(other, 0);
   CHECK(snapshot_error(other) == other + " at offset 0: not a snapshot");

@@ -24,7 +24,6 @@
 
 namespace cpx::test {
 
-
 // Runs cpx-audit verify --db url; returns its exit status and fills `output`.
 inline int run_audit(const std::string& url, std::string& output) {
   const std::string command = std::string(CPX_AUDIT_BINARY) + " verify --db '" + url + "' 2>&1";
@@ -63,7 +62,8 @@ inline std::string random_qty(std::mt19937_64& random) {
 }
 
 // One random command of the trader's, as a WebSocket message with req_id `req`.
-inline std::string random_command(std::mt19937_64& random, Trader& trader, int req, int& order_number) {
+inline std::string random_command(std::mt19937_64& random, Trader& trader, int req,
+                                  int& order_number) {
   static const char* chips[] = {"H100", "A100"};
   static const char* regions[] = {"zhongwei", "guian", "beijing", "shanghai", "qingyang"};
   static const char* tifs[] = {"GTC", "GTC", "GTC", "IOC", "FOK"};
@@ -74,8 +74,8 @@ inline std::string random_command(std::mt19937_64& random, Trader& trader, int r
     const std::string id = trader.account + "-" + std::to_string(++order_number);
     trader.client_order_ids.push_back(id);
     std::string body = head + R"("op":"new","client_order_id":")" + id + R"(","chip":")" + chip +
-                       R"(","qty":")" + random_qty(random) + R"(","tif":")" +
-                       tifs[random() % 5] + "\"";
+                       R"(","qty":")" + random_qty(random) + R"(","tif":")" + tifs[random() % 5] +
+                       "\"";
     if (trader.enterprise) {
       body += R"(,"price":")" + random_price(random, 200, 400) + R"(","origin":")" +
               regions[random() % 5] + "\"";
@@ -94,9 +94,10 @@ inline std::string random_command(std::mt19937_64& random, Trader& trader, int r
     std::string body = head + R"("op":"amend","client_order_id":")" + id + "\"";
     if (random() % 2) body += R"(,"qty":")" + random_qty(random) + "\"";
     if (random() % 2 || body.find("qty") == std::string::npos) {
-      body += R"(,"price":")" +
-              (trader.enterprise ? random_price(random, 200, 400) : random_price(random, 100, 300)) +
-              "\"";
+      body +=
+          R"(,"price":")" +
+          (trader.enterprise ? random_price(random, 200, 400) : random_price(random, 100, 300)) +
+          "\"";
     }
     return body + "}";
   }
@@ -105,14 +106,15 @@ inline std::string random_command(std::mt19937_64& random, Trader& trader, int r
 }
 
 // The trades every account's fills show, by trade id: "price qty".
-inline std::map<uint64_t, std::string> trades_from_fills(uint16_t port, std::vector<Trader>& traders) {
+inline std::map<uint64_t, std::string> trades_from_fills(uint16_t port,
+                                                         std::vector<Trader>& traders) {
   std::map<uint64_t, std::string> trades;
   for (Trader& trader : traders) {
     RestClient rest(port, trader.key.id, trader.key.secret);
     uint64_t after = 0;
     for (;;) {
-      const Response page = rest.send(http::verb::get,
-                                      "/v1/fills?limit=1000&after_trade_id=" + std::to_string(after));
+      const Response page = rest.send(
+          http::verb::get, "/v1/fills?limit=1000&after_trade_id=" + std::to_string(after));
       REQUIRE(page.result_int() == 200);
       const std::string& body = page.body();
       std::size_t at = 0;
@@ -171,10 +173,9 @@ inline void run_random(std::mt19937_64& random, std::vector<Trader>& traders, in
     if (random() % 50 == 0) {  // now and then, more money for an enterprise
       const Trader& trader = traders[random() % traders.size()];
       if (trader.enterprise) {
-        const Response deposit = admin.send(
-            http::verb::post, "/v1/admin/deposits",
-            R"({"account":")" + trader.account + R"(","amount":")" + random_price(random, 100, 100000) +
-                "\"}");
+        const Response deposit = admin.send(http::verb::post, "/v1/admin/deposits",
+                                            R"({"account":")" + trader.account + R"(","amount":")" +
+                                                random_price(random, 100, 100000) + "\"}");
         REQUIRE(deposit.result_int() == 200);
       }
     }
@@ -187,11 +188,12 @@ inline std::set<std::string> orders_of(uint16_t port, const Trader& trader) {
   std::set<std::string> out;
   std::string after = "0";
   for (;;) {
-    const Response page = rest.send(
-        http::verb::get, "/v1/orders?status=all&limit=1000&after_order_id=" + after);
+    const Response page =
+        rest.send(http::verb::get, "/v1/orders?status=all&limit=1000&after_order_id=" + after);
     REQUIRE(page.result_int() == 200);
     const std::string& body = page.body();
-    for (std::size_t at = 0; (at = body.find("{\"client_order_id\":", at)) != std::string::npos; ++at) {
+    for (std::size_t at = 0; (at = body.find("{\"client_order_id\":", at)) != std::string::npos;
+         ++at) {
       out.insert(trader.account + "/" + json_field(body.substr(at), "client_order_id"));
     }
     after = json_field(body, "next_after_order_id");
@@ -201,17 +203,19 @@ inline std::set<std::string> orders_of(uint16_t port, const Trader& trader) {
 }
 
 inline std::vector<Trader> open_traders(RunningServer& server, RestClient& admin, int enterprises,
-                                 int providers, bool create) {
+                                        int providers, bool create) {
   std::vector<Trader> traders;
   for (int i = 0; i < enterprises + providers; ++i) {
     Trader& trader = traders.emplace_back();
     trader.enterprise = i < enterprises;
     trader.account = (trader.enterprise ? "ent" : "dc") + std::to_string(i);
     if (create) {
-      trader.key = create_account(admin, trader.account, trader.enterprise ? "enterprise" : "provider");
+      trader.key =
+          create_account(admin, trader.account, trader.enterprise ? "enterprise" : "provider");
       if (trader.enterprise) {
-        REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
-                           R"({"account":")" + trader.account + R"(","amount":"1000000"})")
+        REQUIRE(admin
+                    .send(http::verb::post, "/v1/admin/deposits",
+                          R"({"account":")" + trader.account + R"(","amount":"1000000"})")
                     .result_int() == 200);
       }
     }
@@ -228,7 +232,8 @@ inline void connect(RunningServer& server, std::vector<Trader>& traders) {
 }
 
 // balance/held per account as GET /v1/account shows them.
-inline std::map<std::string, std::string> engine_balances(uint16_t port, std::vector<Trader>& traders) {
+inline std::map<std::string, std::string> engine_balances(uint16_t port,
+                                                          std::vector<Trader>& traders) {
   std::map<std::string, std::string> out;
   for (Trader& trader : traders) {
     RestClient rest(port, trader.key.id, trader.key.secret);
@@ -243,9 +248,9 @@ inline std::map<std::string, std::string> engine_balances(uint16_t port, std::ve
 // The same from the ledger's latest balances.
 inline std::map<std::string, std::string> ledger_balances(pqxx::work& work) {
   std::map<std::string, std::string> out;
-  for (const auto& row : work.exec(
-           "SELECT DISTINCT ON (account) account, (available + held)::text, held::text"
-           " FROM balances ORDER BY account, batch_id DESC")) {
+  for (const auto& row :
+       work.exec("SELECT DISTINCT ON (account) account, (available + held)::text, held::text"
+                 " FROM balances ORDER BY account, batch_id DESC")) {
     const std::string account = row[0].as<std::string>();
     if (account == "operator") continue;
     out[account] = api_decimal(row[1].as<std::string>(), amount_frac_digits) + " " +
@@ -278,7 +283,6 @@ inline int commands_to_run() {
   const char* text = std::getenv("CPX_LEDGER_COMMANDS");
   return text != nullptr ? std::atoi(text) : 100'000;
 }
-
 
 // The server's GET /healthz body.
 inline std::string health(uint16_t port) {

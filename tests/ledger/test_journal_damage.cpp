@@ -40,8 +40,16 @@ uint64_t ledger_settled_seq(const std::string& url) {
 }
 
 std::vector<std::string> server_args(const std::string& url, const std::string& journal) {
-  return {"--db", url, "--journal", journal, "--rate-limit", "0", "--snapshot-every", "300",
-          "--journal-segment-bytes", "65536"};
+  return {"--db",
+          url,
+          "--journal",
+          journal,
+          "--rate-limit",
+          "0",
+          "--snapshot-every",
+          "300",
+          "--journal-segment-bytes",
+          "65536"};
 }
 
 // Where each record of a segment starts, and the record numbers, read as the format says.
@@ -241,8 +249,9 @@ const std::string lost = "has lost acknowledged commands";
 
 }  // namespace
 
-TEST_CASE("a journal cut inside a record that was acknowledged and settled is refused, naming "
-          "the journal's end, the mark and the ledger's settled seq") {
+TEST_CASE(
+    "a journal cut inside a record that was acknowledged and settled is refused, naming "
+    "the journal's end, the mark and the ledger's settled seq") {
   const Copy copy = copy_of_base("cut");
   const std::string newest = journal::segments(copy.journal).back();
   const SegmentRecords records = records_of(newest);
@@ -250,13 +259,15 @@ TEST_CASE("a journal cut inside a record that was acknowledged and settled is re
   const std::size_t victim = records.offsets.size() - 20;
   fs::resize_file(newest, records.offsets[victim] + 20);  // 20 bytes into the record
   const std::string ends = "the journal ends at record " + std::to_string(records.seqs[victim] - 1);
-  expect_refused(copy, {lost, ends, "were acknowledged", "but the ledger settled through seq " +
-                                                             std::to_string(base().settled_seq),
-                        "the ledger holds seqs", newest + " offset " + std::to_string(records.offsets[victim]),
-                        "--accept-journal-loss"});
+  expect_refused(
+      copy, {lost, ends, "were acknowledged",
+             "but the ledger settled through seq " + std::to_string(base().settled_seq),
+             "the ledger holds seqs", newest + " offset " + std::to_string(records.offsets[victim]),
+             "--accept-journal-loss"});
 
-  SUBCASE("with --accept-journal-loss the journal is set aside and the start goes on from the "
-          "ledger, numbering after it") {
+  SUBCASE(
+      "with --accept-journal-loss the journal is set aside and the start goes on from the "
+      "ledger, numbering after it") {
     Base& b = base();
     std::vector<std::string> args = server_args(copy.url, copy.journal);
     args.push_back("--accept-journal-loss");
@@ -317,8 +328,9 @@ TEST_CASE("a journal cut inside a record that was acknowledged and settled is re
   }
 }
 
-TEST_CASE("a flipped length in the middle of the newest segment stops start-up, naming file, "
-          "offset and record; nothing is cut") {
+TEST_CASE(
+    "a flipped length in the middle of the newest segment stops start-up, naming file, "
+    "offset and record; nothing is cut") {
   const Copy copy = copy_of_base("length");
   const std::string newest = journal::segments(copy.journal).back();
   const SegmentRecords records = records_of(newest);
@@ -340,8 +352,9 @@ TEST_CASE("a damaged header (checksum field) in the middle stops start-up") {
                         "a record's checksum does not match"});
 }
 
-TEST_CASE("damage to the last record, acknowledged and settled, is refused rather than cut as "
-          "torn") {
+TEST_CASE(
+    "damage to the last record, acknowledged and settled, is refused rather than cut as "
+    "torn") {
   for (const bool cut : {false, true}) {
     CAPTURE(cut);
     const Copy copy = copy_of_base(cut ? "last_cut" : "last_flip");
@@ -353,8 +366,9 @@ TEST_CASE("damage to the last record, acknowledged and settled, is refused rathe
     } else {
       xor_byte(newest, last + journal::record_header_bytes + 3, 0x10);  // the payload
     }
-    expect_refused(copy, {lost, "the journal ends at record " + std::to_string(records.seqs.back() - 1),
-                          newest + " offset " + std::to_string(last)});
+    expect_refused(copy,
+                   {lost, "the journal ends at record " + std::to_string(records.seqs.back() - 1),
+                    newest + " offset " + std::to_string(last)});
   }
 }
 
@@ -402,8 +416,9 @@ TEST_CASE("a write torn past everything acknowledged is cut off, and the state i
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("random damage to a random segment, snapshot or mark: everything acknowledged comes "
-          "back, or the start is refused naming the damage; never a state behind the ledger") {
+TEST_CASE(
+    "random damage to a random segment, snapshot or mark: everything acknowledged comes "
+    "back, or the start is refused naming the damage; never a state behind the ledger") {
   const char* rounds_text = std::getenv("CPX_DAMAGE_ROUNDS");
   const int rounds = rounds_text != nullptr ? std::atoi(rounds_text) : 12;
   std::mt19937_64 random(2020);
@@ -412,7 +427,8 @@ TEST_CASE("random damage to a random segment, snapshot or mark: everything ackno
   for (int round = 0; round < rounds; ++round) {
     const Copy copy = copy_of_base("random");
     std::vector<std::string> files = journal::segments(copy.journal);
-    for (const journal::SnapshotFile& file : journal::snapshots(copy.journal)) files.push_back(file.path);
+    for (const journal::SnapshotFile& file : journal::snapshots(copy.journal))
+      files.push_back(file.path);
     files.push_back(copy.journal + "/" + journal::acknowledged_file);
     const std::string file = files[random() % files.size()];
     const uint64_t size = fs::file_size(file);
@@ -446,7 +462,8 @@ TEST_CASE("random damage to a random segment, snapshot or mark: everything ackno
 TEST_CASE("a signed request is applied at most once, across restarts and snapshots") {
   const std::string url = fresh_database("cpx_test_replay_guard");
   const std::string journal = fresh_journal("replay-guard");
-  const std::vector<std::string> args = {"--db", url, "--journal", journal, "--snapshot-every", "4"};
+  const std::vector<std::string> args = {"--db", url, "--journal", journal, "--snapshot-every",
+                                         "4"};
   std::vector<http::request<http::string_body>> sent;
   std::string balance_before;
   Key key;
@@ -480,7 +497,8 @@ TEST_CASE("a signed request is applied at most once, across restarts and snapsho
       CHECK(answer.body().find("this signature was used already") != std::string::npos);
     }
     RestClient account(server.port, key.id, key.secret);
-    CHECK(json_field(account.send(http::verb::get, "/v1/account").body(), "balance") == balance_before);
+    CHECK(json_field(account.send(http::verb::get, "/v1/account").body(), "balance") ==
+          balance_before);
     wait_settled(server.port);
     kill_now(server);
   }
@@ -491,8 +509,9 @@ TEST_CASE("a signed request is applied at most once, across restarts and snapsho
             .as<std::string>() == "10000.0000000");
 }
 
-TEST_CASE("/healthz says degraded when the ledger is ahead of the engine or the writer skips, "
-          "and such a journal is refused at the next start") {
+TEST_CASE(
+    "/healthz says degraded when the ledger is ahead of the engine or the writer skips, "
+    "and such a journal is refused at the next start") {
   const std::string url = fresh_database("cpx_test_two_servers");
   const std::string journal_a = fresh_journal("two-servers-a");
   const std::string journal_b = fresh_journal("two-servers-b");
@@ -507,9 +526,10 @@ TEST_CASE("/healthz says degraded when the ledger is ahead of the engine or the 
     RunningServer b({"--db", url, "--journal", journal_b});
     RestClient admin_b(b.port, operator_key, operator_secret);
     for (int i = 0; i < 5; ++i) {
-      REQUIRE(admin_b.send(http::verb::post, "/v1/admin/deposits",
-                           R"({"account":"ent-two","amount":"7"})")
-                  .result_int() == 200);
+      REQUIRE(
+          admin_b
+              .send(http::verb::post, "/v1/admin/deposits", R"({"account":"ent-two","amount":"7"})")
+              .result_int() == 200);
     }
     wait_settled(b.port);
     REQUIRE(b.stop() == 0);
@@ -518,12 +538,15 @@ TEST_CASE("/healthz says degraded when the ledger is ahead of the engine or the 
     // A's writer reads the ledger again when it reconnects (after its next write fails).
     pqxx::connection admin(url);
     pqxx::nontransaction work(admin);
-    work.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-              "AND pid <> pg_backend_pid()");
+    work.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()");
   }
   auto deposit_and_wait_for = [&](const std::string& reason) {
-    REQUIRE(admin_a.send(http::verb::post, "/v1/admin/deposits", R"({"account":"ent-two","amount":"1"})")
-                .result_int() == 200);
+    REQUIRE(
+        admin_a
+            .send(http::verb::post, "/v1/admin/deposits", R"({"account":"ent-two","amount":"1"})")
+            .result_int() == 200);
     std::string body;
     for (int i = 0; i < 1000; ++i) {
       body = health(a.port);

@@ -18,8 +18,9 @@ namespace cpx::ledger {
 
 using test::fresh_database;
 
-TEST_CASE("COPY text: escaped text, NULLs and exact amounts come back as written; errors name "
-          "PostgreSQL's reason") {
+TEST_CASE(
+    "COPY text: escaped text, NULLs and exact amounts come back as written; errors name "
+    "PostgreSQL's reason") {
   const std::string url = fresh_database("cpx_test_copy_text");
   REQUIRE(migrate(url).ok);
   const std::string odd = "tab\there, back\\slash, new\nline, cr\r end";
@@ -42,8 +43,9 @@ TEST_CASE("COPY text: escaped text, NULLs and exact amounts come back as written
   rows.endings.push_back(EndingRow{5, 4, "filled", 25000, 2000, 1700});
   std::string orders_text;
   copy_text(rows, Table::orders, orders_text);
-  CHECK(orders_text == "5\t4\tacme\tb-1\tbid\tH100\tbeijing\tIOC\tstandard\t2.5\t2\t1700"
-                       "\t4\tfilled\t2.5\t2\t1700\t7\n");
+  CHECK(orders_text ==
+        "5\t4\tacme\tb-1\tbid\tH100\tbeijing\tIOC\tstandard\t2.5\t2\t1700"
+        "\t4\tfilled\t2.5\t2\t1700\t7\n");
   std::string endings_text;
   copy_text(rows, Table::endings, endings_text);
   CHECK(endings_text == "3\t4\tcanceled\t3\t0\t1701\t7\n");
@@ -68,12 +70,11 @@ TEST_CASE("COPY text: escaped text, NULLs and exact amounts come back as written
   CHECK(account[0] == std::vector<std::string>{odd, "provider", "3", "7"});
   const auto postings = session.query(
       "SELECT line, coalesce(trade_id::text, 'null'), coalesce(order_id::text, 'null'), "
-      "account = " + session.quote(odd) + ", amount FROM postings ORDER BY line");
+      "account = " +
+      session.quote(odd) + ", amount FROM postings ORDER BY line");
   REQUIRE(postings.size() == 2);
-  CHECK(postings[0] == std::vector<std::string>{"1", "null", "42", "t",
-                                                "-12345678901234.5678000"});
-  CHECK(postings[1] == std::vector<std::string>{"2", "9", "null", "t",
-                                                "12345678901234.5678000"});
+  CHECK(postings[0] == std::vector<std::string>{"1", "null", "42", "t", "-12345678901234.5678000"});
+  CHECK(postings[1] == std::vector<std::string>{"2", "9", "null", "t", "12345678901234.5678000"});
   // The same account again: the primary key refuses it, with PostgreSQL's message.
   session.exec("BEGIN");
   CHECK_THROWS_WITH_AS(session.copy_in(copy_target(Table::accounts), accounts_text),
@@ -101,7 +102,8 @@ TEST_CASE("migrations apply in order, once, and are recorded") {
   pqxx::work work(connection);
   CHECK(work.exec1("SELECT count(*) FROM schema_migrations")[0].as<std::size_t>() ==
         migrations().size());
-  CHECK(work.exec1("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN "
+  CHECK(work.exec1("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
+                   "AND table_name IN "
                    "('accounts','trades','postings','settlement_batches')")[0]
             .as<int>() == 4);
 }
@@ -113,13 +115,14 @@ TEST_CASE("settled rows refuse UPDATE and DELETE") {
   {
     pqxx::work work(connection);
     work.exec0("INSERT INTO settlement_batches VALUES (1, 1, 5, 1, '\\x00', '\\x01', now())");
-    work.exec0("INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
-               " 3, 'dc', 4, 1700000000000)");
+    work.exec0(
+        "INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
+        " 3, 'dc', 4, 1700000000000)");
     work.commit();
   }
-  for (const char* change : {"UPDATE trades SET price = 3 WHERE trade_id = 1",
-                             "DELETE FROM trades", "UPDATE settlement_batches SET hash = '\\x02'",
-                             "DELETE FROM settlement_batches"}) {
+  for (const char* change :
+       {"UPDATE trades SET price = 3 WHERE trade_id = 1", "DELETE FROM trades",
+        "UPDATE settlement_batches SET hash = '\\x02'", "DELETE FROM settlement_batches"}) {
     pqxx::work work(connection);
     CHECK_THROWS_WITH_AS(work.exec0(change), doctest::Contains("append-only"), pqxx::sql_error);
   }
@@ -149,8 +152,7 @@ TEST_CASE("a database at a newer version than the binary stops start-up, naming 
   if (pid == 0) {
     dup2(pipe_fds[1], STDERR_FILENO);
     close(pipe_fds[0]);
-    execl(CPX_SERVER_BINARY, "cpx-server", "--listen", "127.0.0.1:0", "--db", url.c_str(),
-          nullptr);
+    execl(CPX_SERVER_BINARY, "cpx-server", "--listen", "127.0.0.1:0", "--db", url.c_str(), nullptr);
     _exit(127);
   }
   close(pipe_fds[1]);
@@ -172,8 +174,9 @@ TEST_CASE("the auditor role reads the documented views, and cannot write or read
     pqxx::connection connection(url);
     pqxx::work work(connection);
     work.exec0("INSERT INTO settlement_batches VALUES (1, 1, 5, 1, '\\x00', '\\x01', now())");
-    work.exec0("INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
-               " 3, 'dc', 4, 1700000000000)");
+    work.exec0(
+        "INSERT INTO trades VALUES (1, 5, 1, 'H100', 'guian', 2.5, 4, 10, 'bid', 'acme',"
+        " 3, 'dc', 4, 1700000000000)");
     work.exec0("INSERT INTO api_keys (key_id, account, secret) VALUES ('k1', 'acme', 'hush')");
     work.exec0("DROP ROLE IF EXISTS auditor_test");
     work.exec0("CREATE ROLE auditor_test LOGIN IN ROLE cpx_auditor");
@@ -207,7 +210,8 @@ TEST_CASE("the auditor role reads the documented views, and cannot write or read
 }
 
 TEST_CASE("database passwords never appear in messages") {
-  CHECK(redact_url("postgresql://cpx:s3cret@db.example/cpx") == "postgresql://cpx:***@db.example/cpx");
+  CHECK(redact_url("postgresql://cpx:s3cret@db.example/cpx") ==
+        "postgresql://cpx:***@db.example/cpx");
   CHECK(redact_url("postgresql:///cpx?host=/tmp&password=s3cret&port=5") ==
         "postgresql:///cpx?host=/tmp&password=***&port=5");
   const MigrationResult failed = migrate("postgresql://cpx:s3cret@127.0.0.1:1/cpx");

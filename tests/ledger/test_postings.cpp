@@ -103,8 +103,9 @@ TEST_CASE("a deposit moves money from the deposits book to available") {
   CHECK(books(0, Book::deposits) == -100 * cny);
 }
 
-TEST_CASE("a resting bid holds its notional; a later trade pays from the hold; its ending "
-          "releases the rest") {
+TEST_CASE(
+    "a resting bid holds its notional; a later trade pays from the hold; its ending "
+    "releases the rest") {
   PostingRules rules;
   Books books;
   command(rules, books, {deposit(1, 0, 1000 * cny)});
@@ -113,9 +114,10 @@ TEST_CASE("a resting bid holds its notional; a later trade pays from the hold; i
   CHECK(books(0, Book::held) == 60 * cny);
   CHECK(books(0, Book::available) == 940 * cny);
   // An ask trades 2 at the resting bid's 12: the buyer pays 24 from its hold.
-  const auto out = command(rules, books, {accepted(3, 2, 1, Side::ask, 100'000, 2'000, false),
-                                          trade(3, 1, 0, 1, 120'000, 1, 2, 120'000, 2'000, false),
-                                          ended(3, 2, 1, 0, true)});
+  const auto out =
+      command(rules, books,
+              {accepted(3, 2, 1, Side::ask, 100'000, 2'000, false),
+               trade(3, 1, 0, 1, 120'000, 1, 2, 120'000, 2'000, false), ended(3, 2, 1, 0, true)});
   CHECK(books(0, Book::held) == 36 * cny);
   CHECK(books(1, Book::available) == 24 * cny);
   CHECK(out.front().kind == PostingKind::trade);
@@ -132,9 +134,9 @@ TEST_CASE("an aggressive bid pays its own trades from available and holds only w
   command(rules, books, {accepted(2, 1, 1, Side::ask, 100'000, 3'000, true)});
   // Bid 5 at 12 takes the 3 resting at 10: 30 paid; 2 rest at 12: 24 held.
   const auto out =
-      command(rules, books, {accepted(3, 2, 0, Side::bid, 120'000, 5'000, false),
-                             trade(3, 1, 0, 2, 120'000, 1, 1, 100'000, 3'000, false),
-                             ended(3, 1, 1, 0, true)});
+      command(rules, books,
+              {accepted(3, 2, 0, Side::bid, 120'000, 5'000, false),
+               trade(3, 1, 0, 2, 120'000, 1, 1, 100'000, 3'000, false), ended(3, 1, 1, 0, true)});
   CHECK(books(0, Book::available) == 1000 * cny - 30 * cny - 24 * cny);
   CHECK(books(0, Book::held) == 24 * cny);
   CHECK(books(1, Book::available) == 30 * cny);
@@ -144,9 +146,10 @@ TEST_CASE("an aggressive bid pays its own trades from available and holds only w
   Books other;
   command(fresh, other, {deposit(1, 0, 100 * cny)});
   command(fresh, other, {accepted(2, 1, 1, Side::ask, 100'000, 1'000, true)});
-  command(fresh, other, {accepted(3, 2, 0, Side::bid, 100'000, 1'000, false),
-                         trade(3, 1, 0, 2, 100'000, 1, 1, 100'000, 1'000, false),
-                         ended(3, 2, 0, 0, false), ended(3, 1, 1, 0, true)});
+  command(fresh, other,
+          {accepted(3, 2, 0, Side::bid, 100'000, 1'000, false),
+           trade(3, 1, 0, 2, 100'000, 1, 1, 100'000, 1'000, false), ended(3, 2, 0, 0, false),
+           ended(3, 1, 1, 0, true)});
   CHECK(other(0, Book::held) == 0);
   CHECK(other(0, Book::available) == 90 * cny);
 }

@@ -44,11 +44,13 @@ ReplayedEvents replay_journal(const std::string& journal) {
       out.trades[std::stoull(json_field(line, "trade_id"))] =
           json_field(line, "price") + " " + json_field(line, "qty");
     } else if (type == "accepted") {
-      const std::string who = json_field(line, "account") + " " + json_field(line, "client_order_id");
+      const std::string who =
+          json_field(line, "account") + " " + json_field(line, "client_order_id");
       order_ids[who] = json_field(line, "order_id");
       out.orders.insert(who + " " + order_ids[who]);
     } else if (type == "done") {
-      const std::string who = json_field(line, "account") + " " + json_field(line, "client_order_id");
+      const std::string who =
+          json_field(line, "account") + " " + json_field(line, "client_order_id");
       // Orders accepted before the snapshot a pruned journal starts from are left out.
       const auto it = order_ids.find(who);
       if (it != order_ids.end()) out.endings.insert(it->second + " " + json_field(line, "reason"));
@@ -62,13 +64,16 @@ ReplayedEvents replay_journal(const std::string& journal) {
 void check_replay_equals_ledger(pqxx::work& work, const ReplayedEvents& replayed,
                                 uint64_t first_order, uint64_t first_trade) {
   std::set<std::string> orders;
-  for (const auto& row : work.exec("SELECT account, client_order_id, order_id FROM orders WHERE order_id >= " +
-                                   std::to_string(first_order))) {
-    orders.insert(row[0].as<std::string>() + " " + row[1].as<std::string>() + " " + row[2].as<std::string>());
+  for (const auto& row :
+       work.exec("SELECT account, client_order_id, order_id FROM orders WHERE order_id >= " +
+                 std::to_string(first_order))) {
+    orders.insert(row[0].as<std::string>() + " " + row[1].as<std::string>() + " " +
+                  row[2].as<std::string>());
   }
   std::set<std::string> endings;
   for (const auto& row : work.exec("SELECT order_id, status FROM audit.orders WHERE status <> "
-                                   "'open' AND order_id >= " + std::to_string(first_order))) {
+                                   "'open' AND order_id >= " +
+                                   std::to_string(first_order))) {
     endings.insert(row[0].as<std::string>() + " " + row[1].as<std::string>());
   }
   std::map<uint64_t, std::string> trades = ledger_trades(work);
@@ -81,12 +86,20 @@ void check_replay_equals_ledger(pqxx::work& work, const ReplayedEvents& replayed
 
 }  // namespace
 
-TEST_CASE("snapshots: taken while trading, the journal pruned behind them, and a start from the "
-          "newest, or from an older one when the newest is damaged") {
+TEST_CASE(
+    "snapshots: taken while trading, the journal pruned behind them, and a start from the "
+    "newest, or from an older one when the newest is damaged") {
   const std::string url = fresh_database("cpx_test_snapshots");
   const std::string journal = fresh_journal("journal-snapshots");
-  const std::vector<std::string> args = {"--db", url, "--journal", journal, "--rate-limit", "0",
-                                         "--snapshot-every", "400", "--journal-segment-bytes",
+  const std::vector<std::string> args = {"--db",
+                                         url,
+                                         "--journal",
+                                         journal,
+                                         "--rate-limit",
+                                         "0",
+                                         "--snapshot-every",
+                                         "400",
+                                         "--journal-segment-bytes",
                                          "65536"};
   std::mt19937_64 random(11);
   int req = 0;
@@ -118,7 +131,7 @@ TEST_CASE("snapshots: taken while trading, the journal pruned behind them, and a
   const std::vector<std::string> segments = journal::segments(journal);
   REQUIRE_FALSE(segments.empty());
   const uint64_t pruned_through = journal::segment_records_before(segments.front());
-  CHECK(pruned_through > 0);  // the journal's beginning is gone...
+  CHECK(pruned_through > 0);                        // the journal's beginning is gone...
   CHECK(pruned_through <= taken[1].journal_index);  // ...but never past the older snapshot
   {
     RunningServer server(args);
@@ -151,10 +164,12 @@ TEST_CASE("snapshots: taken while trading, the journal pruned behind them, and a
   }
   std::string output;
   CHECK(RunningServer::run_to_end(args, output) != 0);
-  CHECK_MESSAGE(output.find("no snapshot covers the records before it") != std::string::npos, output);
+  CHECK_MESSAGE(output.find("no snapshot covers the records before it") != std::string::npos,
+                output);
   CHECK_MESSAGE(output.find(newest.path + " at offset 16") != std::string::npos, output);
   // cpx-replay --journal cannot either, and says so.
-  const std::string replay = std::string(CPX_REPLAY_BINARY) + " --journal '" + journal + "' 2>&1 >/dev/null";
+  const std::string replay =
+      std::string(CPX_REPLAY_BINARY) + " --journal '" + journal + "' 2>&1 >/dev/null";
   FILE* pipe = popen(replay.c_str(), "r");
   REQUIRE(pipe != nullptr);
   char buffer[8192];
@@ -187,7 +202,8 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
     traders = open_traders(server, admin, 2, 2, true);
     connect(server, traders);
     run_random(random, traders, 3000, admin, req, order_number);
-    book_before = RestClient(server.port).send(http::verb::get, "/v1/markets/H100/book?depth=1000").body();
+    book_before =
+        RestClient(server.port).send(http::verb::get, "/v1/markets/H100/book?depth=1000").body();
     balances_before = engine_balances(server.port, traders);
     for (const Trader& trader : traders) orders_before.merge(orders_of(server.port, trader));
     hash_before = state_hash(server.port);
@@ -199,7 +215,8 @@ TEST_CASE("a stopped and started server keeps its open orders, book, balances an
   const std::string replayed = server.read_line() + server.read_line() + server.read_line();
   CHECK_MESSAGE(replayed.find("records replayed") != std::string::npos, replayed);
   connect(server, traders);  // keys come back from the journal
-  std::string book_after = RestClient(server.port).send(http::verb::get, "/v1/markets/H100/book?depth=1000").body();
+  std::string book_after =
+      RestClient(server.port).send(http::verb::get, "/v1/markets/H100/book?depth=1000").body();
   // The book's update numbering restarts with the I/O thread's copy; the levels must not.
   book_before.erase(0, book_before.find("\"bids\""));
   book_after.erase(0, book_after.find("\"bids\""));
@@ -291,7 +308,8 @@ void crash_test(const std::string& name, bool snapshots, uint64_t seed) {
     std::this_thread::sleep_for(std::chrono::microseconds(random() % 20'000));
     kill_now(server);
     for (Trader& trader : traders) {
-      for (std::string answer; !(answer = trader.ws->read(std::chrono::milliseconds(200))).empty();) {
+      for (std::string answer;
+           !(answer = trader.ws->read(std::chrono::milliseconds(200))).empty();) {
         note_accepted(trader, answer, &acknowledged);
       }
       trader.ws.reset();
@@ -334,13 +352,15 @@ void crash_test(const std::string& name, bool snapshots, uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("crash test: SIGKILL at random moments under load loses nothing acknowledged and settles "
-          "nothing twice") {
+TEST_CASE(
+    "crash test: SIGKILL at random moments under load loses nothing acknowledged and settles "
+    "nothing twice") {
   crash_test("crash", false, 20261124);
 }
 
-TEST_CASE("crash test with snapshots: SIGKILL while snapshots are taken and the journal pruned "
-          "loses nothing either") {
+TEST_CASE(
+    "crash test with snapshots: SIGKILL while snapshots are taken and the journal pruned "
+    "loses nothing either") {
   crash_test("crash_snapshots", true, 20261125);
 }
 

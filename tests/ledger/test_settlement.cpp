@@ -3,10 +3,10 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
-#include <cstdio>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <pqxx/pqxx>
@@ -16,13 +16,13 @@
 #include <thread>
 #include <vector>
 
-#include "market_run.hpp"
-#include "cpx/base/decimal.hpp"
 #include "cpx/app/config_files.hpp"
+#include "cpx/base/decimal.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "cpx/ledger/rows.hpp"
-#include "cpx/ledger/writer.hpp"
 #include "cpx/ledger/verify.hpp"
+#include "cpx/ledger/writer.hpp"
+#include "market_run.hpp"
 #include "pg_test.hpp"
 
 namespace cpx::test {
@@ -52,9 +52,9 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
       std::vector<uint64_t>& ids = account_pages[trader.account];
       std::string cursor = "0";
       for (int page = 0; page < 10'000 && cursor != "null"; ++page) {
-        const Response response = auditor.send(
-            http::verb::get, "/v1/ledger/trades?account=" + trader.account + "&limit=97&cursor=" +
-                                 cursor);
+        const Response response =
+            auditor.send(http::verb::get, "/v1/ledger/trades?account=" + trader.account +
+                                              "&limit=97&cursor=" + cursor);
         REQUIRE(response.result_int() == 200);
         const std::string& body = response.body();
         for (std::size_t at = 0; (at = body.find("\"trade_id\":", at)) != std::string::npos;) {
@@ -68,9 +68,9 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
       std::vector<std::string>& lines = statement_pages[trader.account];
       cursor = "0";
       for (int page = 0; page < 10'000 && cursor != "null"; ++page) {
-        const Response response = auditor.send(
-            http::verb::get, "/v1/ledger/accounts/" + trader.account +
-                                 "/statement?limit=89&cursor=" + cursor);
+        const Response response =
+            auditor.send(http::verb::get, "/v1/ledger/accounts/" + trader.account +
+                                              "/statement?limit=89&cursor=" + cursor);
         REQUIRE(response.result_int() == 200);
         const std::string& body = response.body();
         for (std::size_t at = 0; (at = body.find("\"batch_id\":", at)) != std::string::npos;) {
@@ -93,20 +93,21 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   pqxx::work work(connection);
   const std::map<uint64_t, std::string> trades = ledger_trades(work);
   CHECK(trades.size() == fills.size());
-  CHECK(trades == fills);  // every trade, its price and quantity
+  CHECK(trades == fills);                          // every trade, its price and quantity
   CHECK(trades.rbegin()->first == trades.size());  // ids 1..N, none twice
   std::map<std::string, std::string> settled_balances = ledger_balances(work);
   CHECK(settled_balances["audit-1"] == "0 0");  // the auditor, created last
   settled_balances.erase("audit-1");
   CHECK(settled_balances == balances);  // to the last digit
-  CHECK(work.exec1("SELECT count(*) FROM postings GROUP BY () HAVING sum(amount) = 0")[0]
-            .as<int>() > 0);
+  CHECK(
+      work.exec1("SELECT count(*) FROM postings GROUP BY () HAVING sum(amount) = 0")[0].as<int>() >
+      0);
   // The account filter (through postings) pages through exactly the account's trades.
   for (const auto& [account, ids] : account_pages) {
     std::vector<uint64_t> expected;
-    for (const auto& row : work.exec("SELECT trade_id FROM trades WHERE bid_account = " +
-                                     work.quote(account) + " OR ask_account = " +
-                                     work.quote(account) + " ORDER BY trade_id")) {
+    for (const auto& row :
+         work.exec("SELECT trade_id FROM trades WHERE bid_account = " + work.quote(account) +
+                   " OR ask_account = " + work.quote(account) + " ORDER BY trade_id")) {
       expected.push_back(row[0].as<uint64_t>());
     }
     CHECK_MESSAGE(ids == expected, account);
@@ -115,8 +116,9 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   // The statement (through the account's balance rows) pages through exactly its postings.
   for (const auto& [account, lines] : statement_pages) {
     std::vector<std::string> expected;
-    for (const auto& row : work.exec("SELECT batch_id || ' ' || line FROM postings WHERE account = " +
-                                     work.quote(account) + " ORDER BY batch_id, line")) {
+    for (const auto& row : work.exec(
+             "SELECT batch_id || ' ' || line FROM postings WHERE account = " + work.quote(account) +
+             " ORDER BY batch_id, line")) {
       expected.push_back(row[0].as<std::string>());
     }
     CHECK_MESSAGE(lines == expected, account);
@@ -139,9 +141,9 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   tamper.exec0("UPDATE trades SET qty = qty + 1 WHERE trade_id = " + std::to_string(victim));
   tamper.commit();
   CHECK(run_audit(url, output) == 1);
-  CHECK_MESSAGE(output.find("the chain breaks at batch " + std::to_string(batch) + "\n") !=
-                    std::string::npos,
-                output);
+  CHECK_MESSAGE(
+      output.find("the chain breaks at batch " + std::to_string(batch) + "\n") != std::string::npos,
+      output);
   const ledger::VerifyReport report = ledger::verify(url);
   CHECK_FALSE(report.ok);
   CHECK(report.first_broken_batch == batch);
@@ -149,20 +151,18 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   // A balance row removed: an account's postings in that batch can no longer be found from its
   // balance rows, and verify says so (beside the chain it breaks).
   pqxx::work remove(superuser);
-  const pqxx::row gone = remove.exec1(
-      "SELECT account, batch_id FROM postings WHERE batch_id > " + std::to_string(batch) +
-      " ORDER BY batch_id, line LIMIT 1");
+  const pqxx::row gone = remove.exec1("SELECT account, batch_id FROM postings WHERE batch_id > " +
+                                      std::to_string(batch) + " ORDER BY batch_id, line LIMIT 1");
   remove.exec0("SET session_replication_role = replica");
   remove.exec0("DELETE FROM balances WHERE account = " + remove.quote(gone[0].c_str()) +
                " AND batch_id = " + gone[1].c_str());
   remove.commit();
   CHECK(run_audit(url, output) == 1);
-  CHECK_MESSAGE(output.find("batch " + std::string(gone[1].c_str()) + ": posts to account " +
-                            gone[0].c_str() + " but holds no balance row for it") !=
-                    std::string::npos,
-                output);
+  CHECK_MESSAGE(
+      output.find("batch " + std::string(gone[1].c_str()) + ": posts to account " +
+                  gone[0].c_str() + " but holds no balance row for it") != std::string::npos,
+      output);
 }
-
 
 TEST_CASE("settlement resumes without duplicates after the server is stopped and started") {
   const std::string url = fresh_database("cpx_test_restart");
@@ -266,7 +266,8 @@ TEST_CASE("PostgreSQL stopped and restarted mid-run: matching goes on, settlemen
 // accepted asks of 1 at 2.0000, one a command (seq 2 on, order ids = seqs); `after_each(i)`
 // runs once the i-th is handed over.
 template <typename AfterEach>
-void write_asks(ledger::Writer& writer, const std::string& account, int asks, AfterEach after_each) {
+void write_asks(ledger::Writer& writer, const std::string& account, int asks,
+                AfterEach after_each) {
   ledger::Record opened;
   opened.kind = ledger::RecordKind::account;
   opened.last = true;
@@ -320,9 +321,8 @@ TEST_CASE("with PostgreSQL away the writer's lag stays bounded: the matcher wait
   ledger::Writer writer(settings, *config.config);
   writer.start();
   std::atomic<int> handed_over{0};
-  std::thread matcher([&] {
-    write_asks(writer, "dc-bounded", asks, [&](int i) { handed_over.store(i); });
-  });
+  std::thread matcher(
+      [&] { write_asks(writer, "dc-bounded", asks, [&](int i) { handed_over.store(i); }); });
   ledger::WriterStatus status = writer.status();
   for (int i = 0; i < 500 && status.matcher_waits == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -351,8 +351,9 @@ struct SmallMarket {
         provider(server.port, west.id, west.secret),
         buyer(server.port, acme.id, acme.secret),
         auditor(server.port, audit.id, audit.secret) {
-    REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits",
-                       R"({"account":"acme","amount":"1000"})").result_int() == 200);
+    REQUIRE(
+        admin.send(http::verb::post, "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})")
+            .result_int() == 200);
     REQUIRE(provider.read().find("logged_in") != std::string::npos);
   }
   std::string url;
@@ -364,7 +365,9 @@ struct SmallMarket {
   RestClient auditor;
 };
 
-TEST_CASE("the writer's connections killed at random moments: nothing crashes, every record settles once") {
+TEST_CASE(
+    "the writer's connections killed at random moments: nothing crashes, every record settles "
+    "once") {
   // Each kill breaks one or more lanes mid-batch while the writer thread is handing out the
   // next batches: a batch must never go to a lane whose connection was dropped.
   const std::string url = fresh_database("cpx_test_lane_kills");
@@ -390,9 +393,10 @@ TEST_CASE("the writer's connections killed at random moments: nothing crashes, e
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % 15));
     pqxx::nontransaction work(killer);
     // One lane's connection at a time: the other lanes go on committing meanwhile.
-    kills += work.exec1("SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM "
-                        "pg_stat_activity WHERE datname = 'cpx_test_lane_kills' "
-                        "ORDER BY random() LIMIT 1) AS one")[0]
+    kills += work.exec1(
+                     "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM "
+                     "pg_stat_activity WHERE datname = 'cpx_test_lane_kills' "
+                     "ORDER BY random() LIMIT 1) AS one")[0]
                  .as<int>();
     if (done.load() && writer.status().pending_records == 0) break;
   }
@@ -411,15 +415,17 @@ void trade_once(WsClient& provider, RestClient& buyer, int n, const std::string&
                 R"(","region":"zhongwei","green_pct":90})");
   REQUIRE(provider.read_until("\"req_id\":" + std::to_string(n)).find("accepted") !=
           std::string::npos);
-  const Response bid = buyer.send(http::verb::post, "/v1/orders",
-                                  R"({"client_order_id":"pb)" + std::to_string(n) +
-                                      R"(","chip":"H100","qty":")" + qty +
-                                      R"(","price":")" + bid_price + R"(","origin":"beijing","tif":"IOC"})");
+  const Response bid =
+      buyer.send(http::verb::post, "/v1/orders",
+                 R"({"client_order_id":"pb)" + std::to_string(n) + R"(","chip":"H100","qty":")" +
+                     qty + R"(","price":")" + bid_price + R"(","origin":"beijing","tif":"IOC"})");
   REQUIRE(bid.result_int() == 201);
   REQUIRE(bid.body().find(R"("status":"filled")") != std::string::npos);
 }
 
-TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and cursors, statements, verify") {
+TEST_CASE(
+    "auditors read the ledger over REST: trades with filters, CSV and cursors, statements, "
+    "verify") {
   SmallMarket m("cpx_test_auditor_rest");
   auto& [url, server, admin, acme, west, audit, provider, buyer, auditor] = m;
   for (int i = 1; i <= 3; ++i) trade_once(provider, buyer, i, "2.5", "2", "3");
@@ -427,15 +433,16 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
 
   Response trades = auditor.send(http::verb::get, "/v1/ledger/trades");
   REQUIRE(trades.result_int() == 200);
-  CHECK(trades.body().starts_with(
-      R"({"trades":[{"trade_id":1,"seq":)"));
+  CHECK(trades.body().starts_with(R"({"trades":[{"trade_id":1,"seq":)"));
   CHECK(trades.body().find(
-            R"("chip":"H100","region":"zhongwei","price":"2.5","qty":"2","notional":"5","aggressor":"bid","bid_account":"acme")") !=
-        std::string::npos);
+            R"("chip":"H100","region":"zhongwei","price":"2.5","qty":"2","notional":"5",)"
+            R"("aggressor":"bid","bid_account":"acme")") != std::string::npos);
   CHECK(trades.body().ends_with(R"("next_cursor":null})"));
   auto count = [](const Response& response) {
     std::size_t n = 0;
-    for (std::size_t at = 0; (at = response.body().find("\"trade_id\":", at)) != std::string::npos; ++at) ++n;
+    for (std::size_t at = 0; (at = response.body().find("\"trade_id\":", at)) != std::string::npos;
+         ++at)
+      ++n;
     return n;
   };
   CHECK(count(trades) == 3);
@@ -465,15 +472,17 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   const Response csv = auditor.exchange(csv_request);
   CHECK(csv.result_int() == 200);
   CHECK(csv[http::field::content_type] == "text/csv");
-  CHECK(csv.body().starts_with("trade_id,seq,batch_id,chip,region,price,qty,notional,aggressor,"
-                               "bid_account,bid_order_id,ask_account,ask_order_id,traded_ms\n1,"));
+  CHECK(
+      csv.body().starts_with("trade_id,seq,batch_id,chip,region,price,qty,notional,aggressor,"
+                             "bid_account,bid_order_id,ask_account,ask_order_id,traded_ms\n1,"));
   CHECK(std::count(csv.body().begin(), csv.body().end(), '\n') == 2);
 
   // A statement: the balance and every posting, which add up to it.
   const Response statement = auditor.send(http::verb::get, "/v1/ledger/accounts/acme/statement");
   REQUIRE(statement.result_int() == 200);
   CHECK(statement.body().starts_with(
-      R"({"account":"acme","role":"enterprise","balance":{"available":"985","held":"0","total":"985",)"));
+      R"({"account":"acme","role":"enterprise","balance":{"available":"985","held":"0",)"
+      R"("total":"985",)"));
   CHECK(statement.body().find(R"("book":"deposits","kind":"deposit","amount":"-1000")") !=
         std::string::npos);
   // IOC bids filled in their own command pay from `available` and hold nothing.
@@ -492,7 +501,8 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   schemas.expect(rest_schema + "Statement", statement.body());
   schemas.expect(rest_schema + "Statement", provider_statement.body());
   schemas.expect(rest_schema + "Health", health(server.port));
-  schemas.expect(rest_schema + "Error", auditor.send(http::verb::get, "/v1/ledger/accounts/nobody/statement").body());
+  schemas.expect(rest_schema + "Error",
+                 auditor.send(http::verb::get, "/v1/ledger/accounts/nobody/statement").body());
   const Response verified = auditor.send(http::verb::get, "/v1/ledger/verify");
   schemas.expect(rest_schema + "VerifyReport", verified.body());
   CHECK(verified.result_int() == 200);
@@ -511,10 +521,12 @@ TEST_CASE("auditors read the ledger over REST: trades with filters, CSV and curs
   pqxx::work tamper(superuser);
   CHECK(tamper.exec1("SELECT count(*) FROM orders WHERE side = 'bid' AND end_reason = 'filled'")[0]
             .as<int>() == 3);
-  CHECK(tamper.exec1("SELECT count(*) FROM order_endings o JOIN orders b USING (order_id) "
-                     "WHERE b.side = 'bid'")[0].as<int>() == 0);
-  const uint64_t batch = tamper.exec1("SELECT batch_id FROM orders WHERE client_order_id = 'pb2'")[0]
-                             .as<uint64_t>();
+  CHECK(tamper
+            .exec1("SELECT count(*) FROM order_endings o JOIN orders b USING (order_id) "
+                   "WHERE b.side = 'bid'")[0]
+            .as<int>() == 0);
+  const uint64_t batch =
+      tamper.exec1("SELECT batch_id FROM orders WHERE client_order_id = 'pb2'")[0].as<uint64_t>();
   tamper.exec0("SET session_replication_role = replica");
   tamper.exec0("UPDATE orders SET filled_qty = 1 WHERE client_order_id = 'pb2'");
   tamper.commit();
@@ -535,23 +547,22 @@ std::vector<std::string> postings_of(const Response& statement) {
     const std::size_t kind_end = body.find('"', kind_at);
     const std::size_t amount_at = body.find(R"("amount":")", kind_end) + 10;
     const std::size_t amount_end = body.find('"', amount_at);
-    out.push_back(body.substr(at, book_end - at) + " " +
-                  body.substr(kind_at, kind_end - kind_at) + " " +
-                  body.substr(amount_at, amount_end - amount_at));
+    out.push_back(body.substr(at, book_end - at) + " " + body.substr(kind_at, kind_end - kind_at) +
+                  " " + body.substr(amount_at, amount_end - amount_at));
     at = amount_end;
   }
   return out;
 }
 
-TEST_CASE("postings: an aggressor bid pays from available and holds only what rests; a resting "
-          "bid pays from held; its cancel releases the rest") {
+TEST_CASE(
+    "postings: an aggressor bid pays from available and holds only what rests; a resting "
+    "bid pays from held; its cancel releases the rest") {
   SmallMarket m("cpx_test_postings");
   auto& [url, server, admin, acme, west, audit, provider, buyer, auditor] = m;
   auto ask = [&](int n, const std::string& price, const std::string& qty) {
-    provider.send(R"({"op":"new","req_id":)" + std::to_string(n) +
-                  R"(,"client_order_id":"pa)" + std::to_string(n) +
-                  R"(","chip":"H100","qty":")" + qty + R"(","price":")" + price +
-                  R"(","region":"zhongwei","green_pct":90})");
+    provider.send(R"({"op":"new","req_id":)" + std::to_string(n) + R"(,"client_order_id":"pa)" +
+                  std::to_string(n) + R"(","chip":"H100","qty":")" + qty + R"(","price":")" +
+                  price + R"(","region":"zhongwei","green_pct":90})");
     REQUIRE(provider.read_until("\"req_id\":" + std::to_string(n)).find("accepted") !=
             std::string::npos);
   };
@@ -561,19 +572,20 @@ TEST_CASE("postings: an aggressor bid pays from available and holds only what re
                                   R"({"client_order_id":"b1","chip":"H100","qty":"5",)"
                                   R"("price":"3","origin":"beijing","tif":"GTC"})");
   REQUIRE(bid.result_int() == 201);
-  REQUIRE(bid.body().find(R"("open_qty":"3","filled_qty":"2","status":"open")") != std::string::npos);
+  REQUIRE(bid.body().find(R"("open_qty":"3","filled_qty":"2","status":"open")") !=
+          std::string::npos);
   ask(2, "3", "1");  // meets the resting bid at its price 3
   REQUIRE(buyer.send(http::verb::delete_, "/v1/orders/b1").result_int() == 200);
   wait_settled(server.port);
 
   const Response statement = auditor.send(http::verb::get, "/v1/ledger/accounts/acme/statement");
   REQUIRE(statement.result_int() == 200);
-  CHECK(postings_of(statement) == std::vector<std::string>{
-                                      "deposits deposit -1000", "available deposit 1000",
-                                      "available trade -5",      // the bid's own trade
-                                      "available hold -9", "held hold 9",  // what rests
-                                      "held trade -3",                     // met while resting
-                                      "held release -6", "available release 6"});  // cancel
+  CHECK(postings_of(statement) ==
+        std::vector<std::string>{"deposits deposit -1000", "available deposit 1000",
+                                 "available trade -5",                        // the bid's own trade
+                                 "available hold -9", "held hold 9",          // what rests
+                                 "held trade -3",                             // met while resting
+                                 "held release -6", "available release 6"});  // cancel
   CHECK(statement.body().find(R"("balance":{"available":"992","held":"0","total":"992",)") !=
         std::string::npos);
   const Response provider_statement =
@@ -595,7 +607,8 @@ std::string poll_market(uint16_t port, const std::string& target, const std::str
   return body;
 }
 
-TEST_CASE("price discovery from settled trades: candles, the index, candles:{chip}, and a restart") {
+TEST_CASE(
+    "price discovery from settled trades: candles, the index, candles:{chip}, and a restart") {
   std::string url;
   {
     SmallMarket m("cpx_test_candles");
@@ -609,10 +622,11 @@ TEST_CASE("price discovery from settled trades: candles, the index, candles:{chi
 
     const std::string minutes =
         poll_market(server.port, "/v1/markets/H100/candles", R"("trades":2)");
-    CHECK_MESSAGE(minutes.find(R"("interval":"1m","region":null,"open":"2","high":"3","low":"2",)"
-                               R"("close":"3","volume":"4","notional":"11","vwap":"2.75","trades":2})") !=
-                      std::string::npos,
-                  minutes);
+    CHECK_MESSAGE(
+        minutes.find(R"("interval":"1m","region":null,"open":"2","high":"3","low":"2",)"
+                     R"("close":"3","volume":"4","notional":"11","vwap":"2.75","trades":2})") !=
+            std::string::npos,
+        minutes);
     CHECK(minutes.starts_with(R"({"chip":"H100","interval":"1m","region":null,"last_price":"3",)"));
     CHECK(market.send(http::verb::get, "/v1/markets/H100/candles?interval=1h&region=zhongwei")
               .body()
@@ -626,7 +640,8 @@ TEST_CASE("price discovery from settled trades: candles, the index, candles:{chi
     Schemas schemas;
     schemas.expect(rest_schema + "Candles", minutes);
     schemas.expect(rest_schema + "Index", index);
-    schemas.expect(rest_schema + "Index", market.send(http::verb::get, "/v1/markets/A100/index").body());
+    schemas.expect(rest_schema + "Index",
+                   market.send(http::verb::get, "/v1/markets/A100/index").body());
     schemas.expect(rest_schema + "Candles",
                    market.send(http::verb::get, "/v1/markets/H100/candles?interval=1h").body());
 
@@ -644,8 +659,9 @@ TEST_CASE("price discovery from settled trades: candles, the index, candles:{chi
     CHECK_MESSAGE(update.find(R"("seq":)" + std::to_string(seq + 1) + R"(,"last_price":"4")") !=
                       std::string::npos,
                   update);
-    CHECK(update.find(R"("interval":"1m","region":null,"open":"2","high":"4","low":"2","close":"4",)"
-                      R"("volume":"8")") != std::string::npos);
+    CHECK(
+        update.find(R"("interval":"1m","region":null,"open":"2","high":"4","low":"2","close":"4",)"
+                    R"("volume":"8")") != std::string::npos);
     CHECK(update.find(R"("interval":"1h","region":"zhongwei")") != std::string::npos);
     schemas.expect(ws_schema + "ServerMessage", snapshot);
     schemas.expect(ws_schema + "ServerMessage", update);

@@ -14,7 +14,8 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
   std::mt19937_64 random(9);
   for (int i = 0; i < 2000; ++i) {
     Request request;
-    request.kind = RequestKind(random() % 4 == 0 ? uint8_t(RequestKind::deposit) : uint8_t(RequestKind::order));
+    request.kind = RequestKind(random() % 4 == 0 ? uint8_t(RequestKind::deposit)
+                                                 : uint8_t(RequestKind::order));
     request.surface = random() % 2 ? Surface::ws : Surface::rest;
     request.now_ms = int64_t(random() >> 1);
     request.key_id.assign("key-" + std::to_string(random() % 1000));

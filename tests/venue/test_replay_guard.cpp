@@ -82,7 +82,8 @@ TEST_CASE("the replay guard forgets signatures once their timestamps are stale, 
   CHECK(guard.size() == 1);
 }
 
-TEST_CASE("the replay guard comes back whole from what it saved, and from remembered fingerprints") {
+TEST_CASE(
+    "the replay guard comes back whole from what it saved, and from remembered fingerprints") {
   ReplayGuard guard;
   const int64_t now = 9'000'000;
   std::vector<std::string> signatures;
@@ -90,7 +91,8 @@ TEST_CASE("the replay guard comes back whole from what it saved, and from rememb
   // Half in an older generation, half in the newer; the newer one growing while saved.
   for (int i = 0; i < 2500; ++i) CHECK(guard.admit(signatures[i], now, now) == AuthFailure::none);
   const int64_t next = now + replay_generation_ms;
-  for (int i = 2500; i < 5000; ++i) CHECK(guard.admit(signatures[i], next, next) == AuthFailure::none);
+  for (int i = 2500; i < 5000; ++i)
+    CHECK(guard.admit(signatures[i], next, next) == AuthFailure::none);
   const ReplayGuard::Saved saved = guard.save();
   CHECK(saved.current.size() == 2500);
   CHECK(saved.previous.size() == 2500);
@@ -145,7 +147,8 @@ TEST_CASE("the replay guard grows a step at a time, and finds every signature wh
       }
     }
     if (!guard.growing() && was_growing) {
-      longest = std::max(longest, signatures.size() - started_at);  // the starting insert moved 16 too
+      longest =
+          std::max(longest, signatures.size() - started_at);  // the starting insert moved 16 too
     }
     if (guard.growing() && signatures.size() - started_at == guard.table_capacity() / 64) {
       for (const std::string& seen : signatures) {

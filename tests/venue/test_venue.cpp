@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
+#include "command_generator.hpp"
 #include "cpx/app/config_files.hpp"
 #include "cpx/codec/command_json.hpp"
-#include "command_generator.hpp"
 #include "venue_driver.hpp"
 
 namespace cpx::test {
@@ -60,9 +60,9 @@ class VenueFixture {
     return sink_.last();
   }
 
-  const RecordingSink::Reply& read(RequestKind kind, std::string_view key,
-                                   std::string_view id = "", uint64_t after = 0,
-                                   uint32_t limit = 100, bool open_only = false) {
+  const RecordingSink::Reply& read(RequestKind kind, std::string_view key, std::string_view id = "",
+                                   uint64_t after = 0, uint32_t limit = 100,
+                                   bool open_only = false) {
     venue::Request request = make_request(kind, key, now_ms);
     Command command;
     command.set_client_order_id(id);
@@ -81,8 +81,8 @@ class VenueFixture {
     REQUIRE(admin(RequestKind::create_account, R"({"account":"ent2","role":"enterprise"})",
                   "op-key", "k-ent2")
                 .status == 201);
-    REQUIRE(admin(RequestKind::create_account, R"({"account":"prov1","role":"provider"})",
-                  "op-key", "k-prov1")
+    REQUIRE(admin(RequestKind::create_account, R"({"account":"prov1","role":"provider"})", "op-key",
+                  "k-prov1")
                 .status == 201);
     REQUIRE(admin(RequestKind::deposit, R"({"account":"ent1","amount":"100000"})").status == 200);
     REQUIRE(admin(RequestKind::deposit, R"({"account":"ent2","amount":"100000"})").status == 200);
@@ -111,7 +111,7 @@ constexpr std::string_view bid_10_at_5 =
 // each request numbered (req_id) and a millisecond after the one before. Orders go over
 // WebSocket, bids over REST when asked. Lines the decoder refuses outright are left out.
 std::vector<venue::Request> generated_requests(const Config& config, uint64_t seed, int commands,
-                                                 int64_t first_ms, bool bids_over_rest) {
+                                               int64_t first_ms, bool bids_over_rest) {
   CommandGenerator generator(seed);
   std::vector<std::string> lines = generator.preamble();
   for (int i = 0; i < commands; ++i) lines.push_back(generator.next());
@@ -198,14 +198,16 @@ TEST_CASE("re-sending an order over REST returns its first answer and places not
   CHECK(f.order("k-ent2", "ent2", Op::new_order, bid_10_at_5).status == 201);
 }
 
-TEST_CASE("a re-sent order gets its first answer to the byte after it traded, was amended and ended") {
+TEST_CASE(
+    "a re-sent order gets its first answer to the byte after it traded, was amended and ended") {
   VenueFixture f;
   f.setup_market();
   auto ask = [&](std::string_view id, std::string_view qty) {
     const std::string body = R"({"client_order_id":")" + std::string(id) +
                              R"(","chip":"H100","qty":")" + std::string(qty) +
                              R"(","price":"5","region":"beijing"})";
-    REQUIRE(f.order("k-prov1", "prov1", Op::new_order, body, Surface::ws, "", Side::ask).status == 200);
+    REQUIRE(f.order("k-prov1", "prov1", Op::new_order, body, Surface::ws, "", Side::ask).status ==
+            200);
   };
   constexpr std::string_view bid =
       R"({"client_order_id":"b2","chip":"H100","qty":"10","price":"5","origin":"beijing"})";
@@ -215,7 +217,8 @@ TEST_CASE("a re-sent order gets its first answer to the byte after it traded, wa
   CHECK(first.find(R"("filled_qty":"4")") != std::string::npos);
   CHECK(first.find(R"("trade_id":1)") != std::string::npos);
   ask("a2", "2");  // trades with the resting bid
-  CHECK(f.order("k-ent1", "ent1", Op::amend, R"({"price":"4.5"})", Surface::rest, "b2").status == 200);
+  CHECK(f.order("k-ent1", "ent1", Op::amend, R"({"price":"4.5"})", Surface::rest, "b2").status ==
+        200);
   CHECK(f.order("k-ent1", "ent1", Op::cancel, "{}", Surface::rest, "b2").status == 200);
   const std::string now = f.read(RequestKind::get_order, "k-ent1", "b2").body;
   CHECK(now.find(R"("status":"canceled")") != std::string::npos);
@@ -232,19 +235,20 @@ TEST_CASE("the wrong role gets 403 and changes nothing") {
   const uint64_t seq = f.venue_.engine().last_seq();
   CHECK(f.admin(RequestKind::deposit, R"({"account":"ent1","amount":"5"})", "k-ent1").status ==
         403);
-  CHECK(f.admin(RequestKind::create_account, R"({"account":"x","role":"operator"})", "k-prov1",
-                "k-x")
-            .status == 403);
+  CHECK(
+      f.admin(RequestKind::create_account, R"({"account":"x","role":"operator"})", "k-prov1", "k-x")
+          .status == 403);
   CHECK(f.order("op-key", "operator", Op::new_order, bid_10_at_5).status == 403);
   CHECK(f.venue_.engine().last_seq() == seq);
   // A provider's body saying "bid" is the engine's role_mismatch: 403, with a seq (a command).
-  const auto& bid_from_provider = f.order("k-prov1", "prov1", Op::new_order, bid_10_at_5,
-                                          Surface::rest, "", Side::ask);
+  const auto& bid_from_provider =
+      f.order("k-prov1", "prov1", Op::new_order, bid_10_at_5, Surface::rest, "", Side::ask);
   CHECK(bid_from_provider.status == 400);  // no "side" in the body: an ask missing "region"
-  const auto& explicit_bid = f.order(
-      "k-prov1", "prov1", Op::new_order,
-      R"({"side":"bid","client_order_id":"x","chip":"H100","qty":"1","price":"1","origin":"beijing"})",
-      Surface::rest, "", Side::ask);
+  const auto& explicit_bid =
+      f.order("k-prov1", "prov1", Op::new_order,
+              R"({"side":"bid","client_order_id":"x","chip":"H100","qty":"1","price":"1",)"
+              R"("origin":"beijing"})",
+              Surface::rest, "", Side::ask);
   CHECK(explicit_bid.status == 403);
   CHECK(explicit_bid.body.find("role_mismatch") != std::string::npos);
 }
@@ -295,7 +299,7 @@ TEST_CASE("a key over its rate gets 429 with Retry-After, and recovers") {
   CHECK(limited.retry_after_s == 1);
   CHECK(limited.body.find("rate_limited") != std::string::npos);
   CHECK(f.read(RequestKind::get_account, "k-ent2").status == 200);  // per key
-  f.now_ms += 100;  // 10 per second: one token back
+  f.now_ms += 100;                                                  // 10 per second: one token back
   CHECK(f.read(RequestKind::get_account, "k-ent1").status == 200);
   CHECK(f.read(RequestKind::get_account, "k-ent1").status == 429);
 }
@@ -370,8 +374,8 @@ TEST_CASE("a sweep through more levels than one update carries is split into sev
   f.setup_market();
   for (int i = 0; i < 9000; ++i) {
     const std::string body = R"({"client_order_id":"a)" + std::to_string(i) +
-                             R"(","chip":"H100","qty":"0.001","price":")" +
-                             std::to_string(1 + i) + R"(","region":"beijing"})";
+                             R"(","chip":"H100","qty":"0.001","price":")" + std::to_string(1 + i) +
+                             R"(","region":"beijing"})";
     REQUIRE(f.order("k-prov1", "prov1", Op::new_order, body, Surface::rest, "", Side::ask).status ==
             201);
   }

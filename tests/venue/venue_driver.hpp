@@ -65,7 +65,7 @@ struct RecordingSink : venue::VenueSink {
 };
 
 inline venue::Request make_request(venue::RequestKind kind, std::string_view key_id,
-                                     int64_t now_ms = 1'000'000) {
+                                   int64_t now_ms = 1'000'000) {
   venue::Request request;
   request.kind = kind;
   request.key_id.assign(key_id);

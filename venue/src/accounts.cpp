@@ -1,6 +1,5 @@
 // Operators' requests (accounts, keys, deposits) and WebSocket sessions logging in and out.
 #include "cpx/venue/venue.hpp"
-
 #include "json_out.hpp"
 
 namespace cpx::venue {

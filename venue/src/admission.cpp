@@ -1,7 +1,7 @@
 // Admission of a request: its API key, the replay guard for signed ones, the key's rate limit.
-#include "cpx/venue/venue.hpp"
-
 #include <algorithm>
+
+#include "cpx/venue/venue.hpp"
 
 namespace cpx::venue {
 
@@ -37,12 +37,14 @@ bool Venue::admit(const Request& request, Caller& caller) {
     if (bucket.updated_ms == 0) {
       bucket.tokens_milli = cap;
     } else if (request.now_ms > bucket.updated_ms) {
-      bucket.tokens_milli = std::min(
-          cap, bucket.tokens_milli + refill_milli(limits_.rate_per_s, request.now_ms - bucket.updated_ms));
+      bucket.tokens_milli =
+          std::min(cap, bucket.tokens_milli +
+                            refill_milli(limits_.rate_per_s, request.now_ms - bucket.updated_ms));
     }
     bucket.updated_ms = std::max(bucket.updated_ms, request.now_ms);
     if (bucket.tokens_milli < 1000) {
-      const int64_t wait_ms = (1000 - bucket.tokens_milli + limits_.rate_per_s - 1) / limits_.rate_per_s;
+      const int64_t wait_ms =
+          (1000 - bucket.tokens_milli + limits_.rate_per_s - 1) / limits_.rate_per_s;
       answer_error(request, 429, "rate_limited", "too many requests for this API key",
                    uint32_t(std::max<int64_t>(1, (wait_ms + 999) / 1000)));
       return false;

@@ -1,8 +1,8 @@
 // The market-data book: each order's share of its price level, and the level updates a command
 // makes, published to the I/O threads.
-#include "cpx/venue/venue.hpp"
-
 #include <algorithm>
+
+#include "cpx/venue/venue.hpp"
 
 namespace cpx::venue {
 
@@ -80,8 +80,7 @@ void Venue::publish_book(uint16_t chip) {
   for (std::size_t offset = 0; offset < changed_levels_.size(); offset += book_levels_per_update) {
     BookHeader header;
     header.chip = chip;
-    header.levels =
-        uint32_t(std::min(book_levels_per_update, changed_levels_.size() - offset));
+    header.levels = uint32_t(std::min(book_levels_per_update, changed_levels_.size() - offset));
     header.seq = ++book_seq_[chip];
     sink_.book(header, changed_levels_.data() + offset);
   }

@@ -1,9 +1,8 @@
 // Orders: placing, amending and cancelling through the engine, the idempotent re-send, and what
 // the engine's events do to the order records, the fills, the pushes and the ledger records.
-#include "cpx/venue/venue.hpp"
-
 #include <algorithm>
 
+#include "cpx/venue/venue.hpp"
 #include "json_out.hpp"
 
 namespace cpx::venue {
@@ -38,15 +37,14 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
     if (key != index_none) {
       const OrderRecord& placed = orders_[key];
       const bool bid = command.side == Side::bid;
-      const bool same =
-          placed.rest_placed && placed.side == command.side &&
-          placed.chip == command.chip && placed.region == command.region &&
-          placed.qty_milli == command.qty_milli &&
-          placed.price_placed_ticks == command.price_ticks && placed.tif == command.tif &&
-          placed.green_pct == command.green_pct &&
-          (!bid || (placed.has_latency_max == command.has_latency_max &&
-                    placed.latency_ms_max == command.latency_ms_max &&
-                    placed.urgency == command.urgency));
+      const bool same = placed.rest_placed && placed.side == command.side &&
+                        placed.chip == command.chip && placed.region == command.region &&
+                        placed.qty_milli == command.qty_milli &&
+                        placed.price_placed_ticks == command.price_ticks &&
+                        placed.tif == command.tif && placed.green_pct == command.green_pct &&
+                        (!bid || (placed.has_latency_max == command.has_latency_max &&
+                                  placed.latency_ms_max == command.latency_ms_max &&
+                                  placed.urgency == command.urgency));
       if (same) {
         body_.clear();
         render_placed_answer(body_, key);
@@ -122,8 +120,9 @@ void Venue::render_placed_answer(std::string& out, uint32_t key) const {
   render_order(out, key, true);
   out.append(",\"trades\":[");
   const SegmentedArray<FillRecord>& fills = accounts_[order.account].fills;
-  auto it = std::lower_bound(fills.begin(), fills.end(), order.accept_first_trade,
-                             [](const FillRecord& fill, uint64_t id) { return fill.trade_id < id; });
+  auto it =
+      std::lower_bound(fills.begin(), fills.end(), order.accept_first_trade,
+                       [](const FillRecord& fill, uint64_t id) { return fill.trade_id < id; });
   for (uint32_t n = 0; n < order.accept_trades && it != fills.end(); ++it) {
     if (it->order_key != key) continue;
     if (n++ > 0) out.push_back(',');
@@ -219,9 +218,9 @@ void Venue::on_trade(const Event& event, int64_t now_ms) {
     OrderRecord& order = orders_[key];
     order.open_milli -= event.qty_milli;
     order.filled_milli += event.qty_milli;
-    const FillRecord fill{event.id,          key,         event.region,
-                          event.aggressor == order.side, event.price_ticks,
-                          event.qty_milli,   now_ms};
+    const FillRecord fill{
+        event.id,        key,   event.region, event.aggressor == order.side, event.price_ticks,
+        event.qty_milli, now_ms};
     accounts_[order.account].fills.push_back(fill);
     touched_.push_back(key);
     if (!listened(order.account)) continue;
@@ -270,15 +269,15 @@ void Venue::on_done(const Event& event, int64_t now_ms) {
     record.price_ticks = order.price_ticks;
     record.qty_milli = order.filled_milli;
     record.time_ms = now_ms;
-    if (order.side == Side::bid) record.amount_e7 = notional_e7(order.price_ticks, order.open_milli);
+    if (order.side == Side::bid)
+      record.amount_e7 = notional_e7(order.price_ticks, order.open_milli);
   }
   order.status = status_of(event.done_reason);
   order.open_milli = 0;
   touched_.push_back(event.order_key);
   if (!listened(order.account)) return;
   push_body_.assign("{\"type\":\"done\",");
-  append_field(push_body_, "client_order_id",
-               engine_.key_client_order_id(event.order_key).view());
+  append_field(push_body_, "client_order_id", engine_.key_client_order_id(event.order_key).view());
   push_body_.push_back(',');
   append_field(push_body_, "reason", to_string(event.done_reason));
   push_body_.push_back(',');

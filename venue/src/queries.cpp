@@ -1,8 +1,7 @@
 // What an account reads: an order, its orders and fills (paged by id), its balances.
-#include "cpx/venue/venue.hpp"
-
 #include <algorithm>
 
+#include "cpx/venue/venue.hpp"
 #include "json_out.hpp"
 
 namespace cpx::venue {
@@ -22,8 +21,9 @@ void Venue::handle_list_orders(const Request& request, const Caller& caller) {
   const SegmentedArray<uint32_t>& keys = accounts_[caller.account].orders;
   const uint32_t limit = std::clamp<uint32_t>(request.limit, 1, limits_.page_max);
   // Order ids grow with acceptance, so the cursor is found by bisection.
-  auto it = std::upper_bound(keys.begin(), keys.end(), request.after_id,
-                             [&](uint64_t after, uint32_t key) { return after < orders_[key].order_id; });
+  auto it =
+      std::upper_bound(keys.begin(), keys.end(), request.after_id,
+                       [&](uint64_t after, uint32_t key) { return after < orders_[key].order_id; });
   body_.assign("{\"orders\":[");
   uint32_t listed = 0;
   uint64_t last = 0;
@@ -42,8 +42,9 @@ void Venue::handle_list_orders(const Request& request, const Caller& caller) {
 void Venue::handle_list_fills(const Request& request, const Caller& caller) {
   const SegmentedArray<FillRecord>& fills = accounts_[caller.account].fills;
   const uint32_t limit = std::clamp<uint32_t>(request.limit, 1, limits_.page_max);
-  auto it = std::upper_bound(fills.begin(), fills.end(), request.after_id,
-                             [](uint64_t after, const FillRecord& fill) { return after < fill.trade_id; });
+  auto it = std::upper_bound(
+      fills.begin(), fills.end(), request.after_id,
+      [](uint64_t after, const FillRecord& fill) { return after < fill.trade_id; });
   body_.assign("{\"fills\":[");
   uint32_t listed = 0;
   uint64_t last = 0;

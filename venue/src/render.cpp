@@ -1,6 +1,5 @@
 // An order and a fill as the API shows them.
 #include "cpx/venue/venue.hpp"
-
 #include "json_out.hpp"
 
 namespace cpx::venue {
@@ -9,7 +8,7 @@ void Venue::render_order(std::string& out, uint32_t key, bool as_accepted) const
   const OrderRecord& order = orders_[key];
   const OrderStatus status = as_accepted ? order.accept_status : order.status;
   const int64_t filled = as_accepted ? order.accept_filled_milli : order.filled_milli;
-  const int64_t open = !as_accepted                    ? order.open_milli
+  const int64_t open = !as_accepted                  ? order.open_milli
                        : status == OrderStatus::open ? order.qty_milli - filled
                                                      : 0;
   const bool bid = order.side == Side::bid;

@@ -109,7 +109,9 @@ void ReplayGuard::FlatSet::collect(std::vector<uint64_t>& out) const {
   }
 }
 
-uint64_t signature_fingerprint(std::string_view signature) { return fingerprint_of(signature); }
+uint64_t signature_fingerprint(std::string_view signature) {
+  return fingerprint_of(signature);
+}
 
 void ReplayGuard::remember(uint64_t fingerprint, int64_t now_ms) {
   advance(now_ms);
@@ -166,8 +168,6 @@ AuthFailure ReplayGuard::admit(std::string_view signature, int64_t, int64_t now_
   current_.insert(fingerprint);
   return AuthFailure::none;
 }
-
-
 
 AuthFailure verify_request(std::string_view secret, std::string_view timestamp_header,
                            std::string_view signature_header, std::string_view method,

@@ -1,11 +1,11 @@
-// The venue's whole state: its hash (what a replay must rebuild) and its snapshot, saved and loaded.
-#include "cpx/venue/venue.hpp"
-
+// The venue's whole state: its hash (what a replay must rebuild) and its snapshot, saved and
+// loaded.
 #include <openssl/evp.h>
 
 #include <algorithm>
 
 #include "cpx/base/decimal.hpp"
+#include "cpx/venue/venue.hpp"
 
 namespace cpx::venue {
 
@@ -45,8 +45,9 @@ std::string Venue::state_hash() const {
   };
   std::vector<Resting> resting;
   for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
-    engine_.book(chip).for_each_order(
-        [&](const Order& order) { resting.push_back(Resting{order.key, chip, order}); });
+    engine_.book(chip).for_each_order([&](const Order& order) {
+      resting.push_back(Resting{order.key, chip, order});
+    });
   }
   std::sort(resting.begin(), resting.end(),
             [](const Resting& a, const Resting& b) { return a.key < b.key; });
@@ -59,12 +60,12 @@ std::string Venue::state_hash() const {
   for (std::size_t key = 0; key < orders_.size(); ++key) {
     const OrderRecord& order = orders_[key];
     text += "r " + std::to_string(key) + " " + std::to_string(order.order_id) + " " +
-            std::string(to_string(order.status)) + " " + std::to_string(order.price_ticks) +
-            " " + std::to_string(order.open_milli) + " " + std::to_string(order.filled_milli) +
-            "\n";
+            std::string(to_string(order.status)) + " " + std::to_string(order.price_ticks) + " " +
+            std::to_string(order.open_milli) + " " + std::to_string(order.filled_milli) + "\n";
   }
   std::vector<std::string> key_ids;
-  for (const auto& [key_id, entry] : keys_) key_ids.push_back(key_id + " " + std::to_string(entry.account));
+  for (const auto& [key_id, entry] : keys_)
+    key_ids.push_back(key_id + " " + std::to_string(entry.account));
   std::sort(key_ids.begin(), key_ids.end());
   for (const std::string& key : key_ids) text += "k " + key + "\n";
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -108,8 +109,9 @@ void Venue::save(journal::SnapshotWriter& out) const {
   for (uint32_t i = 0; i < engine_.account_count(); ++i) {
     const SegmentedArray<FillRecord>& fills = accounts_[i].fills;
     out.u64(fills.size());
-    fills.for_each_segment(
-        [&](const FillRecord* first, std::size_t count) { out.bytes(first, count * sizeof *first); });
+    fills.for_each_segment([&](const FillRecord* first, std::size_t count) {
+      out.bytes(first, count * sizeof *first);
+    });
   }
   // Resting orders by chip, oldest priority first: resting them again in this order rebuilds
   // every queue as it was.
@@ -297,6 +299,5 @@ void Venue::load_keys(journal::SnapshotReader& in, uint32_t version) {
     replay_guard_.restore(guard);
   }
 }
-
 
 }  // namespace cpx::venue

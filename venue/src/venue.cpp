@@ -21,7 +21,9 @@ static_assert(is_dense(order_status_names));
 
 }  // namespace
 
-std::string_view to_string(OrderStatus status) { return name_of(order_status_names, status); }
+std::string_view to_string(OrderStatus status) {
+  return name_of(order_status_names, status);
+}
 
 Venue::Venue(Config config, VenueLimits limits, VenueSink& sink)
     : engine_(std::move(config)), limits_(limits), sink_(sink) {

@@ -95,12 +95,32 @@ class SegmentedArray {
     reference operator*() const { return (*array_)[index_]; }
     pointer operator->() const { return &(*array_)[index_]; }
     reference operator[](difference_type n) const { return (*array_)[index_ + n]; }
-    const_iterator& operator++() { ++index_; return *this; }
-    const_iterator operator++(int) { const_iterator old = *this; ++index_; return old; }
-    const_iterator& operator--() { --index_; return *this; }
-    const_iterator operator--(int) { const_iterator old = *this; --index_; return old; }
-    const_iterator& operator+=(difference_type n) { index_ += n; return *this; }
-    const_iterator& operator-=(difference_type n) { index_ -= n; return *this; }
+    const_iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++index_;
+      return old;
+    }
+    const_iterator& operator--() {
+      --index_;
+      return *this;
+    }
+    const_iterator operator--(int) {
+      const_iterator old = *this;
+      --index_;
+      return old;
+    }
+    const_iterator& operator+=(difference_type n) {
+      index_ += n;
+      return *this;
+    }
+    const_iterator& operator-=(difference_type n) {
+      index_ -= n;
+      return *this;
+    }
     friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
     friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
     friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }

@@ -45,7 +45,8 @@ class CommandDecoder {
   // The same, into `command` where it stands (a ring slot), so no copy of it is made.
   void decode_into(const char* text, std::size_t length, Command& command);
   // Decodes a gateway request body (a JSON object, or empty for none) under `context`. A body's
-  // own "op" is ignored, and so is its "account" when the context names one. Same padding rule as decode().
+  // own "op" is ignored, and so is its "account" when the context names one. Same padding rule as
+  // decode().
   Command decode(const char* text, std::size_t length, const RequestContext& context);
 
   // Lines the direct reader decided (the rest went to simdjson).

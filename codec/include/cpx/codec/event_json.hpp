@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "cpx/engine/command.hpp"
 #include "cpx/base/decimal.hpp"
-#include "cpx/engine/event.hpp"
 #include "cpx/base/output_buffer.hpp"
+#include "cpx/engine/command.hpp"
+#include "cpx/engine/event.hpp"
 
 namespace cpx {
 

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cpx/engine/config.hpp"
 #include "cpx/base/pool.hpp"
+#include "cpx/engine/config.hpp"
 #include "cpx/engine/types.hpp"
 
 namespace cpx {
@@ -105,8 +105,8 @@ class LevelIndex {
   };
   // Fibonacci hashing: the product's top bits pick the slot.
   std::size_t home(uint32_t group, int64_t price_ticks) const {
-    return std::size_t(((uint64_t(price_ticks) + (uint64_t(group) << 32)) * 0x9e3779b97f4a7c15ULL) >>
-                       shift_);
+    return std::size_t(
+        ((uint64_t(price_ticks) + (uint64_t(group) << 32)) * 0x9e3779b97f4a7c15ULL) >> shift_);
   }
   void resize(std::size_t size);
   void put(const Slot& slot);
@@ -282,7 +282,7 @@ class Book {
   [[gnu::noinline]] void drop_level(Side side, uint32_t level_index);
   template <bool bid>
   static std::vector<LevelRef>::iterator level_position(std::vector<LevelRef>& levels,
-                                                         int64_t price_ticks);
+                                                        int64_t price_ticks);
   uint16_t effective_latency_max(uint16_t ceiling_ms) const;
   void refresh_best_price(Side side, uint32_t group_index);
   // After a scan found nothing crossing: now and then, tighten the side's bound exactly.

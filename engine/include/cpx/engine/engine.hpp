@@ -76,8 +76,7 @@ class Engine {
 
   // A restart from the settlement ledger, before any command: an account with its balance
   // (nothing held), and the numbering of commands and trades to continue after.
-  uint32_t restore_account(std::string_view name, Role role, int128 balance_e7,
-                           int128 held_e7 = 0);
+  uint32_t restore_account(std::string_view name, Role role, int128 balance_e7, int128 held_e7 = 0);
   void resume_numbering(uint64_t seq, uint64_t trade_id);
   // A restart from a snapshot (see Venue::load), before any command: every order key in the
   // order they were made (so each gets its old number), then the resting orders in time order
@@ -133,12 +132,10 @@ class Engine {
   Reason execute_amend(const Command& command, uint64_t seq, EventList& events);
   uint32_t resolve_account(const Command& command) const;
   // Matches an incoming order, then rests it or ends it according to `tif`.
-  void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
-                    EventList& events);
+  void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq, EventList& events);
   void settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
                    EventList& events);
-  void end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
-                    EventList& events);
+  void end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq, EventList& events);
 
   Config config_;
   std::vector<uint16_t> latency_values_;

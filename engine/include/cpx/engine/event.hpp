@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
-#include <utility>
 #include <type_traits>
+#include <utility>
 
 #include "cpx/engine/types.hpp"
 

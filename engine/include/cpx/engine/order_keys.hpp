@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "cpx/engine/command.hpp"
 #include "cpx/base/grow_array.hpp"
 #include "cpx/base/pool.hpp"
+#include "cpx/engine/command.hpp"
 #include "cpx/engine/types.hpp"
 
 namespace cpx {
@@ -172,7 +172,7 @@ class OrderKeys {
   std::vector<NumericIds> numeric_;  // by account
   uint32_t numeric_accounts_ = 0;    // numeric_.size(), kept as a count (its entries are 40 bytes)
   std::unique_ptr<Table> slots_;
-  uint64_t slots_count_ = 0;  // ids in slots_
+  uint64_t slots_count_ = 0;          // ids in slots_
   std::unique_ptr<Table> old_slots_;  // while growing
   uint64_t old_next_ = 0;
   uint64_t hashed_count_ = 0;

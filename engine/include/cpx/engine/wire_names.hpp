@@ -38,7 +38,8 @@ constexpr std::string_view name_of(const NamedValue<Enum> (&table)[N], Enum valu
 template <class Enum, std::size_t N>
 inline bool parse_name(const NamedValue<Enum> (&table)[N], std::string_view text, Enum& out) {
   for (const NamedValue<Enum>& entry : table) {
-    if (entry.name.size() == text.size() && std::memcmp(entry.name.data(), text.data(), text.size()) == 0) {
+    if (entry.name.size() == text.size() &&
+        std::memcmp(entry.name.data(), text.data(), text.size()) == 0) {
       out = entry.value;
       return true;
     }

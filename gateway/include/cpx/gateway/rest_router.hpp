@@ -59,8 +59,8 @@ struct Route {
   std::string_view method;
   std::string_view path;
   RequestKind kind;
-  Op op = Op::new_order;     // what the body decodes as, when it has one
-  bool body = false;         // the body is a command
+  Op op = Op::new_order;  // what the body decodes as, when it has one
+  bool body = false;      // the body is a command
 };
 
 // Every private REST endpoint (docs/api.md); public ones are in public_api.cpp and
@@ -104,8 +104,7 @@ class RestRouter {
   Routed private_request(const Route& route, std::string_view path_id, const HttpRequest& http,
                          int64_t now_ms);
   // Pages and filters from the query; an answer when one is bad.
-  std::optional<Response> read_query(std::string_view target, Request& out,
-                                     Command& command) const;
+  std::optional<Response> read_query(std::string_view target, Request& out, Command& command) const;
   std::optional<Response> read_ledger_filters(std::string_view target, Request& out,
                                               Command& command) const;
 

@@ -16,7 +16,7 @@ struct Settings {
   std::string chips_path;
   uint32_t rate_per_s = 5000;  // per API key; 0: no limit
   uint32_t rate_burst = 10000;
-  uint32_t ring_size = 32768;  // requests the matcher's inbound ring holds
+  uint32_t ring_size = 32768;          // requests the matcher's inbound ring holds
   uint64_t ws_queue_bytes = 4u << 20;  // a WebSocket session's outbound cap
   uint32_t max_connections = 10000;
   // The operator's first key; both empty: generated and printed at start.
@@ -26,8 +26,8 @@ struct Settings {
   std::string database_url;
   uint64_t ledger_buffer = 1u << 20;  // ledger records the matcher may run ahead of PostgreSQL
   uint32_t ledger_connections = 2;    // PostgreSQL connections settling batches at once
-  std::string journal_dir;       // empty: no journal
-  bool durability_sync = true;  // fdatasync the journal before acting and acknowledging
+  std::string journal_dir;            // empty: no journal
+  bool durability_sync = true;        // fdatasync the journal before acting and acknowledging
   // Snapshots of the whole state into the journal's folder (with a journal only): after this
   // many journaled commands, or this many seconds; 0 turns either off.
   uint64_t snapshot_every = 1'000'000;

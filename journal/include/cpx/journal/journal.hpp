@@ -61,7 +61,7 @@ class Writer {
 
 struct ReadResult {
   bool ok = true;
-  std::string error;  // what is wrong: the file, the offset and the number of the bad record
+  std::string error;       // what is wrong: the file, the offset and the number of the bad record
   uint64_t records = 0;    // read and checked (passed on or not)
   uint64_t first_seq = 0;  // of the first record read (0: none)
   uint64_t last_seq = 0;   // of the last whole record

@@ -40,8 +40,8 @@ class PostingRules {
  private:
   void post(const Posting& posting, std::vector<Posting>& out);
   // Two postings moving `amount` from one book of the account to another.
-  void move(uint64_t seq, uint64_t order_id, uint32_t account, Book from, Book to,
-            PostingKind kind, int128 amount, std::vector<Posting>& out);
+  void move(uint64_t seq, uint64_t order_id, uint32_t account, Book from, Book to, PostingKind kind,
+            int128 amount, std::vector<Posting>& out);
 
   // The hold of a bid accepted in the command being applied, less what its own trades and its
   // ending in that command used.

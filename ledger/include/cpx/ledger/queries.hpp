@@ -25,8 +25,8 @@ struct TradeFilter {
 
 // The columns of query_trades(), in order.
 inline constexpr const char* trade_columns[] = {
-    "trade_id",    "seq",       "batch_id",     "chip",        "region",
-    "price",       "qty",       "notional",     "aggressor",   "bid_account",
+    "trade_id",     "seq",         "batch_id",     "chip",      "region",
+    "price",        "qty",         "notional",     "aggressor", "bid_account",
     "bid_order_id", "ask_account", "ask_order_id", "traded_ms"};
 inline constexpr int trade_column_count = 14;
 

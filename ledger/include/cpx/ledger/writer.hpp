@@ -53,7 +53,7 @@ struct WriterStatus {
   uint64_t skipped_records = 0;
   int64_t oldest_pending_ms = 0;  // how long the oldest unsettled command has waited (ms)
   int64_t last_batch_lag_ms = 0;  // the last batch: commit time less its first command's arrival
-  std::string last_error;        // the last PostgreSQL error, redacted; empty when none
+  std::string last_error;         // the last PostgreSQL error, redacted; empty when none
 };
 
 class Writer {

@@ -17,8 +17,8 @@ class RingMemory {
 
  public:
   explicit RingMemory(std::size_t count) : bytes_(count * sizeof(T)) {
-    void* memory = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                          -1, 0);
+    void* memory =
+        ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) throw std::bad_alloc();
     ::madvise(memory, bytes_, MADV_DONTFORK);
     items_ = static_cast<T*>(memory);

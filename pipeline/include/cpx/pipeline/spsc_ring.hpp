@@ -21,8 +21,7 @@ class SpscRing {
 
  public:
   explicit SpscRing(std::size_t capacity)
-      : mask_(std::bit_ceil(capacity < 2 ? 2 : capacity) - 1),
-        items_(mask_ + 1) {}
+      : mask_(std::bit_ceil(capacity < 2 ? 2 : capacity) - 1), items_(mask_ + 1) {}
 
   // The producer thread only. False when the ring is full.
   bool try_push(const T& value) {
@@ -58,7 +57,9 @@ class SpscRing {
     }
     return &items_[tail & mask_];
   }
-  void publish() { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  void publish() {
+    tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
   // The consumer: the oldest item, or nullptr when the ring is empty; release() frees its slot
   // once the consumer is done with it.
   const T* front() {
@@ -69,7 +70,9 @@ class SpscRing {
     }
     return &items_[head & mask_];
   }
-  void release() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  void release() {
+    head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 
   // Either side: how many items wait (a snapshot).
   std::size_t size() const {

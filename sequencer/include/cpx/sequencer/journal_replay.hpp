@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "cpx/venue/venue.hpp"
 #include "cpx/journal/journal.hpp"
 #include "cpx/journal/snapshot.hpp"
+#include "cpx/venue/venue.hpp"
 
 namespace cpx::sequencer {
 

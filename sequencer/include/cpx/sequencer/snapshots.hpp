@@ -42,22 +42,17 @@ class Snapshots {
   // Between groups, on the matcher thread: `journal_index` records are journaled and acted on.
   void tick(const Venue& venue, uint64_t journal_index);
 
-
   // When the server stops: lets a snapshot being written finish.
   void finish() {
     if (child_ > 0) poll(true);
   }
 
  private:
-  void start(const Venue& venue, uint64_t journal_index,
-             std::chrono::steady_clock::time_point now);
-
+  void start(const Venue& venue, uint64_t journal_index, std::chrono::steady_clock::time_point now);
 
   void poll(bool wait);
 
-
   void prune();
-
 
   std::string dir_;
   uint64_t every_;
@@ -73,6 +68,5 @@ class Snapshots {
   std::vector<journal::SnapshotFile> taken_;  // by this run, oldest first
   uint64_t pruned_through_ = 0;
 };
-
 
 }  // namespace cpx::sequencer

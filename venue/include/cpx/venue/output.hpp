@@ -19,11 +19,11 @@ enum class OutKind : uint8_t {
 
 struct OutHeader {
   OutKind kind = OutKind::reply;
-  bool close = false;        // reply: close the connection after sending
-  bool csv = false;          // reply: the body is text/csv, not JSON
-  uint16_t status = 200;     // reply: HTTP status
+  bool close = false;          // reply: close the connection after sending
+  bool csv = false;            // reply: the body is text/csv, not JSON
+  uint16_t status = 200;       // reply: HTTP status
   uint32_t retry_after_s = 0;  // reply: Retry-After for 429 and 503
-  uint64_t target = 0;       // reply: session; push: account index
+  uint64_t target = 0;         // reply: session; push: account index
 };
 static_assert(std::is_trivially_copyable_v<OutHeader>);
 

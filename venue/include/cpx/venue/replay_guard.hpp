@@ -104,7 +104,6 @@ class ReplayGuard {
   FlatSet previous_;
 };
 
-
 // The whole check of a signed request, given the key's secret (the caller found the key).
 AuthFailure verify_request(std::string_view secret, std::string_view timestamp_header,
                            std::string_view signature_header, std::string_view method,

@@ -19,10 +19,10 @@ inline constexpr std::size_t req_id_length_max = 64;
 inline constexpr std::size_t io_threads_max = 64;
 
 enum class RequestKind : uint8_t {
-  order,           // new, amend or cancel (command.op says which)
-  get_order,       // command.client_order_id names it
-  list_orders,     // status_open: only open ones; cursor after_id
-  list_fills,      // cursor after_id (a trade id)
+  order,        // new, amend or cancel (command.op says which)
+  get_order,    // command.client_order_id names it
+  list_orders,  // status_open: only open ones; cursor after_id
+  list_fills,   // cursor after_id (a trade id)
   get_account,
   create_account,  // command: op account; new_key_id/new_secret: the account's first key
   create_key,      // command.account names the account

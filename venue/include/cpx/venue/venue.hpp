@@ -13,15 +13,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpx/base/grow_array.hpp"
 #include "cpx/engine/engine.hpp"
 #include "cpx/engine/event.hpp"
-#include "cpx/base/grow_array.hpp"
-#include "cpx/venue/replay_guard.hpp"
-#include "cpx/venue/output.hpp"
-#include "cpx/venue/request.hpp"
 #include "cpx/journal/snapshot.hpp"
 #include "cpx/ledger/record.hpp"
 #include "cpx/ledger/state.hpp"
+#include "cpx/venue/output.hpp"
+#include "cpx/venue/replay_guard.hpp"
+#include "cpx/venue/request.hpp"
 
 namespace cpx::venue {
 
@@ -29,8 +29,8 @@ namespace cpx::venue {
 class VenueSink {
  public:
   virtual ~VenueSink() = default;
-  virtual void reply(uint8_t io_thread, uint64_t session, unsigned status,
-                     uint32_t retry_after_s, std::string_view body) = 0;
+  virtual void reply(uint8_t io_thread, uint64_t session, unsigned status, uint32_t retry_after_s,
+                     std::string_view body) = 0;
   // To the WebSocket sessions of `account` on the threads in `thread_mask`.
   virtual void push(uint64_t thread_mask, uint32_t account, std::string_view body) = 0;
   virtual void key_added(const KeyRecord& key) = 0;  // every I/O thread
@@ -116,7 +116,7 @@ class Venue {
     uint32_t account;
     Role role;
     TokenBucket bucket;
-    std::string secret;  // for publish_state()
+    std::string secret;      // for publish_state()
     bool bootstrap = false;  // the operator key of this start: not in snapshots
   };
   struct OrderRecord {
@@ -130,9 +130,9 @@ class Venue {
     bool has_latency_max = false;
     uint16_t latency_ms_max = 0;
     uint8_t green_pct = 0;
-    int64_t qty_milli = 0;          // as placed
+    int64_t qty_milli = 0;           // as placed
     int64_t price_placed_ticks = 0;  // as placed
-    int64_t price_ticks = 0;        // now (amends change it)
+    int64_t price_ticks = 0;         // now (amends change it)
     int64_t open_milli = 0;
     int64_t filled_milli = 0;
     int64_t book_price_ticks = 0;  // what it adds to the market-data book
@@ -159,10 +159,10 @@ class Venue {
   static_assert(std::is_trivially_copyable_v<OrderRecord> &&
                 std::is_trivially_copyable_v<FillRecord>);  // snapshots copy them whole
   struct AccountExtra {
-    uint64_t event_seq = 0;         // the account's own numbering of pushed events
+    uint64_t event_seq = 0;            // the account's own numbering of pushed events
     SegmentedArray<uint32_t> orders;   // keys, in the order they were accepted
     SegmentedArray<FillRecord> fills;  // by trade id
-    uint64_t thread_mask = 0;       // I/O threads with a logged-in WebSocket session
+    uint64_t thread_mask = 0;          // I/O threads with a logged-in WebSocket session
     uint16_t sessions[io_threads_max] = {};
   };
   struct Level {
@@ -229,7 +229,7 @@ class Venue {
   VenueSink& sink_;
   ReplayGuard replay_guard_;
   std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>> keys_;
-  std::vector<AccountExtra> accounts_;  // by engine account index
+  std::vector<AccountExtra> accounts_;             // by engine account index
   GrowArray<OrderRecord> orders_{order_keys_max};  // by engine order key; never moves
   EventList events_;
   // The market-data book: price levels per chip and side, and the levels a command changed.
@@ -242,7 +242,7 @@ class Venue {
   std::string body_;
   std::string push_body_;
   std::vector<ledger::Record> ledger_records_;
-  int64_t now_ms_ = 0;  // the request being handled: when it reached the gateway
+  int64_t now_ms_ = 0;      // the request being handled: when it reached the gateway
   bool replaying_ = false;  // inside replay(): answers go nowhere, so most are not rendered
   int64_t replay_wall_ms_ = INT64_MIN;  // set_replay_clock()
 };
