@@ -10,7 +10,7 @@
 #include "cpx/ledger/queries.hpp"
 #include "cpx/ledger/rows.hpp"
 #include "cpx/ledger/verify.hpp"
-#include "shard.hpp"
+#include "io_thread.hpp"
 
 namespace cpx::gateway {
 
@@ -45,8 +45,8 @@ void json_raw(std::string& out, std::string_view name, std::string_view value) {
 }  // namespace
 
 AuditService::AuditService(std::string url, const Config& config,
-                           std::vector<std::unique_ptr<Shard>>& shards)
-    : url_(std::move(url)), config_(config), shards_(shards) {}
+                           std::vector<std::unique_ptr<IoThread>>& io_threads)
+    : url_(std::move(url)), config_(config), io_threads_(io_threads) {}
 
 AuditService::~AuditService() {
   stop();
@@ -83,16 +83,16 @@ void AuditService::run() {
                           .body,
                       false};
     }
-    if (request.io_thread >= shards_.size()) continue;
-    Shard& shard = *shards_[request.io_thread];
+    if (request.io_thread >= io_threads_.size()) continue;
+    IoThread& io_thread = *io_threads_[request.io_thread];
     OutHeader header;
     header.kind = OutKind::reply;
     header.status = uint16_t(answer.status);
     header.target = request.session;
     header.csv = answer.csv;
     if (answer.status == 503) header.retry_after_s = 1;
-    boost::asio::post(shard.context, [&shard, header, body = std::move(answer.body)] {
-      shard.reply_to(header, body);
+    boost::asio::post(io_thread.context, [&io_thread, header, body = std::move(answer.body)] {
+      io_thread.reply_to(header, body);
     });
   }
 }

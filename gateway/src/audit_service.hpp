@@ -17,11 +17,12 @@
 
 namespace cpx::gateway {
 
-class Shard;
+class IoThread;
 
 class AuditService {
  public:
-  AuditService(std::string url, const Config& config, std::vector<std::unique_ptr<Shard>>& shards);
+  AuditService(std::string url, const Config& config,
+               std::vector<std::unique_ptr<IoThread>>& io_threads);
   ~AuditService();
 
   // The matcher thread only; false when the queue is full.
@@ -42,7 +43,7 @@ class AuditService {
 
   std::string url_;
   const Config& config_;
-  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::vector<std::unique_ptr<IoThread>>& io_threads_;
   pipeline::SpscRing<Request> queue_{256};
   std::unique_ptr<pqxx::connection> connection_;
   std::atomic<bool> stopping_{false};

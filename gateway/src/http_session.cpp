@@ -19,16 +19,16 @@ constexpr auto write_timeout = std::chrono::seconds(30);
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, Shard& shard)
-    : stream_(std::move(socket)), shard_(shard) {}
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, IoThread& io_thread)
+    : stream_(std::move(socket)), io_thread_(io_thread) {}
 
 HttpSession::~HttpSession() {
-  if (session_id_) shard_.remove_session(session_id_);
-  if (counted_) shard_.core.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (session_id_) io_thread_.remove_session(session_id_);
+  if (counted_) io_thread_.core.connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void HttpSession::run() {
-  session_id_ = shard_.add_session(weak_from_this());
+  session_id_ = io_thread_.add_session(weak_from_this());
   do_read();
 }
 
@@ -58,7 +58,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   const std::string_view target = request.target();
   if (target.substr(0, target.find('?')) == "/v1/ws" && beast::websocket::is_upgrade(request)) {
     counted_ = false;  // the WebSocket session counts the connection from here
-    std::make_shared<WsSession>(stream_.release_socket(), shard_)->run(parser_->release());
+    std::make_shared<WsSession>(stream_.release_socket(), io_thread_)->run(parser_->release());
     return;
   }
   route(request);
@@ -73,10 +73,10 @@ void HttpSession::route(const Request& request) {
   http.timestamp = request["X-CPX-TIMESTAMP"];
   http.signature = request["X-CPX-SIGNATURE"];
   http.accept = request[http::field::accept];
-  Routed routed = shard_.rest.route(http, wall_clock_ms());
+  Routed routed = io_thread_.rest.route(http, wall_clock_ms());
   if (!routed.to_matcher) return answer(routed.answer.status, std::move(routed.answer.body));
   routed.request.session = session_id_;
-  if (!shard_.submit(routed.request)) {
+  if (!io_thread_.submit(routed.request)) {
     return answer_error(503, "busy", "the exchange is busy; retry shortly", 1);
   }
   // The matcher answers through on_reply(); nothing is read meanwhile.

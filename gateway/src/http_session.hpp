@@ -8,13 +8,13 @@
 #include <memory>
 #include <optional>
 
-#include "shard.hpp"
+#include "io_thread.hpp"
 
 namespace cpx::gateway {
 
 class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, Shard& shard);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, IoThread& io_thread);
   ~HttpSession() override;
   void run();
 
@@ -38,7 +38,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::string response_text_;  // the answer being written
-  Shard& shard_;
+  IoThread& io_thread_;
   // Held while the matcher owes this session an answer (the matcher answers every request).
   std::shared_ptr<HttpSession> awaiting_;
   uint64_t session_id_ = 0;

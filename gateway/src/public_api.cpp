@@ -1,6 +1,7 @@
 #include "cpx/gateway/public_api.hpp"
 
 #include "cpx/base/json_text.hpp"
+#include "cpx/venue/results.hpp"
 
 namespace cpx::gateway {
 namespace {
@@ -36,8 +37,9 @@ std::string regions_json(const Config& config) {
 }  // namespace
 
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
-  return Response{status, "{\"error\":{\"code\":" + json_string(code) +
-                              ",\"message\":" + json_string(message) + "}}"};
+  Response response{status, {}};
+  venue::append_error_body(response.body, venue::Surface::rest, "", code, message);
+  return response;
 }
 
 std::string health_json(const ledger::WriterStatus& status) {

@@ -20,8 +20,8 @@
 #include "cpx/sequencer/sequencer.hpp"
 #include "cpx/venue/venue.hpp"
 #include "http_session.hpp"
+#include "io_thread.hpp"
 #include "server_parts.hpp"
-#include "shard.hpp"
 
 namespace cpx::gateway {
 
@@ -54,9 +54,9 @@ std::span<const unsigned char> bytes_of(const void* data, std::size_t size) {
 // stays bounded; only when the server stops does a write give up.
 class RingSink final : public VenueSink {
  public:
-  RingSink(std::vector<std::unique_ptr<Shard>>& shards, std::atomic<bool>& stopping,
+  RingSink(std::vector<std::unique_ptr<IoThread>>& io_threads, std::atomic<bool>& stopping,
            ledger::Writer* writer, AuditService* auditor)
-      : shards_(shards), stopping_(stopping), writer_(writer), auditor_(auditor) {}
+      : io_threads_(io_threads), stopping_(stopping), writer_(writer), auditor_(auditor) {}
   bool audit(const Request& request) override {
     return auditor_ != nullptr && auditor_->submit(request);
   }
@@ -83,7 +83,7 @@ class RingSink final : public VenueSink {
     OutHeader header;
     header.kind = OutKind::push;
     header.target = account;
-    for (std::size_t i = 0; i < shards_.size(); ++i) {
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) {
       if (thread_mask >> i & 1) write(i, header, body.data(), body.size());
     }
   }
@@ -91,13 +91,13 @@ class RingSink final : public VenueSink {
     if (muted_) return;
     OutHeader header;
     header.kind = OutKind::key_added;
-    for (std::size_t i = 0; i < shards_.size(); ++i) write(i, header, &key, sizeof key);
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) write(i, header, &key, sizeof key);
   }
   void book(const BookHeader& book, const BookLevel* levels) override {
     if (muted_) return;
     OutHeader header;
     header.kind = OutKind::book;
-    for (std::size_t i = 0; i < shards_.size(); ++i) {
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) {
       const std::span<const unsigned char> parts[] = {
           bytes_of(&header, sizeof header), bytes_of(&book, sizeof book),
           bytes_of(levels, sizeof(BookLevel) * book.levels)};
@@ -108,34 +108,35 @@ class RingSink final : public VenueSink {
     if (muted_) return;
     OutHeader header;
     header.kind = OutKind::trade;
-    for (std::size_t i = 0; i < shards_.size(); ++i) write(i, header, &trade, sizeof trade);
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) write(i, header, &trade, sizeof trade);
   }
 
   // Wakes the threads written to since the last flush.
   void flush() {
-    for (std::size_t i = 0; i < shards_.size(); ++i) {
-      if (written_ >> i & 1) shards_[i]->wake();
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) {
+      if (written_ >> i & 1) io_threads_[i]->wake();
     }
     written_ = 0;
   }
 
  private:
-  void write(std::size_t shard, const OutHeader& header, const void* payload, std::size_t size) {
+  void write(std::size_t io_thread, const OutHeader& header, const void* payload,
+             std::size_t size) {
     const std::span<const unsigned char> parts[] = {bytes_of(&header, sizeof header),
                                                     bytes_of(payload, size)};
-    write_parts(shard, parts);
+    write_parts(io_thread, parts);
   }
-  void write_parts(std::size_t shard, std::span<const std::span<const unsigned char>> parts) {
+  void write_parts(std::size_t io_thread, std::span<const std::span<const unsigned char>> parts) {
     std::size_t bytes = 0;
     for (const auto& part : parts) bytes += part.size();
     // Answers are bounded by the page limits and book updates are split, so this never fails;
     // if it did, waiting for room would wait forever.
-    CPX_ASSERT(bytes <= shards_[shard]->out.message_bytes_max());
-    written_ |= uint64_t(1) << shard;
+    CPX_ASSERT(bytes <= io_threads_[io_thread]->out.message_bytes_max());
+    written_ |= uint64_t(1) << io_thread;
     int spins = 0;
-    while (!shards_[shard]->out.try_write(parts)) {
+    while (!io_threads_[io_thread]->out.try_write(parts)) {
       if (stopping_.load(std::memory_order_relaxed)) return;
-      shards_[shard]->wake();
+      io_threads_[io_thread]->wake();
       if (++spins > 100) {
         std::this_thread::sleep_for(std::chrono::microseconds(50));
       } else {
@@ -144,7 +145,7 @@ class RingSink final : public VenueSink {
     }
   }
 
-  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::vector<std::unique_ptr<IoThread>>& io_threads_;
   std::atomic<bool>& stopping_;
   ledger::Writer* writer_;
   AuditService* auditor_;
@@ -155,42 +156,44 @@ class RingSink final : public VenueSink {
 // Accepts connections and deals them out to the I/O threads in turn.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(tcp::acceptor& acceptor, std::vector<std::unique_ptr<Shard>>& shards, Core& core)
-      : acceptor_(acceptor), shards_(shards), core_(core) {}
+  Listener(tcp::acceptor& acceptor, std::vector<std::unique_ptr<IoThread>>& io_threads, Core& core)
+      : acceptor_(acceptor), io_threads_(io_threads), core_(core) {}
 
   void run() { do_accept(); }
 
  private:
   void do_accept() {
-    Shard& shard = *shards_[next_++ % shards_.size()];
-    acceptor_.async_accept(shard.context, [self = shared_from_this(), &shard](
-                                              boost::system::error_code ec, tcp::socket socket) {
-      if (ec == net::error::operation_aborted) return;  // stopping
-      if (!ec) {
-        const uint32_t open = self->core_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
-        if (open > self->core_.settings.max_connections) {
-          // Over the cap: close at once rather than let a flood exhaust descriptors.
-          self->core_.connections.fetch_sub(1, std::memory_order_relaxed);
-          boost::system::error_code ignored;
-          socket.close(ignored);
-        } else {
-          // Answers are small and latency matters: no Nagle delay.
-          boost::system::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          net::post(shard.context, [&shard, socket = std::move(socket)]() mutable {
-            std::make_shared<HttpSession>(std::move(socket), shard)->run();
-          });
-        }
-      } else {
-        // Out of descriptors or similar: pause briefly instead of spinning on the error.
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      self->do_accept();
-    });
+    IoThread& io_thread = *io_threads_[next_++ % io_threads_.size()];
+    acceptor_.async_accept(
+        io_thread.context,
+        [self = shared_from_this(), &io_thread](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == net::error::operation_aborted) return;  // stopping
+          if (!ec) {
+            const uint32_t open =
+                self->core_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+            if (open > self->core_.settings.max_connections) {
+              // Over the cap: close at once rather than let a flood exhaust descriptors.
+              self->core_.connections.fetch_sub(1, std::memory_order_relaxed);
+              boost::system::error_code ignored;
+              socket.close(ignored);
+            } else {
+              // Answers are small and latency matters: no Nagle delay.
+              boost::system::error_code ignored;
+              socket.set_option(tcp::no_delay(true), ignored);
+              net::post(io_thread.context, [&io_thread, socket = std::move(socket)]() mutable {
+                std::make_shared<HttpSession>(std::move(socket), io_thread)->run();
+              });
+            }
+          } else {
+            // Out of descriptors or similar: pause briefly instead of spinning on the error.
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          self->do_accept();
+        });
   }
 
   tcp::acceptor& acceptor_;
-  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::vector<std::unique_ptr<IoThread>>& io_threads_;
   Core& core_;
   std::size_t next_ = 0;
 };
@@ -200,7 +203,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 struct Server::State {
   State(const Settings& s, Config c) : core(s, std::move(c)), acceptor(accept_context) {}
   Core core;
-  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<std::unique_ptr<IoThread>> io_threads;
   net::io_context accept_context{1};
   tcp::acceptor acceptor;
   std::unique_ptr<ledger::Writer> writer;
@@ -225,7 +228,7 @@ Server::Server(const Settings& settings, Config config)
     : state_(std::make_unique<State>(settings, std::move(config))) {
   State& state = *state_;
   for (int i = 0; i < settings.io_threads; ++i) {
-    state.shards.push_back(std::make_unique<Shard>(state.core, uint8_t(i)));
+    state.io_threads.push_back(std::make_unique<IoThread>(state.core, uint8_t(i)));
   }
   VenueLimits limits;
   limits.rate_per_s = settings.rate_per_s;
@@ -243,16 +246,17 @@ Server::Server(const Settings& settings, Config config)
     writer_settings.buffer_records = settings.ledger_buffer;
     writer_settings.connections = settings.ledger_connections;
     // Price discovery from what is settled: every I/O thread updates its candles.
-    writer_settings.on_settled = [&shards =
-                                      state.shards](const std::vector<ledger::TradeRow>& rows) {
+    writer_settings.on_settled = [&io_threads =
+                                      state.io_threads](const std::vector<ledger::TradeRow>& rows) {
       auto trades = std::make_shared<std::vector<SettledTrade>>();
       trades->reserve(rows.size());
       for (const ledger::TradeRow& row : rows) {
         trades->push_back(SettledTrade{row.chip_index, row.region_index, row.price_ticks,
                                        row.qty_milli, row.traded_ms});
       }
-      for (auto& shard : shards) {
-        net::post(shard->context, [&shard = *shard, trades] { shard.apply_settled(*trades); });
+      for (auto& io_thread : io_threads) {
+        net::post(io_thread->context,
+                  [&io_thread = *io_thread, trades] { io_thread.apply_settled(*trades); });
       }
     };
     state.writer_settings = writer_settings;
@@ -265,12 +269,12 @@ Server::Server(const Settings& settings, Config config)
       throw std::runtime_error("cannot read the ledger's trades at " +
                                ledger::redact_url(settings.database_url) + ": " + error.what());
     }
-    for (auto& shard : state.shards) shard->market.candles() = seeded;
+    for (auto& io_thread : state.io_threads) io_thread->market.candles() = seeded;
     state.auditor =
-        std::make_unique<AuditService>(settings.database_url, state.core.config, state.shards);
+        std::make_unique<AuditService>(settings.database_url, state.core.config, state.io_threads);
     limits.ledger = true;
   }
-  state.sink = std::make_unique<RingSink>(state.shards, state.core.stopping, state.writer.get(),
+  state.sink = std::make_unique<RingSink>(state.io_threads, state.core.stopping, state.writer.get(),
                                           state.auditor.get());
   state.limits = limits;
   state.venue = std::make_unique<Venue>(state.core.config, limits, *state.sink);
@@ -355,13 +359,14 @@ uint64_t Server::recover_journal(const ledger::LedgerState& resumed) {
   state.replayed_records = replay.replayed;
   state.sink->set_muted(false);
   if (!read.ok) throw std::runtime_error("journal: " + read.error);
-  if (read.records > 0 && read.first_seq > after + 1) {
+  if (read.records > 0 && read.first_record > after + 1) {
     throw std::runtime_error(
-        "journal: " + settings.journal_dir + " starts at record " + std::to_string(read.first_seq) +
+        "journal: " + settings.journal_dir + " starts at record " +
+        std::to_string(read.first_record) +
         (after > 0 ? ", after the gap past the snapshot's last record " + std::to_string(after)
                    : std::string(" and no usable snapshot covers the records before it")));
   }
-  uint64_t records = std::max(read.last_seq, after);
+  uint64_t records = std::max(read.last_record, after);
   if (!accept_journal(records, acked, read, resumed)) {
     restart_from_ledger();
     records = 0;
@@ -479,23 +484,24 @@ void Server::run() {
   // The matcher: pops requests in groups for the sequencer stage (admit, journal, commit, act;
   // sequencer/sequencer.hpp), which wakes the I/O threads it wrote to. Nothing is acknowledged
   // before its command is in the journal.
-  for (auto& shard : state.shards) {
-    net::post(shard->context, [&shard] { shard->start(); });
+  for (auto& io_thread : state.io_threads) {
+    net::post(io_thread->context, [&io_thread] { io_thread->start(); });
   }
   std::vector<std::thread> threads;
-  for (auto& shard : state.shards) {
-    threads.emplace_back([&shard] { shard->context.run(); });
+  for (auto& io_thread : state.io_threads) {
+    threads.emplace_back([&io_thread] { io_thread->context.run(); });
   }
   if (state.replayed_records > 0 || !state.snapshot_used.empty()) {
     // The replay's keys and books reach every I/O thread before the first connection does.
     state.venue->publish_state();
     state.sink->flush();
-    std::vector<std::promise<void>> drained(state.shards.size());
-    for (std::size_t i = 0; i < state.shards.size(); ++i) {
-      net::post(state.shards[i]->context, [&shard = *state.shards[i], &done = drained[i]] {
-        shard.drain_all();
-        done.set_value();
-      });
+    std::vector<std::promise<void>> drained(state.io_threads.size());
+    for (std::size_t i = 0; i < state.io_threads.size(); ++i) {
+      net::post(state.io_threads[i]->context,
+                [&io_thread = *state.io_threads[i], &done = drained[i]] {
+                  io_thread.drain_all();
+                  done.set_value();
+                });
     }
     for (auto& done : drained) done.get_future().wait();
   }
@@ -518,7 +524,7 @@ void Server::run() {
       sequencer.process({group.data(), n});
     }
   });
-  std::make_shared<Listener>(state.acceptor, state.shards, state.core)->run();
+  std::make_shared<Listener>(state.acceptor, state.io_threads, state.core)->run();
   net::signal_set signals(state.accept_context, SIGINT, SIGTERM);
   signals.async_wait([this](boost::system::error_code ec, int) {
     if (!ec) stop();
@@ -527,7 +533,7 @@ void Server::run() {
   // Stopping: the matcher first (it gives up any write that waits), then the I/O threads.
   matcher.join();
   if (state.auditor) state.auditor->stop();  // before the I/O threads it posts answers to
-  for (auto& shard : state.shards) shard->context.stop();
+  for (auto& io_thread : state.io_threads) io_thread->context.stop();
   for (std::thread& thread : threads) thread.join();
   if (state.writer) {
     // Everything the matcher did is settled before the server ends (PostgreSQL permitting).

@@ -2,6 +2,7 @@
 
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/gateway/venue_types.hpp"
+#include "cpx/venue/results.hpp"
 
 namespace cpx::gateway {
 
@@ -19,13 +20,8 @@ constexpr auto close_grace = std::chrono::seconds(5);
 constexpr std::size_t batch_bytes_max = 256 * 1024;
 
 std::string rejected(std::string_view req_id, std::string_view reason, std::string_view message) {
-  std::string out = "{\"type\":\"rejected\",\"req_id\":";
-  out.append(req_id);
-  out.append(",\"reason\":\"");
-  out.append(reason);
-  out.append("\",\"message\":\"");
-  out.append(message);
-  out.append("\"}");
+  std::string out;
+  venue::append_error_body(out, Surface::ws, req_id, reason, message);
   return out;
 }
 
@@ -46,26 +42,26 @@ bool timestamp_text(element value, std::string& out) {
 
 }  // namespace
 
-WsSession::WsSession(net::ip::tcp::socket&& socket, Shard& shard)
-    : ws_(std::move(socket)), shard_(shard), close_timer_(ws_.get_executor()) {}
+WsSession::WsSession(net::ip::tcp::socket&& socket, IoThread& io_thread)
+    : ws_(std::move(socket)), io_thread_(io_thread), close_timer_(ws_.get_executor()) {}
 
 WsSession::~WsSession() {
-  if (session_id_) shard_.remove_session(session_id_);
+  if (session_id_) io_thread_.remove_session(session_id_);
   if (logged_in_) {
-    shard_.remove_account_session(key_->account_index, session_id_);
+    io_thread_.remove_account_session(key_->account_index, session_id_);
     Request logout;
     logout.kind = RequestKind::ws_logout;
     logout.surface = Surface::ws;
     logout.key_id.assign(key_id_);
     // If the ring is full this is lost: the matcher then keeps sending this account's pushes to
     // this thread, which finds no session for them and drops them. Nothing else depends on it.
-    shard_.submit(logout);
+    io_thread_.submit(logout);
   }
-  shard_.core.connections.fetch_sub(1, std::memory_order_relaxed);
+  io_thread_.core.connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void WsSession::run(http::request<http::string_body>&& upgrade) {
-  session_id_ = shard_.add_session(weak_from_this());
+  session_id_ = io_thread_.add_session(weak_from_this());
   const std::string_view target = upgrade.target();
   const std::size_t query = target.find('?');
   batch_ = query != std::string_view::npos && (target.substr(query) == "?batch=1" ||
@@ -79,7 +75,7 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
   const std::string key_id(upgrade["X-CPX-KEY"]);
   if (!key_id.empty()) {
     // Headers on the upgrade: a bad signature refuses the upgrade itself.
-    const KeyInfo* key = shard_.find_key(key_id);
+    const KeyInfo* key = io_thread_.find_key(key_id);
     int64_t timestamp_ms = 0;
     const AuthFailure failure =
         key == nullptr
@@ -120,7 +116,7 @@ bool WsSession::login(std::string_view key_id, std::string_view timestamp,
     reject(req_id, "bad_request", "this connection is logged in already");
     return false;
   }
-  const KeyInfo* key = shard_.find_key(key_id);
+  const KeyInfo* key = io_thread_.find_key(key_id);
   if (key == nullptr) {
     reject(req_id, "unauthorized", "unknown API key");
     return false;
@@ -142,7 +138,7 @@ bool WsSession::login(std::string_view key_id, std::string_view timestamp,
   request.key_id.assign(key_id);
   request.signature.assign(signature);
   request.req_id.assign(req_id);
-  if (!shard_.submit(request)) {
+  if (!io_thread_.submit(request)) {
     reject(req_id, "busy", "the exchange is busy; retry shortly");
     return false;
   }
@@ -201,7 +197,7 @@ void WsSession::handle_text(std::string_view text) {
   const simdjson::padded_string padded(text);
   element root;
   simdjson::dom::object object;
-  if (shard_.json.parse(padded).get(root) != simdjson::SUCCESS ||
+  if (io_thread_.json.parse(padded).get(root) != simdjson::SUCCESS ||
       root.get_object().get(object) != simdjson::SUCCESS) {
     return reject("null", "bad_request", "messages are JSON objects");
   }
@@ -235,7 +231,7 @@ void WsSession::handle_text(std::string_view text) {
     for (element channel : channels) {
       std::string_view name;
       const int index =
-          channel.get_string().get(name) == simdjson::SUCCESS ? shard_.channel_index(name) : -1;
+          channel.get_string().get(name) == simdjson::SUCCESS ? io_thread_.channel_index(name) : -1;
       if (index < 0) {
         return reject(req_id, "bad_request",
                       "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
@@ -246,14 +242,14 @@ void WsSession::handle_text(std::string_view text) {
         "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id + ",\"channels\":[";
     for (std::size_t i = 0; i < indices.size(); ++i) {
       if (i) answer.push_back(',');
-      answer += "\"" + shard_.channel_name(indices[i]) + "\"";
+      answer += "\"" + io_thread_.channel_name(indices[i]) + "\"";
     }
     send_text(answer + "]}");
     for (const int index : indices) {
       if (op == "subscribe") {
-        send_text(shard_.subscribe(index, session_id_));
+        send_text(io_thread_.subscribe(index, session_id_));
       } else {
-        shard_.unsubscribe(index, session_id_);
+        io_thread_.unsubscribe(index, session_id_);
       }
     }
     return;
@@ -294,8 +290,8 @@ void WsSession::handle_text(std::string_view text) {
   request.key_id.assign(key_id_);
   request.req_id.assign(req_id);
   request.command =
-      CommandEnvelope::wrap(shard_.decoder.decode(padded.data(), padded.size(), context));
-  if (!shard_.submit(request)) reject(req_id, "busy", "the exchange is busy; retry shortly");
+      CommandEnvelope::wrap(io_thread_.decoder.decode(padded.data(), padded.size(), context));
+  if (!io_thread_.submit(request)) reject(req_id, "busy", "the exchange is busy; retry shortly");
 }
 
 void WsSession::on_reply(const OutHeader&, std::string_view body) {
@@ -304,8 +300,8 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
     if (body.starts_with("{\"type\":\"logged_in\"")) {
       logged_in_ = true;
       key_id_ = pending_key_id_;
-      key_ = shard_.find_key(key_id_);
-      shard_.add_account_session(key_->account_index, session_id_);
+      key_ = io_thread_.find_key(key_id_);
+      io_thread_.add_account_session(key_->account_index, session_id_);
     }
     send_text(std::string(body));
     if (read_deferred_) {
@@ -330,7 +326,7 @@ void WsSession::send(std::shared_ptr<const std::string> message) {
   if (closing_) return;
   queued_bytes_ += message->size();
   queue_.push_back(std::move(message));
-  if (queued_bytes_ > shard_.core.settings.ws_queue_bytes) {
+  if (queued_bytes_ > io_thread_.core.settings.ws_queue_bytes) {
     return cut_off("slow consumer: too many bytes waiting to be sent");
   }
   if (!writing_) do_write();
@@ -381,7 +377,7 @@ void WsSession::on_write(beast::error_code ec, std::size_t) {
 void WsSession::cut_off(std::string_view) {
   closing_ = true;
   // Stop receiving anything more, and drop what waits (except a frame half on the wire).
-  shard_.remove_session(session_id_);
+  io_thread_.remove_session(session_id_);
   while (queue_.size() > (writing_ ? in_flight_ : 0u)) {
     queued_bytes_ -= queue_.back()->size();
     queue_.pop_back();

@@ -9,13 +9,13 @@
 #include <memory>
 #include <string>
 
-#include "shard.hpp"
+#include "io_thread.hpp"
 
 namespace cpx::gateway {
 
 class WsSession : public SessionBase, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::asio::ip::tcp::socket&& socket, Shard& shard);
+  WsSession(boost::asio::ip::tcp::socket&& socket, IoThread& io_thread);
   ~WsSession() override;
   void run(boost::beast::http::request<boost::beast::http::string_body>&& upgrade);
 
@@ -40,7 +40,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
-  Shard& shard_;
+  IoThread& io_thread_;
   boost::asio::steady_timer close_timer_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;

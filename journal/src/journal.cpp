@@ -182,13 +182,13 @@ void Writer::open_segment() {
   segment_written_ = header_bytes;
 }
 
-void Writer::append(uint64_t seq, std::span<const unsigned char> payload) {
+void Writer::append(uint64_t record, std::span<const unsigned char> payload) {
   if (payload.size() > payload_bytes_max) throw std::runtime_error("journal record too large");
   const std::size_t at = group_.size();
   group_.resize(at + record_header_bytes + payload.size());
   unsigned char* out = group_.data() + at;
   put32(out, uint32_t(payload.size()));
-  put64(out + 8, seq);
+  put64(out + 8, record);
   put32(out + 4, checksum(out + 8, payload));
   if (!payload.empty()) std::memcpy(out + record_header_bytes, payload.data(), payload.size());
   ++index_;
@@ -251,7 +251,7 @@ SegmentScan scan_segment(
     if (size - at < record_header_bytes) return SegmentScan{at, "a record header is cut short"};
     const uint32_t length = get32(data + at);
     const uint32_t crc = get32(data + at + 4);
-    const uint64_t seq = get64(data + at + 8);
+    const uint64_t number = get64(data + at + 8);
     if (length > payload_bytes_max) {
       return SegmentScan{at,
                          "a record length is impossible (" + std::to_string(length) + " bytes)"};
@@ -261,14 +261,14 @@ SegmentScan scan_segment(
     if (checksum(data + at + 8, payload) != crc) {
       return SegmentScan{at, "a record's checksum does not match"};
     }
-    if (result.records > 0 && seq != result.last_seq + 1) {
+    if (result.records > 0 && number != result.last_record + 1) {
       // A whole record out of place: never a torn write.
       return SegmentScan{at, "a record's sequence number does not follow the one before it", true};
     }
-    if (result.records == 0) result.first_seq = seq;
-    if (seq > after) on_record(seq, payload);
+    if (result.records == 0) result.first_record = number;
+    if (number > after) on_record(number, payload);
     ++result.records;
-    result.last_seq = seq;
+    result.last_record = number;
     at += record_header_bytes + length;
   }
   return SegmentScan{};
@@ -299,7 +299,7 @@ ReadResult read(const std::string& dir,
     const bool header_bad = scan.header_bad;
     if (why.empty()) continue;
     const uint64_t record =
-        result.records > 0 ? result.last_seq + 1 : segment_records_before(path) + 1;
+        result.records > 0 ? result.last_record + 1 : segment_records_before(path) + 1;
     // A bad end of the newest segment may be a torn write; any whole record after it proves
     // damage instead (an impossible length in the middle of the file, say).
     const std::optional<std::size_t> behind =

@@ -91,6 +91,15 @@ TEST_CASE("cpx-replay keeps memory bounded on a huge line") {
   CHECK(usage.ru_maxrss < 64 * 1024);  // KiB: well under the line's size
 }
 
+TEST_CASE("examples/demo.jsonl replays to examples/demo.events.jsonl byte for byte") {
+  // The published example and its events: a change to the events' text shows here first.
+  const std::string examples = CPX_EXAMPLES_DIR;
+  const Run run = replay(slurp(examples + "/demo.jsonl"));
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == slurp(examples + "/demo.events.jsonl"));
+  CHECK(count_lines(run.out) == 20);
+}
+
 TEST_CASE("cpx-replay is deterministic: the same input gives byte-identical events") {
   std::string input;
   input += good_account + "\n" + R"({"op":"account","account":"p1","role":"provider"})" + "\n";

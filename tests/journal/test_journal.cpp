@@ -109,7 +109,7 @@ TEST_CASE("records come back exactly and in order, across groups, segments and r
   CHECK(result.ok);
   CHECK_FALSE(result.torn_tail);
   CHECK(result.records == 5100);
-  CHECK(result.last_seq == 5100);
+  CHECK(result.last_record == 5100);
   REQUIRE(got.seqs.size() == 5100);
   CHECK(got.seqs.front() == 1);
   CHECK(got.seqs.back() == 5100);
@@ -224,7 +224,7 @@ TEST_CASE("a bad end is reported as a torn tail and cut only when asked") {
       dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
   CHECK(result.ok);
   REQUIRE(result.torn_tail);
-  CHECK(result.last_seq == 29);
+  CHECK(result.last_record == 29);
   CHECK(result.torn_path == last);
   CHECK(result.torn_offset == record_offset(30));
   CHECK(result.torn_bytes == size - 5 - record_offset(30));
@@ -282,7 +282,7 @@ TEST_CASE(
         dir, [&](uint64_t seq, auto) { got.seqs.push_back(seq); }, false);
     CAPTURE(round);
     CAPTURE(at);
-    CHECK(result.last_seq == first_bad - 1);  // nothing from the damaged record on
+    CHECK(result.last_record == first_bad - 1);  // nothing from the damaged record on
     if (first_bad < 120) {
       CHECK_FALSE(result.ok);  // whole records follow: damage
       CHECK(result.error.find("record " + std::to_string(first_bad) + ":") != std::string::npos);
@@ -347,8 +347,8 @@ TEST_CASE("a read after a snapshot passes on only later records, and skips cover
   REQUIRE_FALSE(seqs.empty());
   CHECK(seqs.front() == covered + 6);
   CHECK(seqs.back() == 3000);
-  CHECK(result.first_seq == covered + 1);  // read from segment 2 on
-  CHECK(result.last_seq == 3000);
+  CHECK(result.first_record == covered + 1);  // read from segment 2 on
+  CHECK(result.last_record == 3000);
 }
 
 TEST_CASE("pruning deletes the segments a snapshot covers, never the newest") {
@@ -370,8 +370,8 @@ TEST_CASE("pruning deletes the segments a snapshot covers, never the newest") {
   Collected got;
   const ReadResult result = collect(dir2, got);
   CHECK(result.ok);
-  CHECK(result.first_seq == segment_records_before(first) + 1);
-  CHECK(result.last_seq == 3000);
+  CHECK(result.first_record == segment_records_before(first) + 1);
+  CHECK(result.last_record == 3000);
   CHECK(got.payloads_right);
 }
 

@@ -52,7 +52,7 @@ void Venue::set_book_share(uint32_t key) {
   order.book_milli = want;
   order.book_price_ticks = order.price_ticks;
   if (want > 0) {
-    Level& level = levels[order.price_ticks];
+    LevelTotal& level = levels[order.price_ticks];
     level.qty_milli += want;
     ++level.count;
     changed_levels_.push_back(BookLevel{order.side, 0, order.price_ticks, 0});

@@ -1,5 +1,7 @@
 #include "cpx/venue/results.hpp"
 
+#include "cpx/base/json_text.hpp"
+
 namespace cpx::venue {
 
 unsigned http_status_of(Reason reason) {
@@ -55,6 +57,25 @@ std::string_view message_of(Reason reason) {
       break;
   }
   return "";
+}
+
+void append_error_body(std::string& out, Surface surface, std::string_view req_id,
+                       std::string_view code, std::string_view message) {
+  if (surface == Surface::ws) {
+    out.append("{\"type\":\"rejected\",\"req_id\":");
+    out.append(req_id.empty() ? std::string_view("null") : req_id);
+    out.append(",\"reason\":");
+    append_json_string(out, code);
+    out.append(",\"message\":");
+    append_json_string(out, message);
+    out.push_back('}');
+  } else {
+    out.append("{\"error\":{\"code\":");
+    append_json_string(out, code);
+    out.append(",\"message\":");
+    append_json_string(out, message);
+    out.append("}}");
+  }
 }
 
 }  // namespace cpx::venue

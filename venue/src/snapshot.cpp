@@ -227,7 +227,7 @@ void Venue::load_orders(journal::SnapshotReader& in) {
     accounts_[order.account].orders.push_back(uint32_t(key));
     if (order.book_milli > 0) {
       auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
-      Level& level = levels[order.book_price_ticks];
+      LevelTotal& level = levels[order.book_price_ticks];
       level.qty_milli += order.book_milli;
       ++level.count;
     }

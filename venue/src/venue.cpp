@@ -148,21 +148,7 @@ void Venue::answer(const Request& request, unsigned status, std::string_view bod
 void Venue::answer_error(const Request& request, unsigned status, std::string_view code,
                          std::string_view message, uint32_t retry_after_s) {
   body_.clear();
-  if (request.surface == Surface::ws) {
-    body_.append("{\"type\":\"rejected\",\"req_id\":");
-    body_.append(request.req_id.view());
-    body_.push_back(',');
-    append_field(body_, "reason", code);
-    body_.push_back(',');
-    append_field(body_, "message", message);
-    body_.push_back('}');
-  } else {
-    body_.append("{\"error\":{");
-    append_field(body_, "code", code);
-    body_.push_back(',');
-    append_field(body_, "message", message);
-    body_.append("}}");
-  }
+  append_error_body(body_, request.surface, request.req_id.view(), code, message);
   answer(request, status, body_, retry_after_s);
 }
 

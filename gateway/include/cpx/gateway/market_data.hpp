@@ -53,14 +53,10 @@ class MarketData {
   Candles& candles() { return candles_; }
 
  private:
-  struct Level {
-    int64_t qty_milli;
-    uint32_t count;
-  };
   struct Chip {
-    std::map<int64_t, Level, std::greater<>> bids;  // best (highest) first
-    std::map<int64_t, Level> asks;                  // best (lowest) first
-    std::deque<TradeRecord> trades;                 // newest at the back
+    std::map<int64_t, LevelTotal, std::greater<>> bids;  // best (highest) first
+    std::map<int64_t, LevelTotal> asks;                  // best (lowest) first
+    std::deque<TradeRecord> trades;                      // newest at the back
     uint64_t book_seq = 0;
     uint64_t trade_seq = 0;
     uint64_t candle_seq = 0;

@@ -1,4 +1,4 @@
-// cpx-server: the I/O threads (one io_context each, see shard.hpp) with their HTTP and
+// cpx-server: the I/O threads (one io_context each, see io_thread.hpp) with their HTTP and
 // WebSocket sessions, and the one matcher thread that runs the Venue. Requests reach the
 // matcher through a bounded lock-free MPSC ring; its answers, pushes and market data go back
 // through one bounded SPSC message ring per I/O thread. See docs/gateway.md.

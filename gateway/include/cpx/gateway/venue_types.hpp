@@ -21,6 +21,7 @@ using venue::io_threads_max;
 using venue::key_id_length_max;
 using venue::KeyRecord;
 using venue::LedgerQuery;
+using venue::LevelTotal;
 using venue::OutHeader;
 using venue::OutKind;
 using venue::ReplayGuard;

@@ -14,8 +14,10 @@ namespace cpx::journal {
 
 // On disk: a folder of segments named segment-<records before it, 16 digits>.cpxj, each a
 // 16-byte header ("CPXJRNL1", u32 format version, u32 zero) and then records:
-//   u32 payload length, u32 CRC-32 of (seq, payload), u64 seq, payload
-// all little-endian. A segment is never rewritten: a new one starts at each open and when one
+//   u32 payload length, u32 CRC-32 of (number, payload), u64 number, payload
+// all little-endian. A record's number counts the journal's records from 1 (it is not the
+// engine's command seq: admitted requests that change nothing are not journaled, and a restore
+// record has none). A segment is never rewritten: a new one starts at each open and when one
 // passes segment_bytes.
 inline constexpr uint32_t format_version = 1;
 inline constexpr std::size_t header_bytes = 16;
@@ -37,8 +39,8 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Adds a record to the current group (memory only).
-  void append(uint64_t seq, std::span<const unsigned char> payload);
+  // Adds record number `record` to the current group (memory only).
+  void append(uint64_t record, std::span<const unsigned char> payload);
   // Writes the group and, in sync mode, waits until it is on disk. Throws on an I/O error (the
   // exchange must stop: it cannot promise durability any more).
   void commit();
@@ -61,10 +63,10 @@ class Writer {
 
 struct ReadResult {
   bool ok = true;
-  std::string error;       // what is wrong: the file, the offset and the number of the bad record
-  uint64_t records = 0;    // read and checked (passed on or not)
-  uint64_t first_seq = 0;  // of the first record read (0: none)
-  uint64_t last_seq = 0;   // of the last whole record
+  std::string error;     // what is wrong: the file, the offset and the number of the bad record
+  uint64_t records = 0;  // read and checked (passed on or not)
+  uint64_t first_record = 0;  // of the first record read (0: none)
+  uint64_t last_record = 0;   // of the last whole record
   // A bad end of the newest segment with no whole record after it: the last record cut short
   // or damaged up to the end of the file, as a write that a crash interrupted leaves it. Only
   // a candidate: it is a torn write only if no acknowledged record is lost with it (the caller
@@ -83,9 +85,10 @@ struct ReadResult {
 // false and an error naming the file, offset and record number: nothing after it is trusted,
 // nothing is silently skipped. Records numbered `after` or less (a snapshot covers them) are
 // checked but not passed on, and segments holding only such records are not read at all.
-ReadResult read(const std::string& dir,
-                const std::function<void(uint64_t seq, std::span<const unsigned char>)>& on_record,
-                bool truncate_torn_tail = true, uint64_t after = 0);
+ReadResult read(
+    const std::string& dir,
+    const std::function<void(uint64_t record, std::span<const unsigned char>)>& on_record,
+    bool truncate_torn_tail = true, uint64_t after = 0);
 
 // Cuts off the torn tail a read() reported (truncating the newest segment to its last whole
 // record, or removing it when not even its header is whole); an error text, empty on success.

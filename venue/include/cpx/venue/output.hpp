@@ -41,6 +41,13 @@ struct BookHeader {
   uint32_t levels = 0;
   uint64_t seq = 0;  // the book:{chip} channel's sequence number of this update
 };
+// What rests at one price of one side of a book: the open quantity and the number of orders
+// (the venue keeps these per chip; each I/O thread keeps a copy rebuilt from BookLevel updates).
+struct LevelTotal {
+  int64_t qty_milli = 0;
+  uint32_t count = 0;
+};
+
 // A price level's state after the update: count 0 means the level is gone.
 struct BookLevel {
   Side side = Side::bid;

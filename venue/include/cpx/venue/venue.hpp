@@ -165,10 +165,6 @@ class Venue {
     uint64_t thread_mask = 0;          // I/O threads with a logged-in WebSocket session
     uint16_t sessions[io_threads_max] = {};
   };
-  struct Level {
-    int64_t qty_milli = 0;
-    uint32_t count = 0;
-  };
   // Auth: key, replay guard, rate limit. Answers the failure itself and returns false.
   bool admit(const Request& request, Caller& caller);
   void answer(const Request& request, unsigned status, std::string_view body,
@@ -233,8 +229,8 @@ class Venue {
   GrowArray<OrderRecord> orders_{order_keys_max};  // by engine order key; never moves
   EventList events_;
   // The market-data book: price levels per chip and side, and the levels a command changed.
-  std::vector<std::map<int64_t, Level>> bid_levels_;
-  std::vector<std::map<int64_t, Level>> ask_levels_;
+  std::vector<std::map<int64_t, LevelTotal>> bid_levels_;
+  std::vector<std::map<int64_t, LevelTotal>> ask_levels_;
   std::vector<uint64_t> book_seq_;
   std::vector<uint64_t> trade_seq_;
   std::vector<BookLevel> changed_levels_;

@@ -1,4 +1,4 @@
-#include "shard.hpp"
+#include "io_thread.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -31,7 +31,7 @@ int make_eventfd() {
 
 }  // namespace
 
-Shard::Shard(Core& c, uint8_t i)
+IoThread::IoThread(Core& c, uint8_t i)
     : core(c),
       index(i),
       context_owner_(std::make_unique<net::io_context>(1)),
@@ -48,22 +48,22 @@ Shard::Shard(Core& c, uint8_t i)
       subscribers_(c.config.chips.size() * channels_per_chip),
       last_sent_ms_(c.config.chips.size() * channels_per_chip, 0) {}
 
-Shard::~Shard() {
-  // The context's pending handlers own the sessions, whose destructors use this shard's maps:
+IoThread::~IoThread() {
+  // The context's pending handlers own the sessions, whose destructors use this io_thread's maps:
   // destroy the context (and the objects bound to it) while those maps still exist.
   heartbeat_timer_.reset();
   wake_.reset();  // closes the eventfd
   context_owner_.reset();
 }
 
-void Shard::start() {
+void IoThread::start() {
   drain();
   heartbeat();
 }
 
-void Shard::wake() {
-  // Both sides swap the flag (read-modify-writes are totally ordered): if the shard's swap to
-  // "asleep" came first, we read it and ring; if ours came first, the shard's swap reads ours
+void IoThread::wake() {
+  // Both sides swap the flag (read-modify-writes are totally ordered): if the io_thread's swap to
+  // "asleep" came first, we read it and ring; if ours came first, the io_thread's swap reads ours
   // and so sees the message written before it (no fences, which TSan could not check).
   if (sleeping_.exchange(false, std::memory_order_acq_rel)) {
     const uint64_t one = 1;
@@ -71,7 +71,7 @@ void Shard::wake() {
   }
 }
 
-void Shard::arm() {
+void IoThread::arm() {
   wake_->async_wait(net::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
     if (ec) return;  // stopping
     uint64_t count = 0;
@@ -80,14 +80,14 @@ void Shard::arm() {
   });
 }
 
-void Shard::drain_all() {
+void IoThread::drain_all() {
   for (auto message = out.peek(); message.data() != nullptr; message = out.peek()) {
     handle_message(message);
     out.pop(message.size());
   }
 }
 
-void Shard::drain() {
+void IoThread::drain() {
   for (;;) {
     sleeping_.store(false, std::memory_order_relaxed);
     int handled = 0;
@@ -107,13 +107,13 @@ void Shard::drain() {
   arm();
 }
 
-void Shard::reply_to(const OutHeader& header, std::string_view body) {
+void IoThread::reply_to(const OutHeader& header, std::string_view body) {
   const auto it = sessions_.find(header.target);
   if (it == sessions_.end()) return;  // the client went away meanwhile
   if (auto session = it->second.lock()) session->on_reply(header, body);
 }
 
-void Shard::handle_message(std::span<const unsigned char> message) {
+void IoThread::handle_message(std::span<const unsigned char> message) {
   OutHeader header;
   std::memcpy(&header, message.data(), sizeof header);
   const unsigned char* payload = message.data() + sizeof header;
@@ -164,7 +164,7 @@ void Shard::handle_message(std::span<const unsigned char> message) {
   }
 }
 
-void Shard::broadcast(int channel, std::string&& message) {
+void IoThread::broadcast(int channel, std::string&& message) {
   last_sent_ms_[channel] = wall_clock_ms();
   std::vector<uint64_t>& subscribers = subscribers_[channel];
   if (subscribers.empty()) return;
@@ -177,7 +177,7 @@ void Shard::broadcast(int channel, std::string&& message) {
   }
 }
 
-void Shard::apply_settled(const std::vector<SettledTrade>& trades) {
+void IoThread::apply_settled(const std::vector<SettledTrade>& trades) {
   std::vector<bool> render(core.config.chips.size());
   for (std::size_t chip = 0; chip < render.size(); ++chip) {
     render[chip] = !subscribers_[chip * channels_per_chip + 2].empty();
@@ -187,7 +187,7 @@ void Shard::apply_settled(const std::vector<SettledTrade>& trades) {
   }
 }
 
-void Shard::heartbeat() {
+void IoThread::heartbeat() {
   heartbeat_timer_->expires_after(std::chrono::seconds(1));
   heartbeat_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
@@ -208,36 +208,36 @@ void Shard::heartbeat() {
   });
 }
 
-bool Shard::submit(Request& request) {
+bool IoThread::submit(Request& request) {
   request.io_thread = index;
   if (!core.inbound.try_push(request)) return false;
   core.doorbell.ring();
   return true;
 }
 
-uint64_t Shard::add_session(std::weak_ptr<SessionBase> session) {
+uint64_t IoThread::add_session(std::weak_ptr<SessionBase> session) {
   const uint64_t id = next_session_++;
   sessions_.emplace(id, std::move(session));
   return id;
 }
 
-void Shard::remove_session(uint64_t id) {
+void IoThread::remove_session(uint64_t id) {
   sessions_.erase(id);
   for (auto& subscribers : subscribers_) std::erase(subscribers, id);
 }
 
-void Shard::add_account_session(uint32_t account, uint64_t session) {
+void IoThread::add_account_session(uint32_t account, uint64_t session) {
   account_sessions_[account].push_back(session);
 }
 
-void Shard::remove_account_session(uint32_t account, uint64_t session) {
+void IoThread::remove_account_session(uint32_t account, uint64_t session) {
   const auto it = account_sessions_.find(account);
   if (it == account_sessions_.end()) return;
   std::erase(it->second, session);
   if (it->second.empty()) account_sessions_.erase(it);
 }
 
-int Shard::channel_index(std::string_view channel) const {
+int IoThread::channel_index(std::string_view channel) const {
   int kind = -1;
   if (channel.starts_with("book:")) {
     kind = 0;
@@ -254,13 +254,13 @@ int Shard::channel_index(std::string_view channel) const {
   return chip ? int(*chip) * channels_per_chip + kind : -1;
 }
 
-std::string Shard::channel_name(int channel) const {
+std::string IoThread::channel_name(int channel) const {
   static constexpr const char* kinds[channels_per_chip] = {"book:", "trades:", "candles:"};
   return std::string(kinds[channel % channels_per_chip]) +
          core.config.chips[std::size_t(channel / channels_per_chip)].id;
 }
 
-std::string Shard::subscribe(int channel, uint64_t session) {
+std::string IoThread::subscribe(int channel, uint64_t session) {
   std::vector<uint64_t>& subscribers = subscribers_[std::size_t(channel)];
   if (std::find(subscribers.begin(), subscribers.end(), session) == subscribers.end()) {
     subscribers.push_back(session);
@@ -276,11 +276,11 @@ std::string Shard::subscribe(int channel, uint64_t session) {
   }
 }
 
-void Shard::unsubscribe(int channel, uint64_t session) {
+void IoThread::unsubscribe(int channel, uint64_t session) {
   std::erase(subscribers_[std::size_t(channel)], session);
 }
 
-const KeyInfo* Shard::find_key(std::string_view key_id) const {
+const KeyInfo* IoThread::find_key(std::string_view key_id) const {
   const auto it = keys_.find(std::string(key_id));
   return it == keys_.end() ? nullptr : &it->second;
 }

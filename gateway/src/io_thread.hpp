@@ -24,7 +24,7 @@
 
 namespace cpx::gateway {
 
-// What every shard shares: read-only settings and config, the matcher's inbound ring.
+// What every io_thread shares: read-only settings and config, the matcher's inbound ring.
 inline constexpr int channels_per_chip = 3;  // book, trades, candles
 
 struct Core {
@@ -48,14 +48,14 @@ class SessionBase {
 
 int64_t wall_clock_ms();
 
-class Shard {
+class IoThread {
  public:
-  Shard(Core& core, uint8_t index);
-  ~Shard();
+  IoThread(Core& core, uint8_t index);
+  ~IoThread();
 
   // Reads what the matcher left in the ring, then waits on the eventfd for more.
   void start();
-  // Producer side (the matcher thread): after writing, wake the shard if it sleeps.
+  // Producer side (the matcher thread): after writing, wake the io_thread if it sleeps.
   void wake();
   // This thread only: handles every message waiting in the ring, without yielding.
   void drain_all();
@@ -86,7 +86,7 @@ class Shard {
   const uint8_t index;
 
  private:
-  // Destroyed explicitly first (see ~Shard), so sessions still find the maps below.
+  // Destroyed explicitly first (see ~IoThread), so sessions still find the maps below.
   std::unique_ptr<boost::asio::io_context> context_owner_;
 
  public:
