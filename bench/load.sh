@@ -11,29 +11,9 @@ set -euo pipefail
 build="${BUILD:-$(pwd)}"
 smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
-export CPX_OPERATOR_KEY_ID=bench-operator
-export CPX_OPERATOR_SECRET=bench-operator-secret-0123456789
 
-run() {  # run MODE RATE SECONDS CONNECTIONS [SUBSCRIBERS [EXTRA cpx-load ARGS...]]
-  local log port pid
-  log=$(mktemp)
-  # shellcheck disable=SC2086  # SERVER_ARGS: extra cpx-server flags for one run, split on spaces
-  "$build/cpx-server" --listen 127.0.0.1:0 --rate-limit 0 ${SERVER_ARGS:-} >"$log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^cpx-server listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  if [ -z "$port" ]; then cat "$log" >&2; kill "$pid"; exit 1; fi
-  local status=0
-  "$build/cpx-load" --mode "$1" --port "$port" --rate "$2" --seconds "$3" --connections "$4" \
-    --subscribers "${5:-1000}" "${@:6}" || status=$?
-  kill -TERM "$pid"
-  wait "$pid" || true
-  rm -f "$log"
-  return $status
-}
+# shellcheck source=bench/load_run.sh
+. "$(dirname "$0")/load_run.sh"
 
 if [ "$smoke" = 1 ]; then
   run healthz 2000 0.5 8

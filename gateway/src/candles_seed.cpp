@@ -25,16 +25,7 @@ void load_candles(const std::string& url, const Config& config, Candles& candles
           if (!found) continue;
           region = int(*found);
         }
-        Candle candle;
-        candle.start_ms = row.start_ms;
-        candle.open_ticks = row.open_ticks;
-        candle.high_ticks = row.high_ticks;
-        candle.low_ticks = row.low_ticks;
-        candle.close_ticks = row.close_ticks;
-        candle.volume_milli = row.volume_milli;
-        candle.notional_e7 = row.notional_e7;
-        candle.trades = row.trades;
-        candles.seed(SeriesKey{uint16_t(*chip), region, interval}, candle);
+        candles.seed(SeriesKey{uint16_t(*chip), region, interval}, row.candle);
       }
     }
   }

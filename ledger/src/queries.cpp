@@ -77,9 +77,10 @@ std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t lengt
   std::vector<CandleRow> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
-    CandleRow candle;
-    candle.chip = row[0].c_str();
-    if (by_region) candle.region = row[1].c_str();
+    CandleRow out_row;
+    out_row.chip = row[0].c_str();
+    if (by_region) out_row.region = row[1].c_str();
+    Candle& candle = out_row.candle;
     candle.start_ms = row[2].as<int64_t>();
     candle.open_ticks = int64_t(parse_numeric(row[3].c_str(), price_frac_digits));
     candle.high_ticks = int64_t(parse_numeric(row[4].c_str(), price_frac_digits));
@@ -88,7 +89,7 @@ std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t lengt
     candle.volume_milli = int64_t(parse_numeric(row[7].c_str(), qty_frac_digits));
     candle.notional_e7 = parse_numeric(row[8].c_str(), amount_frac_digits);
     candle.trades = row[9].as<uint32_t>();
-    out.push_back(std::move(candle));
+    out.push_back(std::move(out_row));
   }
   return out;
 }

@@ -4,20 +4,9 @@
 #include <pqxx/pqxx>
 
 #include "cpx/base/decimal.hpp"
-#include "cpx/engine/wire_names.hpp"
 #include "pq_text.hpp"
 
 namespace cpx::ledger {
-
-namespace {
-
-Role role_of(std::string_view text) {
-  Role role = Role::enterprise;  // what the ledger's rows hold is one of the names
-  parse_name(role_names, text, role);
-  return role;
-}
-
-}  // namespace
 
 LedgerState load_state(const std::string& url, const Config& config) {
   (void)config;

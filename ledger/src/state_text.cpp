@@ -9,15 +9,11 @@
 
 namespace cpx::ledger {
 
-namespace {
-
 Role role_of(std::string_view text) {
   Role role = Role::enterprise;  // what the ledger's rows hold is one of the names
   parse_name(role_names, text, role);
   return role;
 }
-
-}  // namespace
 
 namespace {
 

@@ -24,16 +24,7 @@ void Venue::handle_create_account(const Request& request) {
     ledger_key(request.new_key_id.view(), request.new_secret.view(), index);
     send_ledger();
   }
-  body_.assign("{");
-  append_field(body_, "account", command.account);
-  body_.push_back(',');
-  append_field(body_, "role", to_string(command.role));
-  body_.push_back(',');
-  append_field(body_, "key_id", request.new_key_id.view());
-  body_.push_back(',');
-  append_field(body_, "secret", request.new_secret.view());
-  body_.push_back('}');
-  answer(request, 201, body_);
+  answer_new_key(request, command.account, &command.role);
 }
 
 void Venue::handle_create_key(const Request& request) {
@@ -46,8 +37,16 @@ void Venue::handle_create_key(const Request& request) {
   add_key(request.new_key_id.view(), request.new_secret.view(), *index);
   ledger_key(request.new_key_id.view(), request.new_secret.view(), *index);
   send_ledger();
+  answer_new_key(request, name, nullptr);
+}
+
+void Venue::answer_new_key(const Request& request, std::string_view account, const Role* role) {
   body_.assign("{");
-  append_field(body_, "account", name);
+  append_field(body_, "account", account);
+  if (role != nullptr) {
+    body_.push_back(',');
+    append_field(body_, "role", to_string(*role));
+  }
   body_.push_back(',');
   append_field(body_, "key_id", request.new_key_id.view());
   body_.push_back(',');

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpx/engine/types.hpp"
+#include "cpx/ledger/candle.hpp"
 
 namespace cpx::gateway {
 
@@ -29,16 +30,7 @@ inline constexpr int64_t interval_ms(Interval interval) {
 }
 std::string_view to_string(Interval interval);
 
-struct Candle {
-  int64_t start_ms = 0;
-  int64_t open_ticks = 0;
-  int64_t high_ticks = 0;
-  int64_t low_ticks = 0;
-  int64_t close_ticks = 0;
-  int64_t volume_milli = 0;
-  int128 notional_e7 = 0;
-  uint32_t trades = 0;
-};
+using ledger::Candle;
 
 // The volume-weighted average price: notional / volume, rounded half up to a price tick.
 int64_t vwap_ticks(int128 notional_e7, int64_t volume_milli);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpx/engine/types.hpp"
+#include "cpx/ledger/candle.hpp"
 
 namespace cpx::ledger {
 
@@ -46,14 +47,7 @@ pqxx::result query_postings(pqxx::transaction_base& work, const std::string& acc
 struct CandleRow {
   std::string chip;
   std::optional<std::string> region;
-  int64_t start_ms = 0;
-  int64_t open_ticks = 0;
-  int64_t high_ticks = 0;
-  int64_t low_ticks = 0;
-  int64_t close_ticks = 0;
-  int64_t volume_milli = 0;
-  int128 notional_e7 = 0;
-  uint32_t trades = 0;
+  Candle candle;
 };
 
 // Candles of `length_ms` of the trades since `since_ms`, by chip or by chip and region, oldest

@@ -40,6 +40,9 @@ struct LedgerState {
   std::vector<OpenOrder> open_orders;  // accepted, no ending
 };
 
+// A role by its name as the ledger's rows hold it (enterprise for any other text).
+Role role_of(std::string_view text);
+
 // Reads the state to resume from (throws pqxx errors; the caller reports them).
 LedgerState load_state(const std::string& url, const Config& config);
 

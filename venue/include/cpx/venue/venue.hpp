@@ -180,6 +180,8 @@ class Venue {
   void handle_get_account(const Request& request, const Caller& caller);
   void handle_create_account(const Request& request);
   void handle_create_key(const Request& request);
+  // 201 with the account (and its role, when it was just created) and the new key.
+  void answer_new_key(const Request& request, std::string_view account, const Role* role);
   void handle_deposit(const Request& request);
   void handle_login(const Request& request, const Caller& caller);
   void handle_logout(const Request& request);
