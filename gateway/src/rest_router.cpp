@@ -214,7 +214,9 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
       return refuse(404, "unknown_order", "no order of this account has this id");
     }
     const simdjson::padded_string body(http.body);
+    context.strict = true;
     command = decoder_.decode(body.data(), body.size(), context);
+    if (command.shape_reason != Reason::none) out.shape_message.assign(decoder_.shape_message());
     if (out.kind == RequestKind::create_account) {
       out.new_key_id.assign(random_hex(12));
       out.new_secret.assign(random_hex(32));

@@ -193,6 +193,41 @@ void WsSession::reject(std::string_view req_id, std::string_view reason, std::st
   send_text(rejected(req_id, reason, message));
 }
 
+void WsSession::handle_subscription(std::string_view op, simdjson::dom::object object,
+                                    const std::string& req_id) {
+  element value;
+  simdjson::dom::array channels;
+  if (object["channels"].get(value) != simdjson::SUCCESS ||
+      value.get_array().get(channels) != simdjson::SUCCESS) {
+    return reject(req_id, "bad_request", "channels must be an array of channel names");
+  }
+  std::vector<int> indices;
+  for (element channel : channels) {
+    std::string_view name;
+    const int index =
+        channel.get_string().get(name) == simdjson::SUCCESS ? io_thread_.channel_index(name) : -1;
+    if (index < 0) {
+      return reject(req_id, "bad_request",
+                    "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
+    }
+    indices.push_back(index);
+  }
+  std::string answer =
+      "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id + ",\"channels\":[";
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (i) answer.push_back(',');
+    answer += "\"" + io_thread_.channel_name(indices[i]) + "\"";
+  }
+  send_text(answer + "]}");
+  for (const int index : indices) {
+    if (op == "subscribe") {
+      send_text(io_thread_.subscribe(index, session_id_));
+    } else {
+      io_thread_.unsubscribe(index, session_id_);
+    }
+  }
+}
+
 void WsSession::handle_text(std::string_view text) {
   const simdjson::padded_string padded(text);
   element root;
@@ -221,39 +256,7 @@ void WsSession::handle_text(std::string_view text) {
       value.get_string().get(op) != simdjson::SUCCESS) {
     return reject(req_id, "bad_request", "op is missing");
   }
-  if (op == "subscribe" || op == "unsubscribe") {
-    simdjson::dom::array channels;
-    if (object["channels"].get(value) != simdjson::SUCCESS ||
-        value.get_array().get(channels) != simdjson::SUCCESS) {
-      return reject(req_id, "bad_request", "channels must be an array of channel names");
-    }
-    std::vector<int> indices;
-    for (element channel : channels) {
-      std::string_view name;
-      const int index =
-          channel.get_string().get(name) == simdjson::SUCCESS ? io_thread_.channel_index(name) : -1;
-      if (index < 0) {
-        return reject(req_id, "bad_request",
-                      "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
-      }
-      indices.push_back(index);
-    }
-    std::string answer =
-        "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id + ",\"channels\":[";
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-      if (i) answer.push_back(',');
-      answer += "\"" + io_thread_.channel_name(indices[i]) + "\"";
-    }
-    send_text(answer + "]}");
-    for (const int index : indices) {
-      if (op == "subscribe") {
-        send_text(io_thread_.subscribe(index, session_id_));
-      } else {
-        io_thread_.unsubscribe(index, session_id_);
-      }
-    }
-    return;
-  }
+  if (op == "subscribe" || op == "unsubscribe") return handle_subscription(op, object, req_id);
   if (op == "login") {
     std::string_view key;
     std::string_view signature;
@@ -277,7 +280,8 @@ void WsSession::handle_text(std::string_view text) {
   } else if (op == "cancel") {
     context.op = Op::cancel;
   } else {
-    return reject(req_id, "bad_request", "unknown op");
+    return reject(req_id, "bad_request",
+                  "op must be new, amend, cancel, login, subscribe or unsubscribe");
   }
   if (!logged_in_) return reject(req_id, "unauthorized", "log in first");
   context.account = key_->account;
@@ -289,8 +293,15 @@ void WsSession::handle_text(std::string_view text) {
   request.now_ms = wall_clock_ms();
   request.key_id.assign(key_id_);
   request.req_id.assign(req_id);
-  request.command =
-      CommandEnvelope::wrap(io_thread_.decoder.decode(padded.data(), padded.size(), context));
+  // The envelope's own keys besides op (which the decoder knows): the rest must be the order's.
+  static constexpr std::string_view envelope_keys[] = {"req_id"};
+  context.strict = true;
+  context.envelope_keys = envelope_keys;
+  const Command command = io_thread_.decoder.decode(padded.data(), padded.size(), context);
+  if (command.shape_reason != Reason::none) {
+    request.shape_message.assign(io_thread_.decoder.shape_message());
+  }
+  request.command = CommandEnvelope::wrap(command);
   if (!io_thread_.submit(request)) reject(req_id, "busy", "the exchange is busy; retry shortly");
 }
 

@@ -29,6 +29,9 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void handle_frame(std::string_view text);  // one request, or in batch mode one per line
   void handle_text(std::string_view text);
+  // subscribe / unsubscribe: the channels' snapshots, or a rejection naming the bad one.
+  void handle_subscription(std::string_view op, simdjson::dom::object object,
+                           const std::string& req_id);
   void send(std::shared_ptr<const std::string> message);
   void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
   void do_write();

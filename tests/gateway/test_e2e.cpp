@@ -231,6 +231,11 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
   CHECK(response.result_int() == 400);
   CHECK(json_field(response.body(), "code") == "insufficient_funds");
   CHECK(acme.send(http::verb::get, "/v1/orders?status=maybe").result_int() == 400);
+  response = acme.send(http::verb::post, "/v1/orders",
+                       R"({"client_order_id":"pq","chip":"H100","qty":"1","qty":"2",)"
+                       R"("price":"1","origin":"beijing"})");
+  CHECK(response.result_int() == 400);
+  CHECK(json_field(response.body(), "message") == "duplicate key qty");
   CHECK(acme.send(http::verb::get, "/v1/markets/NOPE/book").result_int() == 404);
   response = acme.send(http::verb::post, "/v1/orders", std::string(70 * 1024, 'x'));
   CHECK(response.result_int() == 413);
@@ -246,6 +251,16 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
   CHECK(ws.read().starts_with(R"({"type":"rejected","req_id":"r-1","reason":"bad_qty")"));
   ws.send(R"({"op":"fly","req_id":2})");
   CHECK(json_field(ws.read(), "reason") == "bad_request");
+  // Shape errors name the field and what is wrong, over the real server.
+  ws.send(R"({"op":"new","req_id":21,"client_order_id":"a","chip":"H100","qty":"1","price":"1",)"
+          R"("region":"beijing","post_only":true})");
+  CHECK(ws.read() == R"({"type":"rejected","req_id":21,"reason":"bad_request",)"
+                     R"("message":"unknown field post_only"})");
+  ws.send(R"({"op":"new","req_id":22,"client_order_id":"a","chip":"H100","qty":"1","price":"1"})");
+  CHECK(json_field(ws.read(), "message") == "region is required for an ask");
+  ws.send(R"({"op":"cancel","req_id":23,"client_order_id":"has space"})");
+  CHECK(json_field(ws.read(), "message") ==
+        "client_order_id must be 1-64 characters of [A-Za-z0-9._:-]");
   ws.send(R"({"op":"subscribe","req_id":3,"channels":["book:NOPE"]})");
   CHECK(json_field(ws.read(), "reason") == "bad_request");
   // Still up: a valid ask goes through.

@@ -234,6 +234,40 @@ TEST_CASE("private requests from the router through a venue to their answers, no
   CHECK(account.status == 200);
   CHECK(account.body.find("\"held\":\"20\"") != std::string::npos);
   CHECK(call("GET", "/v1/admin/state", "", acme_key).status == 403);
+
+  // Malformed orders: bad_request, with a message that names the field and what is wrong.
+  auto rejected = [&](std::string_view method, std::string_view target, std::string_view body) {
+    const auto& reply = call(method, target, body, acme_key);
+    CHECK(reply.status == 400);
+    CHECK(reply.body.find("\"code\":\"bad_request\"") != std::string::npos);
+    const std::size_t at = reply.body.find("\"message\":\"");
+    REQUIRE(at != std::string::npos);
+    return reply.body.substr(at + 11, reply.body.rfind('"') - at - 11);
+  };
+  const std::string order = R"("client_order_id":"b2","chip":"H100","qty":"1","price":"10")";
+  CHECK(rejected("POST", "/v1/orders", "{" + order + "}") == "origin is required for a bid");
+  CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","post_only":true})") ==
+        "unknown field post_only");
+  CHECK(rejected("POST", "/v1/orders", R"({"chip":"H100","qty":"1","price":"1"})") ==
+        "client_order_id is required for an order");
+  CHECK(rejected("POST", "/v1/orders",
+                 R"({"client_order_id":"x y","chip":"H100","qty":"1","price":"1"})") ==
+        "client_order_id must be 1-64 characters of [A-Za-z0-9._:-]");
+  CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","side":"buy"})") ==
+        "side must be bid or ask");
+  CHECK(rejected("POST", "/v1/orders", R"({"client_order_id":"b3",)") ==
+        "the body is not valid JSON (The JSON document has an improper structure: missing or "
+        "superfluous commas, braces, missing keys, etc.)");
+  CHECK(rejected("POST", "/v1/orders", "[1,2]") == "the body must be a JSON object");
+  CHECK(rejected("PATCH", "/v1/orders/b1", "{}") == "an amend needs qty or price (or both)");
+  CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","price":"2"})") ==
+        "duplicate key price");
+  // Field values keep their own reasons and messages (spec check 2).
+  const auto& bad_qty = call("POST", "/v1/orders",
+                             R"({"client_order_id":"b4","chip":"H100","qty":"-1","price":"1",)"
+                             R"("origin":"beijing"})",
+                             acme_key);
+  CHECK(bad_qty.body.find("\"code\":\"bad_qty\"") != std::string::npos);
 }
 
 }  // namespace cpx::gateway

@@ -153,7 +153,11 @@ void Venue::answer_error(const Request& request, unsigned status, std::string_vi
 }
 
 void Venue::answer_rejection(const Request& request, Reason reason) {
-  answer_error(request, http_status_of(reason), to_string(reason), message_of(reason));
+  // A malformed command's own account of what is wrong, when the I/O thread gave one.
+  const std::string_view message = reason == Reason::bad_request && request.shape_message.length
+                                       ? request.shape_message.view()
+                                       : message_of(reason);
+  answer_error(request, http_status_of(reason), to_string(reason), message);
 }
 
 void Venue::handle(const Request& request) {

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +28,26 @@ struct RequestContext {
   std::string_view account;          // empty: from the body (operators naming an account)
   std::string_view client_order_id;  // empty: from the body
   Side default_side = Side::bid;     // a body without "side" places this side
+  // The gateway's rule beyond the spec's (which ignores fields a command does not use): a key
+  // that names no field of any command is bad_request, naming the key, unless it is one of
+  // `envelope_keys` (the WebSocket's "req_id").
+  bool strict = false;
+  std::span<const std::string_view> envelope_keys;
+};
+
+// Why the last decode found a command malformed (spec check 1): the message names the field
+// and what is wrong with it.
+enum class ShapeProblem : uint8_t {
+  none,
+  too_long,
+  not_json,
+  not_an_object,
+  duplicate_key,
+  unknown_key,
+  unknown_op,
+  missing_field,
+  bad_field,
+  amend_without_change,
 };
 
 // How a decoder reads the JSON. Flat objects of plain strings (no escapes, ASCII) and integers
@@ -49,11 +71,16 @@ class CommandDecoder {
   // decode().
   Command decode(const char* text, std::size_t length, const RequestContext& context);
 
+  // What was wrong with the last command decoded as bad_request, as a message for its sender
+  // ("origin is required for a bid", "duplicate key qty"); empty when it was not malformed.
+  std::string shape_message() const;
+
   // Lines the direct reader decided (the rest went to simdjson).
   uint64_t direct_count() const { return direct_count_; }
 
   struct Value;  // one field's JSON value, from either reader
   struct Fields;
+  enum class Field : uint8_t;
 
  private:
   enum class Direct : uint8_t { object, not_an_object, undecided };
@@ -62,6 +89,13 @@ class CommandDecoder {
   bool note_key(std::string_view key, const Value& value, Fields& fields);
   void decode_object(const Fields& fields, Command& command, const RequestContext* context);
   void decode_order_fields(const Fields& fields, Command& command);
+  // Notes why `command` is malformed (its shape_reason stays bad_request).
+  void malformed(ShapeProblem problem, Field field, Side side = Side::bid);
+  void bad_client_order_id(const Fields& fields, const RequestContext* context);
+  // An id the context gives, or the field's text copied into `copy`; false when not a valid id.
+  static bool read_id(const Fields& fields, Field field, std::string_view given, char* copy,
+                      std::string_view& out);
+  bool strict_keys(const RequestContext& context);
 
   // Chip or region ids to their indexes in the config, for the order fields: an open-addressing
   // table keyed by an id's length and its first, second and last characters, confirmed by one
@@ -86,6 +120,11 @@ class CommandDecoder {
   simdjson::dom::parser parser_;
   std::vector<std::string_view> keys_;
   uint64_t direct_count_ = 0;
+  ShapeProblem problem_ = ShapeProblem::none;
+  Field problem_field_{};
+  Side problem_side_ = Side::bid;
+  Op problem_op_ = Op::new_order;
+  std::string problem_key_;  // the repeated or unknown key; simdjson's error for not_json
   // The ids a command carries out of decode(), copied here when the direct reader found them
   // in the caller's text, so that they live as long as the decoder's own strings do.
   char account_[id_length_max];

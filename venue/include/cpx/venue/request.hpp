@@ -17,6 +17,9 @@ inline constexpr std::size_t secret_length_max = 64;
 inline constexpr std::size_t signature_length = 64;  // lowercase hex of HMAC-SHA256
 inline constexpr std::size_t req_id_length_max = 64;
 inline constexpr std::size_t io_threads_max = 64;
+// The I/O thread's account of what is wrong with a malformed command, answered with its
+// bad_request (the decoder's messages are shorter).
+inline constexpr std::size_t shape_message_length_max = 160;
 
 enum class RequestKind : uint8_t {
   order,        // new, amend or cancel (command.op says which)
@@ -77,6 +80,9 @@ struct Request {
   InlineText<key_id_length_max> new_key_id;
   InlineText<secret_length_max> new_secret;
   LedgerQuery ledger;
+  // Why command is malformed, when the decoder found it so (shape_reason bad_request): the
+  // message of its rejection. Not journaled (a replay answers nobody).
+  InlineText<shape_message_length_max> shape_message;
   CommandEnvelope command;
 };
 static_assert(std::is_trivially_copyable_v<Request>);

@@ -1,0 +1,78 @@
+// What was wrong with a malformed command, in words that name the field.
+#include <algorithm>
+
+#include "decoder_parts.hpp"
+
+namespace cpx {
+
+using namespace decoder_detail;
+
+std::string CommandDecoder::shape_message() const {
+  const std::string field(field_names[std::size_t(problem_field_)]);
+  switch (problem_) {
+    case ShapeProblem::none:
+      return "";
+    case ShapeProblem::too_long:
+      return "a command is at most " + std::to_string(command_bytes_max) + " bytes";
+    case ShapeProblem::not_json:
+      return "the body is not valid JSON (" + problem_key_ + ")";
+    case ShapeProblem::not_an_object:
+      return "the body must be a JSON object";
+    case ShapeProblem::duplicate_key:
+      return "duplicate key " + problem_key_;
+    case ShapeProblem::unknown_key:
+      return "unknown field " + problem_key_;
+    case ShapeProblem::unknown_op:
+      return "op must be account, deposit, new, cancel or amend";
+    case ShapeProblem::amend_without_change:
+      return "an amend needs qty or price (or both)";
+    case ShapeProblem::missing_field:
+      if (problem_field_ == Field::origin || problem_field_ == Field::region ||
+          problem_field_ == Field::chip || problem_field_ == Field::qty ||
+          problem_field_ == Field::price) {
+        return field + " is required for " + (problem_side_ == Side::bid ? "a bid" : "an ask");
+      }
+      if (problem_field_ == Field::op) return "op is required";
+      return field + " is required for " +
+             (problem_op_ == Op::new_order ? "an order"
+              : problem_op_ == Op::account ? "a new account"
+              : problem_op_ == Op::deposit ? "a deposit"
+              : problem_op_ == Op::cancel  ? "a cancel"
+                                           : "an amend");
+    case ShapeProblem::bad_field:
+      if (problem_field_ == Field::side) return "side must be bid or ask";
+      if (problem_field_ == Field::role) {
+        return "role must be enterprise, provider, auditor or operator";
+      }
+      return field + " must be 1-" + std::to_string(id_length_max) +
+             " characters of [A-Za-z0-9._:-]";
+  }
+  return "";
+}
+
+void CommandDecoder::bad_client_order_id(const Fields& fields, const RequestContext* context) {
+  const bool given =
+      (context && !context->client_order_id.empty()) || fields.has(Field::client_order_id);
+  malformed(given ? ShapeProblem::bad_field : ShapeProblem::missing_field, Field::client_order_id);
+}
+
+bool CommandDecoder::strict_keys(const RequestContext& context) {
+  for (const std::string_view key : keys_) {
+    if (std::find(context.envelope_keys.begin(), context.envelope_keys.end(), key) !=
+        context.envelope_keys.end()) {
+      continue;
+    }
+    problem_ = ShapeProblem::unknown_key;
+    problem_key_.assign(key);
+    return false;
+  }
+  return true;
+}
+
+void CommandDecoder::malformed(ShapeProblem problem, Field field, Side side) {
+  problem_ = problem;
+  problem_field_ = field;
+  problem_side_ = side;
+}
+
+}  // namespace cpx
