@@ -273,6 +273,14 @@ std::optional<Response> RestRouter::read_query(std::string_view target, Request&
     }
     out.limit = uint32_t(number);
   }
+  if (out.kind == RequestKind::cancel_all) {
+    if (const auto chip = query_value(target, "chip")) {
+      const auto index = config_.find_chip(*chip);
+      if (!index) return error_response(400, "unknown_chip", "no such chip type");
+      out.chip_filter = true;
+      command.chip = uint16_t(*index);
+    }
+  }
   if (out.kind == RequestKind::ledger_trades) return read_ledger_filters(target, out, command);
   return std::nullopt;
 }

@@ -30,12 +30,15 @@ struct RouterFixture {
   void add_key(std::string id, std::string secret, std::string account, Role role) {
     keys[std::move(id)] = KeyInfo{std::move(secret), std::move(account), role, 0};
   }
-  // A request signed with `key`'s secret (or sent unsigned when the key is empty).
+  // A request signed with `key`'s secret (or sent unsigned when the key is empty). Signed
+  // requests are a millisecond apart unless `at` says when (the replay guard refuses a
+  // signature it has seen, and two equal requests signed at the same time have the same one).
   Routed send(std::string_view method, std::string_view target, std::string_view body = "",
-              std::string_view key = "", int64_t at = now) {
-    stamp_ = std::to_string(at);
+              std::string_view key = "", int64_t at = 0) {
     signature_.clear();
+    stamp_ = std::to_string(at != 0 ? at : now);
     if (const auto it = keys.find(key); it != keys.end()) {
+      if (at == 0) stamp_ = std::to_string(now + signed_++);
       signature_ = auth::hmac_sha256_hex(it->second.secret,
                                          auth::signing_payload(stamp_, method, target, body));
     }
@@ -46,6 +49,7 @@ struct RouterFixture {
  private:
   std::string stamp_;
   std::string signature_;
+  int64_t signed_ = 0;
 };
 
 std::string error_code(const Routed& routed) {
@@ -60,7 +64,7 @@ std::string error_code(const Routed& routed) {
 TEST_CASE("the route table: each private path with another method names the ones it takes") {
   RouterFixture f;
   const std::pair<std::string_view, std::string_view> cases[] = {
-      {"/v1/orders", "use POST or GET"},
+      {"/v1/orders", "use POST, GET or DELETE"},
       {"/v1/orders/abc", "use GET, PATCH or DELETE"},
       {"/v1/fills", "use GET"},
       {"/v1/account", "use GET"},
@@ -193,6 +197,56 @@ TEST_CASE("market data is answered by the router from the I/O thread's copy") {
   routed = f.send("GET", "/v1/markets/H100/candles?limit=1441");
   CHECK(routed.answer.body.find("from 1 to 1440") != std::string::npos);
   CHECK(f.send("GET", "/v1/markets/H100/candles?interval=1h").answer.status == 200);
+}
+
+TEST_CASE("mass cancel: every open order of the account, or those of one chip") {
+  RouterFixture f;
+  test::RecordingSink sink;
+  venue::Venue venue(f.config, {}, sink);
+  venue.bootstrap_operator("operator", "op-1", "op-secret");
+  auto call = [&](std::string_view method, std::string_view target, std::string_view body,
+                  std::string_view key) -> const test::RecordingSink::Reply& {
+    for (const venue::KeyRecord& k : sink.keys) {
+      f.add_key(std::string(k.key_id.view()), std::string(k.secret.view()),
+                std::string(k.account.view()), k.role);
+    }
+    const Routed routed = f.send(method, target, body, key);
+    if (!routed.to_matcher) {
+      sink.replies.push_back({0, 0, routed.answer.status, 0, routed.answer.body});
+      return sink.replies.back();
+    }
+    venue.handle(routed.request);
+    return sink.last();
+  };
+  REQUIRE(call("POST", "/v1/admin/accounts", R"({"account":"acme","role":"enterprise"})", "op-1")
+              .status == 201);
+  const std::string key(sink.keys.back().key_id.view());
+  REQUIRE(
+      call("POST", "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})", "op-1").status ==
+      200);
+  for (const char* order : {R"({"client_order_id":"h1","chip":"H100","qty":"1","price":"10",)"
+                            R"("origin":"beijing"})",
+                            R"({"client_order_id":"h2","chip":"H100","qty":"2","price":"10",)"
+                            R"("origin":"beijing"})",
+                            R"({"client_order_id":"a1","chip":"A100","qty":"1","price":"5",)"
+                            R"("origin":"beijing"})"}) {
+    REQUIRE(call("POST", "/v1/orders", order, key).status == 201);
+  }
+  CHECK(call("GET", "/v1/account", "", key).body.find("\"held\":\"35\"") != std::string::npos);
+  CHECK(call("DELETE", "/v1/orders?chip=Z9", "", key).body.find("unknown_chip") !=
+        std::string::npos);
+  const std::size_t pushes_before = sink.pushes.size();
+  const auto& h100 = call("DELETE", "/v1/orders?chip=H100", "", key);
+  CHECK(h100.status == 200);
+  CHECK(h100.body == R"({"canceled":["h1","h2"],"count":2})");
+  CHECK(sink.pushes.size() == pushes_before);  // no WebSocket session: nothing pushed
+  CHECK(call("GET", "/v1/account", "", key).body.find("\"held\":\"5\"") != std::string::npos);
+  CHECK(call("DELETE", "/v1/orders", "", key).body == R"({"canceled":["a1"],"count":1})");
+  CHECK(call("DELETE", "/v1/orders", "", key).body == R"({"canceled":[],"count":0})");
+  CHECK(call("GET", "/v1/account", "", key).body.find("\"held\":\"0\"") != std::string::npos);
+  CHECK(call("DELETE", "/v1/orders", "", "op-1").status == 403);  // operators hold no orders
+  CHECK(call("GET", "/v1/orders/h1", "", key).body.find("\"status\":\"canceled\"") !=
+        std::string::npos);
 }
 
 TEST_CASE("private requests from the router through a venue to their answers, no socket") {

@@ -106,6 +106,7 @@ TEST_CASE("the server's real answers validate against schemas/") {
   c.expect(rest + "OrderAnswer", acme.send(http::verb::delete_, "/v1/orders/b2").body());
   c.expect(rest + "OrderList", acme.send(http::verb::get, "/v1/orders?status=all&limit=1").body());
   c.expect(rest + "FillList", acme.send(http::verb::get, "/v1/fills").body());
+  c.expect(rest + "MassCancel", acme.send(http::verb::delete_, "/v1/orders?chip=A100").body());
   c.expect(rest + "Account", acme.send(http::verb::get, "/v1/account").body());
   c.expect(rest + "Error", acme.send(http::verb::get, "/v1/orders/nope").body());
   c.expect(rest + "Error", acme.send(http::verb::post, "/v1/orders", "[]").body());

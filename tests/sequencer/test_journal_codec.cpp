@@ -14,8 +14,10 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
   std::mt19937_64 random(9);
   for (int i = 0; i < 2000; ++i) {
     Request request;
-    request.kind = RequestKind(random() % 4 == 0 ? uint8_t(RequestKind::deposit)
-                                                 : uint8_t(RequestKind::order));
+    const RequestKind kinds[] = {RequestKind::order, RequestKind::order, RequestKind::deposit,
+                                 RequestKind::cancel_all};
+    request.kind = kinds[random() % 4];
+    request.chip_filter = request.kind == RequestKind::cancel_all && random() % 2;
     request.surface = random() % 2 ? Surface::ws : Surface::rest;
     request.now_ms = int64_t(random() >> 1);
     request.key_id.assign("key-" + std::to_string(random() % 1000));
@@ -57,6 +59,7 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     CHECK(journaled->role == role);
     const Request* back = &journaled->request;
     CHECK(back->kind == request.kind);
+    CHECK(back->chip_filter == request.chip_filter);
     CHECK(back->surface == request.surface);
     CHECK(back->now_ms == request.now_ms);
     CHECK(back->key_id.view() == request.key_id.view());

@@ -1,6 +1,7 @@
 // Orders: placing, amending and cancelling through the engine, the idempotent re-send, and what
 // the engine's events do to the order records, the fills, the pushes and the ledger records.
 #include <algorithm>
+#include <cstring>
 
 #include "cpx/venue/venue.hpp"
 #include "json_out.hpp"
@@ -111,6 +112,43 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
     render_fill(body_, extra.fills[i]);
   }
   body_.append("]}");
+  answer(request, 200, body_);
+}
+
+void Venue::handle_cancel_all(const Request& request, const Caller& caller) {
+  // The keys first: each cancel is a command of its own (its own seq, done push and ledger
+  // records), and cancels change the orders' status, never the account's list of them.
+  const Command filter = request.command.unwrap();
+  cancel_keys_.clear();
+  for (const uint32_t key : accounts_[caller.account].orders) {
+    const OrderRecord& order = orders_[key];
+    if (order.status == OrderStatus::open && (!request.chip_filter || order.chip == filter.chip)) {
+      cancel_keys_.push_back(key);
+    }
+  }
+  body_.assign("{\"canceled\":[");
+  uint32_t canceled = 0;
+  for (const uint32_t key : cancel_keys_) {
+    char id[id_length_max];
+    const IdText text = engine_.key_client_order_id(key);
+    std::memcpy(id, text.data, text.size);
+    Command cancel;
+    cancel.op = Op::cancel;
+    cancel.account = engine_.account(caller.account).name;
+    cancel.account_index = caller.account;
+    cancel.set_client_order_id(std::string_view(id, text.size));
+    execute(cancel);
+    if (events_.front().type == EventType::rejected) continue;  // never for an open order
+    apply_events(cancel, request.now_ms);
+    send_ledger();
+    if (replaying_) continue;
+    if (canceled++ > 0) body_.push_back(',');
+    append_string(body_, cancel.client_order_id);
+  }
+  if (replaying_) return;
+  body_.append("],\"count\":");
+  body_.append(std::to_string(canceled));
+  body_.push_back('}');
   answer(request, 200, body_);
 }
 

@@ -180,6 +180,7 @@ bool Venue::journaled(const Request& request) {
     case RequestKind::create_account:
     case RequestKind::create_key:
     case RequestKind::deposit:
+    case RequestKind::cancel_all:
       return true;
     default:
       return false;
@@ -208,6 +209,7 @@ void Venue::act(const Request& request, const Caller& caller) {
   const bool operator_ = caller.role == Role::operator_;
   switch (request.kind) {
     case RequestKind::order:
+    case RequestKind::cancel_all:
     case RequestKind::get_order:
     case RequestKind::list_orders:
     case RequestKind::list_fills:
@@ -264,6 +266,8 @@ void Venue::act(const Request& request, const Caller& caller) {
       return handle_login(request, caller);
     case RequestKind::state:
       return handle_state(request);
+    case RequestKind::cancel_all:
+      return handle_cancel_all(request, caller);
     case RequestKind::ws_logout:
     case RequestKind::ledger_trades:
     case RequestKind::ledger_statement:

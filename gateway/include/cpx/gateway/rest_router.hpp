@@ -68,6 +68,7 @@ struct Route {
 inline constexpr Route private_routes[] = {
     {"POST", "/v1/orders", RequestKind::order, Op::new_order, true},
     {"GET", "/v1/orders", RequestKind::list_orders},
+    {"DELETE", "/v1/orders", RequestKind::cancel_all},
     {"GET", "/v1/orders/{id}", RequestKind::get_order},
     {"PATCH", "/v1/orders/{id}", RequestKind::order, Op::amend, true},
     {"DELETE", "/v1/orders/{id}", RequestKind::order, Op::cancel, true},

@@ -36,6 +36,7 @@ enum class RequestKind : uint8_t {
   ledger_statement,  // auditors: command.account names the account
   ledger_verify,     // auditors
   state,             // operators: the state hash
+  cancel_all,        // an account's open orders, or those of one chip (chip_filter)
 };
 
 // An auditor's ledger query, parsed by the I/O thread.
@@ -69,6 +70,7 @@ struct Request {
   uint8_t io_thread = 0;
   bool signed_request = false;  // REST and WS login: signature admitted once (replay guard)
   bool status_open = false;
+  bool chip_filter = false;  // cancel_all: only the orders of command.chip
   uint32_t limit = 100;
   uint64_t session = 0;  // the I/O thread's id of the connection that waits for the answer
   int64_t now_ms = 0;    // the gateway's clock when the request arrived

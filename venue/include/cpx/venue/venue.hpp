@@ -174,6 +174,8 @@ class Venue {
   void answer_rejection(const Request& request, Reason reason);
 
   void handle_order(const Request& request, const Caller& caller);
+  // DELETE /v1/orders: each open order of the account (of one chip, with chip_filter) cancelled.
+  void handle_cancel_all(const Request& request, const Caller& caller);
   void handle_get_order(const Request& request, const Caller& caller);
   void handle_list_orders(const Request& request, const Caller& caller);
   void handle_list_fills(const Request& request, const Caller& caller);
@@ -237,6 +239,7 @@ class Venue {
   std::vector<uint64_t> trade_seq_;
   std::vector<BookLevel> changed_levels_;
   std::vector<uint32_t> touched_;
+  std::vector<uint32_t> cancel_keys_;  // handle_cancel_all's orders
   std::string body_;
   std::string push_body_;
   std::vector<ledger::Record> ledger_records_;
