@@ -172,6 +172,36 @@ bool CommandDecoder::read_id(const Fields& fields, Field field, std::string_view
   return true;
 }
 
+bool CommandDecoder::decode_new(const Fields& fields, Command& command,
+                                const RequestContext* context) {
+  Value value;
+  std::string_view text;
+  if (!fields.get(Field::side, value)) {
+    if (!context) return (malformed(ShapeProblem::missing_field, Field::side), false);
+    text = to_string(context->default_side);
+  } else if (!string_of(value, text)) {
+    return (malformed(ShapeProblem::bad_field, Field::side), false);
+  }
+  if (!parse_name(side_names, text, command.side)) {
+    return (malformed(ShapeProblem::bad_field, Field::side), false);
+  }
+  const Field where = command.side == Side::bid ? Field::origin : Field::region;
+  for (const Field required : {Field::chip, where, Field::qty, Field::price}) {
+    if (!fields.has(required)) {
+      return (malformed(ShapeProblem::missing_field, required, command.side), false);
+    }
+  }
+  // post_only is the gateway's; the spec's stream ignores it like any field it does not use.
+  if (context && fields.get(Field::post_only, value)) {
+    if (value.kind != Value::Kind::boolean) {
+      return (malformed(ShapeProblem::bad_field, Field::post_only), false);
+    }
+    command.post_only = value.boolean;
+  }
+  decode_order_fields(fields, command);
+  return true;
+}
+
 void CommandDecoder::decode_object(const Fields& fields, Command& command,
                                    const RequestContext* context) {
   Value value;
@@ -216,26 +246,10 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
       }
       break;
     }
-    case Op::new_order: {
+    case Op::new_order:
       if (!client_order_id_valid) return bad_client_order_id(fields, context);
-      if (!fields.get(Field::side, value)) {
-        if (!context) return malformed(ShapeProblem::missing_field, Field::side);
-        text = to_string(context->default_side);
-      } else if (!string_of(value, text)) {
-        return malformed(ShapeProblem::bad_field, Field::side);
-      }
-      if (!parse_name(side_names, text, command.side)) {
-        return malformed(ShapeProblem::bad_field, Field::side);
-      }
-      const Field where = command.side == Side::bid ? Field::origin : Field::region;
-      for (const Field required : {Field::chip, where, Field::qty, Field::price}) {
-        if (!fields.has(required)) {
-          return malformed(ShapeProblem::missing_field, required, command.side);
-        }
-      }
-      decode_order_fields(fields, command);
+      if (!decode_new(fields, command, context)) return;
       break;
-    }
     case Op::cancel:
       if (!client_order_id_valid) return bad_client_order_id(fields, context);
       break;

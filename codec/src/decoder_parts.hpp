@@ -14,12 +14,13 @@ namespace cpx {
 // Plain data without initializers, so that a decode's 16 slots cost nothing until a field
 // fills one (Fields::present says which).
 struct CommandDecoder::Value {
-  enum class Kind : uint8_t { string, int64, uint64, other };
+  enum class Kind : uint8_t { string, int64, uint64, boolean, other };
   Kind kind;
   std::string_view text;  // string
   union {
     int64_t int64;    // int64
     uint64_t uint64;  // uint64 (above INT64_MAX)
+    bool boolean;     // boolean
   };
 
   static Value of(simdjson::dom::element value) {
@@ -37,6 +38,10 @@ struct CommandDecoder::Value {
       case simdjson::dom::element_type::UINT64:
         out.kind = Kind::uint64;
         out.uint64 = value.get_uint64().value_unsafe();
+        break;
+      case simdjson::dom::element_type::BOOL:
+        out.kind = Kind::boolean;
+        out.boolean = value.get_bool().value_unsafe();
         break;
       default:
         break;
@@ -63,6 +68,7 @@ enum class CommandDecoder::Field : uint8_t {
   green_pct,
   tif,
   urgency,
+  post_only,  // the gateway's only
   unknown
 };
 
@@ -93,6 +99,7 @@ inline constexpr std::string_view field_names[] = {"op",
                                                    "green_pct",
                                                    "tif",
                                                    "urgency",
+                                                   "post_only",
                                                    "?"};
 static_assert(std::size(field_names) == std::size_t(Field::unknown) + 1);
 
@@ -120,6 +127,7 @@ inline Field field_named(std::string_view key) {
     CPX_FIELD("green_pct", green_pct)
     CPX_FIELD("tif", tif)
     CPX_FIELD("urgency", urgency)
+    CPX_FIELD("post_only", post_only)
 #undef CPX_FIELD
     default:
       return Field::unknown;
@@ -129,7 +137,7 @@ inline Field field_named(std::string_view key) {
 }  // namespace decoder_detail
 
 struct CommandDecoder::Fields {
-  Value values[16];
+  Value values[std::size_t(Field::unknown)];
   uint32_t present = 0;
   bool has(decoder_detail::Field f) const { return (present >> unsigned(f) & 1) != 0; }
   bool get(decoder_detail::Field f, Value& out) const {

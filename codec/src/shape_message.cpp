@@ -41,6 +41,7 @@ std::string CommandDecoder::shape_message() const {
                                            : "an amend");
     case ShapeProblem::bad_field:
       if (problem_field_ == Field::side) return "side must be bid or ask";
+      if (problem_field_ == Field::post_only) return "post_only must be true or false";
       if (problem_field_ == Field::role) {
         return "role must be enterprise, provider, auditor or operator";
       }

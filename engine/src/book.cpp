@@ -85,6 +85,20 @@ bool Book::can_fill_completely(Incoming& incoming) {
   return false;
 }
 
+bool Book::would_take(Incoming& incoming) {
+  const std::vector<uint32_t>& candidates = eligible_counter(incoming);
+  const SideBook& counter = sides_[side_index(opposite(incoming.side))];
+  for (uint32_t group_index : candidates) {
+    const std::vector<LevelRef>& levels = counter.groups[group_index].levels;
+    // The best level is at the back.
+    if (!levels.empty() &&
+        crosses(incoming.side, incoming.price_ticks, levels_[levels.back().level].price_ticks)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 uint32_t Book::find_group(const Incoming& incoming) {
   SideBook& side = sides_[side_index(incoming.side)];
   const bool bid = incoming.side == Side::bid;

@@ -148,11 +148,6 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, EventList& even
     hold = notional_e7(command.price_ticks, command.qty_milli);
     if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_funds;
   }
-  account.held_e7 += hold;
-  const uint32_t key = keys_.insert(probe, index, command.client_order_id,
-                                    command.client_order_number, command.chip);
-  push_event(events, EventType::accepted, seq, key).id = seq;
-
   Incoming incoming;
   incoming.side = command.side;
   incoming.urgency = command.urgency;
@@ -162,6 +157,12 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, EventList& even
       latency_ceiling(command.side, command.has_latency_max, command.latency_ms_max);
   incoming.price_ticks = command.price_ticks;
   incoming.qty_milli = command.qty_milli;
+  if (command.post_only && books_[command.chip].would_take(incoming)) return Reason::would_take;
+  account.held_e7 += hold;
+  const uint32_t key = keys_.insert(probe, index, command.client_order_id,
+                                    command.client_order_number, command.chip);
+  push_event(events, EventType::accepted, seq, key).id = seq;
+
   incoming.time = seq;
   incoming.key = key;
   incoming.account = index;

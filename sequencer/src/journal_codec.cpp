@@ -100,7 +100,8 @@ void encode_request(const Request& request, uint32_t account, Role role,
   // Bit 3 belongs to the request (a mass cancel's chip filter); older records never set it.
   o.integer(static_cast<uint8_t>(uint8_t(command.has_qty) | uint8_t(command.has_price) << 1 |
                                  uint8_t(command.has_latency_max) << 2 |
-                                 uint8_t(request.chip_filter) << 3));
+                                 uint8_t(request.chip_filter) << 3 |
+                                 uint8_t(command.post_only) << 4));
   o.integer(command.green_pct);
   o.integer(command.chip);
   o.integer(command.region);
@@ -141,6 +142,7 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
   command.has_price = flags & 2;
   command.has_latency_max = flags & 4;
   request.chip_filter = flags & 8;
+  command.post_only = flags & 16;
   command.green_pct = in.integer<uint8_t>();
   command.chip = in.integer<uint16_t>();
   command.region = in.integer<uint16_t>();

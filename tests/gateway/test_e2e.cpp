@@ -253,9 +253,9 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
   CHECK(json_field(ws.read(), "reason") == "bad_request");
   // Shape errors name the field and what is wrong, over the real server.
   ws.send(R"({"op":"new","req_id":21,"client_order_id":"a","chip":"H100","qty":"1","price":"1",)"
-          R"("region":"beijing","post_only":true})");
+          R"("region":"beijing","stop_price":"2"})");
   CHECK(ws.read() == R"({"type":"rejected","req_id":21,"reason":"bad_request",)"
-                     R"("message":"unknown field post_only"})");
+                     R"("message":"unknown field stop_price"})");
   ws.send(R"({"op":"new","req_id":22,"client_order_id":"a","chip":"H100","qty":"1","price":"1"})");
   CHECK(json_field(ws.read(), "message") == "region is required for an ask");
   ws.send(R"({"op":"cancel","req_id":23,"client_order_id":"has space"})");

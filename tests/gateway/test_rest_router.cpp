@@ -52,6 +52,44 @@ struct RouterFixture {
   int64_t signed_ = 0;
 };
 
+// The router in front of a venue, as an I/O thread and the matcher thread are: requests the
+// router answers are recorded as replies too.
+struct Exchange {
+  RouterFixture f;
+  test::RecordingSink sink;
+  venue::Venue venue{f.config, {}, sink};
+  Exchange() { venue.bootstrap_operator("operator", "op-1", "op-secret"); }
+
+  const test::RecordingSink::Reply& call(std::string_view method, std::string_view target,
+                                         std::string_view body, std::string_view key) {
+    // The I/O thread learns keys from the venue's key_added messages.
+    for (const venue::KeyRecord& k : sink.keys) {
+      f.add_key(std::string(k.key_id.view()), std::string(k.secret.view()),
+                std::string(k.account.view()), k.role);
+    }
+    const Routed routed = f.send(method, target, body, key);
+    if (!routed.to_matcher) {
+      sink.replies.push_back({0, 0, routed.answer.status, 0, routed.answer.body});
+      return sink.replies.back();
+    }
+    venue.handle(routed.request);
+    return sink.last();
+  }
+  // A new account with money (enterprise) and its key id.
+  std::string account(std::string_view name, std::string_view role) {
+    const std::string body =
+        R"({"account":")" + std::string(name) + R"(","role":")" + std::string(role) + R"("})";
+    REQUIRE(call("POST", "/v1/admin/accounts", body, "op-1").status == 201);
+    const std::string key(sink.keys.back().key_id.view());
+    if (role == "enterprise") {
+      REQUIRE(call("POST", "/v1/admin/deposits",
+                   R"({"account":")" + std::string(name) + R"(","amount":"1000"})", "op-1")
+                  .status == 200);
+    }
+    return key;
+  }
+};
+
 std::string error_code(const Routed& routed) {
   const std::string& body = routed.answer.body;
   const std::size_t at = body.find("\"code\":\"");
@@ -200,30 +238,10 @@ TEST_CASE("market data is answered by the router from the I/O thread's copy") {
 }
 
 TEST_CASE("mass cancel: every open order of the account, or those of one chip") {
-  RouterFixture f;
-  test::RecordingSink sink;
-  venue::Venue venue(f.config, {}, sink);
-  venue.bootstrap_operator("operator", "op-1", "op-secret");
-  auto call = [&](std::string_view method, std::string_view target, std::string_view body,
-                  std::string_view key) -> const test::RecordingSink::Reply& {
-    for (const venue::KeyRecord& k : sink.keys) {
-      f.add_key(std::string(k.key_id.view()), std::string(k.secret.view()),
-                std::string(k.account.view()), k.role);
-    }
-    const Routed routed = f.send(method, target, body, key);
-    if (!routed.to_matcher) {
-      sink.replies.push_back({0, 0, routed.answer.status, 0, routed.answer.body});
-      return sink.replies.back();
-    }
-    venue.handle(routed.request);
-    return sink.last();
-  };
-  REQUIRE(call("POST", "/v1/admin/accounts", R"({"account":"acme","role":"enterprise"})", "op-1")
-              .status == 201);
-  const std::string key(sink.keys.back().key_id.view());
-  REQUIRE(
-      call("POST", "/v1/admin/deposits", R"({"account":"acme","amount":"1000"})", "op-1").status ==
-      200);
+  Exchange x;
+  test::RecordingSink& sink = x.sink;
+  auto call = [&](auto... args) -> const test::RecordingSink::Reply& { return x.call(args...); };
+  const std::string key = x.account("acme", "enterprise");
   for (const char* order : {R"({"client_order_id":"h1","chip":"H100","qty":"1","price":"10",)"
                             R"("origin":"beijing"})",
                             R"({"client_order_id":"h2","chip":"H100","qty":"2","price":"10",)"
@@ -250,25 +268,9 @@ TEST_CASE("mass cancel: every open order of the account, or those of one chip") 
 }
 
 TEST_CASE("private requests from the router through a venue to their answers, no socket") {
-  RouterFixture f;
-  test::RecordingSink sink;
-  venue::Venue venue(f.config, {}, sink);
-  venue.bootstrap_operator("operator", "op-1", "op-secret");
-  // The I/O thread learns keys from the venue's key_added messages.
-  auto learn_keys = [&] {
-    for (const venue::KeyRecord& key : sink.keys) {
-      f.add_key(std::string(key.key_id.view()), std::string(key.secret.view()),
-                std::string(key.account.view()), key.role);
-    }
-  };
-  auto call = [&](std::string_view method, std::string_view target, std::string_view body,
-                  std::string_view key) -> const test::RecordingSink::Reply& {
-    learn_keys();
-    const Routed routed = f.send(method, target, body, key);
-    REQUIRE(routed.to_matcher);
-    venue.handle(routed.request);
-    return sink.last();
-  };
+  Exchange x;
+  test::RecordingSink& sink = x.sink;
+  auto call = [&](auto... args) -> const test::RecordingSink::Reply& { return x.call(args...); };
   const auto& created =
       call("POST", "/v1/admin/accounts", R"({"account":"acme","role":"enterprise"})", "op-1");
   CHECK(created.status == 201);
@@ -300,8 +302,8 @@ TEST_CASE("private requests from the router through a venue to their answers, no
   };
   const std::string order = R"("client_order_id":"b2","chip":"H100","qty":"1","price":"10")";
   CHECK(rejected("POST", "/v1/orders", "{" + order + "}") == "origin is required for a bid");
-  CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","post_only":true})") ==
-        "unknown field post_only");
+  CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","stop_price":"9"})") ==
+        "unknown field stop_price");
   CHECK(rejected("POST", "/v1/orders", R"({"chip":"H100","qty":"1","price":"1"})") ==
         "client_order_id is required for an order");
   CHECK(rejected("POST", "/v1/orders",
@@ -322,6 +324,56 @@ TEST_CASE("private requests from the router through a venue to their answers, no
                              R"("origin":"beijing"})",
                              acme_key);
   CHECK(bad_qty.body.find("\"code\":\"bad_qty\"") != std::string::npos);
+}
+
+}  // namespace cpx::gateway
+
+namespace cpx::gateway {
+
+TEST_CASE("post-only: rejected with would_take when it would trade, placed when it rests") {
+  Exchange x;
+  const std::string seller = x.account("gpu-west", "provider");
+  const std::string buyer = x.account("acme", "enterprise");
+  REQUIRE(x.call("POST", "/v1/orders",
+                 R"({"client_order_id":"a1","chip":"H100","qty":"2","price":"10",)"
+                 R"("region":"zhongwei"})",
+                 seller)
+              .status == 201);
+  const std::size_t trades = x.sink.trades.size();
+  const auto& taken = x.call("POST", "/v1/orders",
+                             R"({"client_order_id":"b1","chip":"H100","qty":"1","price":"11",)"
+                             R"("origin":"beijing","post_only":true})",
+                             buyer);
+  CHECK(taken.status == 400);
+  CHECK(taken.body.find(R"("code":"would_take")") != std::string::npos);
+  CHECK(x.sink.trades.size() == trades);  // nothing traded
+  CHECK(x.call("GET", "/v1/account", "", buyer).body.find(R"("held":"0")") != std::string::npos);
+  // Below the ask it rests; post_only false is an ordinary order, which takes.
+  CHECK(x.call("POST", "/v1/orders",
+               R"({"client_order_id":"b2","chip":"H100","qty":"1","price":"9",)"
+               R"("origin":"beijing","post_only":true})",
+               buyer)
+            .status == 201);
+  CHECK(x.call("POST", "/v1/orders",
+               R"({"client_order_id":"b3","chip":"H100","qty":"1","price":"11",)"
+               R"("origin":"beijing","post_only":false})",
+               buyer)
+            .body.find(R"("liquidity":"taker")") != std::string::npos);
+  CHECK(x.sink.trades.size() == trades + 1);
+  const auto& bad = x.call("POST", "/v1/orders",
+                           R"({"client_order_id":"b4","chip":"H100","qty":"1","price":"9",)"
+                           R"("origin":"beijing","post_only":"yes"})",
+                           buyer);
+  CHECK(bad.body.find("post_only must be true or false") != std::string::npos);
+  // The spec's command stream (cpx-replay) ignores post_only like any field it does not use.
+  CommandDecoder spec(x.f.config);
+  const std::string line =
+      R"({"op":"new","side":"bid","account":"acme","client_order_id":"c","chip":"H100",)"
+      R"("qty":"1","price":"11","origin":"beijing","post_only":true})";
+  const simdjson::padded_string padded(line);
+  const Command command = spec.decode(padded.data(), padded.size());
+  CHECK(command.shape_reason == Reason::none);
+  CHECK_FALSE(command.post_only);
 }
 
 }  // namespace cpx::gateway

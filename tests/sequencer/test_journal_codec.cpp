@@ -34,6 +34,7 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     command.has_qty = random() % 2;
     command.has_price = random() % 2;
     command.has_latency_max = random() % 2;
+    command.post_only = random() % 2;
     command.green_pct = uint8_t(random() % 101);
     command.chip = uint16_t(random() % 8);
     command.region = uint16_t(random() % 16);
@@ -76,6 +77,7 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     CHECK(got.has_qty == command.has_qty);
     CHECK(got.has_price == command.has_price);
     CHECK(got.has_latency_max == command.has_latency_max);
+    CHECK(got.post_only == command.post_only);
     CHECK(got.green_pct == command.green_pct);
     CHECK(got.chip == command.chip);
     CHECK(got.region == command.region);

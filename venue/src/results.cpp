@@ -51,6 +51,8 @@ std::string_view message_of(Reason reason) {
       return "the account used this client_order_id for another order";
     case Reason::unknown_order:
       return "no open order of this account has this client_order_id";
+    case Reason::would_take:
+      return "post_only: the order would take from the book, so it was not placed";
     case Reason::insufficient_funds:
       return "the available balance does not cover the order's hold";
     case Reason::none:

@@ -89,6 +89,8 @@ class CommandDecoder {
   bool note_key(std::string_view key, const Value& value, Fields& fields);
   void decode_object(const Fields& fields, Command& command, const RequestContext* context);
   void decode_order_fields(const Fields& fields, Command& command);
+  // A new order's side, required fields and post_only; false (and malformed()) when missing.
+  bool decode_new(const Fields& fields, Command& command, const RequestContext* context);
   // Notes why `command` is malformed (its shape_reason stays bad_request).
   void malformed(ShapeProblem problem, Field field, Side side = Side::bid);
   void bad_client_order_id(const Fields& fields, const RequestContext* context);

@@ -153,6 +153,8 @@ class Book {
 
   // True when the incoming order could trade its whole open quantity right now (FOK).
   bool can_fill_completely(Incoming& incoming);
+  // Whether the incoming order would trade at once with a resting order it may match.
+  bool would_take(Incoming& incoming);
   // Trades the incoming order against the best eligible resting orders while it crosses,
   // calling on_fill(const Fill&) for each trade (inlined: no buffer between book and engine).
   template <class OnFill>

@@ -31,6 +31,9 @@ struct Command {
   bool has_qty = false;
   bool has_price = false;
   bool has_latency_max = false;
+  // New orders from the gateway only ("post_only":true): rejected (would_take) instead of
+  // trading when they would take from the book.
+  bool post_only = false;
   uint8_t green_pct = 0;  // min_green_pct of a bid, green_pct of an ask
   uint16_t chip = 0;
   uint16_t region = 0;          // origin of a bid, region of an ask

@@ -83,10 +83,11 @@ inline constexpr NamedValue<Reason> reason_names[] = {
     {Reason::duplicate_client_order_id, "duplicate_client_order_id"},
     {Reason::unknown_order, "unknown_order"},
     {Reason::insufficient_funds, "insufficient_funds"},
+    {Reason::would_take, "would_take"},
 };
 static_assert(is_dense(side_names) && is_dense(tif_names) && is_dense(urgency_names) &&
               is_dense(role_names) && is_dense(op_names) && is_dense(done_reason_names) &&
               is_dense(reason_names));
-static_assert(std::size(reason_names) == std::size_t(Reason::insufficient_funds) + 1);
+static_assert(std::size(reason_names) == std::size_t(Reason::would_take) + 1);
 
 }  // namespace cpx
