@@ -267,6 +267,14 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
   ws.send(R"({"op":"new","req_id":4,"client_order_id":"a","chip":"H100","qty":"1","price":"1",)"
           R"("region":"beijing"})");
   CHECK(ws.read().starts_with(R"({"type":"accepted","req_id":4)"));
+  // A cancel over WebSocket brings two messages, in this order: the account's pushed done
+  // (numbered by account_seq, with filled_qty), then the request's answer (with its req_id).
+  ws.send(R"({"op":"cancel","req_id":5,"client_order_id":"a"})");
+  const std::string pushed = ws.read();
+  CHECK(pushed.starts_with(R"({"type":"done","account_seq":)"));
+  CHECK(json_field(pushed, "reason") == "canceled");
+  CHECK(pushed.find(R"("filled_qty":"0")") != std::string::npos);
+  CHECK(ws.read() == R"({"type":"done","req_id":5,"client_order_id":"a","reason":"canceled"})");
   // Over 64 KiB: the connection closes with a reason.
   ws.send("{\"op\":\"new\",\"pad\":\"" + std::string(70 * 1024, 'x') + "\"}");
   CHECK(ws.read().empty());
