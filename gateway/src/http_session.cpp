@@ -51,7 +51,18 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
         413, "body_too_large",
         "bodies are limited to " + std::to_string(request_body_bytes_max / 1024) + " KiB");
   }
-  if (ec) return do_close();  // timeouts, resets, malformed HTTP: nothing useful to answer
+  if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+      ec != http::error::partial_message) {
+    // Malformed HTTP (a bad request line, header or chunk): answered, then closed.
+    version_ = 11;
+    keep_alive_ = false;
+    return answer_error(400, "bad_request",
+                        ec == http::error::header_limit
+                            ? "request headers are limited to " +
+                                  std::to_string(request_header_bytes_max / 1024) + " KiB"
+                            : "malformed HTTP request: " + ec.message());
+  }
+  if (ec) return do_close();  // timeouts, resets, a request cut short: nothing to answer
   Request& request = parser_->get();
   version_ = request.version();
   keep_alive_ = request.keep_alive();
@@ -73,6 +84,9 @@ void HttpSession::route(const Request& request) {
   http.timestamp = request["X-CPX-TIMESTAMP"];
   http.signature = request["X-CPX-SIGNATURE"];
   http.accept = request[http::field::accept];
+  for (const std::string_view name : {"X-CPX-KEY", "X-CPX-TIMESTAMP", "X-CPX-SIGNATURE"}) {
+    if (http.repeated_header.empty() && request.count(name) > 1) http.repeated_header = name;
+  }
   Routed routed = io_thread_.rest.route(http, wall_clock_ms());
   if (!routed.to_matcher) return answer(routed.answer.status, std::move(routed.answer.body));
   routed.request.session = session_id_;

@@ -45,7 +45,8 @@ std::string_view auth_message(AuthFailure failure) {
     case AuthFailure::stale:
       return "X-CPX-TIMESTAMP is more than 30 s from the server clock (see GET /v1/time)";
     case AuthFailure::bad_signature:
-      return "X-CPX-SIGNATURE does not match the request";
+      // Said alike of an unknown key: the answer never tells whether a key id exists.
+      return unknown_key_or_signature;
     case AuthFailure::replayed:
       return "this signature was used already";
     case AuthFailure::busy:
@@ -186,16 +187,19 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
   if (out.kind == RequestKind::ledger_statement && !is_valid_id(path_id)) {
     return refuse(404, "unknown_account", "no such account");
   }
-  // Who is asking: a known key, and a signature of this request within the time window.
-  const KeyInfo* key = http.key_id.empty() ? nullptr : find_key_(http.key_id);
-  if (key == nullptr) {
-    return refuse(401, "unauthorized",
-                  http.key_id.empty() ? auth_message(AuthFailure::missing) : "unknown API key");
+  if (!http.repeated_header.empty()) {
+    return refuse(400, "bad_request", std::string(http.repeated_header) + " is repeated");
   }
+  // Who is asking: a known key, and a signature of this request within the time window. An
+  // unknown key is checked as a key with an empty secret would be, so it fails as a wrong
+  // signature does, with the same answer, after the same checks of the headers and the time.
+  if (http.key_id.empty()) return refuse(401, "unauthorized", auth_message(AuthFailure::missing));
+  const KeyInfo* key = find_key_(http.key_id);
   int64_t timestamp_ms = 0;
-  const AuthFailure failure =
-      check_signature(key->secret, http.timestamp, http.signature, http.method, http.target,
-                      http.body, now_ms, timestamp_ms);
+  AuthFailure failure = check_signature(
+      key != nullptr ? std::string_view(key->secret) : std::string_view(), http.timestamp,
+      http.signature, http.method, http.target, http.body, now_ms, timestamp_ms);
+  if (key == nullptr && failure == AuthFailure::none) failure = AuthFailure::bad_signature;
   if (failure != AuthFailure::none) return refuse(401, "unauthorized", auth_message(failure));
   out.surface = Surface::rest;
   out.now_ms = now_ms;

@@ -15,6 +15,10 @@ using simdjson::dom::element_type;
 
 namespace {
 
+// A refused login, whether the key is unknown or the signature wrong or stale.
+constexpr std::string_view ws_login_refused =
+    "unknown key, or a bad or stale signature (signed: timestamp + GET/v1/ws)";
+
 constexpr std::size_t ws_message_bytes_max = 64 * 1024;
 constexpr auto close_grace = std::chrono::seconds(5);
 constexpr std::size_t batch_bytes_max = 256 * 1024;
@@ -86,9 +90,7 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
       auto response = std::make_shared<http::response<http::string_body>>(
           http::status::unauthorized, upgrade.version());
       response->set(http::field::content_type, "application/json");
-      response->body() =
-          error_response(401, "unauthorized", key ? "bad or stale signature" : "unknown API key")
-              .body;
+      response->body() = error_response(401, "unauthorized", ws_login_refused).body;
       response->keep_alive(false);
       response->prepare_payload();
       http::async_write(beast::get_lowest_layer(ws_), *response,
@@ -116,16 +118,15 @@ bool WsSession::login(std::string_view key_id, std::string_view timestamp,
     reject(req_id, "bad_request", "this connection is logged in already");
     return false;
   }
+  // An unknown key is refused as a wrong signature is: the answer never tells which.
   const KeyInfo* key = io_thread_.find_key(key_id);
-  if (key == nullptr) {
-    reject(req_id, "unauthorized", "unknown API key");
-    return false;
-  }
   int64_t timestamp_ms = 0;
-  const AuthFailure failure = check_signature(key->secret, timestamp, signature, "GET", "/v1/ws",
-                                              "", wall_clock_ms(), timestamp_ms);
+  const AuthFailure failure = key == nullptr
+                                  ? AuthFailure::bad_signature
+                                  : check_signature(key->secret, timestamp, signature, "GET",
+                                                    "/v1/ws", "", wall_clock_ms(), timestamp_ms);
   if (failure != AuthFailure::none) {
-    reject(req_id, "unauthorized", "bad or stale signature (signed: timestamp + GET/v1/ws)");
+    reject(req_id, "unauthorized", ws_login_refused);
     return false;
   }
   Request request;
@@ -155,7 +156,12 @@ void WsSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) return;  // closed, reset, or too big (Beast answers that with close code 1009)
   const std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
-  if (!closing_) handle_frame(text);
+  if (ws_.got_binary()) {
+    // The API is JSON text: a binary message is refused, not read as text.
+    reject("null", "bad_request", "messages are text frames (JSON), not binary");
+  } else if (!closing_) {
+    handle_frame(text);
+  }
   read_after_login();
 }
 

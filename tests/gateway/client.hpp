@@ -233,6 +233,11 @@ class WsClient {
   }
 
   void send(const std::string& text) { ws_.write(net::buffer(text)); }
+  void send_binary(const std::string& bytes) {
+    ws_.binary(true);
+    ws_.write(net::buffer(bytes));
+    ws_.binary(false);
+  }
 
   // The next message, or "" on timeout or close (error() says which).
   std::string read(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {

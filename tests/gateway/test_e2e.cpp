@@ -249,6 +249,9 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
       R"({"op":"new","req_id":"r-1","client_order_id":"a","chip":"H100","qty":"-1","price":"1",)"
       R"("region":"beijing"})");
   CHECK(ws.read().starts_with(R"({"type":"rejected","req_id":"r-1","reason":"bad_qty")"));
+  // A binary message is refused, not read as text, and the connection stays.
+  ws.send_binary(R"({"op":"new","req_id":20})");
+  CHECK(json_field(ws.read(), "message") == "messages are text frames (JSON), not binary");
   ws.send(R"({"op":"fly","req_id":2})");
   CHECK(json_field(ws.read(), "reason") == "bad_request");
   // Shape errors name the field and what is wrong, over the real server.

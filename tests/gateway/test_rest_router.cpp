@@ -42,7 +42,7 @@ struct RouterFixture {
       signature_ = auth::hmac_sha256_hex(it->second.secret,
                                          auth::signing_payload(stamp_, method, target, body));
     }
-    HttpRequest http{method, target, body, key, stamp_, signature_, ""};
+    HttpRequest http{method, target, body, key, stamp_, signature_, "", ""};
     return router.route(http, now);
   }
 
@@ -158,12 +158,26 @@ TEST_CASE("authentication: a known key and a signature of this very request") {
   const std::string stamp = std::to_string(now);
   const std::string other =
       auth::hmac_sha256_hex("secret-2", auth::signing_payload(stamp, "GET", "/v1/account", ""));
-  HttpRequest http{"GET", "/v1/fills", "", "k2", stamp, other, ""};
+  HttpRequest http{"GET", "/v1/fills", "", "k2", stamp, other, "", ""};
   routed = f.router.route(http, now);
   CHECK(routed.answer.status == 401);
-  CHECK(routed.answer.body.find("does not match") != std::string::npos);
+  const std::string wrong_signature = routed.answer.body;
+  CHECK(wrong_signature.find("does not match") != std::string::npos);
+  // An unknown key gets the very answer a wrong signature does, also when the timestamp is
+  // stale: nothing tells whether a key id exists.
   http.key_id = "nobody";
-  CHECK(f.router.route(http, now).answer.body.find("unknown API key") != std::string::npos);
+  CHECK(f.router.route(http, now).answer.body == wrong_signature);
+  const std::string stale = std::to_string(now - 31'000);
+  http.timestamp = stale;
+  const std::string stale_unknown = f.router.route(http, now).answer.body;
+  http.key_id = "k2";
+  CHECK(f.router.route(http, now).answer.body == stale_unknown);
+  CHECK(stale_unknown.find("more than 30 s") != std::string::npos);
+  // A repeated authentication header is refused before anything else.
+  http.repeated_header = "X-CPX-SIGNATURE";
+  routed = f.router.route(http, now);
+  CHECK(routed.answer.status == 400);
+  CHECK(routed.answer.body.find("X-CPX-SIGNATURE is repeated") != std::string::npos);
 }
 
 TEST_CASE("bodies decode under the route's op, the key's account and its role's side") {

@@ -39,7 +39,48 @@ http::response<http::string_body> request(uint16_t port, http::verb verb, const 
   return res;
 }
 
+// Sends `text` as it is and reads whatever the server answers until it closes.
+std::string raw_exchange(uint16_t port, const std::string& text) {
+  net::io_context context;
+  tcp::socket socket(context);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  net::write(socket, net::buffer(text));
+  std::string answer;
+  beast::error_code ec;
+  char chunk[4096];
+  for (;;) {
+    const std::size_t n = socket.read_some(net::buffer(chunk), ec);
+    if (ec) break;
+    answer.append(chunk, n);
+  }
+  return answer;
+}
+
 }  // namespace
+
+TEST_CASE("malformed HTTP is answered 400 and closed; repeated auth headers are refused") {
+  RunningServer server({"--rate-limit", "0"});
+  // A request line that is not HTTP: a 400 naming it, then the close (read_some ends).
+  std::string answer = raw_exchange(server.port, "GARBAGE\r\n\r\n");
+  CHECK(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  CHECK(answer.find("malformed HTTP request") != std::string::npos);
+  answer = raw_exchange(server.port, "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n");
+  CHECK(answer.starts_with("HTTP/1.1 400 "));
+  // Headers over 16 KiB.
+  answer = raw_exchange(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " +
+                                         std::string(17 * 1024, 'p') + "\r\n\r\n");
+  CHECK(answer.find("request headers are limited to 16 KiB") != std::string::npos);
+  // X-CPX-KEY twice: which one would be checked is ambiguous, so neither is.
+  answer = raw_exchange(server.port,
+                        "GET /v1/account HTTP/1.1\r\nHost: x\r\nX-CPX-KEY: a\r\n"
+                        "X-CPX-KEY: b\r\nX-CPX-TIMESTAMP: 1\r\nX-CPX-SIGNATURE: s\r\n"
+                        "Connection: close\r\n\r\n");
+  CHECK(answer.starts_with("HTTP/1.1 400 "));
+  CHECK(answer.find("X-CPX-KEY is repeated") != std::string::npos);
+  // The server goes on.
+  CHECK(request(server.port, http::verb::get, "/healthz").result_int() == 200);
+}
 
 TEST_CASE("cpx-ws --help says what it does, --wait included, and exits 0") {
   FILE* pipe = popen((std::string(CPX_WS_BINARY) + " --help").c_str(), "r");

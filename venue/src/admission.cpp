@@ -7,6 +7,9 @@ namespace cpx::venue {
 
 namespace {
 
+// As the gateway answers an unknown key: never telling whether the key exists.
+constexpr std::string_view unknown_key_message = "unknown key, or a bad signature";
+
 int64_t refill_milli(uint32_t rate_per_s, int64_t elapsed_ms) {
   return elapsed_ms * int64_t(rate_per_s);  // tokens * 1000 per ms = rate tokens per second
 }
@@ -16,7 +19,7 @@ int64_t refill_milli(uint32_t rate_per_s, int64_t elapsed_ms) {
 bool Venue::admit(const Request& request, Caller& caller) {
   const auto key = keys_.find(request.key_id.view());
   if (key == keys_.end()) {
-    answer_error(request, 401, "unauthorized", "unknown API key");
+    answer_error(request, 401, "unauthorized", unknown_key_message);
     return false;
   }
   if (request.signed_request) {

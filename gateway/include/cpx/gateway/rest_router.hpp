@@ -45,7 +45,13 @@ struct HttpRequest {
   std::string_view timestamp;  // X-CPX-TIMESTAMP
   std::string_view signature;  // X-CPX-SIGNATURE
   std::string_view accept;     // Accept
+  // The first of X-CPX-KEY, X-CPX-TIMESTAMP and X-CPX-SIGNATURE that came more than once.
+  std::string_view repeated_header;
 };
+
+// The answer to an unknown key and to a wrong signature alike.
+inline constexpr std::string_view unknown_key_or_signature =
+    "X-CPX-KEY is not a key, or X-CPX-SIGNATURE does not match the request";
 
 struct Routed {
   bool to_matcher = false;
