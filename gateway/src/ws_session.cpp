@@ -1,5 +1,8 @@
 #include "ws_session.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "cpx/gateway/public_api.hpp"
 #include "cpx/gateway/venue_types.hpp"
 #include "cpx/venue/results.hpp"
@@ -241,6 +244,25 @@ void WsSession::handle_text(std::string_view text) {
   if (io_thread_.json.parse(padded).get(root) != simdjson::SUCCESS ||
       root.get_object().get(object) != simdjson::SUCCESS) {
     return reject("null", "bad_request", "messages are JSON objects");
+  }
+  // A key given twice is refused, as REST refuses it (which one counts would be a guess).
+  // On the stack for the usual few keys (this runs for every message).
+  std::array<std::string_view, 32> few;
+  std::vector<std::string_view> many;
+  std::size_t count = 0;
+  for (const auto field : object) {
+    if (count < few.size()) {
+      few[count] = field.key;
+    } else {
+      if (many.empty()) many.assign(few.begin(), few.end());
+      many.push_back(field.key);
+    }
+    ++count;
+  }
+  std::string_view* keys = many.empty() ? few.data() : many.data();
+  std::sort(keys, keys + count);
+  if (const auto twice = std::adjacent_find(keys, keys + count); twice != keys + count) {
+    return reject("null", "bad_request", "duplicate key " + std::string(*twice));
   }
   // req_id: echoed verbatim, so only an integer or a plain id string is taken.
   std::string req_id = "null";

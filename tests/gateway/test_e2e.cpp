@@ -249,6 +249,9 @@ TEST_CASE("malformed and oversized input is refused on both surfaces, and the se
       R"({"op":"new","req_id":"r-1","client_order_id":"a","chip":"H100","qty":"-1","price":"1",)"
       R"("region":"beijing"})");
   CHECK(ws.read().starts_with(R"({"type":"rejected","req_id":"r-1","reason":"bad_qty")"));
+  // A key twice is refused on the WebSocket as on REST, whatever the op.
+  ws.send(R"({"op":"subscribe","op":"login","req_id":30,"channels":[]})");
+  CHECK(json_field(ws.read(), "message") == "duplicate key op");
   // A binary message is refused, not read as text, and the connection stays.
   ws.send_binary(R"({"op":"new","req_id":20})");
   CHECK(json_field(ws.read(), "message") == "messages are text frames (JSON), not binary");
