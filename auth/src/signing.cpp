@@ -56,7 +56,7 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view message) {
     sha.add(secret.data(), secret.size());
     sha.end(hashed);
     std::memcpy(key, hashed, sizeof hashed);
-  } else {
+  } else if (!secret.empty()) {  // an empty view may have no data at all
     std::memcpy(key, secret.data(), secret.size());
   }
   unsigned char pad[block];

@@ -8,6 +8,13 @@
 
 namespace cpx::venue {
 
+TEST_CASE("HMAC-SHA256 of an empty key, even a view with no data (an unknown key's check)") {
+  const std::string_view none;
+  CHECK(hmac_sha256_hex(none, "") ==
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  CHECK(hmac_sha256_hex("", "") == hmac_sha256_hex(none, ""));
+}
+
 TEST_CASE("HMAC-SHA256 matches the RFC 4231 test vectors, in lowercase hex") {
   CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
