@@ -11,6 +11,7 @@
 #endif
 
 #include "cpx/base/decimal.hpp"
+#include "cpx/base/utc_hour.hpp"
 #include "cpx/engine/wire_names.hpp"
 
 namespace cpx {
@@ -153,7 +154,9 @@ Command CommandDecoder::decode(const char* text, std::size_t length,
   keys_.clear();
   Fields fields;
   if (length == 0 || collect(text, length, fields)) {
-    if (!context.strict || strict_keys(context)) decode_object(fields, command, &context);
+    if (!context.strict || (strict_keys(context) && strict_fields(context, fields))) {
+      decode_object(fields, command, &context);
+    }
   }
   return command;
 }
@@ -186,7 +189,17 @@ bool CommandDecoder::decode_new(const Fields& fields, Command& command,
     return (malformed(ShapeProblem::bad_field, Field::side), false);
   }
   const Field where = command.side == Side::bid ? Field::origin : Field::region;
+  if (command.side == Side::ask && fields.get(Field::site, value)) {
+    // An ask naming its site takes chip, region and green share from it (docs/delivery.md).
+    std::string_view site;
+    if (!string_of(value, site) || !is_valid_id(site)) {
+      return (malformed(ShapeProblem::bad_field, Field::site), false);
+    }
+    std::memcpy(site_, site.data(), site.size());
+    command.site = std::string_view(site_, site.size());
+  }
   for (const Field required : {Field::chip, where, Field::qty, Field::price}) {
+    if (!command.site.empty() && (required == Field::chip || required == where)) continue;
     if (!fields.has(required)) {
       return (malformed(ShapeProblem::missing_field, required, command.side), false);
     }
@@ -199,6 +212,99 @@ bool CommandDecoder::decode_new(const Fields& fields, Command& command,
     command.post_only = value.boolean;
   }
   decode_order_fields(fields, command);
+  decode_delivery(fields, command);
+  return true;
+}
+
+void CommandDecoder::decode_delivery(const Fields& fields, Command& command) {
+  Value value;
+  if (!fields.get(Field::delivery, value)) return;
+  // "2026-12-03T10:00Z", or ms since the epoch on an hour's start.
+  std::optional<int64_t> ms;
+  if (value.kind == Value::Kind::string) {
+    ms = parse_utc_hour(value.text);
+  } else if (value.kind == Value::Kind::int64 && value.int64 > 0 && value.int64 % hour_ms == 0) {
+    ms = value.int64;
+  }
+  if (ms && *ms > 0) {
+    command.delivery_ms = *ms;
+  } else {
+    fail_field(command, Reason::bad_delivery);
+  }
+}
+
+bool CommandDecoder::decode_tick(const Fields& fields, Command& command) {
+  Value value;
+  if (!fields.get(Field::time_ms, value)) {
+    return (malformed(ShapeProblem::missing_field, Field::time_ms), false);
+  }
+  if (value.kind == Value::Kind::int64 && value.int64 >= 0) {
+    command.time_ms = value.int64;
+  } else {
+    fail_field(command, Reason::bad_time);
+  }
+  return true;
+}
+
+bool CommandDecoder::decode_site(const Fields& fields, Command& command) {
+  Value value;
+  std::string_view text;
+  if (!fields.get(Field::site, value)) {
+    return (malformed(ShapeProblem::missing_field, Field::site), false);
+  }
+  if (!string_of(value, text) || !is_valid_id(text)) {
+    return (malformed(ShapeProblem::bad_field, Field::site), false);
+  }
+  std::memcpy(site_, text.data(), text.size());
+  command.site = std::string_view(site_, text.size());
+  if (fields.get(Field::status, value)) {
+    if (!string_of(value, text) || !parse_name(site_status_names, text, command.site_status)) {
+      return (malformed(ShapeProblem::bad_field, Field::status), false);
+    }
+    command.has_site_status = true;
+  }
+  // Field checks in this order: chip, region, capacity, green share, green profile.
+  if (fields.get(Field::chip, value)) {
+    std::optional<uint32_t> chip;
+    if (string_of(value, text)) chip = chips_.find(config_.chips, text);
+    command.has_chip = true;
+    if (chip)
+      command.chip = uint16_t(*chip);
+    else
+      fail_field(command, Reason::unknown_chip);
+  }
+  if (fields.get(Field::region, value)) {
+    std::optional<uint32_t> region;
+    if (string_of(value, text)) region = regions_.find(config_.regions, text);
+    command.has_region = true;
+    if (region)
+      command.region = uint16_t(*region);
+    else
+      fail_field(command, Reason::unknown_region);
+  }
+  if (fields.get(Field::capacity_pflops, value)) {
+    int128 scaled;
+    command.has_qty = true;
+    if (positive_decimal(value, qty_frac_digits, qty_milli_max, scaled))
+      command.qty_milli = int64_t(scaled);
+    else
+      fail_field(command, Reason::bad_capacity);
+  }
+  int64_t whole;
+  if (fields.get(Field::green_pct, value)) {
+    command.has_green = true;
+    if (integer_in(value, 0, green_pct_max, whole))
+      command.green_pct = uint8_t(whole);
+    else
+      fail_field(command, Reason::bad_green);
+  }
+  if (fields.get(Field::green_profile, value)) {
+    command.has_green_profile = true;
+    if (value.kind == Value::Kind::profile && value.boolean)
+      std::memcpy(command.green_profile, green_profile_, sizeof green_profile_);
+    else
+      fail_field(command, Reason::bad_green);
+  }
   return true;
 }
 
@@ -222,6 +328,10 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
     return malformed(ShapeProblem::unknown_op, Field::op);
   }
   problem_op_ = command.op;
+  if (command.op == Op::tick) {  // the sequencer's clock: no account
+    if (decode_tick(fields, command)) command.shape_reason = Reason::none;
+    return;
+  }
   if (!account_valid) {
     const bool given = (context && !context->account.empty()) || fields.has(Field::account);
     return malformed(given ? ShapeProblem::bad_field : ShapeProblem::missing_field, Field::account);
@@ -252,6 +362,11 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
       break;
     case Op::cancel:
       if (!client_order_id_valid) return bad_client_order_id(fields, context);
+      break;
+    case Op::tick:
+      break;
+    case Op::site:
+      if (!decode_site(fields, command)) return;
       break;
     case Op::amend: {
       if (!client_order_id_valid) return bad_client_order_id(fields, context);
@@ -288,21 +403,24 @@ void CommandDecoder::decode_order_fields(const Fields& fields, Command& command)
   Value value;
   std::string_view text;
   // Field checks in the spec's order: chip, region, qty, price, latency, green, tif, urgency.
+  // An ask naming its site may leave out chip and region (decode_new let it).
+  const bool from_site = !command.site.empty();
   std::optional<uint32_t> chip;
-  if (fields.get(Field::chip, value) && string_of(value, text))
-    chip = chips_.find(config_.chips, text);
+  command.has_chip = fields.get(Field::chip, value);
+  if (command.has_chip && string_of(value, text)) chip = chips_.find(config_.chips, text);
   if (chip)
     command.chip = uint16_t(*chip);
-  else
+  else if (command.has_chip || !from_site)
     fail_field(command, Reason::unknown_chip);
 
   std::optional<uint32_t> region;
-  if (fields.get(bid ? Field::origin : Field::region, value) && string_of(value, text)) {
+  command.has_region = fields.get(bid ? Field::origin : Field::region, value);
+  if (command.has_region && string_of(value, text)) {
     region = regions_.find(config_.regions, text);
   }
   if (region)
     command.region = uint16_t(*region);
-  else
+  else if (command.has_region || !from_site)
     fail_field(command, Reason::unknown_region);
 
   int128 scaled;
@@ -331,6 +449,7 @@ void CommandDecoder::decode_order_fields(const Fields& fields, Command& command)
     }
   }
   if (fields.get(bid ? Field::min_green_pct : Field::green_pct, value)) {
+    command.has_green = true;
     if (integer_in(value, 0, green_pct_max, whole))
       command.green_pct = uint8_t(whole);
     else

@@ -14,7 +14,9 @@ namespace cpx {
 // Plain data without initializers, so that a decode's 16 slots cost nothing until a field
 // fills one (Fields::present says which).
 struct CommandDecoder::Value {
-  enum class Kind : uint8_t { string, int64, uint64, boolean, other };
+  // profile: a green_profile array, read by the simdjson path into the decoder (boolean: whether
+  // it is 24 integers 0-100).
+  enum class Kind : uint8_t { string, int64, uint64, boolean, profile, other };
   Kind kind;
   std::string_view text;  // string
   union {
@@ -69,6 +71,13 @@ enum class CommandDecoder::Field : uint8_t {
   tif,
   urgency,
   post_only,  // the gateway's only
+  // docs/delivery.md
+  delivery,
+  site,
+  time_ms,
+  capacity_pflops,
+  green_profile,
+  status,
   unknown
 };
 
@@ -100,16 +109,23 @@ inline constexpr std::string_view field_names[] = {"op",
                                                    "tif",
                                                    "urgency",
                                                    "post_only",
+                                                   "delivery",
+                                                   "site",
+                                                   "time_ms",
+                                                   "capacity_pflops",
+                                                   "green_profile",
+                                                   "status",
                                                    "?"};
 static_assert(std::size(field_names) == std::size_t(Field::unknown) + 1);
 
-// The field a key names: its length and first letter tell the candidate (no two names share
-// both), one comparison of known length confirms it.
+// The field a key names: its length, first letter and last letter but one tell the candidate
+// (no two names share all three), one comparison of known length confirms it.
 inline Field field_named(std::string_view key) {
-  if (key.empty()) return Field::unknown;
-  switch (key.size() << 8 | static_cast<unsigned char>(key[0])) {
-#define CPX_FIELD(text, field)            \
-  case (sizeof(text) - 1) << 8 | text[0]: \
+  if (key.size() < 2) return Field::unknown;
+  const auto letter = [](char c) { return std::size_t(static_cast<unsigned char>(c)); };
+  switch (key.size() << 16 | letter(key[0]) << 8 | letter(key[key.size() - 2])) {
+#define CPX_FIELD(text, field)                                                                     \
+  case (sizeof(text) - 1) << 16 | std::size_t(text[0]) << 8 | std::size_t(text[sizeof(text) - 3]): \
     return is(key, text) ? Field::field : Field::unknown;
     CPX_FIELD("op", op)
     CPX_FIELD("account", account)
@@ -128,6 +144,12 @@ inline Field field_named(std::string_view key) {
     CPX_FIELD("tif", tif)
     CPX_FIELD("urgency", urgency)
     CPX_FIELD("post_only", post_only)
+    CPX_FIELD("delivery", delivery)
+    CPX_FIELD("site", site)
+    CPX_FIELD("time_ms", time_ms)
+    CPX_FIELD("capacity_pflops", capacity_pflops)
+    CPX_FIELD("green_profile", green_profile)
+    CPX_FIELD("status", status)
 #undef CPX_FIELD
     default:
       return Field::unknown;

@@ -16,6 +16,24 @@ using simdjson::dom::object;
 using namespace decoder_detail;
 using Value = CommandDecoder::Value;
 
+CommandDecoder::Value CommandDecoder::read_profile(element value) {
+  Value out;
+  out.kind = Value::Kind::profile;
+  out.boolean = false;
+  simdjson::dom::array items = value.get_array().value_unsafe();
+  if (items.size() != std::size_t(hours_per_day)) return out;
+  std::size_t i = 0;
+  for (element item : items) {
+    int64_t share;
+    if (item.get_int64().get(share) != simdjson::SUCCESS || share < 0 || share > green_pct_max) {
+      return out;
+    }
+    green_profile_[i++] = uint8_t(share);
+  }
+  out.boolean = true;
+  return out;
+}
+
 // Records one member; false when a key the spec names comes twice.
 bool CommandDecoder::note_key(std::string_view key, const Value& value, Fields& fields) {
   const Field f = field_named(key);
@@ -206,7 +224,12 @@ bool CommandDecoder::collect(const char* text, std::size_t length, Fields& field
   // One pass over the keys: a repeated key makes the text no JSON object for the exchange.
   problem_ = ShapeProblem::duplicate_key;
   for (auto entry : object) {
-    if (!note_key(entry.key, Value::of(entry.value), fields)) return false;
+    Value value = Value::of(entry.value);
+    if (value.kind == Value::Kind::other && entry.value.is_array() &&
+        field_named(entry.key) == Field::green_profile) {
+      value = read_profile(entry.value);
+    }
+    if (!note_key(entry.key, value, fields)) return false;
   }
   if (keys_.size() > 1) {
     std::sort(keys_.begin(), keys_.end());

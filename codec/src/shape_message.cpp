@@ -1,5 +1,6 @@
 // What was wrong with a malformed command, in words that name the field.
 #include <algorithm>
+#include <bit>
 
 #include "decoder_parts.hpp"
 
@@ -23,7 +24,7 @@ std::string CommandDecoder::shape_message() const {
     case ShapeProblem::unknown_key:
       return "unknown field " + problem_key_;
     case ShapeProblem::unknown_op:
-      return "op must be account, deposit, new, cancel or amend";
+      return "op must be account, deposit, new, cancel, amend, tick or site";
     case ShapeProblem::amend_without_change:
       return "an amend needs qty or price (or both)";
     case ShapeProblem::missing_field:
@@ -38,10 +39,13 @@ std::string CommandDecoder::shape_message() const {
               : problem_op_ == Op::account ? "a new account"
               : problem_op_ == Op::deposit ? "a deposit"
               : problem_op_ == Op::cancel  ? "a cancel"
+              : problem_op_ == Op::tick    ? "a tick"
+              : problem_op_ == Op::site    ? "a site"
                                            : "an amend");
     case ShapeProblem::bad_field:
       if (problem_field_ == Field::side) return "side must be bid or ask";
       if (problem_field_ == Field::post_only) return "post_only must be true or false";
+      if (problem_field_ == Field::status) return "status must be active, retired or suspended";
       if (problem_field_ == Field::role) {
         return "role must be enterprise, provider, auditor or operator";
       }
@@ -68,6 +72,20 @@ bool CommandDecoder::strict_keys(const RequestContext& context) {
     return false;
   }
   return true;
+}
+
+bool CommandDecoder::strict_fields(const RequestContext& context, const Fields& fields) {
+  // The fields of docs/delivery.md are known to the decoder, but an op that does not use them
+  // refuses them like any unknown field: only a new order takes delivery and site.
+  const auto bit = [](Field f) { return uint32_t(1) << unsigned(f); };
+  uint32_t refused = bit(Field::time_ms) | bit(Field::capacity_pflops) | bit(Field::green_profile) |
+                     bit(Field::status);
+  if (context.op != Op::new_order) refused |= bit(Field::delivery) | bit(Field::site);
+  const uint32_t given = fields.present & refused;
+  if (given == 0) return true;
+  problem_ = ShapeProblem::unknown_key;
+  problem_key_.assign(field_names[std::countr_zero(given)]);
+  return false;
 }
 
 void CommandDecoder::malformed(ShapeProblem problem, Field field, Side side) {

@@ -20,11 +20,12 @@ inline bool sorts_before(Side side, int64_t a, int64_t b) {
 
 }  // namespace
 
-Book::Book(const Config& config, const std::vector<uint16_t>& latency_values)
+Book::Book(const Config& config, const std::vector<uint16_t>& latency_values, uint32_t orders_max,
+           uint32_t levels_max)
     : config_(config),
       latency_values_(latency_values),
-      orders_(orders_per_book_max, 4096),
-      levels_(levels_per_book_max, 1024) {
+      orders_(orders_max, 4096),
+      levels_(levels_max, 1024) {
   sides_[0].best_bound = empty_price(Side::bid);
   sides_[1].best_bound = empty_price(Side::ask);
 }

@@ -4,19 +4,7 @@
 #include <set>
 
 namespace cpx {
-namespace {
-
-// Appends an event built in place (no temporary copied in).
-[[gnu::always_inline]] inline Event& push_event(EventList& events, EventType type, uint64_t seq,
-                                                uint32_t key) {
-  Event& event = events.emplace_back();
-  event.type = type;
-  event.seq = seq;
-  event.order_key = key;
-  return event;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void AccountNames::put(Slot slot) {
   std::size_t i = slot.hash & (slots_.size() - 1);
@@ -42,9 +30,12 @@ Engine::Engine(Config config, EngineLimits limits)
     : config_(std::move(config)), keys_(limits.order_keys_initial) {
   std::set<uint16_t> values(config_.latency_ms.begin(), config_.latency_ms.end());
   latency_values_.assign(values.begin(), values.end());
+  plain_books_ = uint16_t(config_.chips.size());
   books_.reserve(config_.chips.size());
-  for (std::size_t i = 0; i < config_.chips.size(); ++i)
+  for (std::size_t i = 0; i < config_.chips.size(); ++i) {
     books_.emplace_back(config_, latency_values_);
+    markets_.push_back(Market{uint16_t(i), 0, true});
+  }
 }
 
 std::optional<uint32_t> Engine::find_account(std::string_view name) const {
@@ -83,6 +74,10 @@ void Engine::execute(const Command& command, EventList& events) {
       return run_command<&Engine::execute_deposit>(command, seq, events);
     case Op::account:
       return run_command<&Engine::execute_account>(command, seq, events);
+    case Op::tick:
+      return run_command<&Engine::execute_tick>(command, seq, events);
+    case Op::site:
+      return run_command<&Engine::execute_site>(command, seq, events);
   }
 }
 
@@ -102,7 +97,7 @@ uint32_t Engine::restore_order_key(uint32_t account, std::string_view client_ord
 }
 
 void Engine::restore_resting(uint16_t chip, Incoming incoming) {
-  CPX_ASSERT(chip < books_.size() && keys_[incoming.key].chip == chip);
+  CPX_ASSERT(chip < books_.size() && keys_[incoming.key].book == chip);
   keys_[incoming.key].slot = books_[chip].rest(incoming);
 }
 
@@ -136,10 +131,33 @@ Reason Engine::execute_deposit(const Command& command, uint64_t seq, EventList& 
 Reason Engine::execute_new(const Command& command, uint64_t seq, EventList& events) {
   const uint32_t index = resolve_account(command);
   if (index == index_none) return Reason::unknown_account;
-  Account& account = accounts_[index];
   const Role role_needed = command.side == Side::bid ? Role::enterprise : Role::provider;
-  if (account.role != role_needed) return Reason::role_mismatch;
+  if (accounts_[index].role != role_needed) return Reason::role_mismatch;
   if (command.field_reason != Reason::none) return command.field_reason;
+  // A delivery, a site or a running clock (now_ms_ is -1 before the first tick), with one
+  // branch: all three are never negative.
+  if ((command.delivery_ms | int64_t(command.site.size()) | (now_ms_ + 1)) != 0) [[unlikely]] {
+    return execute_new_hourly(command, index, seq, events);
+  }
+  return place_order<false>(
+      command, index, Placement{command.chip, command.chip, command.region, command.green_pct}, seq,
+      events);
+}
+
+Reason Engine::execute_new_hourly(const Command& command, uint32_t index, uint64_t seq,
+                                  EventList& events) {
+  Placement place{command.chip, command.chip, command.region, command.green_pct};
+  const Reason reason = place_hourly(command, index, place);
+  if (reason != Reason::none) return reason;
+  return place_order<true>(command, index, place, seq, events);
+}
+
+// The checks after the fields' (docs/matching.md), then the order placed and matched. A plain
+// market's instance has nothing of delivery hours in it.
+template <bool hourly>
+Reason Engine::place_order(const Command& command, uint32_t index, Placement place, uint64_t seq,
+                           EventList& events) {
+  Account& account = accounts_[index];
   const OrderKeys::Probe probe =
       keys_.probe(index, command.client_order_id, command.client_order_number);
   if (probe.key != index_none) return Reason::duplicate_client_order_id;
@@ -147,48 +165,61 @@ Reason Engine::execute_new(const Command& command, uint64_t seq, EventList& even
   if (command.side == Side::bid) {
     hold = notional_e7(command.price_ticks, command.qty_milli);
     if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_funds;
+  } else if constexpr (hourly) {
+    Site& site = sites_[place.site];
+    if (site.hours[place.hour].committed_milli + command.qty_milli > site.capacity_milli) {
+      return Reason::over_capacity;
+    }
   }
   Incoming incoming;
   incoming.side = command.side;
   incoming.urgency = command.urgency;
-  incoming.green_pct = command.green_pct;
-  incoming.region = command.region;
+  incoming.green_pct = place.green_pct;
+  incoming.region = place.region;
   incoming.latency_ms_max =
       latency_ceiling(command.side, command.has_latency_max, command.latency_ms_max);
   incoming.price_ticks = command.price_ticks;
   incoming.qty_milli = command.qty_milli;
-  if (command.post_only && books_[command.chip].would_take(incoming)) return Reason::would_take;
+  if (command.post_only && place.book_exists && books_[place.book].would_take(incoming)) {
+    return Reason::would_take;
+  }
+  if constexpr (hourly) {
+    if (!place.book_exists) place.book = open_hourly_book(place.chip, place.hour);
+    if (place.site != index_none) add_committed(place.site, place.hour, command.qty_milli);
+  }
   account.held_e7 += hold;
-  const uint32_t key = keys_.insert(probe, index, command.client_order_id,
-                                    command.client_order_number, command.chip);
+  const uint32_t key =
+      keys_.insert(probe, index, command.client_order_id, command.client_order_number, place.book);
+  if constexpr (hourly) keys_[key].site = place.site;
   push_event(events, EventType::accepted, seq, key).id = seq;
 
   incoming.time = seq;
   incoming.key = key;
   incoming.account = index;
-  run_incoming(command.chip, incoming, command.tif, seq, events);
+  run_incoming(place.book, incoming, command.tif, seq, events);
   return Reason::none;
 }
 
-void Engine::run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq,
+void Engine::run_incoming(uint16_t book_index, Incoming& incoming, Tif tif, uint64_t seq,
                           EventList& events) {
-  Book& book = books_[chip];
+  Book& book = books_[book_index];
   if (tif == Tif::fok && !book.can_fill_completely(incoming)) {
-    end_incoming(incoming, DoneReason::killed, seq, events);
+    end_incoming(book_index, incoming, DoneReason::killed, seq, events);
     return;
   }
-  book.match(incoming, [&](const Fill& fill) { settle_fill(chip, incoming, fill, seq, events); });
+  book.match(incoming,
+             [&](const Fill& fill) { settle_fill(book_index, incoming, fill, seq, events); });
   if (incoming.qty_milli == 0) {
-    end_incoming(incoming, DoneReason::filled, seq, events);
+    end_incoming(book_index, incoming, DoneReason::filled, seq, events);
   } else if (tif == Tif::gtc) {
     keys_[incoming.key].slot = book.rest(incoming);
   } else {
     CPX_ASSERT(tif == Tif::ioc);
-    end_incoming(incoming, DoneReason::expired, seq, events);
+    end_incoming(book_index, incoming, DoneReason::expired, seq, events);
   }
 }
 
-void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
+void Engine::settle_fill(uint16_t book, const Incoming& incoming, const Fill& fill, uint64_t seq,
                          EventList& events) {
   const bool incoming_bid = incoming.side == Side::bid;
   {
@@ -199,11 +230,15 @@ void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fi
     buyer.held_e7 -= notional_e7(bid_price, fill.qty_milli);
     buyer.balance_e7 -= spent;
     seller.balance_e7 += spent;
+    if (book >= plain_books_) [[unlikely]] {
+      const uint32_t site = keys_[incoming_bid ? fill.key : incoming.key].site;
+      if (site != index_none) sites_[site].hours[book_hour(book)].sold_milli += fill.qty_milli;
+    }
 
     Event& trade = events.emplace_back();
     trade.type = EventType::trade;
     trade.aggressor = incoming.side;
-    trade.chip = chip;
+    trade.book = book;
     trade.region = incoming_bid ? fill.region : incoming.region;
     trade.seq = seq;
     trade.id = ++trade_id_;
@@ -220,10 +255,13 @@ void Engine::settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fi
   }
 }
 
-void Engine::end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq,
+void Engine::end_incoming(uint16_t book, const Incoming& incoming, DoneReason reason, uint64_t seq,
                           EventList& events) {
   if (incoming.side == Side::bid) {
     accounts_[incoming.account].held_e7 -= notional_e7(incoming.price_ticks, incoming.qty_milli);
+  } else if (book >= plain_books_ && incoming.qty_milli != 0) [[unlikely]] {
+    const uint32_t site = keys_[incoming.key].site;
+    if (site != index_none) add_committed(site, book_hour(book), -incoming.qty_milli);
   }
   CPX_ASSERT(resting_slot(incoming.key) == index_none);
   push_event(events, EventType::done, seq, incoming.key).done_reason = reason;
@@ -236,14 +274,7 @@ Reason Engine::execute_cancel(const Command& command, uint64_t seq, EventList& e
   const uint32_t key = keys_.find(index, command.client_order_id, command.client_order_number);
   const uint32_t slot = key == index_none ? index_none : resting_slot(key);
   if (slot == index_none) return Reason::unknown_order;
-  Book& book = books_[keys_[key].chip];
-  const Order& order = book.order(slot);
-  if (order.side == Side::bid) {
-    accounts_[index].held_e7 -= notional_e7(order.price_ticks, order.qty_milli);
-  }
-  book.remove(slot);
-  keys_[key].slot = index_none;
-  push_event(events, EventType::done, seq, key).done_reason = DoneReason::canceled;
+  end_resting(key, DoneReason::canceled, seq, events);
   return Reason::none;
 }
 
@@ -254,12 +285,20 @@ Reason Engine::execute_amend(const Command& command, uint64_t seq, EventList& ev
   const uint32_t key = keys_.find(index, command.client_order_id, command.client_order_number);
   const uint32_t slot = key == index_none ? index_none : resting_slot(key);
   if (slot == index_none) return Reason::unknown_order;
-  const uint16_t chip = keys_[key].chip;
+  const uint16_t chip = keys_[key].book;
   Book& book = books_[chip];
   const Order& order = book.order(slot);
   const int64_t qty = command.has_qty ? command.qty_milli : order.qty_milli;
   const int64_t price = command.has_price ? command.price_ticks : order.price_ticks;
   Account& account = accounts_[index];
+  if (const uint32_t site = keys_[key].site; site != index_none) [[unlikely]] {
+    const int64_t hour = book_hour(chip);
+    if (sites_[site].hours[hour].committed_milli - order.qty_milli + qty >
+        sites_[site].capacity_milli) {
+      return Reason::over_capacity;
+    }
+    add_committed(site, hour, qty - order.qty_milli);
+  }
   if (order.side == Side::bid) {
     const int128 hold_now = notional_e7(order.price_ticks, order.qty_milli);
     const int128 hold_new = notional_e7(price, qty);
@@ -299,7 +338,7 @@ bool Engine::check_invariants(std::string& why) const {
       if (order.side == Side::bid)
         held[order.account] += notional_e7(order.price_ticks, order.qty_milli);
       const OrderKey& key = keys_[order.key];
-      if (key.slot == index_none || key.chip != chip || &book.order(key.slot) != &order ||
+      if (key.slot == index_none || key.book != chip || &book.order(key.slot) != &order ||
           key.account != order.account) {
         why += "order key does not point at its resting order\n";
       }
@@ -312,6 +351,7 @@ bool Engine::check_invariants(std::string& why) const {
       why += "available balance of " + account.name + " is negative\n";
     }
   }
+  check_sites(why);
   return why.size() == why_size;
 }
 

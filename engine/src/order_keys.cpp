@@ -89,7 +89,7 @@ void OrderKeys::put(Table& table, Slot slot) {
 }
 
 uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_t number,
-                                uint16_t chip) {
+                                uint16_t book) {
   CPX_ASSERT(!text.empty() && text.size() <= id_length_max);
   if (number != not_a_number) {
     if (account >= numeric_accounts_) {
@@ -104,7 +104,7 @@ uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_
         ids.pages[page] = std::make_unique_for_overwrite<uint32_t[]>(page_size);
         std::fill_n(ids.pages[page].get(), page_size, index_none);
       }
-      return record_direct(&ids.pages[page][number & (page_size - 1)], account, number, chip,
+      return record_direct(&ids.pages[page][number & (page_size - 1)], account, number, book,
                            uint8_t(text.size()));
     }
     ids.hashed_max = std::max(ids.hashed_max, number);
@@ -118,7 +118,7 @@ uint32_t OrderKeys::insert_slow(uint32_t account, std::string_view text, uint64_
   arena_used_ += uint32_t(text.size());
 
   const uint32_t key = keys_.append();
-  keys_[key] = OrderKey{account, index_none, position, chip, uint8_t(text.size()), false};
+  keys_[key] = OrderKey{account, index_none, position, book, uint8_t(text.size()), false};
   if ((slots_count_ + 1) * 2 > slots_->size()) start_growth();
   put(*slots_, Slot{hash_order_key(account, text), key + 1});
   ++slots_count_;

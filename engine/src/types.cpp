@@ -25,6 +25,9 @@ std::string_view to_string(Role role) {
 std::string_view to_string(Op op) {
   return name_of(op_names, op);
 }
+std::string_view to_string(SiteStatus status) {
+  return name_of(site_status_names, status);
+}
 
 namespace {
 

@@ -112,12 +112,24 @@ void encode_request(const Request& request, uint32_t account, Role role,
   o.int128(command.amount_e7);
   o.text(command.account);
   o.text(command.client_order_id);
+  // Version 3: the fields of docs/delivery.md.
+  o.integer(static_cast<uint8_t>(uint8_t(command.has_chip) | uint8_t(command.has_region) << 1 |
+                                 uint8_t(command.has_green) << 2 |
+                                 uint8_t(command.has_green_profile) << 3 |
+                                 uint8_t(command.has_site_status) << 4));
+  o.integer(static_cast<uint8_t>(command.site_status));
+  o.integer(command.delivery_ms);
+  o.integer(command.time_ms);
+  o.text(command.site);
+  if (command.has_green_profile) {
+    for (const uint8_t share : command.green_profile) o.integer(share);
+  }
 }
 
 std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record) {
   In in(record);
   const uint8_t version = in.integer<uint8_t>();
-  if (version != 1 && version != request_record_version) return std::nullopt;
+  if (version < 1 || version > request_record_version) return std::nullopt;
   JournaledRequest out;
   out.account = in.integer<uint32_t>();
   out.role = static_cast<Role>(in.integer<uint8_t>());
@@ -153,6 +165,21 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
   command.amount_e7 = in.int128();
   command.account = in.text();
   command.set_client_order_id(in.text());
+  if (version >= 3) {
+    const uint8_t more = in.integer<uint8_t>();
+    command.has_chip = more & 1;
+    command.has_region = more & 2;
+    command.has_green = more & 4;
+    command.has_green_profile = more & 8;
+    command.has_site_status = more & 16;
+    command.site_status = static_cast<SiteStatus>(in.integer<uint8_t>());
+    command.delivery_ms = in.integer<int64_t>();
+    command.time_ms = in.integer<int64_t>();
+    command.site = in.text();
+    if (command.has_green_profile) {
+      for (uint8_t& share : command.green_profile) share = in.integer<uint8_t>();
+    }
+  }
   if (!in.ok()) return std::nullopt;
   request.command = CommandEnvelope::wrap(command);  // copies the texts in
   return out;

@@ -10,7 +10,85 @@ const char* const regions[] = {"zhangjiakou", "wuhu",      "yrd-demo-zone", "sha
                                "qingyang",    "zhongwei",  "beijing",       "shanghai",
                                "shenzhen",    "hangzhou",  "wuhan",         "jingzhou"};
 
+const char* const chips[] = {"H100", "A100"};
+// 2026-12-03T00:00Z, where hourly streams start.
+constexpr int64_t start_ms = 1'796'256'000'000;
+constexpr int64_t hour = 3'600'000;
+
 }  // namespace
+
+std::string CommandGenerator::site_declaration(const std::string& provider,
+                                               const std::string& site) {
+  std::string line = std::string(R"({"op":"site","account":")") + provider + R"(","site":")" +
+                     site + R"(","chip":")" + pick(chips) + R"(","region":")" + pick(regions) +
+                     R"(","capacity_pflops":")" + decimal(40, 200, 3) + R"(","green_pct":)" +
+                     std::to_string(below(5) * 25);
+  if (chance(300)) {
+    line += R"(,"green_profile":[)";
+    for (int h = 0; h < 24; ++h) {
+      if (h > 0) line += ',';
+      line += std::to_string(below(3) * 40);
+    }
+    line += "]";
+  }
+  return line + "}";
+}
+
+std::string CommandGenerator::tick() {
+  const uint64_t r = below(100);
+  if (r < 3) return R"({"op":"tick","time_ms":)" + std::to_string(now_ms_ - 1) + "}";  // back
+  if (r < 5) return R"({"op":"tick","time_ms":"soon"})";
+  now_ms_ += int64_t(below(r < 60 ? 20 : 90)) * 60'000;
+  return R"({"op":"tick","time_ms":)" + std::to_string(now_ms_) + "}";
+}
+
+std::string CommandGenerator::site_change() {
+  const std::string provider = pick(providers);
+  const std::string site = std::string(pick(providers)) + "-s" + std::to_string(below(3));
+  const uint64_t r = below(100);
+  if (r < 8) {
+    return std::string(R"({"op":"site","account":"op","site":")") + site + R"(","status":")" +
+           (chance(500) ? "suspended" : "active") + "\"}";
+  }
+  if (r < 9) {
+    return R"({"op":"site","account":")" + provider + R"(","site":")" + site +
+           R"(","status":"retired"})";
+  }
+  if (r < 25) return site_declaration(provider, site);
+  std::string line = R"({"op":"site","account":")" + provider + R"(","site":")" + site + "\"";
+  if (chance(800)) line += R"(,"capacity_pflops":")" + decimal(1, 200, 3) + "\"";
+  if (chance(150)) line += R"(,"green_pct":)" + std::to_string(below(5) * 25);
+  if (chance(50)) line += R"(,"chip":"B200")";
+  if (chance(30)) line += R"(,"capacity_pflops":"-3")";
+  return line + "}";
+}
+
+// An hourly order's delivery (often none: the current hour once the clock runs) and, for an
+// ask, its site; now and then wrong.
+std::string CommandGenerator::delivery_fields(bool bid, const std::string& account) {
+  std::string line;
+  const uint64_t r = below(100);
+  const int64_t current = now_ms_ / hour * hour;
+  if (r < 60) {
+    line += R"(,"delivery":)" + std::to_string(current + int64_t(below(4)) * hour);
+  } else if (r < 70) {
+    const int64_t day_hour = (current / hour + int64_t(below(3))) % 24;
+    line += R"(,"delivery":"2026-12-0)" + std::to_string(3 + (current - start_ms) / (24 * hour)) +
+            "T" + (day_hour < 10 ? "0" : "") + std::to_string(day_hour) + R"(:00Z")";
+  } else if (r < 73) {
+    line += R"(,"delivery":)" + std::to_string(current - hour);  // closed
+  } else if (r < 75) {
+    line += R"(,"delivery":)" + std::to_string(current + 200 * hour);  // not open
+  } else if (r < 77) {
+    line += R"(,"delivery":)" + std::to_string(current + 1);  // not an hour
+  }
+  if (!bid && !chance(30)) {
+    // Mostly one of its own sites (the third is declared only by site commands).
+    const std::string owner = chance(100) ? std::string(pick(providers)) : account;
+    line += R"(,"site":")" + owner + "-s" + std::to_string(below(3)) + "\"";
+  }
+  return line;
+}
 
 std::vector<std::string> CommandGenerator::preamble() {
   std::vector<std::string> lines;
@@ -26,6 +104,16 @@ std::vector<std::string> CommandGenerator::preamble() {
     lines.push_back(std::string(R"({"op":"deposit","account":")") + e + R"(","amount":")" +
                     decimal(20000, 200000, 7) + "\"}");
   }
+  if (hourly_) {
+    lines.push_back(R"({"op":"account","account":"op","role":"operator"})");
+    for (const char* p : providers) {
+      for (int s = 0; s < 2; ++s) {
+        lines.push_back(site_declaration(p, std::string(p) + "-s" + std::to_string(s)));
+      }
+    }
+    now_ms_ = start_ms + int64_t(below(60)) * 60'000;
+    lines.push_back(R"({"op":"tick","time_ms":)" + std::to_string(now_ms_) + "}");
+  }
   return lines;
 }
 
@@ -40,6 +128,11 @@ std::string CommandGenerator::decimal(int whole_low, int whole_high, int frac_di
 }
 
 std::string CommandGenerator::next() {
+  if (hourly_) {
+    const uint64_t h = below(1000);
+    if (h < 4) return tick();
+    if (h < 14) return site_change();
+  }
   const uint64_t r = below(1000);
   if (r < 380) return new_order(true);
   if (r < 700) return new_order(false);
@@ -82,10 +175,14 @@ std::string CommandGenerator::new_order(bool bid) {
   std::string chip = chance(600) ? "H100" : "A100";
   if (chance(5)) chip = "B200";
   std::string line = std::string(R"({"op":"new","side":")") + (bid ? "bid" : "ask") +
-                     R"(","account":")" + account + R"(","client_order_id":")" + id +
-                     R"(","chip":")" + chip + R"(",")" + (bid ? "origin" : "region") + R"(":")" +
-                     (chance(5) ? "atlantis" : pick(regions)) + R"(","qty":")" + decimal(1, 30, 3) +
-                     R"(","price":")" + decimal(95, 105, 4) + "\"";
+                     R"(","account":")" + account + R"(","client_order_id":")" + id + "\"";
+  // An hourly ask mostly leaves chip and region to its site.
+  const bool placed = !hourly_ || bid || chance(100);
+  if (placed) {
+    line += R"(,"chip":")" + chip + R"(",")" + (bid ? "origin" : "region") + R"(":")" +
+            (chance(5) ? "atlantis" : pick(regions)) + "\"";
+  }
+  line += R"(,"qty":")" + decimal(1, 30, 3) + R"(","price":")" + decimal(95, 105, 4) + "\"";
   if (chance(5)) line += R"(,"qty":1)";  // repeated key
   if (bid) {
     const char* const ceilings[] = {"",
@@ -117,8 +214,9 @@ std::string CommandGenerator::new_order(bool bid) {
                                   R"(,"green_pct":60)",
                                   R"(,"green_pct":80)",
                                   R"(,"green_pct":100)"};
-    line += pick(greens);
+    if (!hourly_ || chance(100)) line += pick(greens);
   }
+  if (hourly_) line += delivery_fields(bid, account);
   const char* const tifs[] = {
       "", "", "", "", R"(,"tif":"GTC")", R"(,"tif":"IOC")", R"(,"tif":"FOK")", R"(,"tif":"DAY")"};
   line += pick(tifs);

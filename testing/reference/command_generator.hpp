@@ -12,7 +12,9 @@ namespace cpx::test {
 
 class CommandGenerator {
  public:
-  explicit CommandGenerator(uint64_t seed) : rng_(seed) {}
+  // hourly: streams of docs/delivery.md as well, with ticks, sites (declared, changed, retired,
+  // suspended), orders for delivery hours and asks naming their sites.
+  explicit CommandGenerator(uint64_t seed, bool hourly = false) : rng_(seed), hourly_(hourly) {}
 
   // The account set-up every stream starts with.
   std::vector<std::string> preamble();
@@ -29,9 +31,15 @@ class CommandGenerator {
   std::string new_order(bool bid);
   std::string cancel_or_amend(bool amend);
   std::string junk();
+  std::string tick();
+  std::string site_change();
+  std::string delivery_fields(bool bid, const std::string& account);
+  std::string site_declaration(const std::string& provider, const std::string& site);
   std::string decimal(int whole_low, int whole_high, int frac_digits_max);
 
   workload::SplitMix64 rng_;
+  bool hourly_ = false;
+  int64_t now_ms_ = 0;
   uint64_t next_id_ = 0;
   std::vector<std::pair<std::string, std::string>> placed_;  // (account, client_order_id)
 };

@@ -1,6 +1,7 @@
 #include "reference_engine.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace cpx::test {
 
@@ -18,6 +19,7 @@ void ReferenceEngine::execute(const Command& command, EventList& events) {
 
 Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   if (c.shape_reason != Reason::none) return Reason::bad_request;
+  if (c.op == Op::tick) return run_tick(c, seq, events);
   const std::string name(c.account);
   auto account = accounts_.find(name);
   Event ok;
@@ -30,6 +32,7 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   }
   if (account == accounts_.end()) return Reason::unknown_account;
   Account& a = account->second;
+  if (c.op == Op::site) return run_site(c, seq, events);
   if (c.op == Op::deposit) {
     if (a.role != Role::enterprise) return Reason::role_mismatch;
     if (c.field_reason != Reason::none) return c.field_reason;
@@ -37,40 +40,7 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
     events.push_back(ok);
     return Reason::none;
   }
-  if (c.op == Op::new_order) {
-    if (a.role != (c.side == Side::bid ? Role::enterprise : Role::provider)) {
-      return Reason::role_mismatch;
-    }
-    if (c.field_reason != Reason::none) return c.field_reason;
-    const std::pair<std::string, std::string> id(name, std::string(c.client_order_id));
-    if (key_of_.count(id)) return Reason::duplicate_client_order_id;
-    const int128 hold = c.side == Side::bid ? int128(c.price_ticks) * c.qty_milli : 0;
-    if (hold > a.balance - a.held) return Reason::insufficient_funds;
-    a.held += hold;
-    const uint32_t key = uint32_t(keys_.size());
-    keys_.push_back(id);
-    key_of_[id] = key;
-    Event accepted;
-    accepted.type = EventType::accepted;
-    accepted.seq = seq;
-    accepted.id = seq;
-    accepted.order_key = key;
-    events.push_back(accepted);
-    Order order{key,
-                name,
-                c.side,
-                c.chip,
-                c.region,
-                c.side == Side::bid && c.has_latency_max,
-                c.latency_ms_max,
-                c.green_pct,
-                c.side == Side::bid ? c.urgency : Urgency::standard,
-                c.price_ticks,
-                c.qty_milli,
-                seq};
-    match(order, c.tif, seq, events);
-    return Reason::none;
-  }
+  if (c.op == Op::new_order) return run_new(c, a, seq, events);
   if (c.field_reason != Reason::none) return c.field_reason;
   Order* order = find_open(name, c.client_order_id);
   if (order == nullptr) return Reason::unknown_order;
@@ -83,6 +53,10 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   // amend
   const int64_t qty = c.has_qty ? c.qty_milli : order->qty;
   const int64_t price = c.has_price ? c.price_ticks : order->price;
+  if (!order->site.empty() &&
+      used(order->site, order->delivery_ms) - order->qty + qty > sites_[order->site].capacity) {
+    return Reason::over_capacity;
+  }
   if (order->side == Side::bid) {
     const int128 now = int128(order->price) * order->qty;
     const int128 later = int128(price) * qty;
@@ -107,6 +81,54 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   return Reason::none;
 }
 
+Reason ReferenceEngine::run_new(const Command& c, Account& a, uint64_t seq, EventList& events) {
+  const std::string name(c.account);
+  if (a.role != (c.side == Side::bid ? Role::enterprise : Role::provider)) {
+    return Reason::role_mismatch;
+  }
+  if (c.field_reason != Reason::none) return c.field_reason;
+  Order order{0,
+              name,
+              c.side,
+              c.chip,
+              c.region,
+              c.side == Side::bid && c.has_latency_max,
+              c.latency_ms_max,
+              c.green_pct,
+              c.side == Side::bid ? c.urgency : Urgency::standard,
+              c.price_ticks,
+              c.qty_milli,
+              seq,
+              0,
+              {}};
+  if (c.delivery_ms != 0 || !c.site.empty() || now_ms_ >= 0) {
+    const Reason reason = place_hourly(c, order);
+    if (reason != Reason::none) return reason;
+  }
+  const std::pair<std::string, std::string> id(name, std::string(c.client_order_id));
+  if (key_of_.count(id)) return Reason::duplicate_client_order_id;
+  const int128 hold = c.side == Side::bid ? int128(c.price_ticks) * c.qty_milli : 0;
+  if (hold > a.balance - a.held) return Reason::insufficient_funds;
+  if (!order.site.empty() &&
+      used(order.site, order.delivery_ms) + c.qty_milli > sites_[order.site].capacity) {
+    return Reason::over_capacity;
+  }
+  a.held += hold;
+  const uint32_t key = uint32_t(keys_.size());
+  keys_.push_back(id);
+  key_sites_.push_back(order.site);
+  key_of_[id] = key;
+  order.key = key;
+  Event accepted;
+  accepted.type = EventType::accepted;
+  accepted.seq = seq;
+  accepted.id = seq;
+  accepted.order_key = key;
+  events.push_back(accepted);
+  match(order, c.tif, seq, events);
+  return Reason::none;
+}
+
 ReferenceEngine::Order* ReferenceEngine::find_open(const std::string& account,
                                                    std::string_view client_order_id) {
   for (Order& order : open_) {
@@ -116,7 +138,7 @@ ReferenceEngine::Order* ReferenceEngine::find_open(const std::string& account,
 }
 
 bool ReferenceEngine::may_trade(const Order& bid, const Order& ask) const {
-  return bid.chip == ask.chip &&
+  return bid.chip == ask.chip && bid.delivery_ms == ask.delivery_ms &&
          (!bid.has_latency_max || config_.latency(bid.region, ask.region) <= bid.latency_ms_max) &&
          ask.green_pct >= bid.green_pct && bid.price >= ask.price;
 }
@@ -164,7 +186,9 @@ void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, EventList& events)
     trade.type = EventType::trade;
     trade.seq = seq;
     trade.id = ++trade_id_;
-    trade.chip = in.chip;
+    trade.book = market(in.chip, in.delivery_ms);
+    const Order& ask_order = bid ? *best : in;
+    if (!ask_order.site.empty()) sites_[ask_order.site].sold[ask_order.delivery_ms] += qty;
     trade.region = bid ? best->region : in.region;
     trade.price_ticks = price;
     trade.qty_milli = qty;
@@ -201,6 +225,193 @@ void ReferenceEngine::end(const Order& order, DoneReason reason, uint64_t seq, E
   done.order_key = order.key;
   done.done_reason = reason;
   events.push_back(done);
+}
+
+}  // namespace cpx::test
+
+namespace cpx::test {
+
+uint16_t ReferenceEngine::market(uint16_t chip, int64_t delivery_ms) {
+  if (delivery_ms == 0) return chip;
+  for (std::size_t i = 0; i < markets_.size(); ++i) {
+    if (markets_[i] == std::pair(chip, delivery_ms)) return uint16_t(i);
+  }
+  markets_.emplace_back(chip, delivery_ms);
+  return uint16_t(markets_.size() - 1);
+}
+
+uint8_t ReferenceEngine::green_at(const Site& site, int64_t delivery_ms) const {
+  return site.has_profile ? site.profile[delivery_ms / hour_ms % hours_per_day] : site.green_pct;
+}
+
+int64_t ReferenceEngine::used(const std::string& site, int64_t delivery_ms) const {
+  const auto sold = sites_.at(site).sold.find(delivery_ms);
+  int64_t total = sold == sites_.at(site).sold.end() ? 0 : sold->second;
+  for (const Order& order : open_) {
+    if (order.site == site && order.delivery_ms == delivery_ms) total += order.qty;
+  }
+  return total;
+}
+
+// docs/delivery.md, "Delivery hours" and "Sites": the hour, then the site.
+Reason ReferenceEngine::place_hourly(const Command& c, Order& order) const {
+  if (now_ms_ < 0) return Reason::delivery_not_open;
+  const int64_t current = now_ms_ / hour_ms * hour_ms;
+  const int64_t delivery = c.delivery_ms != 0 ? c.delivery_ms : current;
+  if (delivery < current) return Reason::delivery_closed;
+  if (delivery > current + int64_t(config_.delivery_horizon_h) * hour_ms) {
+    return Reason::delivery_not_open;
+  }
+  order.delivery_ms = delivery;
+  if (order.side == Side::bid) return Reason::none;
+  const auto site = sites_.find(std::string(c.site));
+  if (site == sites_.end() || site->second.account != order.account) return Reason::unknown_site;
+  if (site->second.status != SiteStatus::active) return Reason::site_inactive;
+  const uint8_t green = green_at(site->second, delivery);
+  if ((c.has_chip && c.chip != site->second.chip) ||
+      (c.has_region && c.region != site->second.region) || (c.has_green && c.green_pct != green)) {
+    return Reason::site_mismatch;
+  }
+  order.site = site->first;
+  order.chip = site->second.chip;
+  order.region = site->second.region;
+  order.green_pct = green;
+  return Reason::none;
+}
+
+Reason ReferenceEngine::run_tick(const Command& c, uint64_t seq, EventList& events) {
+  if (c.field_reason != Reason::none) return c.field_reason;
+  if (c.time_ms < now_ms_) return Reason::bad_time;
+  now_ms_ = c.time_ms;
+  Event ok;
+  ok.seq = seq;
+  events.push_back(ok);
+  // Every order of an hour whose gate has closed expires: by hour, chip, then time.
+  const int64_t current = now_ms_ / hour_ms * hour_ms;
+  std::vector<Order> closed;
+  for (std::size_t i = 0; i < open_.size();) {
+    if (open_[i].delivery_ms != 0 && open_[i].delivery_ms < current) {
+      closed.push_back(open_[i]);
+      open_.erase(open_.begin() + std::ptrdiff_t(i));
+    } else {
+      ++i;
+    }
+  }
+  std::sort(closed.begin(), closed.end(), [](const Order& x, const Order& y) {
+    return std::tuple(x.delivery_ms, x.chip, x.time) < std::tuple(y.delivery_ms, y.chip, y.time);
+  });
+  for (const Order& order : closed) end(order, DoneReason::expired, seq, events);
+  return Reason::none;
+}
+
+void ReferenceEngine::cancel_site_asks(const std::string& site, uint64_t seq, EventList& events) {
+  std::vector<Order> asks;
+  for (std::size_t i = 0; i < open_.size();) {
+    if (open_[i].site == site) {
+      asks.push_back(open_[i]);
+      open_.erase(open_.begin() + std::ptrdiff_t(i));
+    } else {
+      ++i;
+    }
+  }
+  std::sort(asks.begin(), asks.end(), [](const Order& x, const Order& y) {
+    return std::pair(x.delivery_ms, x.time) < std::pair(y.delivery_ms, y.time);
+  });
+  for (const Order& order : asks) end(order, DoneReason::canceled, seq, events);
+}
+
+Reason ReferenceEngine::run_site(const Command& c, uint64_t seq, EventList& events) {
+  const std::string name(c.account);
+  const Role role = accounts_[name].role;
+  if (role != Role::provider && role != Role::operator_) return Reason::role_mismatch;
+  if (c.field_reason != Reason::none) return c.field_reason;
+  const std::string id(c.site);
+  const auto found = sites_.find(id);
+  Event ok;
+  ok.seq = seq;
+  if (role == Role::operator_) {
+    if (!c.has_site_status || c.site_status == SiteStatus::retired) return Reason::role_mismatch;
+    if (found == sites_.end()) return Reason::unknown_site;
+    if (found->second.status == SiteStatus::retired) return Reason::site_inactive;
+    found->second.status = c.site_status;
+    events.push_back(ok);
+    if (c.site_status == SiteStatus::suspended) cancel_site_asks(id, seq, events);
+    return Reason::none;
+  }
+  if (found == sites_.end()) {
+    if (!c.has_chip || !c.has_region || !c.has_qty) return Reason::bad_request;
+    if (c.has_site_status && c.site_status != SiteStatus::active) return Reason::site_inactive;
+    Site site{name, c.chip,      c.region, SiteStatus::active, c.green_pct, c.has_green_profile,
+              {},   c.qty_milli, {}};
+    std::copy(std::begin(c.green_profile), std::end(c.green_profile), site.profile);
+    sites_.emplace(id, site);
+    events.push_back(ok);
+    return Reason::none;
+  }
+  Site& site = found->second;
+  if (site.account != name) return Reason::duplicate_site;
+  if (site.status == SiteStatus::retired) return Reason::site_inactive;
+  if (c.has_site_status && c.site_status == SiteStatus::suspended) return Reason::role_mismatch;
+  if ((c.has_chip && c.chip != site.chip) || (c.has_region && c.region != site.region)) {
+    return Reason::site_mismatch;
+  }
+  const bool retire = c.has_site_status && c.site_status == SiteStatus::retired;
+  if (!retire && site.status == SiteStatus::suspended) return Reason::site_inactive;
+  const int64_t current = now_ms_ < 0 ? 0 : now_ms_ / hour_ms * hour_ms;
+  if (c.has_qty) {
+    for (const auto& [delivery, sold] : site.sold) {
+      if (delivery >= current && sold > c.qty_milli) return Reason::below_sold;
+    }
+  }
+  events.push_back(ok);
+  if (c.has_green) site.green_pct = c.green_pct;
+  if (c.has_green_profile) {
+    site.has_profile = true;
+    std::copy(std::begin(c.green_profile), std::end(c.green_profile), site.profile);
+  }
+  if (retire) {
+    site.status = SiteStatus::retired;
+    cancel_site_asks(id, seq, events);
+    return Reason::none;
+  }
+  if (!c.has_qty) return Reason::none;
+  site.capacity = c.qty_milli;
+  // Hour by hour, the youngest asks give way first.
+  std::vector<int64_t> hours;
+  for (const Order& order : open_) {
+    if (order.site == id) hours.push_back(order.delivery_ms);
+  }
+  std::sort(hours.begin(), hours.end());
+  hours.erase(std::unique(hours.begin(), hours.end()), hours.end());
+  for (const int64_t delivery : hours) {
+    int64_t excess = used(id, delivery) - site.capacity;
+    while (excess > 0) {
+      Order* youngest = nullptr;
+      for (Order& order : open_) {
+        if (order.site == id && order.delivery_ms == delivery &&
+            (youngest == nullptr || order.time > youngest->time)) {
+          youngest = &order;
+        }
+      }
+      if (youngest->qty <= excess) {
+        excess -= youngest->qty;
+        const Order copy = *youngest;
+        open_.erase(open_.begin() + (youngest - open_.data()));
+        end(copy, DoneReason::canceled, seq, events);
+        continue;
+      }
+      youngest->qty -= excess;
+      excess = 0;
+      Event amended;
+      amended.type = EventType::amended;
+      amended.seq = seq;
+      amended.order_key = youngest->key;
+      amended.qty_milli = youngest->qty;
+      amended.price_ticks = youngest->price;
+      events.push_back(amended);
+    }
+  }
+  return Reason::none;
 }
 
 }  // namespace cpx::test

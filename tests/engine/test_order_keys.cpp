@@ -29,7 +29,7 @@ TEST_CASE("a numeric id far beyond the direct index is still found, and memory s
   const uint32_t huge = keys.insert(3, "999999999999999999", 999999999999999999ULL, 1);
   CHECK(keys.find(3, "999999999999999999", 999999999999999999ULL) == huge);
   CHECK(keys.find(3, "999999999999999998", 999999999999999998ULL) == index_none);
-  CHECK(keys[huge].chip == 1);
+  CHECK(keys[huge].book == 1);
   // Many ids in order, across pages, each found again.
   for (uint64_t i = 1; i <= 100000; ++i) keys.insert(3, std::to_string(i), i, 0);
   for (uint64_t i = 1; i <= 100000; i += 997) {

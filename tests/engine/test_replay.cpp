@@ -100,6 +100,18 @@ TEST_CASE("examples/demo.jsonl replays to examples/demo.events.jsonl byte for by
   CHECK(count_lines(run.out) == 20);
 }
 
+TEST_CASE("examples/delivery.jsonl (docs/delivery.md) replays to its events byte for byte") {
+  // A site with an hourly green profile, capacity refused and cut, a spot order expiring at
+  // its gate, a suspension: through the real binary, its two threads and its ring.
+  const std::string examples = CPX_EXAMPLES_DIR;
+  const Run run = replay(slurp(examples + "/delivery.jsonl"));
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == slurp(examples + "/delivery.events.jsonl"));
+  CHECK(run.out.find(R"("reason":"over_capacity")") != std::string::npos);
+  CHECK(run.out.find(R"("delivery":"2026-12-04T10:00Z","site":"zw-1")") != std::string::npos);
+  CHECK(count_lines(run.out) == 22);
+}
+
 TEST_CASE("cpx-replay is deterministic: the same input gives byte-identical events") {
   std::string input;
   input += good_account + "\n" + R"({"op":"account","account":"p1","role":"provider"})" + "\n";

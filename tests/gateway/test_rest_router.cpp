@@ -318,6 +318,19 @@ TEST_CASE("private requests from the router through a venue to their answers, no
   CHECK(rejected("POST", "/v1/orders", "{" + order + "}") == "origin is required for a bid");
   CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","stop_price":"9"})") ==
         "unknown field stop_price");
+  // Fields of docs/delivery.md that an order does not use are refused like unknown ones.
+  CHECK(rejected("POST", "/v1/orders", "{" + order + R"(,"origin":"beijing","time_ms":9})") ==
+        "unknown field time_ms");
+  CHECK(rejected("DELETE", "/v1/orders/b1", R"({"delivery":"2026-12-03T10:00Z"})") ==
+        "unknown field delivery");
+  {
+    // The server's clock does not run yet: no delivery hour is open (docs/delivery.md).
+    const auto& hourly =
+        call("POST", "/v1/orders",
+             "{" + order + R"(,"origin":"beijing","delivery":"2026-12-03T10:00Z"})", acme_key);
+    CHECK(hourly.status == 400);
+    CHECK(hourly.body.find("\"code\":\"delivery_not_open\"") != std::string::npos);
+  }
   CHECK(rejected("POST", "/v1/orders", R"({"chip":"H100","qty":"1","price":"1"})") ==
         "client_order_id is required for an order");
   CHECK(rejected("POST", "/v1/orders",

@@ -1,6 +1,7 @@
 // Journal records of requests: what replay needs comes back exactly; anything else is refused.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "cpx/sequencer/journal_codec.hpp"
@@ -47,13 +48,25 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     const std::string id = random() % 2 ? std::to_string(random() % 100000) : "order-x";
     command.account = account;
     command.set_client_order_id(id);
+    // docs/delivery.md's fields.
+    command.has_chip = random() % 2;
+    command.has_region = random() % 2;
+    command.has_green = random() % 2;
+    command.has_green_profile = random() % 2;
+    command.has_site_status = random() % 2;
+    command.site_status = SiteStatus(random() % 3);
+    command.delivery_ms = int64_t(random() % 1000) * 3'600'000;
+    command.time_ms = int64_t(random());
+    for (uint8_t& share : command.green_profile) share = uint8_t(random() % 101);
+    const std::string site = random() % 2 ? "site-" + std::to_string(random() % 9) : "";
+    command.site = site;
     request.command = CommandEnvelope::wrap(command);
 
     std::vector<unsigned char> record;
     const uint32_t caller = uint32_t(random() % 100000);
     const Role role = Role(random() % 4);
     encode_request(request, caller, role, record);
-    CHECK(record.size() < 200);  // a few times smaller than the struct
+    CHECK(record.size() < 250);  // a few times smaller than the struct
     const std::optional<JournaledRequest> journaled = decode_request(record);
     REQUIRE(journaled.has_value());
     CHECK(journaled->account == caller);
@@ -89,6 +102,19 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     CHECK(got.account == account);
     CHECK(got.client_order_id == id);
     CHECK(got.client_order_number == command.client_order_number);
+    CHECK(got.has_chip == command.has_chip);
+    CHECK(got.has_region == command.has_region);
+    CHECK(got.has_green == command.has_green);
+    CHECK(got.has_green_profile == command.has_green_profile);
+    CHECK(got.has_site_status == command.has_site_status);
+    CHECK(got.site_status == command.site_status);
+    CHECK(got.delivery_ms == command.delivery_ms);
+    CHECK(got.time_ms == command.time_ms);
+    CHECK(got.site == site);
+    if (command.has_green_profile) {
+      CHECK(std::equal(std::begin(got.green_profile), std::end(got.green_profile),
+                       std::begin(command.green_profile)));
+    }
 
     // Cut short, or of another version: refused, never half read.
     record.pop_back();

@@ -272,7 +272,7 @@ void Venue::on_trade(const Event& event, int64_t now_ms) {
     const OrderRecord& ask = orders_[event.ask_key];
     ledger::Record& record = ledger_record(ledger::RecordKind::trade, event.seq);
     record.id = event.id;
-    record.chip = event.chip;
+    record.chip = engine_.book_chip(event.book);
     record.region = event.region;
     record.aggressor = event.aggressor;
     record.price_ticks = event.price_ticks;
@@ -285,10 +285,10 @@ void Venue::on_trade(const Event& event, int64_t now_ms) {
     record.time_ms = now_ms;
   }
   TradeRecord trade;
-  trade.chip = event.chip;
+  trade.chip = engine_.book_chip(event.book);
   trade.region = event.region;
   trade.aggressor = event.aggressor;
-  trade.seq = ++trade_seq_[event.chip];
+  trade.seq = ++trade_seq_[trade.chip];
   trade.trade_id = event.id;
   trade.price_ticks = event.price_ticks;
   trade.qty_milli = event.qty_milli;

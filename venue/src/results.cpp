@@ -8,9 +8,11 @@ unsigned http_status_of(Reason reason) {
   switch (reason) {
     case Reason::unknown_account:
     case Reason::unknown_order:
+    case Reason::unknown_site:
       return 404;
     case Reason::duplicate_account:
     case Reason::duplicate_client_order_id:
+    case Reason::duplicate_site:
       return 409;
     case Reason::role_mismatch:
       return 403;
@@ -55,6 +57,30 @@ std::string_view message_of(Reason reason) {
       return "post_only: the order would take from the book, so it was not placed";
     case Reason::insufficient_funds:
       return "the available balance does not cover the order's hold";
+    case Reason::bad_delivery:
+      return "delivery must be the start of a UTC hour: \"2026-12-03T10:00Z\" or its ms since "
+             "the epoch";
+    case Reason::delivery_not_open:
+      return "the delivery hour is not open for trading yet";
+    case Reason::delivery_closed:
+      return "the delivery hour's gate has closed";
+    case Reason::unknown_site:
+      return "no site of this provider has this id (an ask of an hourly market names its site)";
+    case Reason::site_mismatch:
+      return "the ask's chip, region or green share differ from its site's";
+    case Reason::site_inactive:
+      return "the site is retired or suspended";
+    case Reason::over_capacity:
+      return "the site's capacity for the hour does not cover the ask (sold + open asks)";
+    case Reason::below_sold:
+      return "the site has sold more than that capacity for an open hour";
+    case Reason::bad_capacity:
+      return "capacity_pflops must be a decimal string, 0 < capacity <= 1000000000, at most 3 "
+             "decimals";
+    case Reason::bad_time:
+      return "time_ms must be an integer, not before the clock";
+    case Reason::duplicate_site:
+      return "another provider has a site with this id";
     case Reason::none:
       break;
   }

@@ -89,6 +89,11 @@ class CommandDecoder {
   bool note_key(std::string_view key, const Value& value, Fields& fields);
   void decode_object(const Fields& fields, Command& command, const RequestContext* context);
   void decode_order_fields(const Fields& fields, Command& command);
+  // The delivery-hour fields (docs/delivery.md): an order's delivery and site, a tick, a site.
+  void decode_delivery(const Fields& fields, Command& command);
+  bool decode_tick(const Fields& fields, Command& command);
+  bool decode_site(const Fields& fields, Command& command);
+  Value read_profile(simdjson::dom::element value);
   // A new order's side, required fields and post_only; false (and malformed()) when missing.
   bool decode_new(const Fields& fields, Command& command, const RequestContext* context);
   // Notes why `command` is malformed (its shape_reason stays bad_request).
@@ -98,6 +103,7 @@ class CommandDecoder {
   static bool read_id(const Fields& fields, Field field, std::string_view given, char* copy,
                       std::string_view& out);
   bool strict_keys(const RequestContext& context);
+  bool strict_fields(const RequestContext& context, const Fields& fields);
 
   // Chip or region ids to their indexes in the config, for the order fields: an open-addressing
   // table keyed by an id's length and its first, second and last characters, confirmed by one
@@ -131,6 +137,8 @@ class CommandDecoder {
   // in the caller's text, so that they live as long as the decoder's own strings do.
   char account_[id_length_max];
   char client_order_id_[id_length_max];
+  char site_[id_length_max];
+  uint8_t green_profile_[hours_per_day] = {};  // the last green_profile read
 };
 
 }  // namespace cpx

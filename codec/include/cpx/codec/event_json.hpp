@@ -7,6 +7,7 @@
 
 #include "cpx/base/decimal.hpp"
 #include "cpx/base/output_buffer.hpp"
+#include "cpx/base/utc_hour.hpp"
 #include "cpx/engine/command.hpp"
 #include "cpx/engine/event.hpp"
 
@@ -118,7 +119,11 @@ void append_event_json(Out& out, const Event& event, const Command& command, con
     case EventType::trade:
       put(out, ",\"type\":\"trade\",\"trade_id\":");
       put_uint(out, event.id);
-      put_field(out, ",\"chip\":\"", names.chip_id(event.chip));
+      put_field(out, ",\"chip\":\"", names.chip_id(names.book_chip(event.book)));
+      if (const int64_t delivery = names.book_delivery_ms(event.book); delivery != 0) {
+        put_field(out, ",\"delivery\":\"", format_utc_hour(delivery));  // docs/delivery.md
+        put_field(out, ",\"site\":\"", names.key_site_id(event.ask_key));
+      }
       put_field(out, ",\"region\":\"", names.region_id(event.region));
       put(out, ",\"price\":\"");
       put_decimal(out, event.price_ticks, price_frac_digits);

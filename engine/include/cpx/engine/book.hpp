@@ -149,7 +149,9 @@ struct DepthLevel {
 
 class Book {
  public:
-  Book(const Config& config, const std::vector<uint16_t>& latency_values);
+  // The pools' bounds are address space only: an hourly market's book reserves less.
+  Book(const Config& config, const std::vector<uint16_t>& latency_values,
+       uint32_t orders_max = orders_per_book_max, uint32_t levels_max = levels_per_book_max);
 
   // True when the incoming order could trade its whole open quantity right now (FOK).
   bool can_fill_completely(Incoming& incoming);

@@ -34,20 +34,34 @@ struct Command {
   // New orders from the gateway only ("post_only":true): rejected (would_take) instead of
   // trading when they would take from the book.
   bool post_only = false;
-  uint8_t green_pct = 0;  // min_green_pct of a bid, green_pct of an ask
+  // Which optional fields a new order or a site command gave (an ask naming its site may leave
+  // out chip, region and green_pct; a site change gives only what changes).
+  bool has_chip = false;
+  bool has_region = false;
+  bool has_green = false;
+  bool has_green_profile = false;
+  bool has_site_status = false;
+  SiteStatus site_status = SiteStatus::active;
+  uint8_t green_pct = 0;  // min_green_pct of a bid, green_pct of an ask or a site
+  // A site's green share for each UTC hour of the day (when has_green_profile).
+  uint8_t green_profile[hours_per_day] = {};
   uint16_t chip = 0;
   uint16_t region = 0;          // origin of a bid, region of an ask
   uint16_t latency_ms_max = 0;  // max_latency_ms of a bid, when has_latency_max
   // The account's index when the caller has already resolved it (benchmarks, gateway);
   // otherwise the engine looks up `account` by name.
   uint32_t account_index = account_unresolved;
-  int64_t qty_milli = 0;
+  int64_t qty_milli = 0;  // an order's qty; a site's capacity_pflops (times one hour)
   int64_t price_ticks = 0;
+  // An order's delivery hour: ms since the epoch at the hour's start; 0 when not given.
+  int64_t delivery_ms = 0;
+  int64_t time_ms = 0;  // a tick's clock
   int128 amount_e7 = 0;
   // Valid ids only: a decoder leaves these empty when the text is not a valid id, so a
   // rejection echoes exactly what the spec allows.
   std::string_view account;
   std::string_view client_order_id;
+  std::string_view site;  // an ask's or a site command's site id
   // Always client_order_number_of(client_order_id), worked out where the command is decoded
   // (off the matcher thread); set both through set_client_order_id().
   uint64_t client_order_number = not_a_number;

@@ -14,8 +14,10 @@ struct CommandEnvelope {
   bool end_of_stream = false;
   uint8_t account_length = 0;
   uint8_t client_order_id_length = 0;
+  uint8_t site_length = 0;
   char account[id_length_max];
   char client_order_id[id_length_max];
+  char site[id_length_max];  // an ask's or a site command's (docs/delivery.md)
 
   static CommandEnvelope wrap(const Command& command) {
     CommandEnvelope envelope;
@@ -38,6 +40,11 @@ struct CommandEnvelope {
     }
     command.account = std::string_view(account, account_length);
     command.client_order_id = std::string_view(client_order_id, client_order_id_length);
+    site_length = uint8_t(command.site.size());
+    if (site_length != 0) [[unlikely]] {
+      std::memcpy(site, command.site.data(), site_length);
+      command.site = std::string_view(site, site_length);
+    }
   }
 
   // The command, its strings pointing into this envelope (valid while it lives).
@@ -45,6 +52,7 @@ struct CommandEnvelope {
     Command out = command;
     out.account = std::string_view(account, account_length);
     out.client_order_id = std::string_view(client_order_id, client_order_id_length);
+    if (site_length != 0) out.site = std::string_view(site, site_length);
     return out;
   }
 };

@@ -29,6 +29,8 @@ struct Config {
   std::vector<RegionInfo> regions;
   // latency_ms[a * regions.size() + b]: one-way latency between regions a and b, whole ms.
   std::vector<uint16_t> latency_ms;
+  // How far ahead a delivery hour opens (docs/delivery.md).
+  int delivery_horizon_h = 168;
 
   uint16_t latency(uint32_t a, uint32_t b) const { return latency_ms[a * regions.size() + b]; }
   std::optional<uint32_t> find_chip(std::string_view id) const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,38 @@ struct Account {
   int128 balance_e7 = 0;
   // Enterprise: the sum over its open bids of price * open quantity.
   int128 held_e7 = 0;
+};
+
+// A provider's site (docs/delivery.md): declared capacity for each delivery hour, and what of it
+// is sold and offered.
+struct Site {
+  struct Hour {
+    int64_t sold_milli = 0;
+    int64_t committed_milli = 0;  // sold + open asks: never above capacity_milli
+  };
+  std::string id;
+  uint32_t account = 0;
+  uint16_t chip = 0;
+  uint16_t region = 0;
+  SiteStatus status = SiteStatus::active;
+  bool has_green_profile = false;
+  uint8_t green_pct = 0;
+  uint8_t green_profile[hours_per_day] = {};
+  int64_t capacity_milli = 0;     // PFLOPS * 1 h, in thousandths
+  std::map<int64_t, Hour> hours;  // by delivery hour (hours since the epoch), open hours only
+
+  // The green share that counts for a delivery hour: the profile's value for its UTC hour.
+  uint8_t green_at(int64_t hour) const {
+    return has_green_profile ? green_profile[hour % hours_per_day] : green_pct;
+  }
+};
+
+// What a book trades: a chip's plain market (no delivery hour, hour_ms_start 0) or one delivery
+// hour of a chip.
+struct Market {
+  uint16_t chip = 0;
+  int64_t delivery_ms = 0;  // the hour's start, ms since the epoch; 0 for a plain market
+  bool live = true;         // false once its gate closed, until the book serves another hour
 };
 
 struct EngineLimits {
@@ -92,6 +125,17 @@ class Engine {
   const Account& account(uint32_t index) const { return accounts_[index]; }
   uint32_t account_count() const { return uint32_t(accounts_.size()); }
   const Book& book(uint16_t chip) const { return books_[chip]; }
+  // Delivery hours (docs/delivery.md). The clock: ms since the epoch of the last tick, or -1
+  // before the first.
+  int64_t now_ms() const { return now_ms_; }
+  const Market& market_of(uint16_t book) const { return markets_[book]; }
+  uint32_t book_count() const { return uint32_t(books_.size()); }
+  // The book of a chip's delivery hour, or index_none when no order has opened it.
+  uint32_t find_hourly_book(uint16_t chip, int64_t delivery_ms) const;
+  const std::vector<Site>& sites() const { return sites_; }
+  std::optional<uint32_t> find_site(std::string_view id) const;
+  uint32_t key_site(uint32_t key) const { return keys_[key].site; }
+  uint16_t key_book(uint32_t key) const { return keys_[key].book; }
 
   // The key of an order the account placed (accepted at some point), or index_none.
   uint32_t find_order(uint32_t account, std::string_view client_order_id) const {
@@ -104,7 +148,7 @@ class Engine {
   uint32_t resting_slot(uint32_t key) const {
     const OrderKey& record = keys_[key];
     if (record.slot == index_none) return index_none;
-    return books_[record.chip].order(record.slot).key == key ? record.slot : index_none;
+    return books_[record.book].order(record.slot).key == key ? record.slot : index_none;
   }
 
   // Names behind the keys in events, for rendering.
@@ -113,6 +157,13 @@ class Engine {
   }
   IdText key_client_order_id(uint32_t key) const { return keys_.client_order_id(key); }
   std::string_view chip_id(uint16_t chip) const { return config_.chips[chip].id; }
+  uint16_t book_chip(uint16_t book) const { return markets_[book].chip; }
+  int64_t book_delivery_ms(uint16_t book) const { return markets_[book].delivery_ms; }
+  // The site of an ask's key, or "" for an ask without one.
+  std::string_view key_site_id(uint32_t key) const {
+    const uint32_t site = keys_[key].site;
+    return site == index_none ? std::string_view() : std::string_view(sites_[site].id);
+  }
   std::string_view region_id(uint16_t region) const { return config_.regions[region].id; }
 
   // Holds equal open bids' price * open qty, no eligible crossing pair rests, every level is
@@ -130,16 +181,74 @@ class Engine {
   Reason execute_new(const Command& command, uint64_t seq, EventList& events);
   Reason execute_cancel(const Command& command, uint64_t seq, EventList& events);
   Reason execute_amend(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_tick(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_site(const Command& command, uint64_t seq, EventList& events);
+  // Where a new order goes: its book and, for an hourly ask, its site, with the region and green
+  // share it rests with.
+  struct Placement {
+    uint16_t book = 0;
+    uint16_t chip = 0;
+    uint16_t region = 0;
+    uint8_t green_pct = 0;
+    int64_t hour = -1;           // the delivery hour, -1 for a plain market
+    uint32_t site = index_none;  // an hourly ask's
+    bool book_exists = true;     // false: the hour's book is opened when the order is accepted
+  };
+  // An order of an hourly market (a delivery, a site or a running clock): its checks
+  // (docs/delivery.md) and where it goes.
+  [[gnu::noinline]] Reason place_hourly(const Command& command, uint32_t account,
+                                        Placement& placement) const;
+  [[gnu::noinline]] Reason execute_new_hourly(const Command& command, uint32_t account,
+                                              uint64_t seq, EventList& events);
+  template <bool hourly>
+  Reason place_order(const Command& command, uint32_t account, Placement placement, uint64_t seq,
+                     EventList& events);
+  uint16_t open_hourly_book(uint16_t chip, int64_t hour);
+  // The site's use of an hour: open asks placed, changed or ended.
+  void add_committed(uint32_t site, int64_t hour, int64_t qty_milli) {
+    sites_[site].hours[hour].committed_milli += qty_milli;
+  }
+  int64_t book_hour(uint16_t book) const { return markets_[book].delivery_ms / hour_ms; }
+  // Ends a resting order outside matching (gate closure, a site's capacity or status): its hold
+  // and its site's use released, a done event.
+  [[gnu::always_inline]] void end_resting(uint32_t key, DoneReason reason, uint64_t seq,
+                                          EventList& events) {
+    OrderKey& record = keys_[key];
+    Book& book = books_[record.book];
+    const Order& order = book.order(record.slot);
+    if (order.side == Side::bid) {
+      accounts_[order.account].held_e7 -= notional_e7(order.price_ticks, order.qty_milli);
+    } else if (record.site != index_none) [[unlikely]] {
+      add_committed(record.site, book_hour(record.book), -order.qty_milli);
+    }
+    book.remove(record.slot);
+    record.slot = index_none;
+    push_event(events, EventType::done, seq, key).done_reason = reason;
+  }
+  // Open asks of a site in one hour, youngest first.
+  std::vector<uint32_t> site_asks(uint32_t site, int64_t hour) const;
+  Reason change_site(Site& site, uint32_t index, const Command& command, uint64_t seq,
+                     EventList& events);
+  void close_hours_before(int64_t hour, uint64_t seq, EventList& events);
+  bool check_sites(std::string& why) const;
   uint32_t resolve_account(const Command& command) const;
   // Matches an incoming order, then rests it or ends it according to `tif`.
   void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq, EventList& events);
   void settle_fill(uint16_t chip, const Incoming& incoming, const Fill& fill, uint64_t seq,
                    EventList& events);
-  void end_incoming(const Incoming& incoming, DoneReason reason, uint64_t seq, EventList& events);
+  void end_incoming(uint16_t book, const Incoming& incoming, DoneReason reason, uint64_t seq,
+                    EventList& events);
 
   Config config_;
   std::vector<uint16_t> latency_values_;
+  uint16_t plain_books_ = 0;  // one per chip, before the hourly markets' books
   std::vector<Book> books_;
+  std::vector<Market> markets_;                                    // beside books_
+  std::map<std::pair<int64_t, uint16_t>, uint16_t> hourly_books_;  // (hour, chip) -> book
+  std::vector<uint16_t> free_books_;  // closed hours' books, to serve again
+  std::vector<Site> sites_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> site_by_id_;
+  int64_t now_ms_ = -1;
   std::vector<Account> accounts_;
   AccountNames account_by_name_;
   OrderKeys keys_;

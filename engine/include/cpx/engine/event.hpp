@@ -18,8 +18,10 @@ struct Event {
   Reason reason = Reason::none;                   // rejected
   DoneReason done_reason = DoneReason::canceled;  // done
   Side aggressor = Side::bid;                     // trade
-  uint16_t chip = 0;                              // trade
-  uint16_t region = 0;                            // trade: the ask's region
+  // trade: the book it happened in, the chip's index for a chip's plain book (see
+  // Engine::market_of for an hourly market's)
+  uint16_t book = 0;
+  uint16_t region = 0;  // trade: the ask's region
   uint64_t seq = 0;
   uint64_t id = 0;          // order_id (accepted) or trade_id (trade)
   int64_t price_ticks = 0;  // amended, trade
@@ -85,5 +87,15 @@ class EventList {
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
+
+// Appends an event built in place (no temporary copied in).
+[[gnu::always_inline]] inline Event& push_event(EventList& events, EventType type, uint64_t seq,
+                                                uint32_t key) {
+  Event& event = events.emplace_back();
+  event.type = type;
+  event.seq = seq;
+  event.order_key = key;
+  return event;
+}
 
 }  // namespace cpx

@@ -23,10 +23,12 @@ struct OrderKey {
   uint32_t slot;  // the order's slot in its book while it rests, else index_none
   // Directly indexed numeric ids keep their value (no text); others their arena position.
   uint64_t text_position_or_number;
-  uint16_t chip;
+  uint16_t book;  // the order's book: its chip's index, or an hourly market's (Engine::market)
   uint8_t text_length;
   bool numeric;
+  uint32_t site = index_none;  // an hourly ask's site (in what was padding)
 };
+static_assert(sizeof(OrderKey) == 24);
 
 // A client order id as text, returned by value so numeric ids need no stored text.
 struct IdText {
@@ -89,27 +91,27 @@ class OrderKeys {
   }
   // Records the id of a probe that found it absent, at the probe's entry when it has one.
   uint32_t insert(const Probe& probe, uint32_t account, std::string_view client_order_id,
-                  uint64_t number, uint16_t chip) {
+                  uint64_t number, uint16_t book) {
     CPX_ASSERT(probe.key == index_none);
-    if (probe.entry == nullptr) return insert(account, client_order_id, number, chip);
+    if (probe.entry == nullptr) return insert(account, client_order_id, number, book);
     ++numeric_[account].accepted;
-    return record_direct(probe.entry, account, number, chip, uint8_t(client_order_id.size()));
+    return record_direct(probe.entry, account, number, book, uint8_t(client_order_id.size()));
   }
   // Records a new pair; the caller has checked that it is absent. A numeric id whose page is
   // already there is recorded inline; the rest out of line.
   uint32_t insert(uint32_t account, std::string_view client_order_id, uint64_t number,
-                  uint16_t chip) {
+                  uint16_t book) {
     if (number != not_a_number && account < numeric_accounts_) {
       NumericIds& ids = numeric_[account];
       const uint64_t page = number >> page_bits;
       if (number < direct_bound(ids.accepted) && page < ids.pages.size() &&
           ids.pages[page] != nullptr) {
         ++ids.accepted;
-        return record_direct(&ids.pages[page][number & (page_size - 1)], account, number, chip,
+        return record_direct(&ids.pages[page][number & (page_size - 1)], account, number, book,
                              uint8_t(client_order_id.size()));
       }
     }
-    return insert_slow(account, client_order_id, number, chip);
+    return insert_slow(account, client_order_id, number, book);
   }
 
   // Sizes the hash table for `count` more ids at once (a restart from a snapshot), instead of
@@ -151,12 +153,12 @@ class OrderKeys {
 
   uint32_t find_hashed(uint32_t account, std::string_view text) const;
   [[gnu::noinline]] uint32_t insert_slow(uint32_t account, std::string_view client_order_id,
-                                         uint64_t number, uint16_t chip);
+                                         uint64_t number, uint16_t book);
   // A new key for a numeric id of the direct index, recorded at its entry there.
-  uint32_t record_direct(uint32_t* entry, uint32_t account, uint64_t number, uint16_t chip,
+  uint32_t record_direct(uint32_t* entry, uint32_t account, uint64_t number, uint16_t book,
                          uint8_t length) {
     const uint32_t key = keys_.append();
-    keys_[key] = OrderKey{account, index_none, number, chip, length, true};
+    keys_[key] = OrderKey{account, index_none, number, book, length, true};
     *entry = key;
     return key;
   }

@@ -56,11 +56,14 @@ inline constexpr NamedValue<Role> role_names[] = {{Role::enterprise, "enterprise
                                                   {Role::provider, "provider"},
                                                   {Role::auditor, "auditor"},
                                                   {Role::operator_, "operator"}};
-inline constexpr NamedValue<Op> op_names[] = {{Op::account, "account"},
-                                              {Op::deposit, "deposit"},
-                                              {Op::new_order, "new"},
-                                              {Op::cancel, "cancel"},
-                                              {Op::amend, "amend"}};
+inline constexpr NamedValue<Op> op_names[] = {{Op::account, "account"}, {Op::deposit, "deposit"},
+                                              {Op::new_order, "new"},   {Op::cancel, "cancel"},
+                                              {Op::amend, "amend"},     {Op::tick, "tick"},
+                                              {Op::site, "site"}};
+inline constexpr NamedValue<SiteStatus> site_status_names[] = {
+    {SiteStatus::active, "active"},
+    {SiteStatus::retired, "retired"},
+    {SiteStatus::suspended, "suspended"}};
 inline constexpr NamedValue<DoneReason> done_reason_names[] = {{DoneReason::canceled, "canceled"},
                                                                {DoneReason::filled, "filled"},
                                                                {DoneReason::expired, "expired"},
@@ -84,10 +87,21 @@ inline constexpr NamedValue<Reason> reason_names[] = {
     {Reason::unknown_order, "unknown_order"},
     {Reason::insufficient_funds, "insufficient_funds"},
     {Reason::would_take, "would_take"},
+    {Reason::bad_delivery, "bad_delivery"},
+    {Reason::delivery_not_open, "delivery_not_open"},
+    {Reason::delivery_closed, "delivery_closed"},
+    {Reason::unknown_site, "unknown_site"},
+    {Reason::site_mismatch, "site_mismatch"},
+    {Reason::site_inactive, "site_inactive"},
+    {Reason::over_capacity, "over_capacity"},
+    {Reason::below_sold, "below_sold"},
+    {Reason::bad_capacity, "bad_capacity"},
+    {Reason::bad_time, "bad_time"},
+    {Reason::duplicate_site, "duplicate_site"},
 };
 static_assert(is_dense(side_names) && is_dense(tif_names) && is_dense(urgency_names) &&
               is_dense(role_names) && is_dense(op_names) && is_dense(done_reason_names) &&
-              is_dense(reason_names));
-static_assert(std::size(reason_names) == std::size_t(Reason::would_take) + 1);
+              is_dense(reason_names) && is_dense(site_status_names));
+static_assert(std::size(reason_names) == std::size_t(Reason::duplicate_site) + 1);
 
 }  // namespace cpx
