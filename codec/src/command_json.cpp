@@ -233,6 +233,34 @@ void CommandDecoder::decode_delivery(const Fields& fields, Command& command) {
   }
 }
 
+bool CommandDecoder::decode_contract(const Fields& fields, Command& command) {
+  Value value;
+  if (!fields.get(Field::trade_id, value)) {
+    return (malformed(ShapeProblem::missing_field, Field::trade_id), false);
+  }
+  if (value.kind != Value::Kind::int64 || value.int64 <= 0) {
+    return (malformed(ShapeProblem::bad_field, Field::trade_id), false);
+  }
+  command.trade_id = uint64_t(value.int64);
+  if (command.op == Op::dispute) return true;
+  // A delivered quantity, reported or resolved: 0 <= qty (at most the contract's).
+  if (!fields.get(Field::qty, value)) {
+    return (malformed(ShapeProblem::missing_field, Field::qty), false);
+  }
+  std::optional<int128> qty;
+  if (value.kind == Value::Kind::string) {
+    qty = parse_decimal(value.text, qty_frac_digits, qty_milli_max);
+  } else if (value.kind == Value::Kind::int64 && value.int64 >= 0) {
+    qty = scale_integer(uint64_t(value.int64), qty_frac_digits, qty_milli_max);
+  }
+  command.has_qty = true;
+  if (qty && *qty >= 0)
+    command.qty_milli = int64_t(*qty);
+  else
+    fail_field(command, Reason::bad_qty);
+  return true;
+}
+
 bool CommandDecoder::decode_tick(const Fields& fields, Command& command) {
   Value value;
   if (!fields.get(Field::time_ms, value)) {
@@ -344,6 +372,12 @@ void CommandDecoder::decode_object(const Fields& fields, Command& command,
         return malformed(ShapeProblem::bad_field, Field::role);
       }
       break;
+    case Op::delivery:
+    case Op::dispute:
+    case Op::resolve:
+      if (!decode_contract(fields, command)) return;
+      break;
+    case Op::collateral:
     case Op::deposit: {
       if (!fields.get(Field::amount, value)) {
         return malformed(ShapeProblem::missing_field, Field::amount);

@@ -78,6 +78,7 @@ enum class CommandDecoder::Field : uint8_t {
   capacity_pflops,
   green_profile,
   status,
+  trade_id,
   unknown
 };
 
@@ -115,6 +116,7 @@ inline constexpr std::string_view field_names[] = {"op",
                                                    "capacity_pflops",
                                                    "green_profile",
                                                    "status",
+                                                   "trade_id",
                                                    "?"};
 static_assert(std::size(field_names) == std::size_t(Field::unknown) + 1);
 
@@ -150,6 +152,7 @@ inline Field field_named(std::string_view key) {
     CPX_FIELD("capacity_pflops", capacity_pflops)
     CPX_FIELD("green_profile", green_profile)
     CPX_FIELD("status", status)
+    CPX_FIELD("trade_id", trade_id)
 #undef CPX_FIELD
     default:
       return Field::unknown;

@@ -35,17 +35,22 @@ std::string CommandDecoder::shape_message() const {
       }
       if (problem_field_ == Field::op) return "op is required";
       return field + " is required for " +
-             (problem_op_ == Op::new_order ? "an order"
-              : problem_op_ == Op::account ? "a new account"
-              : problem_op_ == Op::deposit ? "a deposit"
-              : problem_op_ == Op::cancel  ? "a cancel"
-              : problem_op_ == Op::tick    ? "a tick"
-              : problem_op_ == Op::site    ? "a site"
-                                           : "an amend");
+             (problem_op_ == Op::new_order    ? "an order"
+              : problem_op_ == Op::account    ? "a new account"
+              : problem_op_ == Op::deposit    ? "a deposit"
+              : problem_op_ == Op::cancel     ? "a cancel"
+              : problem_op_ == Op::tick       ? "a tick"
+              : problem_op_ == Op::site       ? "a site"
+              : problem_op_ == Op::dispute    ? "a dispute"
+              : problem_op_ == Op::collateral ? "collateral"
+              : problem_op_ == Op::delivery   ? "a delivery report"
+              : problem_op_ == Op::resolve    ? "a resolution"
+                                              : "an amend");
     case ShapeProblem::bad_field:
       if (problem_field_ == Field::side) return "side must be bid or ask";
       if (problem_field_ == Field::post_only) return "post_only must be true or false";
       if (problem_field_ == Field::status) return "status must be active, retired or suspended";
+      if (problem_field_ == Field::trade_id) return "trade_id must be a positive integer";
       if (problem_field_ == Field::role) {
         return "role must be enterprise, provider, auditor or operator";
       }
@@ -79,7 +84,7 @@ bool CommandDecoder::strict_fields(const RequestContext& context, const Fields& 
   // refuses them like any unknown field: only a new order takes delivery and site.
   const auto bit = [](Field f) { return uint32_t(1) << unsigned(f); };
   uint32_t refused = bit(Field::time_ms) | bit(Field::capacity_pflops) | bit(Field::green_profile) |
-                     bit(Field::status);
+                     bit(Field::status) | bit(Field::trade_id);
   if (context.op != Op::new_order) refused |= bit(Field::delivery) | bit(Field::site);
   const uint32_t given = fields.present & refused;
   if (given == 0) return true;

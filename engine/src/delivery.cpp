@@ -97,6 +97,7 @@ Reason Engine::execute_tick(const Command& command, uint64_t seq, EventList& eve
   now_ms_ = command.time_ms;
   push_event(events, EventType::ok, seq, 0);
   if (now_ms_ / hour_ms != before) close_hours_before(now_ms_ / hour_ms, seq, events);
+  advance_contracts(seq, events);
   return Reason::none;
 }
 
@@ -224,11 +225,185 @@ Reason Engine::change_site(Site& site, uint32_t index, const Command& command, u
       amended.qty_milli = qty;
       amended.price_ticks = order.price_ticks;
       add_committed(index, hour, -excess);
+      accounts_[order.account].held_e7 -=
+          penalty_of(order.price_ticks, order.qty_milli) - penalty_of(order.price_ticks, qty);
       book.reduce(record.slot, qty);
       excess = 0;
     }
   }
   return Reason::none;
+}
+
+void Engine::record_contract(uint16_t book, const Incoming& incoming, const Fill& fill,
+                             uint64_t trade_id) {
+  const bool incoming_bid = incoming.side == Side::bid;
+  const uint32_t ask_key = incoming_bid ? fill.key : incoming.key;
+  const uint32_t site = keys_[ask_key].site;
+  CPX_ASSERT(site != index_none);  // every ask of a delivery hour names its site
+  const int64_t hour = book_hour(book);
+  sites_[site].hours[hour].sold_milli += fill.qty_milli;
+  Contract contract;
+  contract.trade_id = trade_id;
+  contract.buyer = incoming_bid ? incoming.account : fill.account;
+  contract.seller = incoming_bid ? fill.account : incoming.account;
+  contract.site = site;
+  contract.hour = hour;
+  contract.qty_milli = fill.qty_milli;
+  contract.price_ticks = fill.price_ticks;
+  // An hour that has begun is delivering from its first trade.
+  contract.status =
+      hour * hour_ms <= now_ms_ ? ContractStatus::delivering : ContractStatus::contracted;
+  // The ask's collateral moves from its open quantity to the contract.
+  int64_t ask_open;
+  if (incoming_bid) {
+    contract.ask_price_ticks = fill.price_ticks;
+    ask_open = fill.resting_done ? 0 : books_[book].order(keys_[ask_key].slot).qty_milli;
+  } else {
+    contract.ask_price_ticks = incoming.price_ticks;
+    ask_open = incoming.qty_milli;
+  }
+  const int64_t price = contract.ask_price_ticks;
+  accounts_[contract.seller].held_e7 += penalty_of(price, fill.qty_milli) +
+                                        penalty_of(price, ask_open) -
+                                        penalty_of(price, ask_open + fill.qty_milli);
+  escrow_e7_ += notional_e7(fill.price_ticks, fill.qty_milli);
+  contract_by_trade_.emplace(trade_id, uint32_t(contracts_.size()));
+  unsettled_by_hour_[hour].push_back(uint32_t(contracts_.size()));
+  contracts_.push_back(contract);
+}
+
+void Engine::advance_contracts(uint64_t seq, EventList& events) {
+  const int64_t deadline_h = config_.delivery_deadline_h;
+  const int64_t window_ms = int64_t(config_.dispute_window_h) * hour_ms;
+  for (auto hour = unsettled_by_hour_.begin();
+       hour != unsettled_by_hour_.end() && hour->first * hour_ms <= now_ms_;) {
+    const int64_t deadline_ms = (hour->first + 1 + deadline_h) * hour_ms;
+    std::vector<uint32_t>& pending = hour->second;
+    std::size_t kept = 0;
+    for (const uint32_t index : pending) {
+      Contract& contract = contracts_[index];
+      if (contract.status == ContractStatus::contracted) {
+        contract.status = ContractStatus::delivering;
+        Event& event = push_event(events, EventType::contract, seq, 0);
+        event.id = contract.trade_id;
+        event.contract_status = contract.status;
+      }
+      // No report by the deadline counts as nothing delivered; a report stands once its
+      // dispute window has passed (and the deadline, until which it may be corrected).
+      if (contract.status == ContractStatus::delivering && now_ms_ >= deadline_ms) {
+        settle(contract, 0, seq, events);
+      } else if (contract.status == ContractStatus::reported &&
+                 now_ms_ >= std::max(deadline_ms, contract.reported_ms + window_ms)) {
+        settle(contract, contract.delivered_milli, seq, events);
+      }
+      if (contract.status != ContractStatus::settled) pending[kept++] = index;
+    }
+    pending.resize(kept);
+    hour = pending.empty() ? unsettled_by_hour_.erase(hour) : std::next(hour);
+  }
+}
+
+void Engine::settle(Contract& contract, int64_t delivered_milli, uint64_t seq, EventList& events) {
+  const int64_t short_milli = contract.qty_milli - delivered_milli;
+  contract.delivered_milli = delivered_milli;
+  contract.paid_e7 = notional_e7(contract.price_ticks, delivered_milli);
+  contract.refunded_e7 = notional_e7(contract.price_ticks, short_milli);
+  contract.penalty_e7 = penalty_of(contract.ask_price_ticks, short_milli);
+  contract.status = ContractStatus::settled;
+  escrow_e7_ -= notional_e7(contract.price_ticks, contract.qty_milli);
+  Account& seller = accounts_[contract.seller];
+  Account& buyer = accounts_[contract.buyer];
+  seller.held_e7 -= penalty_of(contract.ask_price_ticks, contract.qty_milli);
+  seller.balance_e7 += contract.paid_e7 - contract.penalty_e7;
+  buyer.balance_e7 += contract.refunded_e7 + contract.penalty_e7;
+  Event& event = push_event(events, EventType::contract, seq, 0);
+  event.id = contract.trade_id;
+  event.contract_status = ContractStatus::settled;
+}
+
+Reason Engine::execute_collateral(const Command& command, uint64_t seq, EventList& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (accounts_[index].role != Role::provider) return Reason::role_mismatch;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  accounts_[index].balance_e7 += command.amount_e7;
+  push_event(events, EventType::ok, seq, 0);
+  return Reason::none;
+}
+
+Contract* Engine::party_contract(const Command& command, uint32_t account, bool seller) {
+  const auto found = contract_by_trade_.find(command.trade_id);
+  if (found == contract_by_trade_.end()) return nullptr;
+  Contract& contract = contracts_[found->second];
+  return (seller ? contract.seller : contract.buyer) == account ? &contract : nullptr;
+}
+
+Reason Engine::execute_delivery(const Command& command, uint64_t seq, EventList& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (accounts_[index].role != Role::provider) return Reason::role_mismatch;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  Contract* contract = party_contract(command, index, true);
+  if (contract == nullptr) return Reason::unknown_contract;
+  if (command.qty_milli > contract->qty_milli) return Reason::bad_qty;
+  const int64_t deadline_ms = (contract->hour + 1 + config_.delivery_deadline_h) * hour_ms;
+  if ((contract->status != ContractStatus::delivering &&
+       contract->status != ContractStatus::reported) ||
+      now_ms_ >= deadline_ms) {
+    return Reason::contract_state;
+  }
+  contract->status = ContractStatus::reported;
+  contract->delivered_milli = command.qty_milli;
+  contract->reported_ms = now_ms_;
+  Event& event = push_event(events, EventType::contract, seq, 0);
+  event.id = contract->trade_id;
+  event.contract_status = ContractStatus::reported;
+  event.qty_milli = command.qty_milli;
+  return Reason::none;
+}
+
+Reason Engine::execute_dispute(const Command& command, uint64_t seq, EventList& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (accounts_[index].role != Role::enterprise) return Reason::role_mismatch;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  Contract* contract = party_contract(command, index, false);
+  if (contract == nullptr) return Reason::unknown_contract;
+  if (contract->status != ContractStatus::reported ||
+      now_ms_ >= contract->reported_ms + int64_t(config_.dispute_window_h) * hour_ms) {
+    return Reason::contract_state;
+  }
+  contract->status = ContractStatus::disputed;
+  Event& event = push_event(events, EventType::contract, seq, 0);
+  event.id = contract->trade_id;
+  event.contract_status = ContractStatus::disputed;
+  return Reason::none;
+}
+
+Reason Engine::execute_resolve(const Command& command, uint64_t seq, EventList& events) {
+  const uint32_t index = resolve_account(command);
+  if (index == index_none) return Reason::unknown_account;
+  if (accounts_[index].role != Role::operator_) return Reason::role_mismatch;
+  if (command.field_reason != Reason::none) return command.field_reason;
+  const auto found = contract_by_trade_.find(command.trade_id);
+  if (found == contract_by_trade_.end()) return Reason::unknown_contract;
+  Contract& contract = contracts_[found->second];
+  if (command.qty_milli > contract.qty_milli) return Reason::bad_qty;
+  if (contract.status != ContractStatus::disputed) return Reason::contract_state;
+  settle(contract, command.qty_milli, seq, events);
+  return Reason::none;
+}
+
+bool Engine::check_contracts(std::string& why, std::vector<int128>& held) const {
+  const std::size_t why_size = why.size();
+  int128 escrow = 0;
+  for (const Contract& contract : contracts_) {
+    if (contract.status == ContractStatus::settled) continue;
+    escrow += notional_e7(contract.price_ticks, contract.qty_milli);
+    held[contract.seller] += penalty_of(contract.ask_price_ticks, contract.qty_milli);
+  }
+  if (escrow != escrow_e7_) why += "escrow is not the sum of unsettled contracts' notional\n";
+  return why.size() == why_size;
 }
 
 bool Engine::check_sites(std::string& why) const {

@@ -78,6 +78,14 @@ void Engine::execute(const Command& command, EventList& events) {
       return run_command<&Engine::execute_tick>(command, seq, events);
     case Op::site:
       return run_command<&Engine::execute_site>(command, seq, events);
+    case Op::collateral:
+      return run_command<&Engine::execute_collateral>(command, seq, events);
+    case Op::delivery:
+      return run_command<&Engine::execute_delivery>(command, seq, events);
+    case Op::dispute:
+      return run_command<&Engine::execute_dispute>(command, seq, events);
+    case Op::resolve:
+      return run_command<&Engine::execute_resolve>(command, seq, events);
   }
 }
 
@@ -170,6 +178,9 @@ Reason Engine::place_order(const Command& command, uint32_t index, Placement pla
     if (site.hours[place.hour].committed_milli + command.qty_milli > site.capacity_milli) {
       return Reason::over_capacity;
     }
+    // The provider's collateral covers the penalty of the whole ask (docs/delivery.md).
+    hold = penalty_of(command.price_ticks, command.qty_milli);
+    if (hold > account.balance_e7 - account.held_e7) return Reason::insufficient_collateral;
   }
   Incoming incoming;
   incoming.side = command.side;
@@ -229,10 +240,11 @@ void Engine::settle_fill(uint16_t book, const Incoming& incoming, const Fill& fi
     const int128 spent = notional_e7(fill.price_ticks, fill.qty_milli);
     buyer.held_e7 -= notional_e7(bid_price, fill.qty_milli);
     buyer.balance_e7 -= spent;
-    seller.balance_e7 += spent;
-    if (book >= plain_books_) [[unlikely]] {
-      const uint32_t site = keys_[incoming_bid ? fill.key : incoming.key].site;
-      if (site != index_none) sites_[site].hours[book_hour(book)].sold_milli += fill.qty_milli;
+    if (book < plain_books_) [[likely]] {
+      seller.balance_e7 += spent;
+    } else {
+      // A delivery hour's trade is a contract: the buyer's money waits in escrow.
+      record_contract(book, incoming, fill, trade_id_ + 1);
     }
 
     Event& trade = events.emplace_back();
@@ -261,7 +273,10 @@ void Engine::end_incoming(uint16_t book, const Incoming& incoming, DoneReason re
     accounts_[incoming.account].held_e7 -= notional_e7(incoming.price_ticks, incoming.qty_milli);
   } else if (book >= plain_books_ && incoming.qty_milli != 0) [[unlikely]] {
     const uint32_t site = keys_[incoming.key].site;
-    if (site != index_none) add_committed(site, book_hour(book), -incoming.qty_milli);
+    if (site != index_none) {
+      add_committed(site, book_hour(book), -incoming.qty_milli);
+      accounts_[incoming.account].held_e7 -= penalty_of(incoming.price_ticks, incoming.qty_milli);
+    }
   }
   CPX_ASSERT(resting_slot(incoming.key) == index_none);
   push_event(events, EventType::done, seq, incoming.key).done_reason = reason;
@@ -297,6 +312,12 @@ Reason Engine::execute_amend(const Command& command, uint64_t seq, EventList& ev
         sites_[site].capacity_milli) {
       return Reason::over_capacity;
     }
+    const int128 exposure_now = penalty_of(order.price_ticks, order.qty_milli);
+    const int128 exposure_new = penalty_of(price, qty);
+    if (exposure_new > account.balance_e7 - account.held_e7 + exposure_now) {
+      return Reason::insufficient_collateral;
+    }
+    account.held_e7 += exposure_new - exposure_now;
     add_committed(site, hour, qty - order.qty_milli);
   }
   if (order.side == Side::bid) {
@@ -335,19 +356,23 @@ bool Engine::check_invariants(std::string& why) const {
     book.check_invariants(why);
     book.for_each_order([&](const Order& order) {
       ++resting;
-      if (order.side == Side::bid)
-        held[order.account] += notional_e7(order.price_ticks, order.qty_milli);
       const OrderKey& key = keys_[order.key];
+      if (order.side == Side::bid) {
+        held[order.account] += notional_e7(order.price_ticks, order.qty_milli);
+      } else if (key.site != index_none) {
+        held[order.account] += penalty_of(order.price_ticks, order.qty_milli);
+      }
       if (key.slot == index_none || key.book != chip || &book.order(key.slot) != &order ||
           key.account != order.account) {
         why += "order key does not point at its resting order\n";
       }
     });
   }
+  check_contracts(why, held);
   for (std::size_t i = 0; i < accounts_.size(); ++i) {
     const Account& account = accounts_[i];
     if (account.held_e7 != held[i]) why += "holds of " + account.name + " disagree with its bids\n";
-    if (account.role == Role::enterprise && account.balance_e7 < account.held_e7) {
+    if (account.balance_e7 < account.held_e7) {
       why += "available balance of " + account.name + " is negative\n";
     }
   }

@@ -28,6 +28,9 @@ std::string_view to_string(Op op) {
 std::string_view to_string(SiteStatus status) {
   return name_of(site_status_names, status);
 }
+std::string_view to_string(ContractStatus status) {
+  return name_of(contract_status_names, status);
+}
 
 namespace {
 

@@ -120,6 +120,7 @@ void encode_request(const Request& request, uint32_t account, Role role,
   o.integer(static_cast<uint8_t>(command.site_status));
   o.integer(command.delivery_ms);
   o.integer(command.time_ms);
+  o.integer(command.trade_id);
   o.text(command.site);
   if (command.has_green_profile) {
     for (const uint8_t share : command.green_profile) o.integer(share);
@@ -175,6 +176,7 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
     command.site_status = static_cast<SiteStatus>(in.integer<uint8_t>());
     command.delivery_ms = in.integer<int64_t>();
     command.time_ms = in.integer<int64_t>();
+    command.trade_id = in.integer<uint64_t>();
     command.site = in.text();
     if (command.has_green_profile) {
       for (uint8_t& share : command.green_profile) share = in.integer<uint8_t>();

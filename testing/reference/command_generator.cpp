@@ -90,6 +90,30 @@ std::string CommandGenerator::delivery_fields(bool bid, const std::string& accou
   return line;
 }
 
+// A delivery report, a dispute, a resolution or collateral, for trade ids that mostly exist.
+std::string CommandGenerator::contract_op() {
+  // Trades come at about one per fourteen commands: mostly ids of the last few hundred.
+  const uint64_t recent = calls_ / 14;
+  const uint64_t id = recent > 300 && chance(800) ? recent - below(300) : 1 + below(recent + 5);
+  const std::string trade = std::to_string(id);
+  const uint64_t r = below(100);
+  if (r < 50) {
+    return std::string(R"({"op":"delivery","account":")") + pick(providers) + R"(","trade_id":)" +
+           trade + R"(,"qty":")" + decimal(0, 4, 3) + "\"}";
+  }
+  if (r < 70) {
+    return std::string(R"({"op":"dispute","account":")") + pick(enterprises) + R"(","trade_id":)" +
+           trade + "}";
+  }
+  if (r < 85) {
+    return R"({"op":"resolve","account":"op","trade_id":)" + trade + R"(,"qty":")" +
+           decimal(0, 8, 3) + "\"}";
+  }
+  if (r < 90) return R"({"op":"delivery","account":"p0","trade_id":0,"qty":"1"})";
+  return std::string(R"({"op":"collateral","account":")") + pick(providers) + R"(","amount":")" +
+         decimal(1, 400, 7) + "\"}";
+}
+
 std::vector<std::string> CommandGenerator::preamble() {
   std::vector<std::string> lines;
   for (const char* e : enterprises) {
@@ -106,6 +130,10 @@ std::vector<std::string> CommandGenerator::preamble() {
   }
   if (hourly_) {
     lines.push_back(R"({"op":"account","account":"op","role":"operator"})");
+    for (const char* p : providers) {
+      lines.push_back(std::string(R"({"op":"collateral","account":")") + p + R"(","amount":")" +
+                      decimal(20000, 90000, 7) + "\"}");
+    }
     for (const char* p : providers) {
       for (int s = 0; s < 2; ++s) {
         lines.push_back(site_declaration(p, std::string(p) + "-s" + std::to_string(s)));
@@ -128,10 +156,12 @@ std::string CommandGenerator::decimal(int whole_low, int whole_high, int frac_di
 }
 
 std::string CommandGenerator::next() {
+  ++calls_;
   if (hourly_) {
     const uint64_t h = below(1000);
     if (h < 4) return tick();
     if (h < 14) return site_change();
+    if (h < 80) return contract_op();
   }
   const uint64_t r = below(1000);
   if (r < 380) return new_order(true);

@@ -32,6 +32,7 @@ class CommandGenerator {
   std::string cancel_or_amend(bool amend);
   std::string junk();
   std::string tick();
+  std::string contract_op();
   std::string site_change();
   std::string delivery_fields(bool bid, const std::string& account);
   std::string site_declaration(const std::string& provider, const std::string& site);
@@ -40,6 +41,7 @@ class CommandGenerator {
   workload::SplitMix64 rng_;
   bool hourly_ = false;
   int64_t now_ms_ = 0;
+  uint64_t calls_ = 0;
   uint64_t next_id_ = 0;
   std::vector<std::pair<std::string, std::string>> placed_;  // (account, client_order_id)
 };

@@ -33,6 +33,10 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   if (account == accounts_.end()) return Reason::unknown_account;
   Account& a = account->second;
   if (c.op == Op::site) return run_site(c, seq, events);
+  if (c.op == Op::collateral || c.op == Op::delivery || c.op == Op::dispute ||
+      c.op == Op::resolve) {
+    return run_contract_op(c, a, seq, events);
+  }
   if (c.op == Op::deposit) {
     if (a.role != Role::enterprise) return Reason::role_mismatch;
     if (c.field_reason != Reason::none) return c.field_reason;
@@ -56,6 +60,10 @@ Reason ReferenceEngine::run(const Command& c, uint64_t seq, EventList& events) {
   if (!order->site.empty() &&
       used(order->site, order->delivery_ms) - order->qty + qty > sites_[order->site].capacity) {
     return Reason::over_capacity;
+  }
+  if (!order->site.empty() &&
+      penalty(price, qty) > a.balance - exposure(name) + penalty(order->price, order->qty)) {
+    return Reason::insufficient_collateral;
   }
   if (order->side == Side::bid) {
     const int128 now = int128(order->price) * order->qty;
@@ -112,6 +120,9 @@ Reason ReferenceEngine::run_new(const Command& c, Account& a, uint64_t seq, Even
   if (!order.site.empty() &&
       used(order.site, order.delivery_ms) + c.qty_milli > sites_[order.site].capacity) {
     return Reason::over_capacity;
+  }
+  if (!order.site.empty() && penalty(c.price_ticks, c.qty_milli) > a.balance - exposure(name)) {
+    return Reason::insufficient_collateral;
   }
   a.held += hold;
   const uint32_t key = uint32_t(keys_.size());
@@ -181,7 +192,21 @@ void ReferenceEngine::match(Order& in, Tif tif, uint64_t seq, EventList& events)
     const int64_t bid_price = bid ? in.price : best->price;
     buyer.held -= int128(bid_price) * qty;
     buyer.balance -= int128(price) * qty;
-    seller.balance += int128(price) * qty;
+    const Order& ask = bid ? *best : in;
+    if (ask.delivery_ms == 0) {
+      seller.balance += int128(price) * qty;
+    } else {  // a contract: the money waits in escrow
+      Contract contract;
+      contract.trade_id = trade_id_ + 1;
+      contract.hour = ask.delivery_ms / hour_ms;
+      contract.qty_milli = qty;
+      contract.price_ticks = price;
+      contract.ask_price_ticks = ask.price;
+      contract.status =
+          ask.delivery_ms <= now_ms_ ? ContractStatus::delivering : ContractStatus::contracted;
+      contracts_.push_back(contract);
+      parties_.emplace_back(bid ? in.account : best->account, ask.account);
+    }
     Event trade;
     trade.type = EventType::trade;
     trade.seq = seq;
@@ -301,6 +326,123 @@ Reason ReferenceEngine::run_tick(const Command& c, uint64_t seq, EventList& even
     return std::tuple(x.delivery_ms, x.chip, x.time) < std::tuple(y.delivery_ms, y.chip, y.time);
   });
   for (const Order& order : closed) end(order, DoneReason::expired, seq, events);
+  // Contracts by hour, then trade: started, past their deadline, past their dispute window.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < contracts_.size(); ++i) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return contracts_[x].hour < contracts_[y].hour;
+  });
+  for (const std::size_t i : order) {
+    Contract& contract = contracts_[i];
+    if (contract.status == ContractStatus::settled || contract.hour * hour_ms > now_ms_) continue;
+    if (contract.status == ContractStatus::contracted) {
+      contract.status = ContractStatus::delivering;
+      events.push_back(contract_event(contract, seq));
+    }
+    const int64_t deadline = (contract.hour + 1 + config_.delivery_deadline_h) * hour_ms;
+    const int64_t window = int64_t(config_.dispute_window_h) * hour_ms;
+    if (contract.status == ContractStatus::delivering && now_ms_ >= deadline) {
+      settle(i, 0, seq, events);
+    } else if (contract.status == ContractStatus::reported &&
+               now_ms_ >= std::max(deadline, contract.reported_ms + window)) {
+      settle(i, contract.delivered_milli, seq, events);
+    }
+  }
+  return Reason::none;
+}
+
+int128 ReferenceEngine::penalty(int64_t price, int64_t qty) const {
+  return int128(price) * qty * config_.penalty_pct / 100;
+}
+
+int128 ReferenceEngine::exposure(const std::string& provider) const {
+  int128 total = 0;
+  for (const Order& order : open_) {
+    if (order.account == provider && !order.site.empty()) total += penalty(order.price, order.qty);
+  }
+  for (std::size_t i = 0; i < contracts_.size(); ++i) {
+    if (parties_[i].second == provider && contracts_[i].status != ContractStatus::settled) {
+      total += penalty(contracts_[i].ask_price_ticks, contracts_[i].qty_milli);
+    }
+  }
+  return total;
+}
+
+Event ReferenceEngine::contract_event(const Contract& contract, uint64_t seq) const {
+  Event event;
+  event.type = EventType::contract;
+  event.seq = seq;
+  event.id = contract.trade_id;
+  event.contract_status = contract.status;
+  event.qty_milli = contract.delivered_milli;
+  return event;
+}
+
+void ReferenceEngine::settle(std::size_t i, int64_t delivered, uint64_t seq, EventList& events) {
+  Contract& contract = contracts_[i];
+  contract.delivered_milli = delivered;
+  contract.paid_e7 = int128(contract.price_ticks) * delivered;
+  contract.refunded_e7 = int128(contract.price_ticks) * (contract.qty_milli - delivered);
+  contract.penalty_e7 = penalty(contract.ask_price_ticks, contract.qty_milli - delivered);
+  contract.status = ContractStatus::settled;
+  accounts_[parties_[i].second].balance += contract.paid_e7 - contract.penalty_e7;
+  accounts_[parties_[i].first].balance += contract.refunded_e7 + contract.penalty_e7;
+  events.push_back(contract_event(contract, seq));
+}
+
+const Contract* ReferenceEngine::find_contract(uint64_t trade_id) const {
+  for (const Contract& contract : contracts_) {
+    if (contract.trade_id == trade_id) return &contract;
+  }
+  return nullptr;
+}
+
+Reason ReferenceEngine::run_contract_op(const Command& c, Account& a, uint64_t seq,
+                                        EventList& events) {
+  const Role needed = c.op == Op::dispute   ? Role::enterprise
+                      : c.op == Op::resolve ? Role::operator_
+                                            : Role::provider;
+  if (a.role != needed) return Reason::role_mismatch;
+  if (c.field_reason != Reason::none) return c.field_reason;
+  if (c.op == Op::collateral) {
+    a.balance += c.amount_e7;
+    Event ok;
+    ok.seq = seq;
+    events.push_back(ok);
+    return Reason::none;
+  }
+  const std::string name(c.account);
+  std::size_t i = 0;
+  while (i < contracts_.size() && contracts_[i].trade_id != c.trade_id) ++i;
+  if (i == contracts_.size()) return Reason::unknown_contract;
+  if ((c.op == Op::delivery && parties_[i].second != name) ||
+      (c.op == Op::dispute && parties_[i].first != name)) {
+    return Reason::unknown_contract;
+  }
+  Contract& contract = contracts_[i];
+  if (c.op != Op::dispute && c.qty_milli > contract.qty_milli) return Reason::bad_qty;
+  if (c.op == Op::delivery) {
+    const int64_t deadline = (contract.hour + 1 + config_.delivery_deadline_h) * hour_ms;
+    if ((contract.status != ContractStatus::delivering &&
+         contract.status != ContractStatus::reported) ||
+        now_ms_ >= deadline) {
+      return Reason::contract_state;
+    }
+    contract.status = ContractStatus::reported;
+    contract.delivered_milli = c.qty_milli;
+    contract.reported_ms = now_ms_;
+    events.push_back(contract_event(contract, seq));
+  } else if (c.op == Op::dispute) {
+    if (contract.status != ContractStatus::reported ||
+        now_ms_ >= contract.reported_ms + int64_t(config_.dispute_window_h) * hour_ms) {
+      return Reason::contract_state;
+    }
+    contract.status = ContractStatus::disputed;
+    events.push_back(contract_event(contract, seq));
+  } else {
+    if (contract.status != ContractStatus::disputed) return Reason::contract_state;
+    settle(i, c.qty_milli, seq, events);
+  }
   return Reason::none;
 }
 

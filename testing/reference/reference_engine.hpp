@@ -10,6 +10,7 @@
 
 #include "cpx/engine/command.hpp"
 #include "cpx/engine/config.hpp"
+#include "cpx/engine/engine.hpp"
 #include "cpx/engine/event.hpp"
 
 namespace cpx::test {
@@ -31,6 +32,7 @@ class ReferenceEngine {
   uint16_t book_chip(uint16_t book) const { return markets_[book].first; }
   int64_t book_delivery_ms(uint16_t book) const { return markets_[book].second; }
   std::string_view key_site_id(uint32_t key) const { return key_sites_[key]; }
+  const Contract* find_contract(uint64_t trade_id) const;
   std::string_view region_id(uint16_t region) const { return config_.regions[region].id; }
 
  private:
@@ -74,6 +76,12 @@ class ReferenceEngine {
   uint8_t green_at(const Site& site, int64_t delivery_ms) const;
   uint16_t market(uint16_t chip, int64_t delivery_ms);
   void cancel_site_asks(const std::string& site, uint64_t seq, EventList& events);
+  // Contracts (docs/delivery.md): collateral, reports, disputes, resolutions.
+  Reason run_contract_op(const Command& c, Account& a, uint64_t seq, EventList& events);
+  int128 penalty(int64_t price, int64_t qty) const;
+  int128 exposure(const std::string& provider) const;  // what its collateral must cover
+  Event contract_event(const Contract& contract, uint64_t seq) const;
+  void settle(std::size_t contract, int64_t delivered, uint64_t seq, EventList& events);
 
   struct Account;
   Reason run(const Command& command, uint64_t seq, EventList& events);
@@ -90,6 +98,8 @@ class ReferenceEngine {
   std::vector<Order> open_;
   std::map<std::string, Site> sites_;
   std::vector<std::string> key_sites_;
+  std::vector<Contract> contracts_;
+  std::vector<std::pair<std::string, std::string>> parties_;  // (buyer, seller) beside them
   std::vector<std::pair<uint16_t, int64_t>> markets_;
   int64_t now_ms_ = -1;
   uint64_t seq_ = 0;

@@ -28,6 +28,10 @@ struct Counts {
   uint64_t expired = 0;
   uint64_t over_capacity = 0;
   uint64_t capacity_cuts = 0;  // asks cut or ended by a site command
+  uint64_t settled = 0;
+  uint64_t penalties = 0;
+  uint64_t disputed = 0;
+  uint64_t reported = 0;
   std::map<std::string, uint64_t> rejections;
   int shown = 0;  // lines shown for CPX_DIFF_SHOW=text (while tuning the generator)
 };
@@ -52,6 +56,11 @@ void run_seed(uint64_t seed, uint64_t commands, Counts& counts, bool hourly = fa
       counts.hourly_trades += event.find("\"delivery\"") != std::string::npos;
       counts.expired += event.find("\"expired\"") != std::string::npos;
       counts.over_capacity += event.find("over_capacity") != std::string::npos;
+      counts.settled += event.find("\"settled\"") != std::string::npos;
+      counts.penalties += event.find("\"settled\"") != std::string::npos &&
+                          event.find("\"penalty\":\"0\"") == std::string::npos;
+      counts.disputed += event.find("\"disputed\"") != std::string::npos;
+      counts.reported += event.find("\"reported\"") != std::string::npos;
       if (const std::size_t at = event.find("\"reason\":\"");
           at != std::string::npos && event.find("rejected") != std::string::npos) {
         ++counts.rejections[event.substr(at + 10, event.find('"', at + 10) - at - 10)];
@@ -96,13 +105,20 @@ TEST_CASE("the engine gives the reference matcher's events for random hourly str
   }
   MESSAGE("commands: " << 4 * per_seed << ", trades: " << counts.trades << ", expired: "
                        << counts.expired << ", over_capacity: " << counts.over_capacity
-                       << ", asks cut by a site: " << counts.capacity_cuts);
+                       << ", asks cut by a site: " << counts.capacity_cuts
+                       << ", settled: " << counts.settled << " (" << counts.penalties
+                       << " with a penalty), reported: " << counts.reported
+                       << ", disputed: " << counts.disputed);
   for (const auto& [reason, count] : counts.rejections) MESSAGE(reason << ": " << count);
   CHECK(counts.hourly_trades > 4 * per_seed / 40);
   CHECK(counts.hourly_trades == counts.trades);  // once the clock runs, every market is hourly
   CHECK(counts.expired > 100);
   CHECK(counts.over_capacity > 100);
   CHECK(counts.capacity_cuts > 20);
+  CHECK(counts.settled > counts.hourly_trades / 2);
+  CHECK(counts.penalties > 100);
+  CHECK(counts.reported > 60);
+  CHECK(counts.disputed > 0);  // rare here: tests/engine/test_delivery.cpp has each case
 }
 
 }  // namespace cpx::test

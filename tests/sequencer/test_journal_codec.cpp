@@ -57,6 +57,7 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     command.site_status = SiteStatus(random() % 3);
     command.delivery_ms = int64_t(random() % 1000) * 3'600'000;
     command.time_ms = int64_t(random());
+    command.trade_id = uint64_t(random());
     for (uint8_t& share : command.green_profile) share = uint8_t(random() % 101);
     const std::string site = random() % 2 ? "site-" + std::to_string(random() % 9) : "";
     command.site = site;
@@ -110,6 +111,7 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     CHECK(got.site_status == command.site_status);
     CHECK(got.delivery_ms == command.delivery_ms);
     CHECK(got.time_ms == command.time_ms);
+    CHECK(got.trade_id == command.trade_id);
     CHECK(got.site == site);
     if (command.has_green_profile) {
       CHECK(std::equal(std::begin(got.green_profile), std::end(got.green_profile),

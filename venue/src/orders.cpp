@@ -175,6 +175,7 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
     switch (event.type) {
       case EventType::ok:
       case EventType::rejected:
+      case EventType::contract:  // no venue surface for contracts yet (docs/delivery.md)
         break;
       case EventType::accepted:
         on_accepted(event, command, now_ms);

@@ -9,6 +9,7 @@ unsigned http_status_of(Reason reason) {
     case Reason::unknown_account:
     case Reason::unknown_order:
     case Reason::unknown_site:
+    case Reason::unknown_contract:
       return 404;
     case Reason::duplicate_account:
     case Reason::duplicate_client_order_id:
@@ -81,6 +82,12 @@ std::string_view message_of(Reason reason) {
       return "time_ms must be an integer, not before the clock";
     case Reason::duplicate_site:
       return "another provider has a site with this id";
+    case Reason::unknown_contract:
+      return "no contract with this trade_id has this account as its party";
+    case Reason::contract_state:
+      return "the contract's state or its deadlines do not allow this now";
+    case Reason::insufficient_collateral:
+      return "the provider's available collateral does not cover the ask's penalty";
     case Reason::none:
       break;
   }

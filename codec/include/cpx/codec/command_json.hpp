@@ -92,6 +92,7 @@ class CommandDecoder {
   // The delivery-hour fields (docs/delivery.md): an order's delivery and site, a tick, a site.
   void decode_delivery(const Fields& fields, Command& command);
   bool decode_tick(const Fields& fields, Command& command);
+  bool decode_contract(const Fields& fields, Command& command);
   bool decode_site(const Fields& fields, Command& command);
   Value read_profile(simdjson::dom::element value);
   // A new order's side, required fields and post_only; false (and malformed()) when missing.

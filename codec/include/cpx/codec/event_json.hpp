@@ -116,6 +116,28 @@ void append_event_json(Out& out, const Event& event, const Command& command, con
       put_order_ref(out, names, event.order_key);
       put_field(out, ",\"reason\":\"", to_string(event.done_reason));
       break;
+    case EventType::contract: {  // docs/delivery.md
+      put(out, ",\"type\":\"contract\",\"trade_id\":");
+      put_uint(out, event.id);
+      put_field(out, ",\"status\":\"", to_string(event.contract_status));
+      if (event.contract_status == ContractStatus::reported) {
+        put(out, ",\"delivered\":\"");
+        put_decimal(out, event.qty_milli, qty_frac_digits);
+        out.push_back('"');
+      } else if (event.contract_status == ContractStatus::settled) {
+        const auto& contract = *names.find_contract(event.id);
+        put(out, ",\"delivered\":\"");
+        put_decimal(out, contract.delivered_milli, qty_frac_digits);
+        put(out, "\",\"paid\":\"");
+        put_decimal(out, contract.paid_e7, amount_frac_digits);
+        put(out, "\",\"refunded\":\"");
+        put_decimal(out, contract.refunded_e7, amount_frac_digits);
+        put(out, "\",\"penalty\":\"");
+        put_decimal(out, contract.penalty_e7, amount_frac_digits);
+        out.push_back('"');
+      }
+      break;
+    }
     case EventType::trade:
       put(out, ",\"type\":\"trade\",\"trade_id\":");
       put_uint(out, event.id);

@@ -55,7 +55,8 @@ struct Command {
   int64_t price_ticks = 0;
   // An order's delivery hour: ms since the epoch at the hour's start; 0 when not given.
   int64_t delivery_ms = 0;
-  int64_t time_ms = 0;  // a tick's clock
+  int64_t time_ms = 0;    // a tick's clock
+  uint64_t trade_id = 0;  // a contract's, for delivery, dispute and resolve
   int128 amount_e7 = 0;
   // Valid ids only: a decoder leaves these empty when the text is not a valid id, so a
   // rejection echoes exactly what the spec allows.

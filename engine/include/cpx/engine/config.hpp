@@ -31,6 +31,12 @@ struct Config {
   std::vector<uint16_t> latency_ms;
   // How far ahead a delivery hour opens (docs/delivery.md).
   int delivery_horizon_h = 168;
+  // After an hour ends, its providers report deliveries for this long; after a report, its
+  // buyer may dispute it for this long; undelivered quantity costs its provider this share of
+  // its ask's notional, paid to the buyer.
+  int delivery_deadline_h = 2;
+  int dispute_window_h = 24;
+  int penalty_pct = 10;
 
   uint16_t latency(uint32_t a, uint32_t b) const { return latency_ms[a * regions.size() + b]; }
   std::optional<uint32_t> find_chip(std::string_view id) const;

@@ -52,6 +52,25 @@ struct Site {
   }
 };
 
+// A trade of a delivery hour and its delivery (docs/delivery.md).
+struct Contract {
+  uint64_t trade_id = 0;
+  uint32_t buyer = 0;
+  uint32_t seller = 0;
+  uint32_t site = 0;
+  ContractStatus status = ContractStatus::contracted;
+  int64_t hour = 0;  // the delivery hour, hours since the epoch
+  int64_t qty_milli = 0;
+  int64_t price_ticks = 0;
+  int64_t ask_price_ticks = 0;  // the ask's limit: its penalty's base, as its collateral's
+  int64_t delivered_milli = 0;  // as reported, or resolved
+  int64_t reported_ms = -1;
+  // At settlement: to the provider, back to the buyer, and from the provider to the buyer.
+  int128 paid_e7 = 0;
+  int128 refunded_e7 = 0;
+  int128 penalty_e7 = 0;
+};
+
 // What a book trades: a chip's plain market (no delivery hour, hour_ms_start 0) or one delivery
 // hour of a chip.
 struct Market {
@@ -133,6 +152,18 @@ class Engine {
   // The book of a chip's delivery hour, or index_none when no order has opened it.
   uint32_t find_hourly_book(uint16_t chip, int64_t delivery_ms) const;
   const std::vector<Site>& sites() const { return sites_; }
+  const Contract* find_contract(uint64_t trade_id) const {
+    const auto found = contract_by_trade_.find(trade_id);
+    return found == contract_by_trade_.end() ? nullptr : &contracts_[found->second];
+  }
+  const std::vector<Contract>& contracts() const { return contracts_; }
+  int128 escrow_e7() const { return escrow_e7_; }
+  // What an ask's or a contract's undelivered quantity would cost its provider (rounded down to
+  // 1e-7 CNY): config.penalty_pct of price * qty. A provider's holds are these, for its open
+  // hourly asks and its unsettled contracts.
+  int128 penalty_of(int64_t price_ticks, int64_t qty_milli) const {
+    return notional_e7(price_ticks, qty_milli) * config_.penalty_pct / 100;
+  }
   std::optional<uint32_t> find_site(std::string_view id) const;
   uint32_t key_site(uint32_t key) const { return keys_[key].site; }
   uint16_t key_book(uint32_t key) const { return keys_[key].book; }
@@ -183,6 +214,17 @@ class Engine {
   Reason execute_amend(const Command& command, uint64_t seq, EventList& events);
   Reason execute_tick(const Command& command, uint64_t seq, EventList& events);
   Reason execute_site(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_collateral(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_delivery(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_dispute(const Command& command, uint64_t seq, EventList& events);
+  Reason execute_resolve(const Command& command, uint64_t seq, EventList& events);
+  [[gnu::noinline]] void record_contract(uint16_t book, const Incoming& incoming, const Fill& fill,
+                                         uint64_t trade_id);
+  // Contracts whose hour started, whose deadline or dispute window passed, at a tick.
+  void advance_contracts(uint64_t seq, EventList& events);
+  void settle(Contract& contract, int64_t delivered_milli, uint64_t seq, EventList& events);
+  // The contract of a trade id that `account` is the party `role` of, or nullptr.
+  Contract* party_contract(const Command& command, uint32_t account, bool seller);
   // Where a new order goes: its book and, for an hourly ask, its site, with the region and green
   // share it rests with.
   struct Placement {
@@ -220,6 +262,7 @@ class Engine {
       accounts_[order.account].held_e7 -= notional_e7(order.price_ticks, order.qty_milli);
     } else if (record.site != index_none) [[unlikely]] {
       add_committed(record.site, book_hour(record.book), -order.qty_milli);
+      accounts_[order.account].held_e7 -= penalty_of(order.price_ticks, order.qty_milli);
     }
     book.remove(record.slot);
     record.slot = index_none;
@@ -231,6 +274,8 @@ class Engine {
                      EventList& events);
   void close_hours_before(int64_t hour, uint64_t seq, EventList& events);
   bool check_sites(std::string& why) const;
+  // Escrow is the unsettled contracts' notional; adds each one's penalty to its seller's held.
+  bool check_contracts(std::string& why, std::vector<int128>& held) const;
   uint32_t resolve_account(const Command& command) const;
   // Matches an incoming order, then rests it or ends it according to `tif`.
   void run_incoming(uint16_t chip, Incoming& incoming, Tif tif, uint64_t seq, EventList& events);
@@ -249,6 +294,10 @@ class Engine {
   std::vector<Site> sites_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> site_by_id_;
   int64_t now_ms_ = -1;
+  std::vector<Contract> contracts_;
+  std::unordered_map<uint64_t, uint32_t> contract_by_trade_;
+  std::map<int64_t, std::vector<uint32_t>> unsettled_by_hour_;  // contract indexes
+  int128 escrow_e7_ = 0;
   std::vector<Account> accounts_;
   AccountNames account_by_name_;
   OrderKeys keys_;

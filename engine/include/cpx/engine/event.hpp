@@ -11,13 +11,17 @@
 
 namespace cpx {
 
-enum class EventType : uint8_t { ok, rejected, accepted, amended, done, trade };
+// contract: a contract's status changed (docs/delivery.md); id is its trade id.
+enum class EventType : uint8_t { ok, rejected, accepted, amended, done, trade, contract };
 
 struct Event {
   EventType type = EventType::ok;
-  Reason reason = Reason::none;                   // rejected
-  DoneReason done_reason = DoneReason::canceled;  // done
-  Side aggressor = Side::bid;                     // trade
+  Reason reason = Reason::none;  // rejected
+  union {
+    DoneReason done_reason = DoneReason::canceled;  // done
+    ContractStatus contract_status;                 // contract
+  };
+  Side aggressor = Side::bid;  // trade
   // trade: the book it happened in, the chip's index for a chip's plain book (see
   // Engine::market_of for an hourly market's)
   uint16_t book = 0;

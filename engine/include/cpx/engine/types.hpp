@@ -38,7 +38,23 @@ enum class Urgency : uint8_t { urgent = 0, standard = 1, batch = 2 };
 inline constexpr int urgency_count = 3;
 enum class Role : uint8_t { enterprise, provider, auditor, operator_ };
 // tick and site are beyond the spec's five (docs/delivery.md): the clock and providers' sites.
-enum class Op : uint8_t { account, deposit, new_order, cancel, amend, tick, site };
+// collateral, delivery, dispute and resolve: a provider's collateral and the life of contracts.
+enum class Op : uint8_t {
+  account,
+  deposit,
+  new_order,
+  cancel,
+  amend,
+  tick,
+  site,
+  collateral,
+  delivery,
+  dispute,
+  resolve
+};
+// A contract (a trade of a delivery hour): sold, then delivering from the hour's start, then
+// reported by its provider (or disputed by its buyer), then settled (docs/delivery.md).
+enum class ContractStatus : uint8_t { contracted, delivering, reported, disputed, settled };
 // A site's state: active sites sell; a retired one (by its provider, for good) and a suspended
 // one (by an operator, until it resumes) sell nothing and have no open asks.
 enum class SiteStatus : uint8_t { active, retired, suspended };
@@ -78,6 +94,9 @@ enum class Reason : uint8_t {
   bad_capacity,       // capacity_pflops not a decimal with 3 fractional digits, > 0
   bad_time,           // a tick's time_ms missing, not an integer, or before the clock
   duplicate_site,     // another provider's site has this id
+  unknown_contract,   // no contract of this trade id that the account is a party to
+  contract_state,     // the contract is not in a state (or time) that allows this
+  insufficient_collateral,  // the provider's available balance does not cover the penalty
 };
 
 enum class DoneReason : uint8_t { canceled, filled, expired, killed };
@@ -90,6 +109,7 @@ std::string_view to_string(Urgency urgency);
 std::string_view to_string(Role role);
 std::string_view to_string(Op op);  // the wire name: "new" for Op::new_order
 std::string_view to_string(SiteStatus status);
+std::string_view to_string(ContractStatus status);
 
 // An account or client order id: 1-64 characters of [A-Za-z0-9._:-].
 bool is_valid_id(std::string_view text);

@@ -56,10 +56,17 @@ inline constexpr NamedValue<Role> role_names[] = {{Role::enterprise, "enterprise
                                                   {Role::provider, "provider"},
                                                   {Role::auditor, "auditor"},
                                                   {Role::operator_, "operator"}};
-inline constexpr NamedValue<Op> op_names[] = {{Op::account, "account"}, {Op::deposit, "deposit"},
-                                              {Op::new_order, "new"},   {Op::cancel, "cancel"},
-                                              {Op::amend, "amend"},     {Op::tick, "tick"},
-                                              {Op::site, "site"}};
+inline constexpr NamedValue<Op> op_names[] = {
+    {Op::account, "account"}, {Op::deposit, "deposit"},       {Op::new_order, "new"},
+    {Op::cancel, "cancel"},   {Op::amend, "amend"},           {Op::tick, "tick"},
+    {Op::site, "site"},       {Op::collateral, "collateral"}, {Op::delivery, "delivery"},
+    {Op::dispute, "dispute"}, {Op::resolve, "resolve"}};
+inline constexpr NamedValue<ContractStatus> contract_status_names[] = {
+    {ContractStatus::contracted, "contracted"},
+    {ContractStatus::delivering, "delivering"},
+    {ContractStatus::reported, "reported"},
+    {ContractStatus::disputed, "disputed"},
+    {ContractStatus::settled, "settled"}};
 inline constexpr NamedValue<SiteStatus> site_status_names[] = {
     {SiteStatus::active, "active"},
     {SiteStatus::retired, "retired"},
@@ -98,10 +105,14 @@ inline constexpr NamedValue<Reason> reason_names[] = {
     {Reason::bad_capacity, "bad_capacity"},
     {Reason::bad_time, "bad_time"},
     {Reason::duplicate_site, "duplicate_site"},
+    {Reason::unknown_contract, "unknown_contract"},
+    {Reason::contract_state, "contract_state"},
+    {Reason::insufficient_collateral, "insufficient_collateral"},
 };
 static_assert(is_dense(side_names) && is_dense(tif_names) && is_dense(urgency_names) &&
               is_dense(role_names) && is_dense(op_names) && is_dense(done_reason_names) &&
-              is_dense(reason_names) && is_dense(site_status_names));
-static_assert(std::size(reason_names) == std::size_t(Reason::duplicate_site) + 1);
+              is_dense(reason_names) && is_dense(site_status_names) &&
+              is_dense(contract_status_names));
+static_assert(std::size(reason_names) == std::size_t(Reason::insufficient_collateral) + 1);
 
 }  // namespace cpx
