@@ -112,13 +112,13 @@ TEST_CASE("the engine gives the reference matcher's events for random hourly str
   for (const auto& [reason, count] : counts.rejections) MESSAGE(reason << ": " << count);
   CHECK(counts.hourly_trades > 4 * per_seed / 40);
   CHECK(counts.hourly_trades == counts.trades);  // once the clock runs, every market is hourly
-  CHECK(counts.expired > 100);
-  CHECK(counts.over_capacity > 100);
-  CHECK(counts.capacity_cuts > 20);
+  CHECK(counts.expired > per_seed / 10);
+  CHECK(counts.over_capacity > per_seed / 20);
+  CHECK(counts.capacity_cuts > per_seed / 1000);
   CHECK(counts.settled > counts.hourly_trades / 2);
-  CHECK(counts.penalties > 100);
-  CHECK(counts.reported > 60);
-  CHECK(counts.disputed > 0);  // rare here: tests/engine/test_delivery.cpp has each case
+  CHECK(counts.penalties > per_seed / 20);
+  CHECK(counts.reported > 40);  // few: reports name random trade ids and providers
+  CHECK(counts.disputed > 0);   // rare here: tests/engine/test_delivery.cpp has each case
 }
 
 }  // namespace cpx::test
