@@ -16,11 +16,12 @@
 namespace {
 
 const char* const usage =
-    "usage: cpx-bench-engine --workload lobwl1|national [--file F] [--commands N] [--seed S]\n"
-    "                        [--repeat R]\n"
+    "usage: cpx-bench-engine --workload lobwl1|national|national-hours [--file F] [--commands N]\n"
+    "                        [--seed S] [--repeat R]\n"
     "  lobwl1    the standard single-book stream, read from F or generated (seed 42: the\n"
     "            published stream, checked against its published fills, volume and notional)\n"
     "  national  8 chips, 16 regions, ceilings, green floors, urgencies, amends and cancels\n"
+    "  national-hours  the same in 24 open delivery hours, asks from sites with capacity\n"
     "  --repeat  untimed runs (median reported; lobwl1 interleaves its baseline), default 5\n";
 
 uint32_t percentile(std::vector<uint32_t>& values, double fraction) {
@@ -91,8 +92,9 @@ bool build_workload(const cpx::Config& config, const Options& options, Workload&
     if (commands != 0 && commands < ops.size()) ops.resize(commands);
     out.stream = cpx::workload::lobwl1_stream(config, ops);
     out.lob_ops = std::move(ops);
-  } else if (options.workload == "national") {
-    out.stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed);
+  } else if (options.workload == "national" || options.workload == "national-hours") {
+    out.stream = cpx::workload::national_stream(config, commands == 0 ? 1'000'000 : commands, seed,
+                                                options.workload == "national-hours");
   } else {
     std::fputs(usage, stderr);
     return false;

@@ -14,6 +14,24 @@ constexpr std::size_t books_max = UINT16_MAX;
 
 }  // namespace
 
+std::vector<std::pair<int64_t, Site::Hour>> Site::Hours::sorted() const {
+  std::vector<std::pair<int64_t, Hour>> out;
+  for (const Slot& slot : slots_) {
+    if (slot.hour >= 0) out.emplace_back(slot.hour, slot.use);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+void Site::Hours::drop_before(int64_t hour) {
+  for (Slot& slot : slots_) {
+    if (slot.hour >= 0 && slot.hour < hour) {
+      slot.hour = -1;
+      count_ -= 1;
+    }
+  }
+}
+
 uint32_t Engine::find_hourly_book(uint16_t chip, int64_t delivery_ms) const {
   const auto found = hourly_books_.find({delivery_ms / hour_ms, chip});
   return found == hourly_books_.end() ? index_none : found->second;
@@ -115,9 +133,7 @@ void Engine::close_hours_before(int64_t hour, uint64_t seq, EventList& events) {
     hourly_books_.erase(hourly_books_.begin());
   }
   for (Site& site : sites_) {
-    while (!site.hours.empty() && site.hours.begin()->first < hour) {
-      site.hours.erase(site.hours.begin());
-    }
+    if (!site.hours.empty()) site.hours.drop_before(hour);
   }
 }
 
@@ -139,7 +155,7 @@ Reason Engine::execute_site(const Command& command, uint64_t seq, EventList& eve
     site.status = command.site_status;
     push_event(events, EventType::ok, seq, 0);
     if (site.status == SiteStatus::suspended) {
-      for (const auto& [hour, use] : std::map(site.hours)) {
+      for (const auto& [hour, use] : site.hours.sorted()) {
         std::vector<uint32_t> asks = site_asks(found->second, hour);
         std::reverse(asks.begin(), asks.end());
         for (uint32_t key : asks) end_resting(key, DoneReason::canceled, seq, events);
@@ -165,6 +181,7 @@ Reason Engine::execute_site(const Command& command, uint64_t seq, EventList& eve
   site.has_green_profile = command.has_green_profile;
   std::copy(std::begin(command.green_profile), std::end(command.green_profile), site.green_profile);
   site.capacity_milli = command.qty_milli;
+  site.hours.resize(std::size_t(config_.delivery_horizon_h) + 1);
   site_by_id_.emplace(site.id, uint32_t(sites_.size()));
   sites_.push_back(std::move(site));
   push_event(events, EventType::ok, seq, 0);
@@ -184,7 +201,7 @@ Reason Engine::change_site(Site& site, uint32_t index, const Command& command, u
   const bool retire = command.has_site_status && command.site_status == SiteStatus::retired;
   if (!retire && site.status == SiteStatus::suspended) return Reason::site_inactive;
   if (command.has_qty) {
-    for (const auto& [hour, use] : site.hours) {
+    for (const auto& [hour, use] : site.hours.sorted()) {
       if (use.sold_milli > command.qty_milli) return Reason::below_sold;
     }
   }
@@ -195,7 +212,7 @@ Reason Engine::change_site(Site& site, uint32_t index, const Command& command, u
     std::copy(std::begin(command.green_profile), std::end(command.green_profile),
               site.green_profile);
   }
-  const std::map<int64_t, Site::Hour> hours = site.hours;
+  const std::vector<std::pair<int64_t, Site::Hour>> hours = site.hours.sorted();
   if (retire) {
     site.status = SiteStatus::retired;
     for (const auto& [hour, use] : hours) {
@@ -419,7 +436,7 @@ bool Engine::check_sites(std::string& why) const {
   }
   for (uint32_t s = 0; s < sites_.size(); ++s) {
     const Site& site = sites_[s];
-    for (const auto& [hour, use] : site.hours) {
+    for (const auto& [hour, use] : site.hours.sorted()) {
       const auto offered = open.find({s, hour});
       const int64_t asks = offered == open.end() ? 0 : offered->second;
       if (use.committed_milli != use.sold_milli + asks) {
@@ -435,7 +452,8 @@ bool Engine::check_sites(std::string& why) const {
     }
   }
   for (const auto& [pair, asks] : open) {
-    if (!sites_[pair.first].hours.count(pair.second)) why += "open asks of an unknown hour\n";
+    if (sites_[pair.first].hours.find(pair.second) == nullptr)
+      why += "open asks of an unknown hour\n";
   }
   return why.size() == why_size;
 }

@@ -73,8 +73,45 @@ struct NationalBuilder {
   static constexpr uint32_t providers = 32;
   static constexpr uint64_t target_live = 16000;
 
-  NationalBuilder(const Config& config_in, uint64_t seed)
-      : config(config_in), rng(seed), engine(Config(config_in)) {}
+  NationalBuilder(const Config& config_in, uint64_t seed, bool hourly_in)
+      : config(config_in), rng(seed), engine(Config(config_in)), hourly(hourly_in) {}
+
+  // 2026-12-03T00:00Z.
+  static constexpr int64_t start_ms = 1'796'256'000'000;
+
+  void set_up_hours() {
+    for (uint32_t p = 0; p < providers; ++p) {
+      Command collateral = deposit_command(stream, "prov-" + std::to_string(p), funding_e7);
+      collateral.op = Op::collateral;
+      stream.setup.push_back(collateral);
+      for (uint16_t chip = 0; chip < config.chips.size(); ++chip) {
+        Command site;
+        site.op = Op::site;
+        site.account = stream.hold("prov-" + std::to_string(p));
+        site.site = stream.hold("s-" + std::to_string(p) + "-" + std::to_string(chip));
+        site.chip = chip;
+        site.region = uint16_t(p % config.regions.size());
+        site.has_chip = site.has_region = site.has_qty = true;
+        site.qty_milli = 2'000'000;  // 2,000 PFLOPS: an hour's open asks sometimes reach it
+        site.green_pct = uint8_t(20 * ((p * 7) % 5));
+        site.has_green = true;
+        if (p % 4 == 0) {  // western sun: green at midday
+          site.has_green_profile = true;
+          for (int h = 0; h < hours_per_day; ++h) {
+            site.green_profile[h] = uint8_t(h >= 8 && h < 17 ? 90 : site.green_pct);
+          }
+        }
+        site_ids.push_back(site.site);
+        stream.setup.push_back(site);
+      }
+    }
+    Command tick;
+    tick.op = Op::tick;
+    tick.time_ms = now_ms = start_ms;
+    stream.setup.push_back(tick);
+  }
+
+  int64_t delivery() { return start_ms + int64_t(rng.below(24)) * hour_ms; }
 
   struct Live {
     uint32_t account;
@@ -92,6 +129,7 @@ struct NationalBuilder {
     for (uint32_t i = 0; i < enterprises; ++i) {
       stream.setup.push_back(deposit_command(stream, "ent-" + std::to_string(i), funding_e7));
     }
+    if (hourly) set_up_hours();
     for (const Command& command : stream.setup) execute(command);
     for (const RegionInfo& region : config.regions) {
       demand.push_back(region.json.find("\"demand\"") != std::string::npos);
@@ -138,6 +176,7 @@ struct NationalBuilder {
     c.latency_ms_max = ceiling;
     if (rng.below(5) == 0) c.green_pct = uint8_t(30 + 20 * rng.below(3));
     c.urgency = Urgency(rng.below(3));
+    if (hourly) c.delivery_ms = delivery();
     const uint64_t tif = rng.below(20);
     c.tif = tif < 16 ? Tif::gtc : tif < 19 ? Tif::ioc : Tif::fok;
     const bool aggressive = rng.below(1000) < 600;
@@ -158,6 +197,10 @@ struct NationalBuilder {
     c.chip = uint16_t(rng.below(config.chips.size()));
     c.region = uint16_t(provider % config.regions.size());
     c.green_pct = uint8_t(20 * ((provider * 7) % 5));
+    if (hourly) {  // the site gives chip, region and green share
+      c.site = site_ids[provider * config.chips.size() + c.chip];
+      c.delivery_ms = delivery();
+    }
     const bool aggressive = rng.below(1000) < 600;
     const int64_t offset = aggressive ? int64_t(rng.below(9)) : 1 + int64_t(rng.below(50));
     c.price_ticks = mid(c.chip) + (aggressive ? -offset : offset);
@@ -194,6 +237,13 @@ struct NationalBuilder {
   }
 
   Command next() {
+    if (hourly && ++since_tick == 10'000) {
+      since_tick = 0;
+      Command tick;
+      tick.op = Op::tick;
+      tick.time_ms = now_ms += 60'000;
+      return tick;
+    }
     const uint64_t threshold = std::min<uint64_t>(900, 300 * live.size() / target_live);
     if (!live.empty() && rng.below(1000) < threshold) return on_live(false);
     const uint64_t u = rng.below(100);
@@ -205,6 +255,10 @@ struct NationalBuilder {
   const Config& config;
   SplitMix64 rng;
   Engine engine;
+  bool hourly = false;
+  int64_t now_ms = 0;
+  uint64_t since_tick = 0;
+  std::vector<std::string_view> site_ids;  // by provider * chips + chip
   Stream stream;
   EventList events;
   std::vector<uint32_t> live;
@@ -217,8 +271,8 @@ struct NationalBuilder {
 
 }  // namespace
 
-Stream national_stream(const Config& config, uint64_t commands, uint64_t seed) {
-  NationalBuilder builder(config, seed);
+Stream national_stream(const Config& config, uint64_t commands, uint64_t seed, bool hourly) {
+  NationalBuilder builder(config, seed, hourly);
   builder.set_up();
   builder.stream.commands.reserve(commands);
   for (uint64_t i = 0; i < commands; ++i) {

@@ -42,7 +42,10 @@ Stream lobwl1_stream(const Config& config, const std::vector<LobOp>& ops);
 
 // The national market: every chip and region of the config, demand-weighted origins,
 // ceilings, green floors, urgencies, and providers amending and cancelling.
-Stream national_stream(const Config& config, uint64_t commands, uint64_t seed);
+// hourly: the same market in delivery hours (docs/delivery.md): providers with collateral and a
+// site per chip, bids and asks spread over 24 open hours, the clock ticking a minute every
+// 10,000 commands (so gates close during long runs).
+Stream national_stream(const Config& config, uint64_t commands, uint64_t seed, bool hourly = false);
 
 // The stream as JSON command lines, the replay tool's input.
 std::string stream_json(const Config& config, const Stream& stream);

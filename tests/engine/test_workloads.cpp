@@ -71,6 +71,25 @@ TEST_CASE("the national workload trades across chips and regions with every inva
 
 namespace cpx::test {
 
+TEST_CASE("the national workload in delivery hours trades contracts with every invariant holding") {
+  const Config config = default_config();
+  const workload::Stream stream = workload::national_stream(config, 30000, 7, true);
+  const workload::RunTotals totals =
+      workload::run_stream(config, stream, workload::Run::accounted, true);
+  CHECK(totals.fills > 3000);
+  CHECK(totals.rejected < totals.commands / 20);  // a few over capacity or for a closed hour
+  Engine engine{Config(config)};
+  EventList events;
+  for (const Command& command : stream.setup) engine.execute(command, events);
+  for (const Command& command : stream.commands) {
+    events.clear();
+    engine.execute(command, events);
+  }
+  CHECK(engine.contracts().size() == totals.fills);  // every trade of an hour is a contract
+  CHECK(engine.escrow_e7() > 0);
+  CHECK(engine.book_count() > config.chips.size() + 100);  // about 24 hours of 8 chips
+}
+
 TEST_CASE("the national stream gives the same trades through JSON as pre-built") {
   const Config config = default_config();
   const workload::Stream stream = workload::national_stream(config, 5000, 3);

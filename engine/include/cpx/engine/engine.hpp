@@ -35,6 +35,38 @@ struct Site {
     int64_t sold_milli = 0;
     int64_t committed_milli = 0;  // sold + open asks: never above capacity_milli
   };
+  // The open hours' uses, in a ring indexed by hour: open hours are consecutive and never more
+  // than the ring holds (horizon + 1), so a lookup is one index and a stamp compare, on the path
+  // of every hourly ask, fill and end.
+  class Hours {
+   public:
+    void resize(std::size_t size) { slots_.assign(size, Slot{}); }
+    Hour& operator[](int64_t hour) {
+      Slot& slot = slots_[std::size_t(hour) % slots_.size()];
+      if (slot.hour != hour) {
+        CPX_ASSERT(slot.hour < 0);  // the hour it held has closed
+        count_ += 1;
+        slot = Slot{hour, Hour{}};
+      }
+      return slot.use;
+    }
+    const Hour* find(int64_t hour) const {
+      const Slot& slot = slots_[std::size_t(hour) % slots_.size()];
+      return slot.hour == hour ? &slot.use : nullptr;
+    }
+    // The hours in use, in order.
+    std::vector<std::pair<int64_t, Hour>> sorted() const;
+    void drop_before(int64_t hour);
+    bool empty() const { return count_ == 0; }
+
+   private:
+    struct Slot {
+      int64_t hour = -1;
+      Hour use;
+    };
+    std::vector<Slot> slots_;
+    std::size_t count_ = 0;
+  };
   std::string id;
   uint32_t account = 0;
   uint16_t chip = 0;
@@ -43,8 +75,8 @@ struct Site {
   bool has_green_profile = false;
   uint8_t green_pct = 0;
   uint8_t green_profile[hours_per_day] = {};
-  int64_t capacity_milli = 0;     // PFLOPS * 1 h, in thousandths
-  std::map<int64_t, Hour> hours;  // by delivery hour (hours since the epoch), open hours only
+  int64_t capacity_milli = 0;  // PFLOPS * 1 h, in thousandths
+  Hours hours;                 // by delivery hour (hours since the epoch), open hours only
 
   // The green share that counts for a delivery hour: the profile's value for its UTC hour.
   uint8_t green_at(int64_t hour) const {
