@@ -284,7 +284,6 @@ void Engine::record_contract(uint16_t book, const Incoming& incoming, const Fill
                                         penalty_of(price, ask_open) -
                                         penalty_of(price, ask_open + fill.qty_milli);
   escrow_e7_ += notional_e7(fill.price_ticks, fill.qty_milli);
-  contract_by_trade_.emplace(trade_id, uint32_t(contracts_.size()));
   unsettled_by_hour_[hour].push_back(uint32_t(contracts_.size()));
   contracts_.push_back(contract);
 }
@@ -349,10 +348,9 @@ Reason Engine::execute_collateral(const Command& command, uint64_t seq, EventLis
 }
 
 Contract* Engine::party_contract(const Command& command, uint32_t account, bool seller) {
-  const auto found = contract_by_trade_.find(command.trade_id);
-  if (found == contract_by_trade_.end()) return nullptr;
-  Contract& contract = contracts_[found->second];
-  return (seller ? contract.seller : contract.buyer) == account ? &contract : nullptr;
+  Contract* contract = find_contract(command.trade_id);
+  if (contract == nullptr) return nullptr;
+  return (seller ? contract->seller : contract->buyer) == account ? contract : nullptr;
 }
 
 Reason Engine::execute_delivery(const Command& command, uint64_t seq, EventList& events) {
@@ -402,9 +400,9 @@ Reason Engine::execute_resolve(const Command& command, uint64_t seq, EventList& 
   if (index == index_none) return Reason::unknown_account;
   if (accounts_[index].role != Role::operator_) return Reason::role_mismatch;
   if (command.field_reason != Reason::none) return command.field_reason;
-  const auto found = contract_by_trade_.find(command.trade_id);
-  if (found == contract_by_trade_.end()) return Reason::unknown_contract;
-  Contract& contract = contracts_[found->second];
+  Contract* found = find_contract(command.trade_id);
+  if (found == nullptr) return Reason::unknown_contract;
+  Contract& contract = *found;
   if (command.qty_milli > contract.qty_milli) return Reason::bad_qty;
   if (contract.status != ContractStatus::disputed) return Reason::contract_state;
   settle(contract, command.qty_milli, seq, events);

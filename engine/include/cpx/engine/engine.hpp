@@ -2,12 +2,14 @@
 // Single-threaded and deterministic: the same commands always give the same events.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cpx/base/string_hash.hpp"
@@ -184,9 +186,15 @@ class Engine {
   // The book of a chip's delivery hour, or index_none when no order has opened it.
   uint32_t find_hourly_book(uint16_t chip, int64_t delivery_ms) const;
   const std::vector<Site>& sites() const { return sites_; }
+  // Contracts are made in trade id order: a binary search finds one.
   const Contract* find_contract(uint64_t trade_id) const {
-    const auto found = contract_by_trade_.find(trade_id);
-    return found == contract_by_trade_.end() ? nullptr : &contracts_[found->second];
+    const auto found = std::lower_bound(
+        contracts_.begin(), contracts_.end(), trade_id,
+        [](const Contract& contract, uint64_t id) { return contract.trade_id < id; });
+    return found != contracts_.end() && found->trade_id == trade_id ? &*found : nullptr;
+  }
+  Contract* find_contract(uint64_t trade_id) {
+    return const_cast<Contract*>(std::as_const(*this).find_contract(trade_id));
   }
   const std::vector<Contract>& contracts() const { return contracts_; }
   int128 escrow_e7() const { return escrow_e7_; }
@@ -327,7 +335,6 @@ class Engine {
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> site_by_id_;
   int64_t now_ms_ = -1;
   std::vector<Contract> contracts_;
-  std::unordered_map<uint64_t, uint32_t> contract_by_trade_;
   std::map<int64_t, std::vector<uint32_t>> unsettled_by_hour_;  // contract indexes
   int128 escrow_e7_ = 0;
   std::vector<Account> accounts_;
