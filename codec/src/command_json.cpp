@@ -141,6 +141,8 @@ void CommandDecoder::decode_into(const char* text, std::size_t length, Command& 
   command.shape_reason = Reason::bad_request;
   problem_ = ShapeProblem::none;
   problem_key_.clear();
+  context_site_ = {};
+  context_trade_id_ = 0;
   Fields fields;
   if (collect(text, length, fields)) decode_object(fields, command, nullptr);
 }
@@ -152,6 +154,8 @@ Command CommandDecoder::decode(const char* text, std::size_t length,
   problem_ = ShapeProblem::none;
   problem_key_.clear();
   keys_.clear();
+  context_site_ = context.site;
+  context_trade_id_ = context.trade_id;
   Fields fields;
   if (length == 0 || collect(text, length, fields)) {
     if (!context.strict || (strict_keys(context) && strict_fields(context, fields))) {
@@ -235,13 +239,15 @@ void CommandDecoder::decode_delivery(const Fields& fields, Command& command) {
 
 bool CommandDecoder::decode_contract(const Fields& fields, Command& command) {
   Value value;
-  if (!fields.get(Field::trade_id, value)) {
+  if (context_trade_id_ != 0) {
+    command.trade_id = context_trade_id_;
+  } else if (!fields.get(Field::trade_id, value)) {
     return (malformed(ShapeProblem::missing_field, Field::trade_id), false);
-  }
-  if (value.kind != Value::Kind::int64 || value.int64 <= 0) {
+  } else if (value.kind != Value::Kind::int64 || value.int64 <= 0) {
     return (malformed(ShapeProblem::bad_field, Field::trade_id), false);
+  } else {
+    command.trade_id = uint64_t(value.int64);
   }
-  command.trade_id = uint64_t(value.int64);
   if (command.op == Op::dispute) return true;
   // A delivered quantity, reported or resolved: 0 <= qty (at most the contract's).
   if (!fields.get(Field::qty, value)) {
@@ -276,11 +282,12 @@ bool CommandDecoder::decode_tick(const Fields& fields, Command& command) {
 
 bool CommandDecoder::decode_site(const Fields& fields, Command& command) {
   Value value;
-  std::string_view text;
-  if (!fields.get(Field::site, value)) {
+  std::string_view text = context_site_;
+  if (!text.empty()) {
+    if (!is_valid_id(text)) return (malformed(ShapeProblem::bad_field, Field::site), false);
+  } else if (!fields.get(Field::site, value)) {
     return (malformed(ShapeProblem::missing_field, Field::site), false);
-  }
-  if (!string_of(value, text) || !is_valid_id(text)) {
+  } else if (!string_of(value, text) || !is_valid_id(text)) {
     return (malformed(ShapeProblem::bad_field, Field::site), false);
   }
   std::memcpy(site_, text.data(), text.size());

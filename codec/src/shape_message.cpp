@@ -24,7 +24,8 @@ std::string CommandDecoder::shape_message() const {
     case ShapeProblem::unknown_key:
       return "unknown field " + problem_key_;
     case ShapeProblem::unknown_op:
-      return "op must be account, deposit, new, cancel, amend, tick or site";
+      return "op must be one of account, deposit, new, cancel, amend, tick, site, collateral, "
+             "delivery, dispute, resolve";
     case ShapeProblem::amend_without_change:
       return "an amend needs qty or price (or both)";
     case ShapeProblem::missing_field:
@@ -81,11 +82,30 @@ bool CommandDecoder::strict_keys(const RequestContext& context) {
 
 bool CommandDecoder::strict_fields(const RequestContext& context, const Fields& fields) {
   // The fields of docs/delivery.md are known to the decoder, but an op that does not use them
-  // refuses them like any unknown field: only a new order takes delivery and site.
+  // refuses them like any unknown field.
   const auto bit = [](Field f) { return uint32_t(1) << unsigned(f); };
   uint32_t refused = bit(Field::time_ms) | bit(Field::capacity_pflops) | bit(Field::green_profile) |
-                     bit(Field::status) | bit(Field::trade_id);
-  if (context.op != Op::new_order) refused |= bit(Field::delivery) | bit(Field::site);
+                     bit(Field::status) | bit(Field::trade_id) | bit(Field::delivery) |
+                     bit(Field::site);
+  switch (context.op) {
+    case Op::new_order:
+      refused &= ~(bit(Field::delivery) | bit(Field::site));
+      break;
+    case Op::tick:
+      refused &= ~bit(Field::time_ms);
+      break;
+    case Op::site:
+      refused &= ~(bit(Field::site) | bit(Field::capacity_pflops) | bit(Field::green_profile) |
+                   bit(Field::status));
+      break;
+    case Op::delivery:
+    case Op::dispute:
+    case Op::resolve:
+      refused &= ~bit(Field::trade_id);
+      break;
+    default:
+      break;
+  }
   const uint32_t given = fields.present & refused;
   if (given == 0) return true;
   problem_ = ShapeProblem::unknown_key;

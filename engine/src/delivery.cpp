@@ -93,6 +93,30 @@ uint16_t Engine::open_hourly_book(uint16_t chip, int64_t hour) {
   return book;
 }
 
+uint32_t Engine::restore_site(Site site, const std::vector<std::pair<int64_t, Site::Hour>>& hours) {
+  CPX_ASSERT(!site_by_id_.contains(site.id));
+  site.hours.resize(std::size_t(config_.delivery_horizon_h) + 1);
+  for (const auto& [hour, use] : hours) site.hours[hour] = use;
+  const uint32_t index = uint32_t(sites_.size());
+  site_by_id_.emplace(site.id, index);
+  sites_.push_back(std::move(site));
+  return index;
+}
+
+void Engine::restore_contract(const Contract& contract) {
+  CPX_ASSERT(contracts_.empty() || contracts_.back().trade_id < contract.trade_id);
+  if (contract.status != ContractStatus::settled) {
+    unsettled_by_hour_[contract.hour].push_back(uint32_t(contracts_.size()));
+    escrow_e7_ += notional_e7(contract.price_ticks, contract.qty_milli);
+  }
+  contracts_.push_back(contract);
+}
+
+uint16_t Engine::restore_hourly_book(uint16_t chip, int64_t delivery_ms) {
+  const uint32_t found = find_hourly_book(chip, delivery_ms);
+  return found != index_none ? uint16_t(found) : open_hourly_book(chip, delivery_ms / hour_ms);
+}
+
 std::vector<uint32_t> Engine::site_asks(uint32_t site, int64_t hour) const {
   std::vector<std::pair<uint64_t, uint32_t>> asks;  // (time, key)
   const auto book = hourly_books_.find({hour, sites_[site].chip});

@@ -99,14 +99,17 @@ uint32_t Engine::restore_account(std::string_view name, Role role, int128 balanc
 }
 
 uint32_t Engine::restore_order_key(uint32_t account, std::string_view client_order_id,
-                                   uint16_t chip) {
-  CPX_ASSERT(account < accounts_.size() && chip < books_.size());
-  return keys_.insert(account, client_order_id, client_order_number_of(client_order_id), chip);
+                                   uint16_t book, uint32_t site) {
+  CPX_ASSERT(account < accounts_.size() && book < books_.size());
+  const uint32_t key =
+      keys_.insert(account, client_order_id, client_order_number_of(client_order_id), book);
+  keys_[key].site = site;
+  return key;
 }
 
-void Engine::restore_resting(uint16_t chip, Incoming incoming) {
-  CPX_ASSERT(chip < books_.size() && keys_[incoming.key].book == chip);
-  keys_[incoming.key].slot = books_[chip].rest(incoming);
+void Engine::restore_resting(uint16_t book, Incoming incoming) {
+  CPX_ASSERT(book < books_.size() && keys_[incoming.key].book == book);
+  keys_[incoming.key].slot = books_[book].rest(incoming);
 }
 
 void Engine::resume_numbering(uint64_t seq, uint64_t trade_id) {

@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "cpx/base/utc_hour.hpp"
+#include "cpx/engine/wire_names.hpp"
+
 namespace cpx::gateway {
 
 namespace {
@@ -80,7 +83,7 @@ bool matches(std::string_view pattern, std::string_view path, std::string_view& 
     return false;
   }
   id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-  return true;
+  return id.find('/') == std::string_view::npos;  // one segment
 }
 
 // "use GET", "use POST or GET", "use GET, PATCH or DELETE": the methods of the routes of a path.
@@ -208,14 +211,33 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
   out.key_id.assign(http.key_id);
   out.signature.assign(http.signature);
   Command command;
+  // A contract's trade id in the path: a positive integer, or there is no such contract.
+  uint64_t trade_id = 0;
+  const bool contract_path =
+      out.kind == RequestKind::contract || out.kind == RequestKind::get_contract;
+  if (contract_path) {
+    auto [end, error] = std::from_chars(path_id.data(), path_id.data() + path_id.size(), trade_id);
+    if (error != std::errc() || end != path_id.data() + path_id.size() || trade_id == 0) {
+      return refuse(404, "unknown_contract", "no contract has this trade id");
+    }
+    command.trade_id = trade_id;
+  }
   if (route.body) {
     RequestContext context;
     context.op = route.op;
-    context.account = out.kind == RequestKind::order ? std::string_view(key->account) : "";
-    context.client_order_id = path_id;
+    // Orders, sites and contracts are the key's account's (an operator's own for suspending a
+    // site and resolving a contract); deposits and collateral name theirs in the body.
+    const bool own = out.kind == RequestKind::order || out.kind == RequestKind::site ||
+                     out.kind == RequestKind::contract;
+    context.account = own ? std::string_view(key->account) : "";
+    if (out.kind == RequestKind::order) context.client_order_id = path_id;
+    if (out.kind == RequestKind::site) context.site = path_id;
+    context.trade_id = trade_id;
     context.default_side = key->role == Role::provider ? Side::ask : Side::bid;
     if (!path_id.empty() && !is_valid_id(path_id)) {
-      return refuse(404, "unknown_order", "no order of this account has this id");
+      return out.kind == RequestKind::site
+                 ? refuse(404, "unknown_site", "no site has this id")
+                 : refuse(404, "unknown_order", "no order of this account has this id");
     }
     const simdjson::padded_string body(http.body);
     context.strict = true;
@@ -225,7 +247,7 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
       out.new_key_id.assign(random_hex(12));
       out.new_secret.assign(random_hex(32));
     }
-  } else if (!path_id.empty()) {
+  } else if (!path_id.empty() && !contract_path) {
     if (!is_valid_id(path_id)) {
       return refuse(404, out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
                     "no such id");
@@ -277,6 +299,7 @@ std::optional<Response> RestRouter::read_query(std::string_view target, Request&
     }
     out.limit = uint32_t(number);
   }
+  if (out.kind == RequestKind::list_contracts) return read_contract_filters(target, out, command);
   if (out.kind == RequestKind::cancel_all) {
     if (const auto chip = query_value(target, "chip")) {
       const auto index = config_.find_chip(*chip);
@@ -286,6 +309,33 @@ std::optional<Response> RestRouter::read_query(std::string_view target, Request&
     }
   }
   if (out.kind == RequestKind::ledger_trades) return read_ledger_filters(target, out, command);
+  return std::nullopt;
+}
+
+std::optional<Response> RestRouter::read_contract_filters(std::string_view target, Request& out,
+                                                          Command& command) const {
+  uint64_t number = 0;
+  if (!query_number(target, "after_trade_id", 0, 0, UINT64_MAX, out.after_id) ||
+      !query_number(target, "limit", page_limit_default, 1, page_limit_max, number)) {
+    return error_response(400, "bad_request", "after_trade_id and limit must be integers");
+  }
+  out.limit = uint32_t(number);
+  if (const auto status = query_value(target, "status")) {
+    ContractStatus parsed;
+    if (!parse_name(contract_status_names, *status, parsed)) {
+      return error_response(400, "bad_request",
+                            "status must be contracted, delivering, reported, disputed or settled");
+    }
+    out.contract_status = uint8_t(uint8_t(parsed) + 1);
+  }
+  if (const auto delivery = query_value(target, "delivery")) {
+    const std::optional<int64_t> ms = parse_utc_hour(*delivery);
+    if (!ms) {
+      return error_response(400, "bad_delivery",
+                            "delivery must be an hour's start, as 2026-12-03T10:00Z");
+    }
+    command.delivery_ms = *ms;
+  }
   return std::nullopt;
 }
 

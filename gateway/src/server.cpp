@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <future>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "http_session.hpp"
 #include "io_thread.hpp"
 #include "server_parts.hpp"
+#include "wall_clock.hpp"
 
 namespace cpx::gateway {
 
@@ -233,6 +235,7 @@ Server::Server(const Settings& settings, Config config)
   VenueLimits limits;
   limits.rate_per_s = settings.rate_per_s;
   limits.burst = settings.rate_burst;
+  limits.clock = settings.clock;
   ledger::LedgerState resumed;
   if (!settings.database_url.empty()) {
     try {
@@ -505,6 +508,8 @@ void Server::run() {
     }
     for (auto& done : drained) done.get_future().wait();
   }
+  std::optional<WallClock> clock;  // --clock wall: a tick every second
+  if (state.core.settings.clock == venue::ClockMode::wall) clock.emplace(state.core).start();
   std::thread matcher([&state] {
     Sequencer sequencer(*state.venue, state.journal.get(), state.snapshots.get(),
                         [&sink = *state.sink] { sink.flush(); });
@@ -530,6 +535,7 @@ void Server::run() {
     if (!ec) stop();
   });
   state.accept_context.run();
+  clock.reset();
   // Stopping: the matcher first (it gives up any write that waits), then the I/O threads.
   matcher.join();
   if (state.auditor) state.auditor->stop();  // before the I/O threads it posts answers to

@@ -31,6 +31,7 @@ enum class Opt : std::size_t {
   snapshot_interval,
   journal_segment_bytes,
   ledger_connections,
+  clock,
 };
 
 struct Option {
@@ -77,8 +78,12 @@ const Option options[] = {
      "bytes after which the journal starts a new segment file", 65'536, 4'294'967'296},
     {"--ledger-connections", "CPX_LEDGER_CONNECTIONS", "2",
      "PostgreSQL connections settling consecutive batches at the same time", 1, 16},
+    {"--clock", "CPX_CLOCK", "off",
+     "off (the markets of docs/matching.md, no delivery hours), wall (a tick every second) or "
+     "manual (operators set it, POST /v1/admin/clock); wall and manual run without --db until "
+     "the ledger posts escrow (docs/delivery.md)"},
 };
-static_assert(std::size(options) == std::size_t(Opt::ledger_connections) + 1);
+static_assert(std::size(options) == std::size_t(Opt::clock) + 1);
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -203,6 +208,15 @@ std::optional<Opt> convert(const std::vector<std::string>& values, Settings& set
   settings.journal_segment_bytes = number;
   if (!within(Opt::ledger_connections)) return Opt::ledger_connections;
   settings.ledger_connections = uint32_t(number);
+  if (value(Opt::clock) == "off") {
+    settings.clock = venue::ClockMode::off;
+  } else if (value(Opt::clock) == "wall") {
+    settings.clock = venue::ClockMode::wall;
+  } else if (value(Opt::clock) == "manual") {
+    settings.clock = venue::ClockMode::manual;
+  } else {
+    return Opt::clock;
+  }
   settings.operator_key_id = value(Opt::operator_key_id);
   settings.operator_secret = value(Opt::operator_secret);
   const std::string& key = settings.operator_key_id;
@@ -254,6 +268,14 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   }
   settings.accept_journal_loss = accept_journal_loss;
   result.error = check_operator_secret(settings);
+  if (result.error.empty() && settings.clock != venue::ClockMode::off &&
+      !settings.database_url.empty()) {
+    // Contracts' escrow, settlement and penalties have no ledger postings yet: a ledger that
+    // took hourly trades as plain ones would pay providers before delivery.
+    result.error =
+        "setting --clock (CPX_CLOCK) wall or manual cannot run with --db (CPX_DATABASE_URL) "
+        "yet: the ledger does not post contracts' escrow and settlement (docs/delivery.md)";
+  }
   if (result.error.empty()) result.settings = settings;
   return result;
 }

@@ -18,6 +18,27 @@ using simdjson::dom::element_type;
 
 namespace {
 
+// The request a command op makes: an order's, or docs/delivery.md's site and contract ops.
+bool command_op(std::string_view op, Op& out, RequestKind& kind) {
+  static constexpr struct {
+    std::string_view name;
+    Op op;
+    RequestKind kind;
+  } ops[] = {{"new", Op::new_order, RequestKind::order},
+             {"amend", Op::amend, RequestKind::order},
+             {"cancel", Op::cancel, RequestKind::order},
+             {"site", Op::site, RequestKind::site},
+             {"delivery", Op::delivery, RequestKind::contract},
+             {"dispute", Op::dispute, RequestKind::contract}};
+  for (const auto& entry : ops) {
+    if (entry.name != op) continue;
+    out = entry.op;
+    kind = entry.kind;
+    return true;
+  }
+  return false;
+}
+
 // A refused login, whether the key is unknown or the signature wrong or stale.
 constexpr std::string_view ws_login_refused =
     "unknown key, or a bad or stale signature (signed: timestamp + GET/v1/ws)";
@@ -301,21 +322,17 @@ void WsSession::handle_text(std::string_view text) {
     return;
   }
   RequestContext context;
-  if (op == "new") {
-    context.op = Op::new_order;
-  } else if (op == "amend") {
-    context.op = Op::amend;
-  } else if (op == "cancel") {
-    context.op = Op::cancel;
-  } else {
+  RequestKind kind = RequestKind::order;
+  if (!command_op(op, context.op, kind)) {
     return reject(req_id, "bad_request",
-                  "op must be new, amend, cancel, login, subscribe or unsubscribe");
+                  "op must be new, amend, cancel, site, delivery, dispute, login, subscribe or "
+                  "unsubscribe");
   }
   if (!logged_in_) return reject(req_id, "unauthorized", "log in first");
   context.account = key_->account;
   context.default_side = key_->role == Role::provider ? Side::ask : Side::bid;
   Request request;
-  request.kind = RequestKind::order;
+  request.kind = kind;
   request.surface = Surface::ws;
   request.session = session_id_;
   request.now_ms = wall_clock_ms();

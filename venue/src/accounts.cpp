@@ -62,17 +62,21 @@ void Venue::handle_deposit(const Request& request) {
     return answer_rejection(request, events_.front().reason);
   }
   const uint32_t index = *engine_.find_account(command.account);
-  const Account& account = engine_.account(index);
   if (limits_.ledger) {
     ledger::Record& record = ledger_record(ledger::RecordKind::deposit, events_.front().seq);
     record.account = index;
     record.amount_e7 = command.amount_e7;
     send_ledger();
   }
+  answer_balance(request, index, command.amount_e7);
+}
+
+void Venue::answer_balance(const Request& request, uint32_t index, int128 amount_e7) {
+  const Account& account = engine_.account(index);
   body_.assign("{");
   append_field(body_, "account", account.name);
   body_.push_back(',');
-  append_amount(body_, "amount", command.amount_e7, amount_frac_digits);
+  append_amount(body_, "amount", amount_e7, amount_frac_digits);
   body_.push_back(',');
   append_amount(body_, "balance", account.balance_e7, amount_frac_digits);
   body_.push_back(',');

@@ -37,6 +37,9 @@ void Venue::publish_state() {
 
 void Venue::set_book_share(uint32_t key) {
   OrderRecord& order = orders_[key];
+  // The chip's book on the market-data channels is its plain market's; the hourly markets'
+  // books are not published yet (docs/delivery.md, status).
+  if (order.delivery_ms != 0) return;
   const int64_t want = order.status == OrderStatus::open ? order.open_milli : 0;
   if (want == order.book_milli && (want == 0 || order.price_ticks == order.book_price_ticks)) {
     return;

@@ -38,11 +38,19 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
     if (key != index_none) {
       const OrderRecord& placed = orders_[key];
       const bool bid = command.side == Side::bid;
-      const bool same = placed.rest_placed && placed.side == command.side &&
-                        placed.chip == command.chip && placed.region == command.region &&
+      // An ask from a site names the site instead of chip and region.
+      const auto site = command.site.empty() ? std::nullopt : engine_.find_site(command.site);
+      const bool where = command.site.empty()
+                             ? placed.site == index_none && placed.chip == command.chip &&
+                                   placed.region == command.region
+                             : site && placed.site == *site;
+      const bool same = placed.rest_placed && placed.side == command.side && where &&
+                        (command.delivery_ms == 0 || placed.delivery_ms == command.delivery_ms) &&
                         placed.qty_milli == command.qty_milli &&
                         placed.price_placed_ticks == command.price_ticks &&
-                        placed.tif == command.tif && placed.green_pct == command.green_pct &&
+                        placed.tif == command.tif &&
+                        (placed.green_pct == command.green_pct ||
+                         (!command.site.empty() && !command.has_green)) &&
                         (!bid || (placed.has_latency_max == command.has_latency_max &&
                                   placed.latency_ms_max == command.latency_ms_max &&
                                   placed.urgency == command.urgency));
@@ -175,7 +183,9 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
     switch (event.type) {
       case EventType::ok:
       case EventType::rejected:
-      case EventType::contract:  // no venue surface for contracts yet (docs/delivery.md)
+        break;
+      case EventType::contract:
+        on_contract(event);
         break;
       case EventType::accepted:
         on_accepted(event, command, now_ms);
@@ -203,12 +213,21 @@ void Venue::on_accepted(const Event& event, const Command& command, int64_t now_
   order.account = command.account_index;
   order.chip = command.chip;
   order.region = command.region;
+  order.green_pct = command.green_pct;
+  const uint16_t book = engine_.key_book(event.order_key);
+  order.delivery_ms = engine_.book_delivery_ms(book);
+  order.site = engine_.key_site(event.order_key);
+  if (order.site != index_none) {  // an ask takes chip, region and green share from its site
+    const Site& site = engine_.sites()[order.site];
+    order.chip = site.chip;
+    order.region = site.region;
+    order.green_pct = site.green_at(order.delivery_ms / hour_ms);
+  }
   order.side = command.side;
   order.tif = command.tif;
   order.urgency = command.urgency;
   order.has_latency_max = command.has_latency_max;
   order.latency_ms_max = command.latency_ms_max;
-  order.green_pct = command.green_pct;
   order.qty_milli = command.qty_milli;
   order.price_placed_ticks = command.price_ticks;
   order.price_ticks = command.price_ticks;
@@ -253,6 +272,7 @@ void Venue::on_amended(const Event& event) {
 }
 
 void Venue::on_trade(const Event& event, int64_t now_ms) {
+  if (engine_.book_delivery_ms(event.book) != 0) on_contract_made(event);
   for (const uint32_t key : {event.order_key, event.ask_key}) {
     OrderRecord& order = orders_[key];
     order.open_milli -= event.qty_milli;

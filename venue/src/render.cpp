@@ -1,4 +1,5 @@
 // An order and a fill as the API shows them.
+#include "cpx/base/utc_hour.hpp"
 #include "cpx/venue/venue.hpp"
 #include "json_out.hpp"
 
@@ -20,6 +21,14 @@ void Venue::render_order(std::string& out, uint32_t key, bool as_accepted) const
   append_field(out, "side", to_string(order.side));
   out.push_back(',');
   append_field(out, "chip", engine_.chip_id(order.chip));
+  if (order.delivery_ms != 0) {
+    out.push_back(',');
+    append_field(out, "delivery", format_utc_hour(order.delivery_ms));
+  }
+  if (order.site != index_none) {
+    out.push_back(',');
+    append_field(out, "site", engine_.sites()[order.site].id);
+  }
   out.push_back(',');
   append_field(out, bid ? "origin" : "region", engine_.region_id(order.region));
   if (bid && order.has_latency_max) {
@@ -65,6 +74,10 @@ void Venue::render_fill_fields(std::string& out, const FillRecord& fill) const {
   append_field(out, "side", to_string(order.side));
   out.push_back(',');
   append_field(out, "chip", engine_.chip_id(order.chip));
+  if (order.delivery_ms != 0) {
+    out.push_back(',');
+    append_field(out, "delivery", format_utc_hour(order.delivery_ms));
+  }
   out.push_back(',');
   append_field(out, "region", engine_.region_id(fill.region));  // the ask's: where it runs
   out.push_back(',');

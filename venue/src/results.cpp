@@ -14,6 +14,7 @@ unsigned http_status_of(Reason reason) {
     case Reason::duplicate_account:
     case Reason::duplicate_client_order_id:
     case Reason::duplicate_site:
+    case Reason::contract_state:  // the contract is not in a state that takes this
       return 409;
     case Reason::role_mismatch:
       return 403;

@@ -20,8 +20,9 @@ std::string config_fingerprint(const Config& config) {
   return text;
 }
 
-// 2: with the replay guard's fingerprints; 1 (without) is still read.
-constexpr uint32_t venue_snapshot_version = 2;
+// 3: with the clock, sites and contracts (docs/delivery.md) and hourly markets' resting orders.
+// Older versions had other order records, which the layout check refuses anyway.
+constexpr uint32_t venue_snapshot_version = 3;
 
 }  // namespace
 
@@ -41,12 +42,15 @@ std::string Venue::state_hash() const {
   struct Resting {
     uint32_t key;
     uint16_t chip;
+    int64_t delivery_ms;
     Order order;
   };
   std::vector<Resting> resting;
-  for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
-    engine_.book(chip).for_each_order([&](const Order& order) {
-      resting.push_back(Resting{order.key, chip, order});
+  for (uint32_t book = 0; book < engine_.book_count(); ++book) {
+    const Market& market = engine_.market_of(uint16_t(book));
+    if (!market.live) continue;
+    engine_.book(uint16_t(book)).for_each_order([&](const Order& order) {
+      resting.push_back(Resting{order.key, market.chip, market.delivery_ms, order});
     });
   }
   std::sort(resting.begin(), resting.end(),
@@ -55,7 +59,8 @@ std::string Venue::state_hash() const {
     text += "o " + std::to_string(r.key) + " " + std::to_string(r.chip) + " " +
             std::string(to_string(r.order.side)) + " " + std::to_string(r.order.account) + " " +
             std::to_string(r.order.price_ticks) + " " + std::to_string(r.order.qty_milli) + " " +
-            std::to_string(r.order.time) + " " + std::string(to_string(r.order.urgency)) + "\n";
+            std::to_string(r.order.time) + " " + std::string(to_string(r.order.urgency)) +
+            (r.delivery_ms != 0 ? " " + std::to_string(r.delivery_ms) : std::string()) + "\n";
   }
   for (std::size_t key = 0; key < orders_.size(); ++key) {
     const OrderRecord& order = orders_[key];
@@ -68,6 +73,7 @@ std::string Venue::state_hash() const {
     key_ids.push_back(key_id + " " + std::to_string(entry.account));
   std::sort(key_ids.begin(), key_ids.end());
   for (const std::string& key : key_ids) text += "k " + key + "\n";
+  hash_delivery(text);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned length = 0;
   EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
@@ -96,6 +102,7 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.i128(account.held_e7);
     out.u64(accounts_[i].event_seq);
   }
+  save_delivery(out);
   // Order records and fills as they are in memory (plain records; the layout's sizes are in
   // the header, and a snapshot is read by the build that wrote it), then the client order ids.
   out.u64(engine_.hashed_order_keys());
@@ -116,6 +123,7 @@ void Venue::save(journal::SnapshotWriter& out) const {
   // Resting orders by chip, oldest priority first: resting them again in this order rebuilds
   // every queue as it was.
   struct Resting {
+    int64_t delivery_ms;
     uint16_t chip;
     uint32_t key;
     int64_t price_ticks;
@@ -123,16 +131,21 @@ void Venue::save(journal::SnapshotWriter& out) const {
     uint64_t time;
   };
   std::vector<Resting> resting;
-  for (uint16_t chip = 0; chip < engine_.config().chips.size(); ++chip) {
-    engine_.book(chip).for_each_order([&](const Order& order) {
-      resting.push_back(Resting{chip, order.key, order.price_ticks, order.qty_milli, order.time});
+  for (uint32_t book = 0; book < engine_.book_count(); ++book) {
+    const Market& market = engine_.market_of(uint16_t(book));
+    if (!market.live) continue;
+    engine_.book(uint16_t(book)).for_each_order([&](const Order& order) {
+      resting.push_back(Resting{market.delivery_ms, market.chip, order.key, order.price_ticks,
+                                order.qty_milli, order.time});
     });
   }
   std::sort(resting.begin(), resting.end(), [](const Resting& a, const Resting& b) {
+    if (a.delivery_ms != b.delivery_ms) return a.delivery_ms < b.delivery_ms;
     return a.chip != b.chip ? a.chip < b.chip : a.time < b.time;
   });
   out.u64(resting.size());
   for (const Resting& r : resting) {
+    out.i64(r.delivery_ms);
     out.u16(r.chip);
     out.u32(r.key);
     out.i64(r.price_ticks);
@@ -166,7 +179,7 @@ void Venue::save(journal::SnapshotWriter& out) const {
 void Venue::load(journal::SnapshotReader& in) {
   CPX_ASSERT(engine_.account_count() == 0 && keys_.empty());
   const uint32_t version = in.u32();
-  if (version != 1 && version != venue_snapshot_version) {
+  if (version != venue_snapshot_version) {
     in.fail("a venue state version this build cannot read");
   }
   if (in.u32() != sizeof(OrderRecord) || in.u32() != sizeof(FillRecord)) {
@@ -178,6 +191,7 @@ void Venue::load(journal::SnapshotReader& in) {
   const uint64_t seq = in.u64();
   const uint64_t trade_id = in.u64();
   load_accounts(in);
+  load_delivery(in);
   load_orders(in);
   load_fills(in);
   load_resting(in);
@@ -220,8 +234,13 @@ void Venue::load_orders(journal::SnapshotReader& in) {
         !is_valid_id(client_order_id)) {
       in.fail("a bad order");
     }
+    if (order.site != index_none && order.site >= engine_.sites().size()) in.fail("a bad order");
+    // An open order of an hour rests in the hour's book (opened here, before its orders rest).
+    const uint16_t book = order.delivery_ms != 0 && order.status == OrderStatus::open
+                              ? engine_.restore_hourly_book(order.chip, order.delivery_ms)
+                              : order.chip;
     if (engine_.find_order(order.account, client_order_id) != index_none ||
-        engine_.restore_order_key(order.account, client_order_id, order.chip) != key) {
+        engine_.restore_order_key(order.account, client_order_id, book, order.site) != key) {
       in.fail("an order key out of place");
     }
     accounts_[order.account].orders.push_back(uint32_t(key));
@@ -251,12 +270,13 @@ void Venue::load_fills(journal::SnapshotReader& in) {
 void Venue::load_resting(journal::SnapshotReader& in) {
   const std::size_t chips = engine_.config().chips.size();
   const std::size_t order_count = orders_.size();
-  const uint64_t resting_count = in.count(2 + 4 + 24);
+  const uint64_t resting_count = in.count(8 + 2 + 4 + 24);
   for (uint64_t i = 0; i < resting_count; ++i) {
+    const int64_t delivery_ms = in.i64();
     const uint16_t chip = in.u16();
     const uint32_t key = in.u32();
     if (chip >= chips || key >= order_count || orders_[key].chip != chip ||
-        orders_[key].status != OrderStatus::open) {
+        orders_[key].delivery_ms != delivery_ms || orders_[key].status != OrderStatus::open) {
       in.fail("a bad resting order");
     }
     const OrderRecord& order = orders_[key];
@@ -273,7 +293,7 @@ void Venue::load_resting(journal::SnapshotReader& in) {
     incoming.key = key;
     incoming.account = order.account;
     if (incoming.qty_milli <= 0) in.fail("a resting order with nothing open");
-    engine_.restore_resting(chip, incoming);
+    engine_.restore_resting(engine_.key_book(key), incoming);
   }
 }
 

@@ -171,6 +171,10 @@ bool Venue::admit_request(const Request& request, Caller& caller) {
     handle_logout(request);
     return false;
   }
+  if (request.kind == RequestKind::tick) {  // the server's clock: no key (no client sends one)
+    caller = Caller{0, Role::operator_};
+    return true;
+  }
   return admit(request, caller);
 }
 
@@ -181,6 +185,11 @@ bool Venue::journaled(const Request& request) {
     case RequestKind::create_key:
     case RequestKind::deposit:
     case RequestKind::cancel_all:
+    case RequestKind::tick:
+    case RequestKind::clock:
+    case RequestKind::site:
+    case RequestKind::collateral:
+    case RequestKind::contract:
       return true;
     default:
       return false;
@@ -204,7 +213,7 @@ void Venue::handle_state(const Request& request) {
   answer(request, 200, body_);
 }
 
-void Venue::act(const Request& request, const Caller& caller) {
+bool Venue::permitted(const Request& request, const Caller& caller) {
   const bool trader = caller.role == Role::enterprise || caller.role == Role::provider;
   const bool operator_ = caller.role == Role::operator_;
   switch (request.kind) {
@@ -215,8 +224,9 @@ void Venue::act(const Request& request, const Caller& caller) {
     case RequestKind::list_fills:
     case RequestKind::get_account:
       if (!trader) {
-        return answer_error(request, 403, "role_mismatch",
-                            "only enterprise and provider keys trade and hold orders");
+        return (answer_error(request, 403, "role_mismatch",
+                             "only enterprise and provider keys trade and hold orders"),
+                false);
       }
       break;
     case RequestKind::create_account:
@@ -224,27 +234,67 @@ void Venue::act(const Request& request, const Caller& caller) {
     case RequestKind::deposit:
     case RequestKind::state:
       if (!operator_) {
-        return answer_error(request, 403, "role_mismatch", "only operator keys administer");
+        return (answer_error(request, 403, "role_mismatch", "only operator keys administer"),
+                false);
       }
       break;
     case RequestKind::ws_login:
     case RequestKind::ws_logout:
+    case RequestKind::tick:
+    case RequestKind::site:      // the engine checks the role (providers; operators suspend)
+    case RequestKind::contract:  // the engine checks the party
+      break;
+    case RequestKind::clock:
+      if (!operator_) {
+        return (answer_error(request, 403, "role_mismatch", "only operator keys set the clock"),
+                false);
+      }
+      if (limits_.clock != ClockMode::manual) {
+        return (answer_error(request, 409, "clock_not_manual",
+                             "the clock is set by operators only when the server runs with "
+                             "--clock manual"),
+                false);
+      }
+      break;
+    case RequestKind::collateral:
+      if (!operator_) {
+        return (answer_error(request, 403, "role_mismatch", "only operator keys administer"),
+                false);
+      }
+      break;
+    case RequestKind::list_sites:
+      if (caller.role == Role::enterprise) {
+        return (answer_error(request, 403, "role_mismatch",
+                             "providers list their sites; operators and auditors all"),
+                false);
+      }
+      break;
+    case RequestKind::list_contracts:
+    case RequestKind::get_contract:
       break;
     case RequestKind::ledger_trades:
     case RequestKind::ledger_statement:
     case RequestKind::ledger_verify:
       if (caller.role != Role::auditor) {
-        return answer_error(request, 403, "role_mismatch", "only auditor keys read the ledger");
+        return (answer_error(request, 403, "role_mismatch", "only auditor keys read the ledger"),
+                false);
       }
       if (!limits_.ledger) {
-        return answer_error(request, 503, "ledger_unavailable",
-                            "this server runs without a ledger database");
+        return (answer_error(request, 503, "ledger_unavailable",
+                             "this server runs without a ledger database"),
+                false);
       }
       if (!sink_.audit(request)) {
-        return answer_error(request, 503, "busy", "the ledger service is busy; retry shortly", 1);
+        return (answer_error(request, 503, "busy", "the ledger service is busy; retry shortly", 1),
+                false);
       }
-      return;
+      return false;
   }
+  return true;
+}
+
+void Venue::act(const Request& request, const Caller& caller) {
+  if (!permitted(request, caller)) return;
   switch (request.kind) {
     case RequestKind::order:
       return handle_order(request, caller);
@@ -268,6 +318,21 @@ void Venue::act(const Request& request, const Caller& caller) {
       return handle_state(request);
     case RequestKind::cancel_all:
       return handle_cancel_all(request, caller);
+    case RequestKind::tick:
+    case RequestKind::clock:
+      return handle_tick(request);
+    case RequestKind::site:
+      return handle_site(request, caller);
+    case RequestKind::list_sites:
+      return handle_list_sites(request, caller);
+    case RequestKind::collateral:
+      return handle_collateral(request);
+    case RequestKind::contract:
+      return handle_contract(request, caller);
+    case RequestKind::list_contracts:
+      return handle_list_contracts(request, caller);
+    case RequestKind::get_contract:
+      return handle_get_contract(request, caller);
     case RequestKind::ws_logout:
     case RequestKind::ledger_trades:
     case RequestKind::ledger_statement:

@@ -28,6 +28,8 @@ struct RequestContext {
   std::string_view account;          // empty: from the body (operators naming an account)
   std::string_view client_order_id;  // empty: from the body
   Side default_side = Side::bid;     // a body without "side" places this side
+  std::string_view site;             // a site command's site from the path; empty: the body's
+  uint64_t trade_id = 0;             // a contract command's trade id from the path; 0: the body's
   // The gateway's rule beyond the spec's (which ignores fields a command does not use): a key
   // that names no field of any command is bad_request, naming the key, unless it is one of
   // `envelope_keys` (the WebSocket's "req_id").
@@ -105,6 +107,8 @@ class CommandDecoder {
                       std::string_view& out);
   bool strict_keys(const RequestContext& context);
   bool strict_fields(const RequestContext& context, const Fields& fields);
+  std::string_view context_site_;  // decode(): the context's site and trade id
+  uint64_t context_trade_id_ = 0;
 
   // Chip or region ids to their indexes in the config, for the order fields: an open-addressing
   // table keyed by an id's length and its first, second and last characters, confirmed by one

@@ -167,11 +167,19 @@ class Engine {
   // A restart from a snapshot (see Venue::load), before any command: every order key in the
   // order they were made (so each gets its old number), then the resting orders in time order
   // (so each queue comes back in the same order).
-  uint32_t restore_order_key(uint32_t account, std::string_view client_order_id, uint16_t chip);
+  uint32_t restore_order_key(uint32_t account, std::string_view client_order_id, uint16_t book,
+                             uint32_t site = index_none);
   // Sizes the order-key table for `hashed` more ids that are not plain numbers.
   void reserve_order_keys(uint64_t hashed) { keys_.reserve(hashed); }
   uint64_t hashed_order_keys() const { return keys_.hashed_count(); }
-  void restore_resting(uint16_t chip, Incoming incoming);
+  void restore_resting(uint16_t book, Incoming incoming);
+  // The delivery state of a snapshot (docs/delivery.md), before the order keys: the clock, the
+  // sites with their open hours' use, the contracts in trade id order, and the hourly books of
+  // the resting orders (the book of a chip's hour, opened if it is not).
+  void restore_clock(int64_t now_ms) { now_ms_ = now_ms; }
+  uint32_t restore_site(Site site, const std::vector<std::pair<int64_t, Site::Hour>>& hours);
+  void restore_contract(const Contract& contract);
+  uint16_t restore_hourly_book(uint16_t chip, int64_t delivery_ms);
   const Config& config() const { return config_; }
 
   std::optional<uint32_t> find_account(std::string_view name) const;

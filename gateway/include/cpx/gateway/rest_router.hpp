@@ -84,6 +84,16 @@ inline constexpr Route private_routes[] = {
     {"POST", "/v1/admin/deposits", RequestKind::deposit, Op::deposit, true},
     {"POST", "/v1/admin/accounts/{id}/keys", RequestKind::create_key},
     {"GET", "/v1/admin/state", RequestKind::state},
+    {"POST", "/v1/admin/clock", RequestKind::clock, Op::tick, true},
+    {"POST", "/v1/admin/collateral", RequestKind::collateral, Op::collateral, true},
+    {"POST", "/v1/admin/contracts/{id}/resolve", RequestKind::contract, Op::resolve, true},
+    {"POST", "/v1/sites", RequestKind::site, Op::site, true},
+    {"GET", "/v1/sites", RequestKind::list_sites},
+    {"PATCH", "/v1/sites/{id}", RequestKind::site, Op::site, true},
+    {"GET", "/v1/contracts", RequestKind::list_contracts},
+    {"GET", "/v1/contracts/{id}", RequestKind::get_contract},
+    {"POST", "/v1/contracts/{id}/delivery", RequestKind::contract, Op::delivery, true},
+    {"POST", "/v1/contracts/{id}/dispute", RequestKind::contract, Op::dispute, true},
     {"GET", "/v1/ledger/trades", RequestKind::ledger_trades},
     {"GET", "/v1/ledger/verify", RequestKind::ledger_verify},
     {"GET", "/v1/ledger/accounts/{id}/statement", RequestKind::ledger_statement},
@@ -112,6 +122,8 @@ class RestRouter {
                          int64_t now_ms);
   // Pages and filters from the query; an answer when one is bad.
   std::optional<Response> read_query(std::string_view target, Request& out, Command& command) const;
+  std::optional<Response> read_contract_filters(std::string_view target, Request& out,
+                                                Command& command) const;
   std::optional<Response> read_ledger_filters(std::string_view target, Request& out,
                                               Command& command) const;
 

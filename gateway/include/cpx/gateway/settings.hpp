@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "cpx/venue/request.hpp"
+
 namespace cpx::gateway {
 
 struct Settings {
@@ -37,6 +39,7 @@ struct Settings {
   // journal that lost acknowledged commands is set aside and the start goes on from the ledger
   // (docs/durability.md, "Recovery"). Without it such a start is refused.
   bool accept_journal_loss = false;
+  venue::ClockMode clock = venue::ClockMode::off;  // docs/delivery.md
 };
 
 // The operator's first secret, when given, is at least this long (at most secret_length_max).

@@ -37,6 +37,15 @@ enum class RequestKind : uint8_t {
   ledger_verify,     // auditors
   state,             // operators: the state hash
   cancel_all,        // an account's open orders, or those of one chip (chip_filter)
+  // docs/delivery.md
+  tick,            // the server's clock (never from a client): command op tick
+  clock,           // operators, with --clock manual: command op tick
+  site,            // command op site: declare or change a site (providers), suspend (operators)
+  list_sites,      // providers: theirs; operators and auditors: all
+  collateral,      // operators: command op collateral
+  contract,        // command op delivery (providers), dispute (buyers) or resolve (operators)
+  list_contracts,  // cursor after_id (a trade id); contract_status, command.delivery_ms filters
+  get_contract,    // command.trade_id
 };
 
 // An auditor's ledger query, parsed by the I/O thread.
@@ -51,6 +60,10 @@ struct LedgerQuery {
 };
 
 enum class Surface : uint8_t { rest, ws };
+
+// Where the server's clock comes from (docs/delivery.md): none (the markets of matching.md, no
+// delivery hours), the wall clock (ticks every second), or operators (POST /v1/admin/clock).
+enum class ClockMode : uint8_t { off, wall, manual };
 
 // A fixed-length text field that travels inside a Request.
 template <std::size_t N>
@@ -70,7 +83,8 @@ struct Request {
   uint8_t io_thread = 0;
   bool signed_request = false;  // REST and WS login: signature admitted once (replay guard)
   bool status_open = false;
-  bool chip_filter = false;  // cancel_all: only the orders of command.chip
+  bool chip_filter = false;     // cancel_all: only the orders of command.chip
+  uint8_t contract_status = 0;  // list_contracts: 0 any, else ContractStatus + 1
   uint32_t limit = 100;
   uint64_t session = 0;  // the I/O thread's id of the connection that waits for the answer
   int64_t now_ms = 0;    // the gateway's clock when the request arrived

@@ -57,6 +57,7 @@ struct VenueLimits {
   uint32_t burst = 10000;
   uint32_t page_max = 1000;
   bool ledger = false;  // give the sink ledger records
+  ClockMode clock = ClockMode::off;
 };
 
 enum class OrderStatus : uint8_t { open, filled, canceled, expired, killed };
@@ -139,6 +140,8 @@ class Venue {
     int64_t book_milli = 0;
     uint64_t order_id = 0;
     int64_t created_ms = 0;
+    int64_t delivery_ms = 0;     // its delivery hour's start; 0: a plain market's order
+    uint32_t site = index_none;  // an hourly ask's site
     // The answer to the REST request that placed it, for an idempotent re-send, is rendered
     // again from: its state right after the accepting command, and that command's trades.
     bool rest_placed = false;
@@ -163,6 +166,7 @@ class Venue {
     SegmentedArray<uint32_t> orders;   // keys, in the order they were accepted
     SegmentedArray<FillRecord> fills;  // by trade id
     uint64_t thread_mask = 0;          // I/O threads with a logged-in WebSocket session
+    std::vector<uint32_t> contracts;   // indexes of the engine's contracts it is a party of
     uint16_t sessions[io_threads_max] = {};
   };
   // Auth: key, replay guard, rate limit. Answers the failure itself and returns false.
@@ -173,6 +177,9 @@ class Venue {
                     std::string_view message, uint32_t retry_after_s = 0);
   void answer_rejection(const Request& request, Reason reason);
 
+  // The caller's role may make the request (else answered here; auditors' ledger queries are
+  // handed to the sink here too).
+  bool permitted(const Request& request, const Caller& caller);
   void handle_order(const Request& request, const Caller& caller);
   // DELETE /v1/orders: each open order of the account (of one chip, with chip_filter) cancelled.
   void handle_cancel_all(const Request& request, const Caller& caller);
@@ -185,9 +192,31 @@ class Venue {
   // 201 with the account (and its role, when it was just created) and the new key.
   void answer_new_key(const Request& request, std::string_view account, const Role* role);
   void handle_deposit(const Request& request);
+  // A deposit's or collateral's answer: the amount and the account's balance after it.
+  void answer_balance(const Request& request, uint32_t index, int128 amount_e7);
   void handle_login(const Request& request, const Caller& caller);
   void handle_logout(const Request& request);
   void handle_state(const Request& request);
+  // docs/delivery.md (delivery.cpp)
+  void handle_tick(const Request& request);
+  void handle_site(const Request& request, const Caller& caller);
+  void handle_list_sites(const Request& request, const Caller& caller);
+  void handle_collateral(const Request& request);
+  void handle_contract(const Request& request, const Caller& caller);
+  void handle_get_contract(const Request& request, const Caller& caller);
+  void handle_list_contracts(const Request& request, const Caller& caller);
+  bool sees_contract(const Caller& caller, const Contract& contract) const;
+  // Runs the request's command as the caller's; false when it was rejected (answered) or in a
+  // replay (nobody to answer).
+  bool execute_as_caller(const Request& request, const Caller& caller, Command& command);
+  void on_contract_made(const Event& trade);  // a trade of an hourly market: both parties' index
+  void on_contract(const Event& event);       // a contract's change, pushed to both parties
+  void render_site(std::string& out, uint32_t index) const;
+  void render_contract(std::string& out, const Contract& contract) const;
+  // The snapshot's delivery part (snapshot_delivery.cpp): the clock, sites, contracts.
+  void save_delivery(journal::SnapshotWriter& out) const;
+  void load_delivery(journal::SnapshotReader& in);
+  void hash_delivery(std::string& text) const;
 
   // load() by part, in the snapshot's order (each fails the reader on what does not fit).
   void load_accounts(journal::SnapshotReader& in);
