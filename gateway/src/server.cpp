@@ -328,6 +328,12 @@ void Server::recover(const ledger::LedgerState& resumed) {
   if (state.writer) state.writer->start();  // a replay hands it records: it must take them
   // With no journal to replay, the start takes back what the ledger holds.
   const bool from_ledger = state.core.settings.journal_dir.empty() || recover_journal(resumed) == 0;
+  if (from_ledger && state.writer && resumed.unsettled_contracts > 0) {
+    throw std::runtime_error(
+        "the ledger holds " + std::to_string(resumed.unsettled_contracts) +
+        " unsettled contract(s), which a start from the ledger alone cannot take back yet: "
+        "start with the journal that holds them (docs/delivery.md, docs/durability.md)");
+  }
   if (from_ledger && state.writer) {
     // Take back what the ledger holds, and journal that, so that the next replay starts from
     // the same state.

@@ -80,8 +80,7 @@ const Option options[] = {
      "PostgreSQL connections settling consecutive batches at the same time", 1, 16},
     {"--clock", "CPX_CLOCK", "off",
      "off (the markets of docs/matching.md, no delivery hours), wall (a tick every second) or "
-     "manual (operators set it, POST /v1/admin/clock); wall and manual run without --db until "
-     "the ledger posts escrow (docs/delivery.md)"},
+     "manual (operators set it, POST /v1/admin/clock): docs/delivery.md"},
 };
 static_assert(std::size(options) == std::size_t(Opt::clock) + 1);
 
@@ -268,14 +267,6 @@ SettingsResult parse_settings(int argc, const char* const* argv,
   }
   settings.accept_journal_loss = accept_journal_loss;
   result.error = check_operator_secret(settings);
-  if (result.error.empty() && settings.clock != venue::ClockMode::off &&
-      !settings.database_url.empty()) {
-    // Contracts' escrow, settlement and penalties have no ledger postings yet: a ledger that
-    // took hourly trades as plain ones would pay providers before delivery.
-    result.error =
-        "setting --clock (CPX_CLOCK) wall or manual cannot run with --db (CPX_DATABASE_URL) "
-        "yet: the ledger does not post contracts' escrow and settlement (docs/delivery.md)";
-  }
   if (result.error.empty()) result.settings = settings;
   return result;
 }

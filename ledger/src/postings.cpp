@@ -6,13 +6,17 @@ namespace cpx::ledger {
 
 namespace {
 
-constexpr NamedValue<Book> book_names[] = {
-    {Book::deposits, "deposits"}, {Book::available, "available"}, {Book::held, "held"}};
-constexpr NamedValue<PostingKind> posting_kind_names[] = {{PostingKind::deposit, "deposit"},
-                                                          {PostingKind::hold, "hold"},
-                                                          {PostingKind::amend, "amend"},
-                                                          {PostingKind::trade, "trade"},
-                                                          {PostingKind::release, "release"}};
+constexpr NamedValue<Book> book_names[] = {{Book::deposits, "deposits"},
+                                           {Book::available, "available"},
+                                           {Book::held, "held"},
+                                           {Book::escrow, "escrow"}};
+constexpr NamedValue<PostingKind> posting_kind_names[] = {
+    {PostingKind::deposit, "deposit"}, {PostingKind::hold, "hold"},
+    {PostingKind::amend, "amend"},     {PostingKind::trade, "trade"},
+    {PostingKind::release, "release"}, {PostingKind::collateral, "collateral"},
+    {PostingKind::reserve, "reserve"}, {PostingKind::escrow, "escrow"},
+    {PostingKind::settle, "settle"},   {PostingKind::refund, "refund"},
+    {PostingKind::penalty, "penalty"}};
 static_assert(is_dense(book_names) && is_dense(posting_kind_names));
 
 }  // namespace
@@ -40,20 +44,31 @@ void PostingRules::apply(const Record& record, std::vector<Posting>& out) {
   switch (record.kind) {
     case RecordKind::account:
     case RecordKind::key:
+    case RecordKind::site:
       break;
     case RecordKind::deposit:
-      post(Posting{seq, std::nullopt, std::nullopt, record.account, Book::deposits,
-                   PostingKind::deposit, -record.amount_e7},
+    case RecordKind::collateral: {
+      const PostingKind kind =
+          record.kind == RecordKind::deposit ? PostingKind::deposit : PostingKind::collateral;
+      post(Posting{seq, std::nullopt, std::nullopt, record.account, Book::deposits, kind,
+                   -record.amount_e7},
            out);
-      post(Posting{seq, std::nullopt, std::nullopt, record.account, Book::available,
-                   PostingKind::deposit, record.amount_e7},
+      post(Posting{seq, std::nullopt, std::nullopt, record.account, Book::available, kind,
+                   record.amount_e7},
            out);
       break;
+    }
     case RecordKind::accepted:
       if (record.side == Side::bid) {
         pending_ = PendingHold{true, seq, record.id, record.account,
                                notional_e7(record.price_ticks, record.qty_milli)};
+      } else {  // an hourly ask's penalty reservation (0 for a plain ask)
+        move(seq, record.id, record.account, Book::available, Book::held, PostingKind::reserve,
+             record.amount_e7, out);
       }
+      break;
+    case RecordKind::contract:
+      if (record.contract_status == ContractStatus::settled) contract_settled(record, out);
       break;
     case RecordKind::amended:
       if (record.amount_e7 > 0) {
@@ -65,6 +80,10 @@ void PostingRules::apply(const Record& record, std::vector<Posting>& out) {
       }
       break;
     case RecordKind::trade: {
+      if (record.delivery_ms != 0) {
+        contract_trade(record, out);
+        break;
+      }
       const int128 notional = notional_e7(record.price_ticks, record.qty_milli);
       const int128 hold = notional_e7(record.hold_price_ticks, record.qty_milli);
       if (pending_.active && pending_.order_id == record.bid_order_id) {
@@ -101,6 +120,60 @@ void PostingRules::apply(const Record& record, std::vector<Posting>& out) {
          PostingKind::hold, pending_.amount, out);
     pending_.active = false;
   }
+}
+
+void PostingRules::contract_trade(const Record& record, std::vector<Posting>& out) {
+  const uint64_t seq = record.seq;
+  const int128 notional = notional_e7(record.price_ticks, record.qty_milli);
+  const int128 hold = notional_e7(record.hold_price_ticks, record.qty_milli);
+  // The buyer's side as for a plain trade, into its escrow instead of the provider's hands.
+  if (pending_.active && pending_.order_id == record.bid_order_id) {
+    pending_.amount -= hold;
+    post(Posting{seq, record.id, record.bid_order_id, record.account, Book::available,
+                 PostingKind::escrow, -notional},
+         out);
+  } else {
+    post(Posting{seq, record.id, record.bid_order_id, record.account, Book::held,
+                 PostingKind::escrow, -hold},
+         out);
+    post(Posting{seq, record.id, record.bid_order_id, record.account, Book::available,
+                 PostingKind::release, hold - notional},
+         out);
+  }
+  post(Posting{seq, record.id, record.bid_order_id, record.account, Book::escrow,
+               PostingKind::escrow, notional},
+       out);
+  // The provider's reservation: what the ask gives up, and what the contract takes.
+  const int128 released = record.amount_e7;
+  post(Posting{seq, record.id, record.ask_order_id, record.ask_account, Book::held,
+               PostingKind::reserve, -released},
+       out);
+  post(Posting{seq, record.id, record.ask_order_id, record.ask_account, Book::available,
+               PostingKind::reserve, released},
+       out);
+  post(Posting{seq, record.id, std::nullopt, record.ask_account, Book::available,
+               PostingKind::reserve, -record.reserve_e7},
+       out);
+  post(Posting{seq, record.id, std::nullopt, record.ask_account, Book::held, PostingKind::reserve,
+               record.reserve_e7},
+       out);
+}
+
+void PostingRules::contract_settled(const Record& record, std::vector<Posting>& out) {
+  const uint64_t seq = record.seq;
+  const uint64_t trade = record.id;
+  const uint32_t buyer = record.account;
+  const uint32_t seller = record.ask_account;
+  const auto line = [&](uint32_t account, Book book, PostingKind kind, int128 amount) {
+    post(Posting{seq, trade, std::nullopt, account, book, kind, amount}, out);
+  };
+  line(buyer, Book::escrow, PostingKind::settle, -(record.amount_e7 + record.refunded_e7));
+  line(seller, Book::available, PostingKind::settle, record.amount_e7);
+  line(buyer, Book::available, PostingKind::refund, record.refunded_e7);
+  line(seller, Book::available, PostingKind::penalty, -record.penalty_e7);
+  line(buyer, Book::available, PostingKind::penalty, record.penalty_e7);
+  line(seller, Book::held, PostingKind::release, -record.reserve_e7);
+  line(seller, Book::available, PostingKind::release, record.reserve_e7);
 }
 
 }  // namespace cpx::ledger

@@ -84,6 +84,12 @@ struct Line {
     start += decimal_to_chars(start, scaled, frac_digits);  // returns the length
     out.append(digits, start);
   }
+  template <class Value>
+  void optional_decimal(const std::optional<Value>& value, int frac_digits) {
+    if (value) return decimal(int128(*value), frac_digits);
+    separate();
+    out.append(Copy ? "\\N" : "-");
+  }
   void end(uint64_t batch_id) {
     if (Copy) number(batch_id);
     out.push_back('\n');
@@ -205,6 +211,55 @@ void balances_text(const BatchRows& rows, std::string& out) {
 }
 
 template <bool Copy>
+void sites_text(const BatchRows& rows, std::string& out) {
+  for (const SiteRow& row : rows.sites) {
+    Line<Copy> line(out, "S");
+    line.text(row.site);
+    line.number(row.seq);
+    line.text(row.account);
+    line.text(row.chip);
+    line.text(row.region);
+    line.decimal(row.capacity_milli, qty_frac_digits);
+    line.number(row.green_pct);
+    line.text(row.status);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void contracts_text(const BatchRows& rows, std::string& out) {
+  for (const ContractRow& row : rows.contracts) {
+    Line<Copy> line(out, "C");
+    line.number(row.trade_id);
+    line.number(row.seq);
+    line.text(row.site);
+    line.number(row.delivery_ms);
+    line.text(row.buyer);
+    line.text(row.seller);
+    line.decimal(row.qty_milli, qty_frac_digits);
+    line.decimal(row.price_ticks, price_frac_digits);
+    line.decimal(row.notional_e7, amount_frac_digits);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
+void contract_events_text(const BatchRows& rows, std::string& out) {
+  for (const ContractEventRow& row : rows.events) {
+    Line<Copy> line(out, "V");
+    line.number(row.trade_id);
+    line.number(row.seq);
+    line.text(row.status);
+    line.optional_decimal(row.delivered_milli, qty_frac_digits);
+    line.optional_decimal(row.paid_e7, amount_frac_digits);
+    line.optional_decimal(row.refunded_e7, amount_frac_digits);
+    line.optional_decimal(row.penalty_e7, amount_frac_digits);
+    line.number(row.event_ms);
+    line.end(rows.batch_id);
+  }
+}
+
+template <bool Copy>
 void table_text(const BatchRows& rows, Table table, std::string& out) {
   switch (table) {
     case Table::accounts:
@@ -219,6 +274,12 @@ void table_text(const BatchRows& rows, Table table, std::string& out) {
       return postings_text<Copy>(rows, out);
     case Table::balances:
       return balances_text<Copy>(rows, out);
+    case Table::sites:
+      return sites_text<Copy>(rows, out);
+    case Table::contracts:
+      return contracts_text<Copy>(rows, out);
+    case Table::contract_events:
+      return contract_events_text<Copy>(rows, out);
   }
 }
 
@@ -255,11 +316,15 @@ void BatchRows::clear() {
   endings.clear();
   postings.clear();
   balances.clear();
+  sites.clear();
+  contracts.clear();
+  events.clear();
 }
 
 bool BatchRows::empty() const {
   return accounts.empty() && orders.empty() && trades.empty() && endings.empty() &&
-         postings.empty() && balances.empty();
+         postings.empty() && balances.empty() && sites.empty() && contracts.empty() &&
+         events.empty();
 }
 
 namespace {
@@ -283,6 +348,15 @@ void BatchRows::sort() {
   sort_rows(postings, [](const PostingRow& a, const PostingRow& b) { return a.line < b.line; });
   sort_rows(balances,
             [](const BalanceRow& a, const BalanceRow& b) { return a.account < b.account; });
+  sort_rows(sites, [](const SiteRow& a, const SiteRow& b) {
+    return a.site != b.site ? a.site < b.site : a.seq < b.seq;
+  });
+  sort_rows(contracts,
+            [](const ContractRow& a, const ContractRow& b) { return a.trade_id < b.trade_id; });
+  sort_rows(events, [](const ContractEventRow& a, const ContractEventRow& b) {
+    if (a.trade_id != b.trade_id) return a.trade_id < b.trade_id;
+    return a.seq != b.seq ? a.seq < b.seq : a.status < b.status;
+  });
 }
 
 void canonical_text(const BatchRows& rows, std::string& out) {
@@ -313,6 +387,12 @@ std::string_view table_name(Table table) {
       return "postings";
     case Table::balances:
       return "balances";
+    case Table::sites:
+      return "sites";
+    case Table::contracts:
+      return "contracts";
+    case Table::contract_events:
+      return "contract_events";
   }
   return "";
 }
@@ -333,6 +413,12 @@ std::string_view copy_columns(Table table) {
       return "line, seq, trade_id, order_id, account, book, kind, amount, batch_id";
     case Table::balances:
       return "account, available, held, batch_id";
+    case Table::sites:
+      return "site, seq, account, chip, region, capacity_pflops, green_pct, status, batch_id";
+    case Table::contracts:
+      return "trade_id, seq, site, delivery_ms, buyer, seller, qty, price, notional, batch_id";
+    case Table::contract_events:
+      return "trade_id, seq, status, delivered, paid, refunded, penalty, event_ms, batch_id";
   }
   return "";
 }

@@ -63,6 +63,11 @@ LedgerState load_state(const std::string& url, const Config& config) {
     order.held_e7 = parse_numeric(row[4].c_str(), amount_frac_digits);
     order.filled_milli = int64_t(parse_numeric(row[5].c_str(), qty_frac_digits));
   }
+  state.unsettled_contracts =
+      work.exec1(
+              "SELECT count(*) FROM contracts c WHERE NOT EXISTS (SELECT 1 FROM contract_events e"
+              " WHERE e.trade_id = c.trade_id AND e.status = 'settled')")[0]
+          .as<uint64_t>();
   return state;
 }
 

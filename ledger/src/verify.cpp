@@ -51,7 +51,83 @@ struct TableRows {
 struct RangeRows {
   pqxx::result batches;
   TableRows accounts, orders, trades, endings, postings, balances;
+  TableRows sites, contracts, events;  // docs/delivery.md
 };
+
+void read_delivery_range(pqxx::work& work, const std::string& where, RangeRows& range) {
+  range.sites.rows = work.exec(
+      "SELECT batch_id, site, seq, account, chip, region, capacity_pflops::text, green_pct,"
+      " status FROM sites" +
+      where + " ORDER BY batch_id, site COLLATE \"C\", seq");
+  range.contracts.rows = work.exec(
+      "SELECT batch_id, trade_id, seq, site, delivery_ms, buyer, seller, qty::text,"
+      " price::text, notional::text FROM contracts" +
+      where + " ORDER BY batch_id, trade_id");
+  range.events.rows = work.exec(
+      "SELECT batch_id, trade_id, seq, status, delivered::text, paid::text, refunded::text,"
+      " penalty::text, event_ms FROM contract_events" +
+      where + " ORDER BY batch_id, trade_id, seq, status COLLATE \"C\"");
+}
+
+std::optional<int128> optional_amount(const pqxx::field& field, int frac_digits) {
+  if (field.is_null()) return std::nullopt;
+  return parse_numeric(view(field), frac_digits);
+}
+
+void delivery_rows(RangeRows& range, BatchRows& rows) {
+  for (auto [i, end] = range.sites.take(rows.batch_id); i < end; ++i) {
+    const auto row = range.sites.rows[i];
+    rows.sites.push_back(SiteRow{view(row[1]), row[2].as<uint64_t>(), view(row[3]), view(row[4]),
+                                 view(row[5]),
+                                 int64_t(parse_numeric(view(row[6]), qty_frac_digits)),
+                                 row[7].as<uint32_t>(), view(row[8])});
+  }
+  for (auto [i, end] = range.contracts.take(rows.batch_id); i < end; ++i) {
+    const auto row = range.contracts.rows[i];
+    rows.contracts.push_back(ContractRow{row[1].as<uint64_t>(), row[2].as<uint64_t>(), view(row[3]),
+                                         row[4].as<int64_t>(), view(row[5]), view(row[6]),
+                                         int64_t(parse_numeric(view(row[7]), qty_frac_digits)),
+                                         int64_t(parse_numeric(view(row[8]), price_frac_digits)),
+                                         parse_numeric(view(row[9]), amount_frac_digits)});
+  }
+  for (auto [i, end] = range.events.take(rows.batch_id); i < end; ++i) {
+    const auto row = range.events.rows[i];
+    ContractEventRow event;
+    event.trade_id = row[1].as<uint64_t>();
+    event.seq = row[2].as<uint64_t>();
+    event.status = view(row[3]);
+    if (const auto delivered = optional_amount(row[4], qty_frac_digits)) {
+      event.delivered_milli = int64_t(*delivered);
+    }
+    event.paid_e7 = optional_amount(row[5], amount_frac_digits);
+    event.refunded_e7 = optional_amount(row[6], amount_frac_digits);
+    event.penalty_e7 = optional_amount(row[7], amount_frac_digits);
+    event.event_ms = row[8].as<int64_t>();
+    rows.events.push_back(event);
+  }
+}
+
+// The escrow identity (docs/delivery.md): the escrow books hold the notional of the contracts
+// not settled; a settled contract paid and refunded its notional, no more, no less.
+void check_escrow(pqxx::work& work, VerifyReport& report) {
+  const pqxx::row escrow = work.exec1(
+      "SELECT (SELECT coalesce(sum(amount), 0) FROM postings WHERE book = 'escrow')::text,"
+      " (SELECT coalesce(sum(notional), 0) FROM contracts c WHERE NOT EXISTS (SELECT 1 FROM"
+      "  contract_events e WHERE e.trade_id = c.trade_id AND e.status = 'settled'))::text");
+  if (parse_numeric(view(escrow[0]), amount_frac_digits) !=
+      parse_numeric(view(escrow[1]), amount_frac_digits)) {
+    add_problem(report, "escrow holds " + std::string(view(escrow[0])) +
+                            " but the unsettled contracts' notional is " +
+                            std::string(view(escrow[1])));
+  }
+  const pqxx::result wrong = work.exec(
+      "SELECT c.trade_id FROM contracts c JOIN contract_events e ON e.trade_id = c.trade_id"
+      " AND e.status = 'settled' WHERE e.paid + e.refunded <> c.notional ORDER BY 1 LIMIT 20");
+  for (const auto& row : wrong) {
+    add_problem(report, "contract " + std::string(view(row[0])) +
+                            " settled for other than its notional (paid + refunded)");
+  }
+}
 
 RangeRows read_range(pqxx::work& work, uint64_t low, uint64_t high) {
   const std::string where =
@@ -87,6 +163,7 @@ RangeRows read_range(pqxx::work& work, uint64_t low, uint64_t high) {
   range.balances.rows =
       work.exec("SELECT batch_id, account, available::text, held::text FROM balances" + where +
                 " ORDER BY batch_id, account COLLATE \"C\"");
+  read_delivery_range(work, where, range);
   return range;
 }
 
@@ -146,6 +223,7 @@ BatchRows batch_rows(RangeRows& range, const pqxx::row& batch) {
                                        parse_numeric(view(row[2]), amount_frac_digits),
                                        parse_numeric(view(row[3]), amount_frac_digits)});
   }
+  delivery_rows(range, rows);
   return rows;
 }
 
@@ -192,8 +270,8 @@ void check_batch(const BatchRows& rows, uint64_t trade_count, uint64_t previous_
 // every account's latest balance row equal to the sum of its postings.
 void check_totals(pqxx::work& work, VerifyReport& report) {
   // Rows that name a batch that does not exist would escape the chain: none may.
-  for (const char* table :
-       {"accounts", "orders", "order_endings", "trades", "postings", "balances"}) {
+  for (const char* table : {"accounts", "orders", "order_endings", "trades", "postings", "balances",
+                            "sites", "contracts", "contract_events"}) {
     const uint64_t orphans =
         work.exec1(std::string("SELECT count(*) FROM ") + table +
                    " t WHERE NOT EXISTS (SELECT 1 FROM settlement_batches b WHERE "
@@ -277,6 +355,7 @@ VerifyReport verify(const std::string& url) {
       }
     }
     check_totals(work, report);
+    check_escrow(work, report);
     report.ok = report.problems.empty();
   } catch (const std::exception& error) {
     report.error = "ledger database " + redact_url(url) + ": " + error.what();

@@ -1,3 +1,4 @@
+#include "cpx/engine/wire_names.hpp"
 #include "cpx/ledger/migrations.hpp"
 #include "writer_impl.hpp"
 
@@ -34,13 +35,11 @@ void Writer::Impl::absorb(const Record& record) {
     return;
   }
   absorbing = true;
-  rows_mark = RowsMark{rows.accounts.size(),
-                       rows.orders.size(),
-                       rows.trades.size(),
-                       rows.endings.size(),
-                       rows.postings.size(),
-                       batch_text.size(),
-                       line};
+  rows_mark = RowsMark{rows.accounts.size(), rows.orders.size(),
+                       rows.trades.size(),   rows.endings.size(),
+                       rows.postings.size(), batch_text.size(),
+                       rows.sites.size(),    rows.contracts.size(),
+                       rows.events.size(),   line};
   take_rows(record);
   rows.accounts.resize(rows_mark.accounts);
   rows.orders.resize(rows_mark.orders);
@@ -48,6 +47,9 @@ void Writer::Impl::absorb(const Record& record) {
   rows.endings.resize(rows_mark.endings);
   rows.postings.resize(rows_mark.postings);
   batch_text.resize(rows_mark.texts);
+  rows.sites.resize(rows_mark.sites);
+  rows.contracts.resize(rows_mark.contracts);
+  rows.events.resize(rows_mark.events);
   line = rows_mark.line;
   absorbing = false;
   settled_records.fetch_add(1);
@@ -105,11 +107,44 @@ void Writer::Impl::take_rows(const Record& record) {
       break;
     case RecordKind::deposit:
     case RecordKind::amended:
+    case RecordKind::collateral:
       break;
+    case RecordKind::site: {
+      const std::string& site = batch_text.emplace_back(record.text_view());
+      rows.sites.push_back(SiteRow{site, seq, names[record.account], config.chips[record.chip].id,
+                                   config.regions[record.region].id, record.qty_milli,
+                                   record.green_pct,
+                                   name_of(site_status_names, record.site_status)});
+      break;
+    }
+    case RecordKind::contract:
+      rows.events.push_back(contract_event(record));
+      break;
+  }
+  if (record.kind == RecordKind::trade && record.delivery_ms != 0) {
+    const std::string& site = batch_text.emplace_back(record.text_view());
+    rows.contracts.push_back(ContractRow{
+        record.id, seq, site, record.delivery_ms, names[record.account], names[record.ask_account],
+        record.qty_milli, record.price_ticks, notional_e7(record.price_ticks, record.qty_milli)});
   }
   record_postings.clear();
   rules.apply(record, record_postings);
   for (const Posting& posting : record_postings) post(posting);
+}
+
+ContractEventRow Writer::Impl::contract_event(const Record& record) {
+  ContractEventRow row;
+  row.trade_id = record.id;
+  row.seq = record.seq;
+  row.status = name_of(contract_status_names, record.contract_status);
+  if (record.qty_milli >= 0) row.delivered_milli = record.qty_milli;
+  if (record.contract_status == ContractStatus::settled) {
+    row.paid_e7 = record.amount_e7;
+    row.refunded_e7 = record.refunded_e7;
+    row.penalty_e7 = record.penalty_e7;
+  }
+  row.event_ms = record.time_ms;
+  return row;
 }
 
 void Writer::Impl::reset_batch() {

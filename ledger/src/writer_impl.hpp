@@ -118,7 +118,7 @@ struct Writer::Impl {
   std::size_t batch_records = 0;
   bool absorbing = false;
   struct RowsMark {
-    std::size_t accounts, orders, trades, endings, postings, texts;
+    std::size_t accounts, orders, trades, endings, postings, texts, sites, contracts, events;
     uint32_t line;
   } rows_mark{};
   bool batch_complete = true;  // the last record taken ended its command
@@ -155,6 +155,7 @@ struct Writer::Impl {
   // The rows of one record (the account, order, trade and ending rows; keys), then its
   // postings by the double-entry rules.
   void take_rows(const Record& record);
+  static ContractEventRow contract_event(const Record& record);
 
   void reset_batch();
 

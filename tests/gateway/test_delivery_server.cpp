@@ -55,9 +55,9 @@ void Market::open(uint16_t port) {
   expect_schema(rest + "DepositAnswer", collateral.body());
   CHECK(json_field(collateral.body(), "balance") == "100");
   RestClient seller(port, market.provider.id, market.provider.secret);
-  const Response site = seller.send(
-      http::verb::post, "/v1/sites",
-      R"({"site":"g1","chip":"H100","region":"zhangjiakou","capacity_pflops":"10","green_pct":80})");
+  const Response site = seller.send(http::verb::post, "/v1/sites",
+                                    R"({"site":"g1","chip":"H100","region":"zhangjiakou",)"
+                                    R"("capacity_pflops":"10","green_pct":80})");
   INFO(site.body());
   REQUIRE(site.result_int() == 201);
   expect_schema(rest + "SiteAnswer", site.body());
@@ -90,9 +90,10 @@ TEST_CASE("a delivery hour through the server: site, capacity, contract, report,
     REQUIRE(pushes.read().find("logged_in") != std::string::npos);
 
     // An ask for 10:00 from the site takes its chip, region and green share.
-    const Response ask = provider.send(
-        http::verb::post, "/v1/orders",
-        R"({"client_order_id":"a1","site":"g1","delivery":"2026-12-03T10:00Z","qty":"8","price":"2"})");
+    const Response ask =
+        provider.send(http::verb::post, "/v1/orders",
+                      R"({"client_order_id":"a1","site":"g1","delivery":"2026-12-03T10:00Z",)"
+                      R"("qty":"8","price":"2"})");
     INFO(ask.body());
     REQUIRE(ask.result_int() == 201);
     expect_schema(rest + "OrderAnswer", ask.body());
@@ -100,21 +101,21 @@ TEST_CASE("a delivery hour through the server: site, capacity, contract, report,
     CHECK(json_field(ask.body(), "region") == "zhangjiakou");
     CHECK(json_field(ask.body(), "green_pct") == "80");
     // 8 of the site's 10 are offered: 5 more would pass its capacity.
-    const Response over = provider.send(
-        http::verb::post, "/v1/orders",
-        R"({"client_order_id":"a2","site":"g1","delivery":"2026-12-03T10:00Z","qty":"5","price":"2"})");
+    const Response over =
+        provider.send(http::verb::post, "/v1/orders",
+                      R"({"client_order_id":"a2","site":"g1","delivery":"2026-12-03T10:00Z",)"
+                      R"("qty":"5","price":"2"})");
     CHECK(over.result_int() == 400);
     CHECK(json_field(over.body(), "code") == "over_capacity");
     expect_schema(rest + "Error", over.body());
     // Hours outside the horizon or before the clock's.
-    CHECK(
-        json_field(
-            provider
-                .send(
-                    http::verb::post, "/v1/orders",
-                    R"({"client_order_id":"a3","site":"g1","delivery":"2026-12-03T08:00Z","qty":"1","price":"2"})")
-                .body(),
-            "code") == "delivery_closed");
+    CHECK(json_field(
+              provider
+                  .send(http::verb::post, "/v1/orders",
+                        R"({"client_order_id":"a3","site":"g1","delivery":"2026-12-03T08:00Z",)"
+                        R"("qty":"1","price":"2"})")
+                  .body(),
+              "code") == "delivery_closed");
     // A site that is not the provider's own, and chip given against the site's.
     CHECK(json_field(provider
                          .send(http::verb::post, "/v1/orders",
@@ -130,9 +131,10 @@ TEST_CASE("a delivery hour through the server: site, capacity, contract, report,
             "code") == "site_mismatch");
 
     // The buyer's bid for the same hour trades 5 at the ask's 2: a contract, in escrow.
-    const Response bid = buyer.send(
-        http::verb::post, "/v1/orders",
-        R"({"client_order_id":"b1","chip":"H100","origin":"zhangjiakou","delivery":"2026-12-03T10:00Z","qty":"5","price":"3"})");
+    const Response bid =
+        buyer.send(http::verb::post, "/v1/orders",
+                   R"({"client_order_id":"b1","chip":"H100","origin":"zhangjiakou",)"
+                   R"("delivery":"2026-12-03T10:00Z","qty":"5","price":"3"})");
     INFO(bid.body());
     REQUIRE(bid.result_int() == 201);
     expect_schema(rest + "OrderAnswer", bid.body());

@@ -59,6 +59,18 @@ void Venue::handle_site(const Request& request, const Caller& caller) {
   Command command;
   const bool existed = engine_.find_site(request.command.unwrap().site).has_value();
   if (!execute_as_caller(request, caller, command)) return;
+  if (limits_.ledger) {  // the site's state after the command, after the asks it ended
+    const Site& site = engine_.sites()[*engine_.find_site(command.site)];
+    ledger::Record& record = ledger_record(ledger::RecordKind::site, engine_.last_seq());
+    record.account = site.account;
+    record.set_text(site.id);
+    record.chip = site.chip;
+    record.region = site.region;
+    record.qty_milli = site.capacity_milli;
+    record.green_pct = site.green_pct;
+    record.site_status = site.status;
+    send_ledger();
+  }
   open_answer(body_, request, "site");
   body_.append("\"site\":");
   render_site(body_, *engine_.find_site(command.site));
@@ -86,6 +98,12 @@ void Venue::handle_collateral(const Request& request) {
   execute(command);
   if (events_.front().type == EventType::rejected) {
     return answer_rejection(request, events_.front().reason);
+  }
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::collateral, events_.front().seq);
+    record.account = *engine_.find_account(command.account);
+    record.amount_e7 = command.amount_e7;
+    send_ledger();
   }
   answer_balance(request, *engine_.find_account(command.account), command.amount_e7);
 }
@@ -164,6 +182,23 @@ void Venue::on_contract_made(const Event& event) {
 
 void Venue::on_contract(const Event& event) {
   const Contract& contract = *engine_.find_contract(event.id);
+  if (limits_.ledger) {
+    ledger::Record& record = ledger_record(ledger::RecordKind::contract, event.seq);
+    record.id = contract.trade_id;
+    record.account = contract.buyer;
+    record.ask_account = contract.seller;
+    record.contract_status = event.contract_status;
+    const bool reported = event.contract_status == ContractStatus::reported ||
+                          event.contract_status == ContractStatus::disputed ||
+                          event.contract_status == ContractStatus::settled;
+    record.qty_milli = reported ? contract.delivered_milli : -1;
+    if (event.contract_status == ContractStatus::settled) {
+      record.amount_e7 = contract.paid_e7;
+      record.refunded_e7 = contract.refunded_e7;
+      record.penalty_e7 = contract.penalty_e7;
+      record.reserve_e7 = engine_.penalty_of(contract.ask_price_ticks, contract.qty_milli);
+    }
+  }
   for (const uint32_t party : {contract.buyer, contract.seller}) {
     if (!listened(party)) continue;
     push_body_.assign("{\"type\":\"contract\",\"contract\":");

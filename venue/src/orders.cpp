@@ -249,6 +249,9 @@ void Venue::on_accepted(const Event& event, const Command& command, int64_t now_
     record.qty_milli = order.qty_milli;
     record.time_ms = now_ms;
     record.set_text(engine_.key_client_order_id(event.order_key).view());
+    // An hourly ask's penalty reservation (docs/delivery.md, "Collateral").
+    if (order.site != index_none)
+      record.amount_e7 = engine_.penalty_of(order.price_ticks, order.qty_milli);
   }
 }
 
@@ -264,6 +267,9 @@ void Venue::on_amended(const Event& event) {
     if (order.side == Side::bid) {
       record.amount_e7 = notional_e7(event.price_ticks, event.qty_milli) -
                          notional_e7(order.price_ticks, order.open_milli);
+    } else if (order.site != index_none) {
+      record.amount_e7 = engine_.penalty_of(event.price_ticks, event.qty_milli) -
+                         engine_.penalty_of(order.price_ticks, order.open_milli);
     }
   }
   order.price_ticks = event.price_ticks;
@@ -272,7 +278,18 @@ void Venue::on_amended(const Event& event) {
 }
 
 void Venue::on_trade(const Event& event, int64_t now_ms) {
-  if (engine_.book_delivery_ms(event.book) != 0) on_contract_made(event);
+  const int64_t delivery_ms = engine_.book_delivery_ms(event.book);
+  if (delivery_ms != 0) on_contract_made(event);
+  // A contract's penalty reservation moves from its ask (what the ask's open part gives up) to
+  // the contract, at the ask's price (docs/delivery.md, "Collateral").
+  int128 ask_released = 0;
+  int128 contract_reserve = 0;
+  if (delivery_ms != 0) {
+    const OrderRecord& ask = orders_[event.ask_key];
+    ask_released = engine_.penalty_of(ask.price_ticks, ask.open_milli) -
+                   engine_.penalty_of(ask.price_ticks, ask.open_milli - event.qty_milli);
+    contract_reserve = engine_.penalty_of(ask.price_ticks, event.qty_milli);
+  }
   for (const uint32_t key : {event.order_key, event.ask_key}) {
     OrderRecord& order = orders_[key];
     order.open_milli -= event.qty_milli;
@@ -304,6 +321,12 @@ void Venue::on_trade(const Event& event, int64_t now_ms) {
     record.ask_account = ask.account;
     record.ask_order_id = ask.order_id;
     record.time_ms = now_ms;
+    if (delivery_ms != 0) {
+      record.delivery_ms = delivery_ms;
+      record.set_text(engine_.sites()[ask.site].id);
+      record.amount_e7 = ask_released;
+      record.reserve_e7 = contract_reserve;
+    }
   }
   TradeRecord trade;
   trade.chip = engine_.book_chip(event.book);
@@ -328,8 +351,11 @@ void Venue::on_done(const Event& event, int64_t now_ms) {
     record.price_ticks = order.price_ticks;
     record.qty_milli = order.filled_milli;
     record.time_ms = now_ms;
-    if (order.side == Side::bid)
+    if (order.side == Side::bid) {
       record.amount_e7 = notional_e7(order.price_ticks, order.open_milli);
+    } else if (order.site != index_none) {
+      record.amount_e7 = engine_.penalty_of(order.price_ticks, order.open_milli);
+    }
   }
   order.status = status_of(event.done_reason);
   order.open_milli = 0;

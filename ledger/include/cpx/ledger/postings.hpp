@@ -13,10 +13,23 @@
 namespace cpx::ledger {
 
 // Where an account's money is: paid in (`deposits`, which only ever goes negative, so that
-// every posting has its counterpart), free to use, or held for open bids.
-enum class Book : uint8_t { deposits, available, held };
+// every posting has its counterpart), free to use, held for open bids (and a provider's penalty
+// reservations), or a buyer's in the escrow of its unsettled contracts (docs/delivery.md).
+enum class Book : uint8_t { deposits, available, held, escrow };
 // Why money moved.
-enum class PostingKind : uint8_t { deposit, hold, amend, trade, release };
+enum class PostingKind : uint8_t {
+  deposit,
+  hold,
+  amend,
+  trade,
+  release,
+  collateral,  // a provider's deposit
+  reserve,     // a provider's penalty reservation for an hourly ask or a contract
+  escrow,      // a buyer's money into a contract's escrow
+  settle,      // the escrow out: paid to the provider
+  refund,      // the escrow out: back to the buyer for what was not delivered
+  penalty,     // from the provider to the buyer, on what was not delivered
+};
 std::string_view to_string(Book book);
 std::string_view to_string(PostingKind kind);
 
@@ -42,6 +55,10 @@ class PostingRules {
   // Two postings moving `amount` from one book of the account to another.
   void move(uint64_t seq, uint64_t order_id, uint32_t account, Book from, Book to, PostingKind kind,
             int128 amount, std::vector<Posting>& out);
+  // A trade of a delivery hour: the buyer's money into escrow, the provider's reservation from
+  // its ask to the contract.
+  void contract_trade(const Record& record, std::vector<Posting>& out);
+  void contract_settled(const Record& record, std::vector<Posting>& out);
 
   // The hold of a bid accepted in the command being applied, less what its own trades and its
   // ending in that command used.

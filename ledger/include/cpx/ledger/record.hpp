@@ -21,6 +21,16 @@ enum class RecordKind : uint8_t {
   trade,     // trade_id, chip, region, aggressor, price, qty, accounts and order ids of both
              // sides, hold_price_ticks: the bid's price (what its hold was taken at)
   ended,     // order_id, account, side, done reason, price, qty: filled, amount_e7: released
+  // docs/delivery.md. An hourly ask's accepted, amended and ended records carry its penalty
+  // reservation's change in amount_e7 (reserved, changed, released); an hourly trade (a
+  // contract) has delivery_ms, text: its site, amount_e7: what the ask's reservation gives up
+  // and reserve_e7: what the contract reserves.
+  collateral,  // account (a provider), amount_e7
+  site,        // account (its provider), text: site, chip, region, qty: capacity, green_pct,
+               // site_status
+  contract,    // id: trade id, account: buyer, ask_account: seller, contract_status, qty:
+               // delivered (reported or settled; -1 none); settled: amount_e7 paid, refunded_e7,
+               // penalty_e7, reserve_e7 (the contract's reservation released)
 };
 
 // Why an order ended, in the ledger: the engine's reasons, and `restart` for an order that was
@@ -52,6 +62,13 @@ struct Record {
   int64_t hold_price_ticks = 0;
   int64_t time_ms = 0;  // when the command reached the gateway (ms since the epoch)
   int128 amount_e7 = 0;
+  int128 refunded_e7 = 0;
+  int128 penalty_e7 = 0;
+  int128 reserve_e7 = 0;
+  int64_t delivery_ms = 0;  // an hourly trade's hour
+  uint8_t green_pct = 0;
+  SiteStatus site_status = SiteStatus::active;
+  ContractStatus contract_status = ContractStatus::contracted;
   uint8_t text_length = 0;
   uint8_t text2_length = 0;
   char text[id_length_max];

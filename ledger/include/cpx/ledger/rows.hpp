@@ -79,16 +79,52 @@ struct BalanceRow {
   int128 held_e7 = 0;
 };
 
+// docs/delivery.md
+struct SiteRow {
+  std::string_view site;
+  uint64_t seq = 0;
+  std::string_view account;
+  std::string_view chip;
+  std::string_view region;
+  int64_t capacity_milli = 0;
+  uint32_t green_pct = 0;
+  std::string_view status;
+};
+struct ContractRow {
+  uint64_t trade_id = 0;
+  uint64_t seq = 0;
+  std::string_view site;
+  int64_t delivery_ms = 0;
+  std::string_view buyer;
+  std::string_view seller;
+  int64_t qty_milli = 0;
+  int64_t price_ticks = 0;
+  int128 notional_e7 = 0;
+};
+struct ContractEventRow {
+  uint64_t trade_id = 0;
+  uint64_t seq = 0;
+  std::string_view status;
+  std::optional<int64_t> delivered_milli;  // reported, disputed and settled
+  std::optional<int128> paid_e7;           // settled: these three
+  std::optional<int128> refunded_e7;
+  std::optional<int128> penalty_e7;
+  int64_t event_ms = 0;
+};
+
 struct BatchRows {
   uint64_t batch_id = 0;
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
-  std::vector<AccountRow> accounts;  // by seq
-  std::vector<OrderRow> orders;      // by order id
-  std::vector<TradeRow> trades;      // by trade id
-  std::vector<EndingRow> endings;    // by order id
-  std::vector<PostingRow> postings;  // by line
-  std::vector<BalanceRow> balances;  // by account, bytewise
+  std::vector<AccountRow> accounts;      // by seq
+  std::vector<OrderRow> orders;          // by order id
+  std::vector<TradeRow> trades;          // by trade id
+  std::vector<EndingRow> endings;        // by order id
+  std::vector<PostingRow> postings;      // by line
+  std::vector<BalanceRow> balances;      // by account, bytewise
+  std::vector<SiteRow> sites;            // by site, bytewise, then seq
+  std::vector<ContractRow> contracts;    // by trade id
+  std::vector<ContractEventRow> events;  // by trade id, seq, status bytewise
 
   void clear();
   bool empty() const;
@@ -100,10 +136,22 @@ struct BatchRows {
 // that is not a plain decimal or has more fractional digits than the scale.
 int128 parse_numeric(std::string_view text, int frac_digits);
 
-// The settled tables, in the order of the canonical text.
-enum class Table { accounts, orders, trades, endings, postings, balances };
-inline constexpr Table all_tables[] = {Table::accounts, Table::orders,   Table::trades,
-                                       Table::endings,  Table::postings, Table::balances};
+// The settled tables, in the order of the canonical text (a batch without delivery rows has the
+// text it had before they existed).
+enum class Table {
+  accounts,
+  orders,
+  trades,
+  endings,
+  postings,
+  balances,
+  sites,
+  contracts,
+  contract_events
+};
+inline constexpr Table all_tables[] = {Table::accounts, Table::orders,    Table::trades,
+                                       Table::endings,  Table::postings,  Table::balances,
+                                       Table::sites,    Table::contracts, Table::contract_events};
 
 // Appends the batch's canonical text (rows in canonical order: call sort() first).
 void canonical_text(const BatchRows& rows, std::string& out);

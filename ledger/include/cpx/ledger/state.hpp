@@ -38,6 +38,9 @@ struct LedgerState {
     int128 held_e7 = 0;  // what its hold still is in the ledger
   };
   std::vector<OpenOrder> open_orders;  // accepted, no ending
+  // Contracts not settled (docs/delivery.md): a start from the ledger alone cannot take them
+  // back yet, so it is refused while there are any. Not in serialize().
+  uint64_t unsettled_contracts = 0;
 };
 
 // A role by its name as the ledger's rows hold it (enterprise for any other text).
