@@ -182,6 +182,28 @@ Routed RestRouter::candles(uint16_t chip, std::string_view target) const {
   return answer(200, market_.candles_json(chip, region, span, n));
 }
 
+std::optional<Routed> RestRouter::read_account_status(std::string_view body, Request& out) {
+  // {"status":"active"|"halted"|"suspended"} and nothing else.
+  const simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  simdjson::dom::object object;
+  std::string_view status;
+  if (status_parser_.parse(padded).get(root) != simdjson::SUCCESS ||
+      root.get_object().get(object) != simdjson::SUCCESS) {
+    return refuse(400, "bad_request", "the body must be a JSON object");
+  }
+  for (const auto field : object) {
+    if (field.key != "status") {
+      return refuse(400, "bad_request", "unknown field " + std::string(field.key));
+    }
+  }
+  if (object["status"].get_string().get(status) != simdjson::SUCCESS ||
+      !venue::parse_account_status(status, out.account_status)) {
+    return refuse(400, "bad_request", "status must be active, halted or suspended");
+  }
+  return std::nullopt;
+}
+
 Routed RestRouter::private_request(const Route& route, std::string_view path_id,
                                    const HttpRequest& http, int64_t now_ms) {
   Routed routed;
@@ -252,7 +274,10 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
       return refuse(404, out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
                     "no such id");
     }
-    if (out.kind == RequestKind::create_key || out.kind == RequestKind::ledger_statement) {
+    if (out.kind == RequestKind::account_status) {
+      command.account = path_id;
+      if (auto refused = read_account_status(http.body, out)) return *refused;
+    } else if (out.kind == RequestKind::create_key || out.kind == RequestKind::ledger_statement) {
       command.account = path_id;
       out.new_key_id.assign(random_hex(12));
       out.new_secret.assign(random_hex(32));

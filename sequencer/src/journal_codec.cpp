@@ -125,6 +125,8 @@ void encode_request(const Request& request, uint32_t account, Role role,
   if (command.has_green_profile) {
     for (const uint8_t share : command.green_profile) o.integer(share);
   }
+  // Version 4: an operator's account status (a kill switch or a suspension).
+  o.integer(static_cast<uint8_t>(request.account_status));
 }
 
 std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record) {
@@ -181,6 +183,11 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
     if (command.has_green_profile) {
       for (uint8_t& share : command.green_profile) share = in.integer<uint8_t>();
     }
+  }
+  if (version >= 4) {
+    const uint8_t status = in.integer<uint8_t>();
+    if (status > uint8_t(venue::AccountStatus::suspended)) return std::nullopt;
+    request.account_status = static_cast<venue::AccountStatus>(status);
   }
   if (!in.ok()) return std::nullopt;
   request.command = CommandEnvelope::wrap(command);  // copies the texts in

@@ -8,6 +8,7 @@
 
 namespace cpx::sequencer {
 
+using venue::AccountStatus;
 using venue::RequestKind;
 using venue::Surface;
 
@@ -16,8 +17,9 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
   for (int i = 0; i < 2000; ++i) {
     Request request;
     const RequestKind kinds[] = {RequestKind::order, RequestKind::order, RequestKind::deposit,
-                                 RequestKind::cancel_all};
-    request.kind = kinds[random() % 4];
+                                 RequestKind::cancel_all, RequestKind::account_status};
+    request.kind = kinds[random() % 5];
+    request.account_status = AccountStatus(random() % 3);
     request.chip_filter = request.kind == RequestKind::cancel_all && random() % 2;
     request.surface = random() % 2 ? Surface::ws : Surface::rest;
     request.now_ms = int64_t(random() >> 1);
@@ -75,6 +77,7 @@ TEST_CASE("a request's journal record gives back everything replay needs") {
     const Request* back = &journaled->request;
     CHECK(back->kind == request.kind);
     CHECK(back->chip_filter == request.chip_filter);
+    CHECK(back->account_status == request.account_status);
     CHECK(back->surface == request.surface);
     CHECK(back->now_ms == request.now_ms);
     CHECK(back->key_id.view() == request.key_id.view());

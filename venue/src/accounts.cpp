@@ -85,6 +85,31 @@ void Venue::answer_balance(const Request& request, uint32_t index, int128 amount
   answer(request, 200, body_);
 }
 
+void Venue::handle_account_status(const Request& request) {
+  const std::string_view name = request.command.unwrap().account;
+  const auto index = name.empty() ? std::nullopt : engine_.find_account(name);
+  if (!index) return answer_rejection(request, Reason::unknown_account);
+  const Role role = engine_.account(*index).role;
+  if (role == Role::operator_) {
+    return answer_error(request, 403, "role_mismatch", "an operator account cannot be halted");
+  }
+  accounts_[*index].status = request.account_status;
+  // Halting or suspending ends the account's open orders; its money stays where it is.
+  body_.assign("{");
+  append_field(body_, "account", name);
+  body_.push_back(',');
+  append_field(body_, "status", to_string(request.account_status));
+  body_.append(",\"canceled\":[");
+  const uint32_t canceled = request.account_status == AccountStatus::active
+                                ? 0
+                                : cancel_open_orders(*index, std::nullopt, request.now_ms);
+  if (replaying_) return;
+  body_.append("],\"count\":");
+  body_.append(std::to_string(canceled));
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
 void Venue::handle_login(const Request& request, const Caller& caller) {
   AccountExtra& extra = accounts_[caller.account];
   if (request.io_thread < io_threads_max) {

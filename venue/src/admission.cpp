@@ -22,6 +22,11 @@ bool Venue::admit(const Request& request, Caller& caller) {
     answer_error(request, 401, "unauthorized", unknown_key_message);
     return false;
   }
+  if (accounts_[key->second.account].status == AccountStatus::suspended &&
+      request.kind != RequestKind::ws_logout) {
+    answer_error(request, 403, "account_suspended", "this account is suspended by an operator");
+    return false;
+  }
   if (request.signed_request) {
     const AuthFailure failure =
         replay_guard_.admit(request.signature.view(), request.timestamp_ms, request.now_ms);

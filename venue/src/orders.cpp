@@ -124,17 +124,28 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
 }
 
 void Venue::handle_cancel_all(const Request& request, const Caller& caller) {
+  const Command filter = request.command.unwrap();
+  body_.assign("{\"canceled\":[");
+  const uint32_t canceled = cancel_open_orders(
+      caller.account, request.chip_filter ? std::optional<uint16_t>(filter.chip) : std::nullopt,
+      request.now_ms);
+  if (replaying_) return;
+  body_.append("],\"count\":");
+  body_.append(std::to_string(canceled));
+  body_.push_back('}');
+  answer(request, 200, body_);
+}
+
+uint32_t Venue::cancel_open_orders(uint32_t account, std::optional<uint16_t> chip, int64_t now_ms) {
   // The keys first: each cancel is a command of its own (its own seq, done push and ledger
   // records), and cancels change the orders' status, never the account's list of them.
-  const Command filter = request.command.unwrap();
   cancel_keys_.clear();
-  for (const uint32_t key : accounts_[caller.account].orders) {
+  for (const uint32_t key : accounts_[account].orders) {
     const OrderRecord& order = orders_[key];
-    if (order.status == OrderStatus::open && (!request.chip_filter || order.chip == filter.chip)) {
+    if (order.status == OrderStatus::open && (!chip || order.chip == *chip)) {
       cancel_keys_.push_back(key);
     }
   }
-  body_.assign("{\"canceled\":[");
   uint32_t canceled = 0;
   for (const uint32_t key : cancel_keys_) {
     char id[id_length_max];
@@ -142,22 +153,18 @@ void Venue::handle_cancel_all(const Request& request, const Caller& caller) {
     std::memcpy(id, text.data, text.size);
     Command cancel;
     cancel.op = Op::cancel;
-    cancel.account = engine_.account(caller.account).name;
-    cancel.account_index = caller.account;
+    cancel.account = engine_.account(account).name;
+    cancel.account_index = account;
     cancel.set_client_order_id(std::string_view(id, text.size));
     execute(cancel);
     if (events_.front().type == EventType::rejected) continue;  // never for an open order
-    apply_events(cancel, request.now_ms);
+    apply_events(cancel, now_ms);
     send_ledger();
     if (replaying_) continue;
     if (canceled++ > 0) body_.push_back(',');
     append_string(body_, cancel.client_order_id);
   }
-  if (replaying_) return;
-  body_.append("],\"count\":");
-  body_.append(std::to_string(canceled));
-  body_.push_back('}');
-  answer(request, 200, body_);
+  return canceled;
 }
 
 void Venue::render_placed_answer(std::string& out, uint32_t key) const {

@@ -37,7 +37,11 @@ std::string Venue::state_hash() const {
     append_int128(text, account.balance_e7);
     text += " ";
     append_int128(text, account.held_e7);
-    text += " " + std::to_string(accounts_[i].event_seq) + "\n";
+    text += " " + std::to_string(accounts_[i].event_seq);
+    if (accounts_[i].status != AccountStatus::active) {
+      text += " " + std::string(to_string(accounts_[i].status));
+    }
+    text += "\n";
   }
   struct Resting {
     uint32_t key;
@@ -101,6 +105,7 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.i128(account.balance_e7);
     out.i128(account.held_e7);
     out.u64(accounts_[i].event_seq);
+    out.u8(uint8_t(accounts_[i].status));
   }
   save_delivery(out);
   // Order records and fills as they are in memory (plain records; the layout's sizes are in
@@ -201,7 +206,7 @@ void Venue::load(journal::SnapshotReader& in) {
 }
 
 void Venue::load_accounts(journal::SnapshotReader& in) {
-  const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8);
+  const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8 + 1);
   for (uint64_t i = 0; i < account_count; ++i) {
     const std::string name = in.text();
     const uint8_t role = in.u8();
@@ -209,7 +214,11 @@ void Venue::load_accounts(journal::SnapshotReader& in) {
     const int128 held = in.i128();
     if (role > uint8_t(Role::operator_) || engine_.find_account(name)) in.fail("a bad account");
     engine_.restore_account(name, Role(role), balance, held);
-    accounts_.emplace_back().event_seq = in.u64();
+    AccountExtra& extra = accounts_.emplace_back();
+    extra.event_seq = in.u64();
+    const uint8_t status = in.u8();
+    if (status > uint8_t(AccountStatus::suspended)) in.fail("a bad account status");
+    extra.status = AccountStatus(status);
   }
 }
 

@@ -190,6 +190,7 @@ bool Venue::journaled(const Request& request) {
     case RequestKind::site:
     case RequestKind::collateral:
     case RequestKind::contract:
+    case RequestKind::account_status:
       return true;
     default:
       return false;
@@ -216,6 +217,26 @@ void Venue::handle_state(const Request& request) {
 bool Venue::permitted(const Request& request, const Caller& caller) {
   const bool trader = caller.role == Role::enterprise || caller.role == Role::provider;
   const bool operator_ = caller.role == Role::operator_;
+  // A halted account places and amends nothing, a suspended one does nothing (its keys are
+  // refused at admission; this catches what was admitted in the same group as the suspension).
+  if (accounts_[caller.account].status != AccountStatus::active &&
+      request.kind != RequestKind::tick && request.kind != RequestKind::ws_logout) [[unlikely]] {
+    const AccountStatus status = accounts_[caller.account].status;
+    const Op op = request.command.unwrap().op;
+    if (status == AccountStatus::suspended) {
+      return (answer_error(request, 403, "account_suspended",
+                           "this account is suspended by an operator"),
+              false);
+    }
+    if (status == AccountStatus::halted &&
+        ((request.kind == RequestKind::order && op != Op::cancel) ||
+         request.kind == RequestKind::site)) {
+      return (answer_error(request, 403, "account_halted",
+                           "an operator halted this account's trading (its kill switch): it "
+                           "may cancel and read, not place or amend"),
+              false);
+    }
+  }
   switch (request.kind) {
     case RequestKind::order:
     case RequestKind::cancel_all:
@@ -233,6 +254,7 @@ bool Venue::permitted(const Request& request, const Caller& caller) {
     case RequestKind::create_key:
     case RequestKind::deposit:
     case RequestKind::state:
+    case RequestKind::account_status:
       if (!operator_) {
         return (answer_error(request, 403, "role_mismatch", "only operator keys administer"),
                 false);
@@ -333,6 +355,8 @@ void Venue::act(const Request& request, const Caller& caller) {
       return handle_list_contracts(request, caller);
     case RequestKind::get_contract:
       return handle_get_contract(request, caller);
+    case RequestKind::account_status:
+      return handle_account_status(request);
     case RequestKind::ws_logout:
     case RequestKind::ledger_trades:
     case RequestKind::ledger_statement:

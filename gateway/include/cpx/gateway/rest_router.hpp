@@ -83,6 +83,7 @@ inline constexpr Route private_routes[] = {
     {"POST", "/v1/admin/accounts", RequestKind::create_account, Op::account, true},
     {"POST", "/v1/admin/deposits", RequestKind::deposit, Op::deposit, true},
     {"POST", "/v1/admin/accounts/{id}/keys", RequestKind::create_key},
+    {"POST", "/v1/admin/accounts/{id}/status", RequestKind::account_status},
     {"GET", "/v1/admin/state", RequestKind::state},
     {"POST", "/v1/admin/clock", RequestKind::clock, Op::tick, true},
     {"POST", "/v1/admin/collateral", RequestKind::collateral, Op::collateral, true},
@@ -122,6 +123,9 @@ class RestRouter {
                          int64_t now_ms);
   // Pages and filters from the query; an answer when one is bad.
   std::optional<Response> read_query(std::string_view target, Request& out, Command& command) const;
+  // POST /v1/admin/accounts/{id}/status's body into out.account_status, or the refusal.
+  std::optional<Routed> read_account_status(std::string_view body, Request& out);
+  simdjson::dom::parser status_parser_;
   std::optional<Response> read_contract_filters(std::string_view target, Request& out,
                                                 Command& command) const;
   std::optional<Response> read_ledger_filters(std::string_view target, Request& out,

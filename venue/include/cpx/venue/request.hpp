@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 #include <type_traits>
 
@@ -46,7 +47,25 @@ enum class RequestKind : uint8_t {
   contract,        // command op delivery (providers), dispute (buyers) or resolve (operators)
   list_contracts,  // cursor after_id (a trade id); contract_status, command.delivery_ms filters
   get_contract,    // command.trade_id
+  // Operators: command.account's account_status (a kill switch, a suspension, or lifting them).
+  account_status,
 };
+
+// An account's standing (docs/api.md, "Kill switch and suspension"): halted accounts place and
+// amend nothing (their open orders were cancelled), suspended ones are also refused every key.
+enum class AccountStatus : uint8_t { active, halted, suspended };
+inline constexpr std::string_view account_status_names[] = {"active", "halted", "suspended"};
+inline std::string_view to_string(AccountStatus status) {
+  return account_status_names[std::size_t(status)];
+}
+inline bool parse_account_status(std::string_view text, AccountStatus& out) {
+  for (std::size_t i = 0; i < std::size(account_status_names); ++i) {
+    if (account_status_names[i] != text) continue;
+    out = AccountStatus(i);
+    return true;
+  }
+  return false;
+}
 
 // An auditor's ledger query, parsed by the I/O thread.
 struct LedgerQuery {
@@ -85,6 +104,7 @@ struct Request {
   bool status_open = false;
   bool chip_filter = false;     // cancel_all: only the orders of command.chip
   uint8_t contract_status = 0;  // list_contracts: 0 any, else ContractStatus + 1
+  AccountStatus account_status = AccountStatus::active;  // account_status
   uint32_t limit = 100;
   uint64_t session = 0;  // the I/O thread's id of the connection that waits for the answer
   int64_t now_ms = 0;    // the gateway's clock when the request arrived

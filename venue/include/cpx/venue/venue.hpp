@@ -167,6 +167,7 @@ class Venue {
     SegmentedArray<FillRecord> fills;  // by trade id
     uint64_t thread_mask = 0;          // I/O threads with a logged-in WebSocket session
     std::vector<uint32_t> contracts;   // indexes of the engine's contracts it is a party of
+    AccountStatus status = AccountStatus::active;
     uint16_t sessions[io_threads_max] = {};
   };
   // Auth: key, replay guard, rate limit. Answers the failure itself and returns false.
@@ -192,6 +193,10 @@ class Venue {
   // 201 with the account (and its role, when it was just created) and the new key.
   void answer_new_key(const Request& request, std::string_view account, const Role* role);
   void handle_deposit(const Request& request);
+  void handle_account_status(const Request& request);
+  // Cancels the account's open orders (of one chip, with a chip), each a command of its own;
+  // appends the client order ids cancelled to body_ (comma-separated) and returns their count.
+  uint32_t cancel_open_orders(uint32_t account, std::optional<uint16_t> chip, int64_t now_ms);
   // A deposit's or collateral's answer: the amount and the account's balance after it.
   void answer_balance(const Request& request, uint32_t index, int128 amount_e7);
   void handle_login(const Request& request, const Caller& caller);
