@@ -55,12 +55,11 @@ TEST_CASE("a kill switch halts an account's trading; a suspension refuses its ke
     // Lifted: it trades again.
     REQUIRE(admin.send(http::verb::post, "/v1/admin/accounts/e1/status", R"({"status":"active"})")
                 .result_int() == 200);
-    CHECK(
-        buyer
-            .send(
-                http::verb::post, "/v1/orders",
-                R"({"client_order_id":"b3","chip":"H100","origin":"beijing","qty":"1","price":"3"})")
-            .result_int() == 201);
+    CHECK(buyer
+              .send(http::verb::post, "/v1/orders",
+                    R"({"client_order_id":"b3","chip":"H100","origin":"beijing",)"
+                    R"("qty":"1","price":"3"})")
+              .result_int() == 201);
 
     // A suspension: the provider's ask ends, and every key of it is refused.
     const Response suspended =
