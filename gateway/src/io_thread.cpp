@@ -45,6 +45,7 @@ IoThread::IoThread(Core& c, uint8_t i)
       event_fd_(make_eventfd()),
       wake_(std::make_unique<net::posix::stream_descriptor>(context, event_fd_)),
       heartbeat_timer_(std::make_unique<net::steady_timer>(context)),
+      next_session_(uint64_t(wall_clock_ms()) << 16),
       subscribers_(c.config.chips.size() * channels_per_chip),
       last_sent_ms_(c.config.chips.size() * channels_per_chip, 0) {}
 
@@ -191,6 +192,9 @@ void IoThread::heartbeat() {
   heartbeat_timer_->expires_after(std::chrono::seconds(1));
   heartbeat_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
+    std::size_t handed = 0;
+    while (handed < later_.size() && submit(later_[handed])) ++handed;
+    later_.erase(later_.begin(), later_.begin() + std::ptrdiff_t(handed));
     const int64_t now = wall_clock_ms();
     for (std::size_t channel = 0; channel < subscribers_.size(); ++channel) {
       if (subscribers_[channel].empty() || now - last_sent_ms_[channel] < 1000) continue;
@@ -213,6 +217,12 @@ bool IoThread::submit(Request& request) {
   if (!core.inbound.try_push(request)) return false;
   core.doorbell.ring();
   return true;
+}
+
+void IoThread::submit_later(Request& request) {
+  request.io_thread = index;
+  if (later_.empty() && submit(request)) return;
+  later_.push_back(request);
 }
 
 uint64_t IoThread::add_session(std::weak_ptr<SessionBase> session) {

@@ -62,6 +62,9 @@ class IoThread {
 
   // Hands a request to the matcher; false when its ring is full (the caller answers busy).
   bool submit(Request& request);
+  // The same for a request that must not be lost: kept here while the ring is full, and handed
+  // over (in order) by the next heartbeat that finds room.
+  void submit_later(Request& request);
   // This thread only: an answer to session header.target, if it is still there.
   void reply_to(const OutHeader& header, std::string_view body);
 
@@ -108,7 +111,10 @@ class IoThread {
   std::unique_ptr<boost::asio::posix::stream_descriptor> wake_;
   std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
   alignas(64) std::atomic<bool> sleeping_{false};
-  uint64_t next_session_ = 1;
+  // Sessions are numbered from the thread's start time (ms, shifted), so that a session's
+  // number is not used again after a restart (cancel-on-disconnect orders carry it).
+  uint64_t next_session_;
+  std::vector<Request> later_;  // submit_later()'s requests the ring had no room for
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;
   std::unordered_map<uint32_t, std::vector<uint64_t>> account_sessions_;
   std::unordered_map<std::string, KeyInfo> keys_;

@@ -81,9 +81,17 @@ WsSession::~WsSession() {
     logout.kind = RequestKind::ws_logout;
     logout.surface = Surface::ws;
     logout.key_id.assign(key_id_);
-    // If the ring is full this is lost: the matcher then keeps sending this account's pushes to
-    // this thread, which finds no session for them and drops them. Nothing else depends on it.
-    io_thread_.submit(logout);
+    logout.session = session_id_;
+    logout.now_ms = wall_clock_ms();
+    logout.cancel_on_disconnect = cancel_on_disconnect_;
+    if (cancel_on_disconnect_) {
+      // Its orders must be cancelled: a full ring only delays it (the I/O thread retries).
+      io_thread_.submit_later(logout);
+    } else {
+      // If the ring is full this is lost: the matcher then keeps sending this account's pushes
+      // to this thread, which finds no session for them and drops them. Nothing else needs it.
+      io_thread_.submit(logout);
+    }
   }
   io_thread_.core.connections.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -95,6 +103,11 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
   batch_ = query != std::string_view::npos && (target.substr(query) == "?batch=1" ||
                                                target.find("&batch=1") != std::string_view::npos ||
                                                target.find("?batch=1&") != std::string_view::npos);
+  // A login by headers asks for cancel-on-disconnect in the query, as batch mode is asked.
+  pending_cancel_on_disconnect_ =
+      query != std::string_view::npos &&
+      (target.find("?cancel_on_disconnect=1") != std::string_view::npos ||
+       target.find("&cancel_on_disconnect=1") != std::string_view::npos);
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.set_option(websocket::stream_base::decorator(
@@ -163,6 +176,7 @@ bool WsSession::login(std::string_view key_id, std::string_view timestamp,
   request.key_id.assign(key_id);
   request.signature.assign(signature);
   request.req_id.assign(req_id);
+  request.cancel_on_disconnect = pending_cancel_on_disconnect_;
   if (!io_thread_.submit(request)) {
     reject(req_id, "busy", "the exchange is busy; retry shortly");
     return false;
@@ -318,6 +332,10 @@ void WsSession::handle_text(std::string_view text) {
         object["timestamp"].get(field) != simdjson::SUCCESS || !timestamp_text(field, timestamp)) {
       return reject(req_id, "bad_request", "login needs key, timestamp and signature");
     }
+    if (object["cancel_on_disconnect"].get(field) == simdjson::SUCCESS &&
+        field.get_bool().get(pending_cancel_on_disconnect_) != simdjson::SUCCESS) {
+      return reject(req_id, "bad_request", "cancel_on_disconnect must be true or false");
+    }
     login(key, timestamp, signature, req_id);
     return;
   }
@@ -334,6 +352,7 @@ void WsSession::handle_text(std::string_view text) {
   Request request;
   request.kind = kind;
   request.surface = Surface::ws;
+  request.cancel_on_disconnect = cancel_on_disconnect_ && kind == RequestKind::order;
   request.session = session_id_;
   request.now_ms = wall_clock_ms();
   request.key_id.assign(key_id_);
@@ -355,6 +374,7 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
     login_pending_ = false;
     if (body.starts_with("{\"type\":\"logged_in\"")) {
       logged_in_ = true;
+      cancel_on_disconnect_ = pending_cancel_on_disconnect_;
       key_id_ = pending_key_id_;
       key_ = io_thread_.find_key(key_id_);
       io_thread_.add_account_session(key_->account_index, session_id_);

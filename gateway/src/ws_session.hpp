@@ -63,6 +63,9 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   std::string pending_lines_;        // and so do the lines of a batch after the login
   std::shared_ptr<WsSession> held_;  // keeps the session alive while reading waits
   bool logged_in_ = false;
+  // Asked at login (docs/api.md): the session's orders are cancelled when it closes.
+  bool cancel_on_disconnect_ = false;
+  bool pending_cancel_on_disconnect_ = false;  // asked by the login under way
   std::string pending_key_id_;
 };
 

@@ -125,8 +125,14 @@ void encode_request(const Request& request, uint32_t account, Role role,
   if (command.has_green_profile) {
     for (const uint8_t share : command.green_profile) o.integer(share);
   }
-  // Version 4: an operator's account status (a kill switch or a suspension).
+  // Version 4: an operator's account status (a kill switch or a suspension), and the WebSocket
+  // session of a cancel-on-disconnect order or logout.
   o.integer(static_cast<uint8_t>(request.account_status));
+  o.integer(static_cast<uint8_t>(request.cancel_on_disconnect));
+  if (request.cancel_on_disconnect) {
+    o.integer(request.session);
+    o.integer(request.io_thread);
+  }
 }
 
 std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record) {
@@ -188,6 +194,11 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
     const uint8_t status = in.integer<uint8_t>();
     if (status > uint8_t(venue::AccountStatus::suspended)) return std::nullopt;
     request.account_status = static_cast<venue::AccountStatus>(status);
+    request.cancel_on_disconnect = in.integer<uint8_t>() != 0;
+    if (request.cancel_on_disconnect) {
+      request.session = in.integer<uint64_t>();
+      request.io_thread = in.integer<uint8_t>();
+    }
   }
   if (!in.ok()) return std::nullopt;
   request.command = CommandEnvelope::wrap(command);  // copies the texts in

@@ -1,6 +1,7 @@
-// Operators' kill switch and suspension through the real cpx-server (docs/api.md): a halted
-// account's orders end and it places nothing until lifted, a suspended one is refused every key;
-// money stays where it is, and a restart from the journal keeps both.
+// Order-entry safety through the real cpx-server (docs/api.md): operators' kill switch and
+// suspension (a halted account's orders end and it places nothing until lifted, a suspended one
+// is refused every key; money stays where it is; a restart from the journal keeps both), and
+// WebSocket sessions whose orders are cancelled when they disconnect.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -91,6 +92,75 @@ TEST_CASE("a kill switch halts an account's trading; a suspension refuses its ke
     hash = json_field(state.body(), "state_hash");
     CHECK(server.stop() == 0);
   }
+  RunningServer again({"--journal", journal});
+  RestClient admin(again.port, operator_key, operator_secret);
+  CHECK(json_field(admin.send(http::verb::get, "/v1/admin/state").body(), "state_hash") == hash);
+  std::filesystem::remove_all(journal);
+}
+
+TEST_CASE("a cancel-on-disconnect session's open orders end when it closes, and only those") {
+  const std::string journal =
+      (std::filesystem::temp_directory_path() / ("cpx-cod-" + std::to_string(getpid()))).string();
+  std::filesystem::remove_all(journal);
+  std::string hash;
+  {
+    RunningServer server({"--journal", journal});
+    RestClient admin(server.port, operator_key, operator_secret);
+    const Key key = create_account(admin, "p1", "provider");
+    RestClient rest(server.port, key.id, key.secret);
+    const auto ask = [](const std::string& id, const std::string& req) {
+      return R"({"op":"new","req_id":)" + req + R"(,"client_order_id":")" + id +
+             R"(","chip":"H100","region":"zhongwei","qty":"1","price":"9"})";
+    };
+    {
+      WsClient guarded(server.port);
+      guarded.send(login_message(key.id, key.secret).insert(1, R"("cancel_on_disconnect":true,)"));
+      REQUIRE(guarded.read().find("logged_in") != std::string::npos);
+      WsClient plain(server.port, key.id, key.secret);
+      REQUIRE(plain.read().find("logged_in") != std::string::npos);
+      guarded.send(ask("g1", "1"));
+      CHECK(guarded.read_until("\"req_id\":1").find("accepted") != std::string::npos);
+      guarded.send(ask("g2", "2"));
+      CHECK(guarded.read_until("\"req_id\":2").find("accepted") != std::string::npos);
+      plain.send(ask("w1", "3"));
+      CHECK(plain.read_until("\"req_id\":3").find("accepted") != std::string::npos);
+      REQUIRE(rest.send(http::verb::post, "/v1/orders",
+                        R"({"client_order_id":"r1","chip":"H100","region":"zhongwei",)"
+                        R"("qty":"1","price":"9"})")
+                  .result_int() == 201);
+    }
+    // The guarded session's two asks end; the plain session's and the REST one stay.
+    std::string g1;
+    for (int i = 0; i < 300; ++i) {
+      g1 = json_field(rest.send(http::verb::get, "/v1/orders/g1").body(), "status");
+      if (g1 != "open") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(g1 == "canceled");
+    CHECK(json_field(rest.send(http::verb::get, "/v1/orders/g2").body(), "status") == "canceled");
+    CHECK(json_field(rest.send(http::verb::get, "/v1/orders/w1").body(), "status") == "open");
+    CHECK(json_field(rest.send(http::verb::get, "/v1/orders/r1").body(), "status") == "open");
+    // A login by headers asks for it in the query.
+    {
+      WsClient by_header(server.port, key.id, key.secret, 0, "/v1/ws?cancel_on_disconnect=1");
+      REQUIRE(by_header.read().find("logged_in") != std::string::npos);
+      by_header.send(ask("h1", "4"));
+      CHECK(by_header.read_until("\"req_id\":4").find("accepted") != std::string::npos);
+    }
+    std::string h1;
+    for (int i = 0; i < 300; ++i) {
+      h1 = json_field(rest.send(http::verb::get, "/v1/orders/h1").body(), "status");
+      if (h1 != "open") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(h1 == "canceled");
+    WsClient bad(server.port);
+    bad.send(login_message(key.id, key.secret).insert(1, R"("cancel_on_disconnect":"yes",)"));
+    CHECK(bad.read().find("cancel_on_disconnect must be true or false") != std::string::npos);
+    hash = json_field(admin.send(http::verb::get, "/v1/admin/state").body(), "state_hash");
+    CHECK(server.stop() == 0);
+  }
+  // The journal holds the disconnects: a replay cancels the same orders.
   RunningServer again({"--journal", journal});
   RestClient admin(again.port, operator_key, operator_secret);
   CHECK(json_field(admin.send(http::verb::get, "/v1/admin/state").body(), "state_hash") == hash);

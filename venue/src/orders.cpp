@@ -69,6 +69,9 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
   apply_events(command, request.now_ms);
   send_ledger();
   const AccountExtra& extra = accounts_[caller.account];
+  if (first.type == EventType::accepted && request.cancel_on_disconnect) {
+    orders_[key].disconnect_tag = session_tag(request);
+  }
   if (first.type == EventType::accepted && request.surface == Surface::rest) {
     OrderRecord& placed = orders_[key];
     placed.rest_placed = true;
@@ -136,6 +139,20 @@ void Venue::handle_cancel_all(const Request& request, const Caller& caller) {
   answer(request, 200, body_);
 }
 
+void Venue::cancel_session_orders(const Request& request, const Caller& caller) {
+  if (!request.cancel_on_disconnect) return;
+  const uint64_t tag = session_tag(request);
+  cancel_keys_.clear();
+  for (const uint32_t key : accounts_[caller.account].orders) {
+    const OrderRecord& order = orders_[key];
+    if (order.status == OrderStatus::open && order.disconnect_tag == tag) {
+      cancel_keys_.push_back(key);
+    }
+  }
+  body_.clear();
+  cancel_keys(caller.account, request.now_ms);
+}
+
 uint32_t Venue::cancel_open_orders(uint32_t account, std::optional<uint16_t> chip, int64_t now_ms) {
   // The keys first: each cancel is a command of its own (its own seq, done push and ledger
   // records), and cancels change the orders' status, never the account's list of them.
@@ -146,6 +163,10 @@ uint32_t Venue::cancel_open_orders(uint32_t account, std::optional<uint16_t> chi
       cancel_keys_.push_back(key);
     }
   }
+  return cancel_keys(account, now_ms);
+}
+
+uint32_t Venue::cancel_keys(uint32_t account, int64_t now_ms) {
   uint32_t canceled = 0;
   for (const uint32_t key : cancel_keys_) {
     char id[id_length_max];

@@ -169,7 +169,12 @@ bool Venue::admit_request(const Request& request, Caller& caller) {
   now_ms_ = request.now_ms;
   if (request.kind == RequestKind::ws_logout) {
     handle_logout(request);
-    return false;
+    if (!request.cancel_on_disconnect) return false;
+    // Journaled, so that a replay cancels the same orders.
+    const auto key = keys_.find(request.key_id.view());
+    if (key == keys_.end()) return false;
+    caller = Caller{key->second.account, key->second.role};
+    return true;
   }
   if (request.kind == RequestKind::tick) {  // the server's clock: no key (no client sends one)
     caller = Caller{0, Role::operator_};
@@ -192,6 +197,8 @@ bool Venue::journaled(const Request& request) {
     case RequestKind::contract:
     case RequestKind::account_status:
       return true;
+    case RequestKind::ws_logout:
+      return request.cancel_on_disconnect;
     default:
       return false;
   }
@@ -358,6 +365,7 @@ void Venue::act(const Request& request, const Caller& caller) {
     case RequestKind::account_status:
       return handle_account_status(request);
     case RequestKind::ws_logout:
+      return cancel_session_orders(request, caller);
     case RequestKind::ledger_trades:
     case RequestKind::ledger_statement:
     case RequestKind::ledger_verify:

@@ -105,6 +105,9 @@ struct Request {
   bool chip_filter = false;     // cancel_all: only the orders of command.chip
   uint8_t contract_status = 0;  // list_contracts: 0 any, else ContractStatus + 1
   AccountStatus account_status = AccountStatus::active;  // account_status
+  // A WebSocket session that logged in with cancel_on_disconnect: its orders carry it, and its
+  // logout (the connection closed, or dropped for missing pings) cancels those still open.
+  bool cancel_on_disconnect = false;
   uint32_t limit = 100;
   uint64_t session = 0;  // the I/O thread's id of the connection that waits for the answer
   int64_t now_ms = 0;    // the gateway's clock when the request arrived

@@ -140,8 +140,9 @@ class Venue {
     int64_t book_milli = 0;
     uint64_t order_id = 0;
     int64_t created_ms = 0;
-    int64_t delivery_ms = 0;     // its delivery hour's start; 0: a plain market's order
-    uint32_t site = index_none;  // an hourly ask's site
+    int64_t delivery_ms = 0;      // its delivery hour's start; 0: a plain market's order
+    uint32_t site = index_none;   // an hourly ask's site
+    uint64_t disconnect_tag = 0;  // placed by a cancel-on-disconnect session: its tag, else 0
     // The answer to the REST request that placed it, for an idempotent re-send, is rendered
     // again from: its state right after the accepting command, and that command's trades.
     bool rest_placed = false;
@@ -197,10 +198,18 @@ class Venue {
   // Cancels the account's open orders (of one chip, with a chip), each a command of its own;
   // appends the client order ids cancelled to body_ (comma-separated) and returns their count.
   uint32_t cancel_open_orders(uint32_t account, std::optional<uint16_t> chip, int64_t now_ms);
+  uint32_t cancel_keys(uint32_t account, int64_t now_ms);  // those in cancel_keys_
   // A deposit's or collateral's answer: the amount and the account's balance after it.
   void answer_balance(const Request& request, uint32_t index, int128 amount_e7);
   void handle_login(const Request& request, const Caller& caller);
   void handle_logout(const Request& request);
+  // A cancel-on-disconnect session closed: its orders still open are cancelled.
+  void cancel_session_orders(const Request& request, const Caller& caller);
+  // A WebSocket session's tag, unique over the server's life and its restarts (the I/O threads
+  // number sessions from their start time): session * 64 + I/O thread.
+  static uint64_t session_tag(const Request& request) {
+    return request.session * io_threads_max + request.io_thread;
+  }
   void handle_state(const Request& request);
   // docs/delivery.md (delivery.cpp)
   void handle_tick(const Request& request);
