@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
+
+#include "cpx/base/utc_hour.hpp"
 
 namespace cpx::gateway {
 
@@ -151,8 +154,11 @@ void IoThread::handle_message(std::span<const unsigned char> message) {
       if (book.levels) {
         std::memcpy(levels.data(), payload + sizeof book, sizeof(BookLevel) * book.levels);
       }
-      const int channel = int(book.chip) * channels_per_chip;
-      broadcast(channel, market.apply_book(book, levels.data(), !subscribers_[channel].empty()));
+      const int channel = book.delivery_ms == 0 ? int(book.chip) * channels_per_chip
+                                                : hour_channel(book.chip, book.delivery_ms);
+      const bool listened = channel >= 0 && !subscribers_[std::size_t(channel)].empty();
+      std::string update = market.apply_book(book, levels.data(), listened);
+      if (listened) broadcast(channel, std::move(update));
       return;
     }
     case OutKind::trade: {
@@ -160,6 +166,18 @@ void IoThread::handle_message(std::span<const unsigned char> message) {
       std::memcpy(&trade, payload, sizeof trade);
       const int channel = int(trade.chip) * channels_per_chip + 1;
       broadcast(channel, market.apply_trade(trade, !subscribers_[channel].empty()));
+      return;
+    }
+    case OutKind::curve: {
+      CurveHeader curve;
+      std::memcpy(&curve, payload, sizeof curve);
+      std::vector<CurvePoint> points(curve.points);
+      if (curve.points) {
+        std::memcpy(static_cast<void*>(points.data()), payload + sizeof curve,
+                    sizeof(CurvePoint) * curve.points);
+      }
+      const int channel = int(curve.chip) * channels_per_chip + 3;
+      broadcast(channel, market.apply_curve(curve, points.data(), !subscribers_[channel].empty()));
       return;
     }
   }
@@ -198,12 +216,7 @@ void IoThread::heartbeat() {
     const int64_t now = wall_clock_ms();
     for (std::size_t channel = 0; channel < subscribers_.size(); ++channel) {
       if (subscribers_[channel].empty() || now - last_sent_ms_[channel] < 1000) continue;
-      const uint16_t chip = uint16_t(channel / channels_per_chip);
-      const int kind = int(channel % channels_per_chip);
-      const uint64_t seq = kind == 0   ? market.book_seq(chip)
-                           : kind == 1 ? market.trade_seq(chip)
-                                       : market.candle_seq(chip);
-      std::string beat = market.heartbeat(channel_name(int(channel)), seq);
+      std::string beat = market.heartbeat(channel_name(int(channel)), channel_seq(int(channel)));
       // A heartbeat is not a delta: it repeats the last seq, and does not reset the idle clock
       // of other listeners' view (last_sent_ms_ is for deltas and heartbeats alike).
       broadcast(int(channel), std::move(beat));
@@ -247,25 +260,64 @@ void IoThread::remove_account_session(uint32_t account, uint64_t session) {
   if (it->second.empty()) account_sessions_.erase(it);
 }
 
-int IoThread::channel_index(std::string_view channel) const {
+uint64_t IoThread::channel_seq(int channel) const {
+  if (channel >= fixed_channels()) {
+    const auto& [chip, delivery] = hour_channels_[std::size_t(channel - fixed_channels())];
+    return market.hour_book_seq(chip, delivery);
+  }
+  const uint16_t chip = uint16_t(channel / channels_per_chip);
+  switch (channel % channels_per_chip) {
+    case 0:
+      return market.book_seq(chip);
+    case 1:
+      return market.trade_seq(chip);
+    case 2:
+      return market.candle_seq(chip);
+    default:
+      return market.curve_seq(chip);
+  }
+}
+
+int IoThread::hour_channel(uint16_t chip, int64_t delivery_ms) const {
+  const auto it = hour_channel_index_.find({chip, delivery_ms});
+  return it == hour_channel_index_.end() ? -1 : it->second;
+}
+
+int IoThread::channel_index(std::string_view channel) {
+  static constexpr std::string_view kinds[channels_per_chip] = {
+      "book:", "trades:", "candles:", "curve:"};
   int kind = -1;
-  if (channel.starts_with("book:")) {
-    kind = 0;
-    channel.remove_prefix(5);
-  } else if (channel.starts_with("trades:")) {
-    kind = 1;
-    channel.remove_prefix(7);
-  } else if (channel.starts_with("candles:")) {
-    kind = 2;
-    channel.remove_prefix(8);
+  for (int i = 0; i < channels_per_chip && kind < 0; ++i) {
+    if (channel.starts_with(kinds[i])) {
+      kind = i;
+      channel.remove_prefix(kinds[i].size());
+    }
   }
   if (kind < 0) return -1;
-  const auto chip = core.config.find_chip(channel);
-  return chip ? int(*chip) * channels_per_chip + kind : -1;
+  const std::size_t colon = channel.find(':');
+  const auto chip = core.config.find_chip(channel.substr(0, colon));
+  if (!chip) return -1;
+  if (colon == std::string_view::npos) return int(*chip) * channels_per_chip + kind;
+  // An hourly market's book, of an open hour.
+  const std::optional<int64_t> delivery = parse_utc_hour(channel.substr(colon + 1));
+  if (kind != 0 || !delivery || !market.hour_open(*delivery)) return -1;
+  const std::pair<uint16_t, int64_t> key{uint16_t(*chip), *delivery};
+  if (const int known = hour_channel(key.first, key.second); known >= 0) return known;
+  const int added = fixed_channels() + int(hour_channels_.size());
+  hour_channels_.push_back(key);
+  hour_channel_index_.emplace(key, added);
+  subscribers_.emplace_back();
+  last_sent_ms_.push_back(0);
+  return added;
 }
 
 std::string IoThread::channel_name(int channel) const {
-  static constexpr const char* kinds[channels_per_chip] = {"book:", "trades:", "candles:"};
+  static constexpr const char* kinds[channels_per_chip] = {
+      "book:", "trades:", "candles:", "curve:"};
+  if (channel >= fixed_channels()) {
+    const auto& [chip, delivery] = hour_channels_[std::size_t(channel - fixed_channels())];
+    return "book:" + core.config.chips[chip].id + ":" + format_utc_hour(delivery);
+  }
   return std::string(kinds[channel % channels_per_chip]) +
          core.config.chips[std::size_t(channel / channels_per_chip)].id;
 }
@@ -275,14 +327,20 @@ std::string IoThread::subscribe(int channel, uint64_t session) {
   if (std::find(subscribers.begin(), subscribers.end(), session) == subscribers.end()) {
     subscribers.push_back(session);
   }
+  if (channel >= fixed_channels()) {
+    const auto& [chip, delivery] = hour_channels_[std::size_t(channel - fixed_channels())];
+    return market.book_snapshot(chip, delivery);
+  }
   const uint16_t chip = uint16_t(channel / channels_per_chip);
   switch (channel % channels_per_chip) {
     case 0:
       return market.book_snapshot(chip);
     case 1:
       return market.trades_snapshot(chip);
-    default:
+    case 2:
       return market.candles_snapshot(chip);
+    default:
+      return market.curve_snapshot(chip);
   }
 }
 

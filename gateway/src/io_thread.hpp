@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -25,7 +26,8 @@
 namespace cpx::gateway {
 
 // What every io_thread shares: read-only settings and config, the matcher's inbound ring.
-inline constexpr int channels_per_chip = 3;  // book, trades, candles
+inline constexpr int channels_per_chip = 4;  // book, trades, candles, curve
+// Then one channel per hourly market's book, numbered as first subscribed.
 
 struct Core {
   Core(const Settings& s, Config c) : settings(s), config(std::move(c)), inbound(s.ring_size) {}
@@ -76,8 +78,9 @@ class IoThread {
   // Settled trades from the ledger writer: candles, and the candles:{chip} channels.
   void apply_settled(const std::vector<SettledTrade>& trades);
 
-  // Market-data channels: "book:H100" / "trades:H100" / "candles:H100" -> an index, or -1.
-  int channel_index(std::string_view channel) const;
+  // Market-data channels: "book:H100" / "trades:H100" / "candles:H100" / "curve:H100", or an
+  // open hour's "book:H100:2026-12-03T10:00Z" -> an index, or -1.
+  int channel_index(std::string_view channel);
   std::string channel_name(int channel) const;
   // Adds the subscriber and returns the channel's snapshot, to be sent before any delta.
   std::string subscribe(int channel, uint64_t session);
@@ -120,6 +123,13 @@ class IoThread {
   std::unordered_map<std::string, KeyInfo> keys_;
   std::vector<std::vector<uint64_t>> subscribers_;  // by channel
   std::vector<int64_t> last_sent_ms_;               // by channel
+  // The hourly books' channels: index - fixed channels -> (chip, delivery hour), and back.
+  std::vector<std::pair<uint16_t, int64_t>> hour_channels_;
+  std::map<std::pair<uint16_t, int64_t>, int> hour_channel_index_;
+  int fixed_channels() const { return int(core.config.chips.size()) * channels_per_chip; }
+  // The channel of an hourly book, or -1 when nobody subscribed to it yet.
+  int hour_channel(uint16_t chip, int64_t delivery_ms) const;
+  uint64_t channel_seq(int channel) const;
 };
 
 }  // namespace cpx::gateway

@@ -1,6 +1,7 @@
 #include "cpx/gateway/market_data.hpp"
 
 #include "cpx/base/decimal.hpp"
+#include "cpx/base/utc_hour.hpp"
 
 namespace cpx::gateway {
 namespace {
@@ -44,6 +45,7 @@ void append_side(std::string& out, const Levels& levels, std::size_t depth) {
 MarketData::MarketData(const Config& config)
     : config_(config),
       chips_(config.chips.size()),
+      curves_(config.chips.size()),
       candles_(config.chips.size(), config.regions.size()) {}
 
 void MarketData::render_last_price(std::string& out, uint16_t chip) const {
@@ -173,18 +175,23 @@ std::string MarketData::candles_snapshot(uint16_t chip) const {
 }
 
 std::string MarketData::apply_book(const BookHeader& header, const BookLevel* levels, bool render) {
-  Chip& chip = chips_[header.chip];
-  chip.book_seq = header.seq;
+  Book* book = &chips_[header.chip];
+  if (header.delivery_ms != 0) book = &hours_[{header.chip, header.delivery_ms}];
+  book->book_seq = header.seq;
   for (uint32_t i = 0; i < header.levels; ++i) {
     if (levels[i].side == Side::bid) {
-      set_level(chip.bids, levels[i]);
+      set_level(book->bids, levels[i]);
     } else {
-      set_level(chip.asks, levels[i]);
+      set_level(book->asks, levels[i]);
     }
   }
   if (!render) return {};
   std::string out = "{\"type\":\"book\",\"channel\":\"book:";
   out.append(config_.chips[header.chip].id);
+  if (header.delivery_ms != 0) {
+    out.push_back(':');
+    out.append(format_utc_hour(header.delivery_ms));
+  }
   out.append("\",\"seq\":");
   out.append(std::to_string(header.seq));
   for (const Side side : {Side::bid, Side::ask}) {
@@ -206,6 +213,11 @@ std::string MarketData::apply_book(const BookHeader& header, const BookLevel* le
 void MarketData::render_trade(std::string& out, const TradeRecord& trade) const {
   out.append("{\"trade_id\":");
   out.append(std::to_string(trade.trade_id));
+  if (trade.delivery_ms != 0) {
+    out.append(",\"delivery\":\"");
+    out.append(format_utc_hour(trade.delivery_ms));
+    out.push_back('"');
+  }
   out.append(",\"price\":\"");
   append_decimal(out, trade.price_ticks, price_frac_digits);
   out.append("\",\"qty\":\"");
@@ -224,6 +236,11 @@ std::string MarketData::apply_trade(const TradeRecord& trade, bool render) {
   chip.trade_seq = trade.seq;
   chip.trades.push_back(trade);
   if (chip.trades.size() > recent_trades_max) chip.trades.pop_front();
+  if (trade.delivery_ms != 0) {
+    std::deque<TradeRecord>& hour = hours_[{trade.chip, trade.delivery_ms}].trades;
+    hour.push_back(trade);
+    if (hour.size() > hour_trades_max) hour.pop_front();
+  }
   if (!render) return {};
   std::string out = "{\"type\":\"trade\",\"channel\":\"trades:";
   out.append(config_.chips[trade.chip].id);
@@ -235,49 +252,60 @@ std::string MarketData::apply_trade(const TradeRecord& trade, bool render) {
   return out;
 }
 
-void MarketData::render_levels(std::string& out, uint16_t chip, std::size_t depth) const {
+void MarketData::render_levels(std::string& out, const Book* book, std::size_t depth) const {
+  static const Book empty;
+  if (!book) book = &empty;
   out.append(",\"bids\":");
-  append_side(out, chips_[chip].bids, depth);
+  append_side(out, book->bids, depth);
   out.append(",\"asks\":");
-  append_side(out, chips_[chip].asks, depth);
+  append_side(out, book->asks, depth);
 }
 
-std::string MarketData::book_json(uint16_t chip, std::size_t depth) const {
-  std::string out = "{\"chip\":\"";
-  out.append(config_.chips[chip].id);
-  out.append("\",\"seq\":");
-  out.append(std::to_string(chips_[chip].book_seq));
-  render_levels(out, chip, depth);
+std::string MarketData::book_json(uint16_t chip, std::size_t depth, int64_t delivery_ms) const {
+  const Book* book = find_book(chip, delivery_ms);
+  std::string out = book_head(chip, delivery_ms, book ? book->book_seq : 0);
+  render_levels(out, book, depth);
   out.push_back('}');
   return out;
 }
 
-std::string MarketData::book_snapshot(uint16_t chip) const {
+std::string MarketData::book_snapshot(uint16_t chip, int64_t delivery_ms) const {
+  const Book* book = find_book(chip, delivery_ms);
   std::string out = "{\"type\":\"snapshot\",\"channel\":\"book:";
   out.append(config_.chips[chip].id);
+  if (delivery_ms != 0) {
+    out.push_back(':');
+    out.append(format_utc_hour(delivery_ms));
+  }
   out.append("\",\"seq\":");
-  out.append(std::to_string(chips_[chip].book_seq));
-  render_levels(out, chip, SIZE_MAX);
+  out.append(std::to_string(book ? book->book_seq : 0));
+  render_levels(out, book, SIZE_MAX);
   out.push_back('}');
   return out;
 }
 
-void MarketData::render_recent_trades(std::string& out, uint16_t chip, std::size_t limit) const {
+void MarketData::render_recent_trades(std::string& out, const Book* book, std::size_t limit) const {
   out.append(",\"trades\":[");
-  const auto& trades = chips_[chip].trades;
-  std::size_t n = 0;
-  for (auto it = trades.rbegin(); it != trades.rend() && n < limit; ++it, ++n) {
-    if (n) out.push_back(',');
-    render_trade(out, *it);
+  if (book) {
+    std::size_t n = 0;
+    for (auto it = book->trades.rbegin(); it != book->trades.rend() && n < limit; ++it, ++n) {
+      if (n) out.push_back(',');
+      render_trade(out, *it);
+    }
   }
   out.append("]}");
 }
 
-std::string MarketData::trades_json(uint16_t chip, std::size_t limit) const {
+std::string MarketData::trades_json(uint16_t chip, std::size_t limit, int64_t delivery_ms) const {
   std::string out = "{\"chip\":\"";
   out.append(config_.chips[chip].id);
   out.push_back('"');
-  render_recent_trades(out, chip, limit);
+  if (delivery_ms != 0) {
+    out.append(",\"delivery\":\"");
+    out.append(format_utc_hour(delivery_ms));
+    out.push_back('"');
+  }
+  render_recent_trades(out, find_book(chip, delivery_ms), limit);
   return out;
 }
 
@@ -286,7 +314,7 @@ std::string MarketData::trades_snapshot(uint16_t chip) const {
   out.append(config_.chips[chip].id);
   out.append("\",\"seq\":");
   out.append(std::to_string(chips_[chip].trade_seq));
-  render_recent_trades(out, chip, snapshot_trades);
+  render_recent_trades(out, &chips_[chip], snapshot_trades);
   return out;
 }
 

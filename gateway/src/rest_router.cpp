@@ -139,7 +139,8 @@ Routed RestRouter::market_data(std::string_view path, std::string_view target,
   const std::size_t slash = rest.find('/');
   const std::string_view chip_id = rest.substr(0, slash);
   const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash);
-  if (what != "/book" && what != "/trades" && what != "/candles" && what != "/index") {
+  if (what != "/book" && what != "/trades" && what != "/candles" && what != "/index" &&
+      what != "/curve") {
     return refuse(404, "not_found", "no such endpoint");
   }
   if (method != "GET") return refuse(405, "method_not_allowed", "use GET");
@@ -147,19 +148,30 @@ Routed RestRouter::market_data(std::string_view path, std::string_view target,
   if (!chip) return refuse(404, "unknown_chip", "no such chip type");
   if (what == "/index") return answer(200, market_.index_json(uint16_t(*chip), now_ms));
   if (what == "/candles") return candles(uint16_t(*chip), target);
+  if (what == "/curve") return answer(200, market_.curve_json(uint16_t(*chip)));
+  // An hourly market's book or trades (docs/delivery.md); without delivery, the plain market's.
+  int64_t delivery_ms = 0;
+  if (const auto delivery = query_value(target, "delivery")) {
+    const std::optional<int64_t> ms = parse_utc_hour(*delivery);
+    if (!ms || *ms == 0) {
+      return refuse(400, "bad_delivery", "delivery must be an hour's start, as 2026-12-03T10:00Z");
+    }
+    delivery_ms = *ms;
+  }
   uint64_t n = 0;
   if (what == "/book") {
     if (!query_number(target, "depth", book_depth_default, 1, page_limit_max, n)) {
       return refuse(400, "bad_request",
                     "depth must be an integer from 1 to " + std::to_string(page_limit_max));
     }
-    return answer(200, market_.book_json(uint16_t(*chip), n));
+    return answer(200, market_.book_json(uint16_t(*chip), n, delivery_ms));
   }
-  if (!query_number(target, "limit", page_limit_default, 1, recent_trades_max, n)) {
+  const std::size_t limit_max = delivery_ms ? hour_trades_max : recent_trades_max;
+  if (!query_number(target, "limit", page_limit_default, 1, limit_max, n)) {
     return refuse(400, "bad_request",
-                  "limit must be an integer from 1 to " + std::to_string(recent_trades_max));
+                  "limit must be an integer from 1 to " + std::to_string(limit_max));
   }
-  return answer(200, market_.trades_json(uint16_t(*chip), n));
+  return answer(200, market_.trades_json(uint16_t(*chip), n, delivery_ms));
 }
 
 Routed RestRouter::candles(uint16_t chip, std::string_view target) const {

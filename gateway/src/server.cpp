@@ -106,6 +106,17 @@ class RingSink final : public VenueSink {
       write_parts(i, parts);
     }
   }
+  void curve(const CurveHeader& curve, const CurvePoint* points) override {
+    if (muted_) return;
+    OutHeader header;
+    header.kind = OutKind::curve;
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) {
+      const std::span<const unsigned char> parts[] = {
+          bytes_of(&header, sizeof header), bytes_of(&curve, sizeof curve),
+          bytes_of(points, sizeof(CurvePoint) * curve.points)};
+      write_parts(i, parts);
+    }
+  }
   void trade(const TradeRecord& trade) override {
     if (muted_) return;
     OutHeader header;

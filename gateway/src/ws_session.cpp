@@ -252,7 +252,8 @@ void WsSession::handle_subscription(std::string_view op, simdjson::dom::object o
         channel.get_string().get(name) == simdjson::SUCCESS ? io_thread_.channel_index(name) : -1;
     if (index < 0) {
       return reject(req_id, "bad_request",
-                    "unknown channel (use book:CHIP, trades:CHIP or candles:CHIP)");
+                    "unknown channel (use book:CHIP, book:CHIP:HOUR of an open hour, trades:CHIP, "
+                    "candles:CHIP or curve:CHIP)");
     }
     indices.push_back(index);
   }

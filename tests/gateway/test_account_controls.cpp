@@ -4,7 +4,9 @@
 // WebSocket sessions whose orders are cancelled when they disconnect.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "client.hpp"
 #include "json_schema.hpp"
@@ -116,8 +118,13 @@ TEST_CASE("a cancel-on-disconnect session's open orders end when it closes, and 
       WsClient guarded(server.port);
       guarded.send(login_message(key.id, key.secret).insert(1, R"("cancel_on_disconnect":true,)"));
       REQUIRE(guarded.read().find("logged_in") != std::string::npos);
+      // Another millisecond, so the second login's signature is not the first one's (the replay
+      // guard would refuse it).
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
       WsClient plain(server.port, key.id, key.secret);
-      REQUIRE(plain.read().find("logged_in") != std::string::npos);
+      const std::string plain_login = plain.read();
+      INFO(plain_login);
+      REQUIRE(plain_login.find("logged_in") != std::string::npos);
       guarded.send(ask("g1", "1"));
       CHECK(guarded.read_until("\"req_id\":1").find("accepted") != std::string::npos);
       guarded.send(ask("g2", "2"));

@@ -32,6 +32,12 @@ struct RecordingSink : venue::VenueSink {
   // chip -> side -> price -> (qty, count), rebuilt from book updates.
   std::map<uint16_t, std::map<int64_t, std::pair<int64_t, uint32_t>>> bids, asks;
   std::map<uint16_t, uint64_t> book_seq, trade_seq;
+  std::map<std::pair<int64_t, uint16_t>, uint64_t> hour_book_seq;
+  std::vector<venue::BookHeader> hour_books;
+  std::vector<std::pair<venue::CurveHeader, std::vector<venue::CurvePoint>>> curves;
+  void curve(const venue::CurveHeader& header, const venue::CurvePoint* points) override {
+    curves.emplace_back(header, std::vector<venue::CurvePoint>(points, points + header.points));
+  }
   bool sequences_contiguous = true;
 
   void reply(uint8_t io_thread, uint64_t session, unsigned status, uint32_t retry_after_s,
@@ -43,6 +49,13 @@ struct RecordingSink : venue::VenueSink {
   }
   void key_added(const venue::KeyRecord& key) override { keys.push_back(key); }
   void book(const venue::BookHeader& header, const venue::BookLevel* levels) override {
+    if (header.delivery_ms != 0) {  // an hourly market's book: its own seq
+      if (header.seq != ++hour_book_seq[{header.delivery_ms, header.chip}]) {
+        sequences_contiguous = false;
+      }
+      hour_books.push_back(header);
+      return;
+    }
     if (header.seq != ++book_seq[header.chip]) sequences_contiguous = false;
     for (uint32_t i = 0; i < header.levels; ++i) {
       auto& side = levels[i].side == Side::bid ? bids[header.chip] : asks[header.chip];

@@ -229,10 +229,16 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
         break;
     }
   }
-  if (touched_.empty()) return;
-  changed_levels_.clear();
-  for (const uint32_t key : touched_) set_book_share(key);
-  if (!changed_levels_.empty()) publish_book(orders_[touched_.front()].chip);
+  if (!touched_.empty()) {
+    changed_levels_.clear();
+    for (const uint32_t key : touched_) set_book_share(key);
+    if (!changed_levels_.empty()) publish_book(orders_[touched_.front()].chip);
+  }
+  // The hourly markets, and the curves (also when a tick entered another hour).
+  if (!changed_hour_levels_.empty() || !curve_touched_.empty() ||
+      (engine_.now_ms() >= 0 && engine_.now_ms() / 3'600'000 * 3'600'000 != curve_hour_)) {
+    publish_hours();
+  }
 }
 
 void Venue::on_accepted(const Event& event, const Command& command, int64_t now_ms) {
@@ -365,6 +371,16 @@ void Venue::on_trade(const Event& event, int64_t now_ms) {
   trade.price_ticks = event.price_ticks;
   trade.qty_milli = event.qty_milli;
   trade.time_ms = now_ms;
+  trade.delivery_ms = delivery_ms;
+  if (delivery_ms != 0) {
+    const HourKey hour{delivery_ms, trade.chip};
+    HourMarket& market = hour_markets_[hour];
+    market.volume_milli += event.qty_milli;
+    market.notional_e7 += notional_e7(event.price_ticks, event.qty_milli);
+    ++market.trades;
+    market.last_price_ticks = event.price_ticks;
+    curve_touched_.push_back(hour);
+  }
   sink_.trade(trade);
 }
 

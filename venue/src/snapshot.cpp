@@ -22,7 +22,8 @@ std::string config_fingerprint(const Config& config) {
 
 // 3: with the clock, sites and contracts (docs/delivery.md) and hourly markets' resting orders.
 // Older versions had other order records, which the layout check refuses anyway.
-constexpr uint32_t venue_snapshot_version = 3;
+constexpr uint32_t venue_snapshot_version = 4;  // 4: the hourly markets' and curves' seqs
+constexpr uint32_t venue_snapshot_version_min = 3;
 
 }  // namespace
 
@@ -178,13 +179,20 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.u64(generation->size());
     out.bytes(generation->data(), generation->size() * sizeof(uint64_t));
   }
+  out.u64(hour_markets_.size());
+  for (const auto& [key, market] : hour_markets_) {
+    out.i64(key.first);
+    out.u16(key.second);
+    out.u64(market.book_seq);
+  }
+  for (const uint64_t seq : curve_seq_) out.u64(seq);
   out.text("end");
 }
 
 void Venue::load(journal::SnapshotReader& in) {
   CPX_ASSERT(engine_.account_count() == 0 && keys_.empty());
   const uint32_t version = in.u32();
-  if (version != venue_snapshot_version) {
+  if (version < venue_snapshot_version_min || version > venue_snapshot_version) {
     in.fail("a venue state version this build cannot read");
   }
   if (in.u32() != sizeof(OrderRecord) || in.u32() != sizeof(FillRecord)) {
@@ -203,6 +211,7 @@ void Venue::load(journal::SnapshotReader& in) {
   load_keys(in, version);
   if (in.text() != "end" || !in.at_end()) in.fail("the venue state does not end where it should");
   engine_.resume_numbering(seq, trade_id);
+  rebuild_hour_markets();
 }
 
 void Venue::load_accounts(journal::SnapshotReader& in) {
@@ -253,7 +262,9 @@ void Venue::load_orders(journal::SnapshotReader& in) {
       in.fail("an order key out of place");
     }
     accounts_[order.account].orders.push_back(uint32_t(key));
-    if (order.book_milli > 0) {
+    if (order.delivery_ms != 0) {
+      order.book_milli = 0;  // rebuild_hour_markets() puts it in its hour's book
+    } else if (order.book_milli > 0) {
       auto& levels = order.side == Side::bid ? bid_levels_[order.chip] : ask_levels_[order.chip];
       LevelTotal& level = levels[order.book_price_ticks];
       level.qty_milli += order.book_milli;
@@ -326,6 +337,19 @@ void Venue::load_keys(journal::SnapshotReader& in, uint32_t version) {
       in.bytes(generation->data(), generation->size() * sizeof(uint64_t));
     }
     replay_guard_.restore(guard);
+  }
+  if (version >= 4) {
+    const uint64_t hours = in.count(8 + 2 + 8);
+    for (uint64_t i = 0; i < hours; ++i) {
+      const int64_t delivery_ms = in.i64();
+      const uint16_t chip = in.u16();
+      const uint64_t book_seq = in.u64();
+      if (chip >= curve_seq_.size() || delivery_ms <= 0 || delivery_ms % 3'600'000 != 0) {
+        in.fail("a bad hourly market");
+      }
+      hour_markets_[HourKey{delivery_ms, chip}].book_seq = book_seq;
+    }
+    for (uint64_t& value : curve_seq_) value = in.u64();
   }
 }
 

@@ -32,6 +32,7 @@ Venue::Venue(Config config, VenueLimits limits, VenueSink& sink)
   ask_levels_.resize(chips);
   book_seq_.assign(chips, 0);
   trade_seq_.assign(chips, 0);
+  curve_seq_.assign(chips, 0);
   events_.reserve(1024);
 }
 

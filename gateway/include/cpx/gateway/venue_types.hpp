@@ -17,6 +17,8 @@ using auth::random_hex;
 using auth::to_string;
 using venue::BookHeader;
 using venue::BookLevel;
+using venue::CurveHeader;
+using venue::CurvePoint;
 using venue::io_threads_max;
 using venue::key_id_length_max;
 using venue::KeyRecord;

@@ -15,6 +15,7 @@ enum class OutKind : uint8_t {
   key_added,  // to every I/O thread: KeyRecord
   book,       // to every I/O thread: BookHeader + BookLevel[levels]
   trade,      // to every I/O thread: TradeRecord
+  curve,      // to every I/O thread: CurveHeader + CurvePoint[points]
 };
 
 struct OutHeader {
@@ -39,7 +40,10 @@ static_assert(std::is_trivially_copyable_v<KeyRecord>);
 struct BookHeader {
   uint16_t chip = 0;
   uint32_t levels = 0;
-  uint64_t seq = 0;  // the book:{chip} channel's sequence number of this update
+  uint64_t seq = 0;  // the book channel's sequence number of this update
+  // 0: the chip's plain market (book:{chip}); else the start of the hourly market's delivery
+  // hour (book:{chip}:{delivery}, docs/delivery.md), each with its own seq.
+  int64_t delivery_ms = 0;
 };
 // What rests at one price of one side of a book: the open quantity and the number of orders
 // (the venue keeps these per chip; each I/O thread keeps a copy rebuilt from BookLevel updates).
@@ -64,7 +68,33 @@ struct TradeRecord {
   int64_t price_ticks = 0;
   int64_t qty_milli = 0;
   int64_t time_ms = 0;
+  int64_t delivery_ms = 0;  // an hourly market's trade: its delivery hour; 0: a plain market's
 };
 static_assert(std::is_trivially_copyable_v<BookLevel> && std::is_trivially_copyable_v<TradeRecord>);
+
+// The forward curve of a chip (curve:{chip}): for each open delivery hour, the top of its book
+// and its trades so far. An update carries the hours that changed; every update says which
+// hours are open (from_ms .. to_ms, a step of an hour; none while from_ms > to_ms), so a reader
+// drops the hours before from_ms.
+struct CurveHeader {
+  uint16_t chip = 0;
+  uint32_t points = 0;
+  uint64_t seq = 0;  // the curve:{chip} channel's sequence number of this update
+  int64_t clock_ms = -1;
+  int64_t from_ms = 0;
+  int64_t to_ms = -1;
+};
+struct CurvePoint {
+  int64_t delivery_ms = 0;
+  int64_t best_bid_ticks = 0;    // 0: no bid (prices are > 0)
+  int64_t best_ask_ticks = 0;    // 0: no ask
+  int64_t last_price_ticks = 0;  // 0: no trade yet
+  int64_t volume_milli = 0;
+  int128 notional_e7 = 0;
+  uint32_t trades = 0;
+  bool operator==(const CurvePoint&) const = default;
+};
+static_assert(std::is_trivially_copyable_v<CurveHeader> &&
+              std::is_trivially_copyable_v<CurvePoint>);
 
 }  // namespace cpx::venue

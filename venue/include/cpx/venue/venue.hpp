@@ -36,6 +36,10 @@ class VenueSink {
   virtual void key_added(const KeyRecord& key) = 0;  // every I/O thread
   virtual void book(const BookHeader& header, const BookLevel* levels) = 0;
   virtual void trade(const TradeRecord& trade) = 0;
+  virtual void curve(const CurveHeader& header, const CurvePoint* points) {
+    (void)header;
+    (void)points;
+  }
   // The ledger records of one command (the last one marked), when VenueLimits::ledger is set.
   virtual void ledger(std::span<const ledger::Record> records) { (void)records; }
   // The engine's events of each command it executes, with the command (cpx-replay --journal
@@ -250,6 +254,18 @@ class Venue {
   void on_done(const Event& event, int64_t now_ms);
   void set_book_share(uint32_t key);
   void publish_book(uint16_t chip);
+  // The hourly markets' books that changed (one update per book), then the curves: the hours
+  // whose top or trades changed, and every chip's when the clock entered another hour (the
+  // markets of the hours it closed are dropped).
+  void publish_hours();
+  // A curve update of the chip with the points in curve_points_; false when there is none.
+  void publish_curve(uint16_t chip);
+  CurvePoint curve_point(int64_t delivery_ms, uint16_t chip) const;
+  // The open hours: [first, last], none while first > last.
+  std::pair<int64_t, int64_t> open_hours() const;
+  // After a load: the hourly markets' levels from their open orders, their trades from the
+  // contracts of the open hours.
+  void rebuild_hour_markets();
   void push_to(uint32_t account, std::string& body);
   // False (and the event numbered) when no WebSocket session of the account would get a push.
   bool listened(uint32_t account);
@@ -281,6 +297,27 @@ class Venue {
   std::vector<uint64_t> book_seq_;
   std::vector<uint64_t> trade_seq_;
   std::vector<BookLevel> changed_levels_;
+  // The hourly markets (docs/delivery.md) of the open hours, by (delivery hour, chip): their
+  // books' levels, and their trades for the forward curve.
+  using HourKey = std::pair<int64_t, uint16_t>;
+  struct HourMarket {
+    std::map<int64_t, LevelTotal> bids;
+    std::map<int64_t, LevelTotal> asks;
+    uint64_t book_seq = 0;
+    int64_t volume_milli = 0;
+    int128 notional_e7 = 0;
+    uint32_t trades = 0;
+    int64_t last_price_ticks = 0;
+    CurvePoint published;  // what the curve channel said last
+  };
+  std::map<HourKey, HourMarket> hour_markets_;
+  std::vector<std::pair<HourKey, BookLevel>> changed_hour_levels_;
+  std::vector<HourKey> curve_touched_;  // hours whose trades or top may have changed
+  std::vector<CurvePoint> curve_points_;
+  std::vector<uint64_t> curve_seq_;  // by chip
+  int64_t curve_hour_ = INT64_MIN;   // the open hours' start the curves said last
+  // publish_state(): the books and curves go out again at the seqs they have, not the next.
+  bool republishing_ = false;
   std::vector<uint32_t> touched_;
   std::vector<uint32_t> cancel_keys_;  // handle_cancel_all's orders
   std::string body_;
