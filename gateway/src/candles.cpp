@@ -20,7 +20,8 @@ Candles::Candles(std::size_t chips, std::size_t regions)
     : regions_(regions),
       series_(chips * (regions + 1) * 2),
       last_price_(chips),
-      last_time_(chips, INT64_MIN) {}
+      last_time_(chips, INT64_MIN),
+      chips_(chips) {}
 
 std::size_t Candles::slot(const SeriesKey& key) const {
   return (std::size_t(key.chip) * (regions_ + 1) + std::size_t(key.region + 1)) * 2 +
@@ -28,7 +29,22 @@ std::size_t Candles::slot(const SeriesKey& key) const {
 }
 
 const std::deque<Candle>& Candles::series(const SeriesKey& key) const {
-  return series_[slot(key)];
+  if (key.delivery_ms == 0) return series_[slot(key)];
+  static const std::deque<Candle> none;
+  const auto it = delivery_series_.find({key.delivery_ms, key.chip, key.interval});
+  return it == delivery_series_.end() ? none : it->second;
+}
+
+std::deque<Candle>& Candles::series_of(const SeriesKey& key) {
+  if (key.delivery_ms == 0) return series_[slot(key)];
+  const auto [it, added] = delivery_series_.try_emplace({key.delivery_ms, key.chip, key.interval});
+  // Past the cap, the oldest delivery hour's series go (never the one just made: it is newer,
+  // or the cap is spent on newer ones and this one is dropped at the next call).
+  if (added && delivery_series_.size() > deliveries_kept * chips_ * 2 &&
+      delivery_series_.begin() != it) {
+    delivery_series_.erase(delivery_series_.begin());
+  }
+  return it->second;
 }
 
 std::optional<int64_t> Candles::last_price(uint16_t chip) const {
@@ -39,6 +55,9 @@ void Candles::apply(const SettledTrade& trade, std::vector<ChangedCandle>* chang
   for (const Interval interval : {Interval::minute, Interval::hour}) {
     add(SeriesKey{trade.chip, -1, interval}, trade, changed);
     add(SeriesKey{trade.chip, int(trade.region), interval}, trade, changed);
+    if (trade.delivery_ms != 0) {
+      add(SeriesKey{trade.chip, -1, interval, trade.delivery_ms}, trade, nullptr);
+    }
   }
   if (trade.time_ms >= last_time_[trade.chip]) {
     last_time_[trade.chip] = trade.time_ms;
@@ -48,7 +67,7 @@ void Candles::apply(const SettledTrade& trade, std::vector<ChangedCandle>* chang
 
 void Candles::add(const SeriesKey& key, const SettledTrade& trade,
                   std::vector<ChangedCandle>* changed) {
-  std::deque<Candle>& candles = series_[slot(key)];
+  std::deque<Candle>& candles = series_of(key);
   const int64_t length = interval_ms(key.interval);
   const int64_t start = trade.time_ms - ((trade.time_ms % length) + length) % length;
   // Trades settle in trade order, but their times come from several I/O threads' clocks: a
@@ -79,11 +98,11 @@ void Candles::add(const SeriesKey& key, const SettledTrade& trade,
 }
 
 void Candles::seed(const SeriesKey& key, const Candle& candle) {
-  std::deque<Candle>& candles = series_[slot(key)];
+  std::deque<Candle>& candles = series_of(key);
   candles.push_back(candle);
   const std::size_t kept = key.interval == Interval::minute ? minutes_kept : hours_kept;
   if (candles.size() > kept) candles.pop_front();
-  if (key.region < 0 && key.interval == Interval::minute &&
+  if (key.region < 0 && key.delivery_ms == 0 && key.interval == Interval::minute &&
       candle.start_ms >= last_time_[key.chip]) {
     last_time_[key.chip] = candle.start_ms;
     last_price_[key.chip] = candle.close_ticks;

@@ -28,6 +28,13 @@ void load_candles(const std::string& url, const Config& config, Candles& candles
         candles.seed(SeriesKey{uint16_t(*chip), region, interval}, row.candle);
       }
     }
+    // The hourly markets' own, of the delivery hours still kept.
+    for (const ledger::CandleRow& row :
+         ledger::query_delivery_candles(work, length, Candles::deliveries_kept)) {
+      const auto chip = config.find_chip(row.chip);
+      if (!chip) continue;
+      candles.seed(SeriesKey{uint16_t(*chip), -1, interval, row.delivery_ms}, row.candle);
+    }
   }
 }
 

@@ -103,9 +103,13 @@ std::vector<std::pair<uint16_t, std::string>> MarketData::apply_settled(
 }
 
 std::string MarketData::candles_json(uint16_t chip, int region, Interval interval,
-                                     std::size_t limit) const {
+                                     std::size_t limit, int64_t delivery_ms) const {
   std::string out = "{\"chip\":\"";
   out.append(config_.chips[chip].id);
+  if (delivery_ms != 0) {
+    out.append("\",\"delivery\":\"");
+    out.append(format_utc_hour(delivery_ms));
+  }
   out.append("\",\"interval\":\"");
   out.append(to_string(interval));
   out.append("\",\"region\":");
@@ -116,7 +120,8 @@ std::string MarketData::candles_json(uint16_t chip, int region, Interval interva
   }
   render_last_price(out, chip);
   out.append(",\"candles\":[");
-  const std::deque<Candle>& series = candles_.series(SeriesKey{chip, region, interval});
+  const std::deque<Candle>& series =
+      candles_.series(SeriesKey{chip, region, interval, delivery_ms});
   const std::size_t first = series.size() > limit ? series.size() - limit : 0;
   const std::string_view region_id =
       region < 0 ? std::string_view() : std::string_view(config_.regions[std::size_t(region)].id);

@@ -147,9 +147,9 @@ Routed RestRouter::market_data(std::string_view path, std::string_view target,
   const auto chip = config_.find_chip(chip_id);
   if (!chip) return refuse(404, "unknown_chip", "no such chip type");
   if (what == "/index") return answer(200, market_.index_json(uint16_t(*chip), now_ms));
-  if (what == "/candles") return candles(uint16_t(*chip), target);
   if (what == "/curve") return answer(200, market_.curve_json(uint16_t(*chip)));
-  // An hourly market's book or trades (docs/delivery.md); without delivery, the plain market's.
+  // An hourly market's book, trades or candles (docs/delivery.md); without delivery, the plain
+  // market's (the candles: all the chip's markets).
   int64_t delivery_ms = 0;
   if (const auto delivery = query_value(target, "delivery")) {
     const std::optional<int64_t> ms = parse_utc_hour(*delivery);
@@ -158,6 +158,7 @@ Routed RestRouter::market_data(std::string_view path, std::string_view target,
     }
     delivery_ms = *ms;
   }
+  if (what == "/candles") return candles(uint16_t(*chip), target, delivery_ms);
   uint64_t n = 0;
   if (what == "/book") {
     if (!query_number(target, "depth", book_depth_default, 1, page_limit_max, n)) {
@@ -174,7 +175,7 @@ Routed RestRouter::market_data(std::string_view path, std::string_view target,
   return answer(200, market_.trades_json(uint16_t(*chip), n, delivery_ms));
 }
 
-Routed RestRouter::candles(uint16_t chip, std::string_view target) const {
+Routed RestRouter::candles(uint16_t chip, std::string_view target, int64_t delivery_ms) const {
   const auto interval = query_value(target, "interval");
   if (interval && *interval != "1m" && *interval != "1h") {
     return refuse(400, "bad_request", "interval must be 1m or 1h");
@@ -183,6 +184,9 @@ Routed RestRouter::candles(uint16_t chip, std::string_view target) const {
   if (const auto region_id = query_value(target, "region"); region_id && !region_id->empty()) {
     const auto index = config_.find_region(*region_id);
     if (!index) return refuse(400, "unknown_region", "no such region");
+    if (delivery_ms != 0) {
+      return refuse(400, "bad_request", "a delivery hour's candles are of all regions: no region");
+    }
     region = int(*index);
   }
   uint64_t n = 0;
@@ -191,7 +195,7 @@ Routed RestRouter::candles(uint16_t chip, std::string_view target) const {
                   "limit must be an integer from 1 to " + std::to_string(Candles::minutes_kept));
   }
   const Interval span = interval && *interval == "1h" ? Interval::hour : Interval::minute;
-  return answer(200, market_.candles_json(chip, region, span, n));
+  return answer(200, market_.candles_json(chip, region, span, n, delivery_ms));
 }
 
 std::optional<Routed> RestRouter::read_account_status(std::string_view body, Request& out) {

@@ -266,7 +266,7 @@ Server::Server(const Settings& settings, Config config)
       trades->reserve(rows.size());
       for (const ledger::TradeRow& row : rows) {
         trades->push_back(SettledTrade{row.chip_index, row.region_index, row.price_ticks,
-                                       row.qty_milli, row.traded_ms});
+                                       row.qty_milli, row.traded_ms, row.delivery_ms});
       }
       for (auto& io_thread : io_threads) {
         net::post(io_thread->context,

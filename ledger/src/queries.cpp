@@ -65,21 +65,17 @@ pqxx::result query_postings(pqxx::transaction_base& work, const std::string& acc
       std::to_string(limit));
 }
 
-std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t length_ms,
-                                     int64_t since_ms, bool by_region) {
-  const std::string groups = by_region ? "chip, region" : "chip, NULL::text";
-  const pqxx::result rows =
-      work.exec("SELECT " + groups + ", traded_ms - traded_ms % " + std::to_string(length_ms) +
-                " AS start, (array_agg(price ORDER BY trade_id))[1]::text, max(price)::text,"
-                " min(price)::text, (array_agg(price ORDER BY trade_id DESC))[1]::text,"
-                " sum(qty)::text, sum(notional)::text, count(*) FROM trades WHERE traded_ms >= " +
-                std::to_string(since_ms) + " GROUP BY 1, 2, 3 ORDER BY 3");
+namespace {
+
+// Rows of (chip, region or delivery, start, open, high, low, close, volume, notional, count).
+std::vector<CandleRow> candle_rows(const pqxx::result& rows, bool by_region, bool by_delivery) {
   std::vector<CandleRow> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
     CandleRow out_row;
     out_row.chip = row[0].c_str();
     if (by_region) out_row.region = row[1].c_str();
+    if (by_delivery) out_row.delivery_ms = row[1].as<int64_t>();
     Candle& candle = out_row.candle;
     candle.start_ms = row[2].as<int64_t>();
     candle.open_ticks = int64_t(parse_numeric(row[3].c_str(), price_frac_digits));
@@ -92,6 +88,34 @@ std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t lengt
     out.push_back(std::move(out_row));
   }
   return out;
+}
+
+std::string candle_columns(int64_t length_ms) {
+  return "traded_ms - traded_ms % " + std::to_string(length_ms) +
+         " AS start, (array_agg(t.price ORDER BY t.trade_id))[1]::text, max(t.price)::text,"
+         " min(t.price)::text, (array_agg(t.price ORDER BY t.trade_id DESC))[1]::text,"
+         " sum(t.qty)::text, sum(t.notional)::text, count(*)";
+}
+
+}  // namespace
+
+std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t length_ms,
+                                     int64_t since_ms, bool by_region) {
+  const std::string groups = by_region ? "chip, region" : "chip, NULL::text";
+  return candle_rows(work.exec("SELECT " + groups + ", " + candle_columns(length_ms) +
+                               " FROM trades t WHERE traded_ms >= " + std::to_string(since_ms) +
+                               " GROUP BY 1, 2, 3 ORDER BY 3"),
+                     by_region, false);
+}
+
+std::vector<CandleRow> query_delivery_candles(pqxx::transaction_base& work, int64_t length_ms,
+                                              std::size_t hours) {
+  return candle_rows(
+      work.exec("SELECT t.chip, c.delivery_ms, " + candle_columns(length_ms) +
+                " FROM trades t JOIN contracts c USING (trade_id)"
+                " WHERE c.delivery_ms > (SELECT max(delivery_ms) FROM contracts) - " +
+                std::to_string(int64_t(hours) * 3'600'000) + " GROUP BY 1, 2, 3 ORDER BY 3"),
+      false, true);
 }
 
 }  // namespace cpx::ledger

@@ -99,7 +99,7 @@ void Writer::Impl::take_rows(const Record& record) {
           record.price_ticks, record.qty_milli, notional_e7(record.price_ticks, record.qty_milli),
           cpx::to_string(record.aggressor), names[record.account], record.bid_order_id,
           names[record.ask_account], record.ask_order_id, record.time_ms, record.chip,
-          record.region});
+          record.region, record.delivery_ms});
       break;
     case RecordKind::ended:
       rows.endings.push_back(EndingRow{record.id, seq, to_string(record.reason), record.price_ticks,

@@ -100,3 +100,38 @@ TEST_CASE("a candle renders with exact decimals") {
 }
 
 }  // namespace cpx::gateway
+
+namespace cpx::gateway {
+
+TEST_CASE("an hourly market's trades also make that delivery hour's own candles") {
+  constexpr int64_t ten = 1'796'292'000'000;  // 2026-12-03T10:00Z
+  Candles candles(2, 3);
+  SettledTrade hourly = trade(t0 + 1000, 20000, 3000);  // 2 x 3 for 10:00
+  hourly.delivery_ms = ten;
+  candles.apply(hourly);
+  SettledTrade later = trade(t0 + 61'000, 30000, 1000);  // 3 x 1 for 11:00, the next minute
+  later.delivery_ms = ten + 3'600'000;
+  candles.apply(later);
+  candles.apply(trade(t0 + 2000, 50000, 1000));  // a plain market's: in no delivery hour's
+  const auto& ten_minutes = candles.series(SeriesKey{0, -1, Interval::minute, ten});
+  REQUIRE(ten_minutes.size() == 1);
+  CHECK(ten_minutes.front().volume_milli == 3000);
+  CHECK(ten_minutes.front().close_ticks == 20000);
+  CHECK(candles.series(SeriesKey{0, -1, Interval::hour, ten + 3'600'000}).front().trades == 1);
+  CHECK(candles.series(SeriesKey{1, -1, Interval::hour, ten}).empty());  // another chip's
+  // The chip's own series hold every market's trades.
+  CHECK(candles.series(SeriesKey{0, -1, Interval::hour}).front().trades == 3);
+  // The latest deliveries_kept hours of all chips are kept, the oldest dropped first.
+  for (std::size_t h = 0; h < Candles::deliveries_kept * 2; ++h) {
+    SettledTrade next = trade(t0 + 1000, 20000, 1000);
+    next.delivery_ms = ten + int64_t(h + 2) * 3'600'000;
+    candles.apply(next);
+  }
+  CHECK(candles.series(SeriesKey{0, -1, Interval::minute, ten}).empty());
+  CHECK(candles
+            .series(SeriesKey{0, -1, Interval::minute,
+                              ten + int64_t(Candles::deliveries_kept * 2 + 1) * 3'600'000})
+            .size() == 1);
+}
+
+}  // namespace cpx::gateway

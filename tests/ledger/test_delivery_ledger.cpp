@@ -286,6 +286,28 @@ TEST_CASE(
               .as<std::size_t>() == all.size());
   }
   check_escrow_view(url, false);
+  // Each delivery hour's candles (settled trades, some read back from the ledger after the
+  // crash) hold exactly its contracts.
+  std::map<std::pair<std::string, std::string>, int64_t> contracted;
+  for (const std::string& contract : all) {
+    contracted[{json_field(contract, "chip"), json_field(contract, "delivery")}] +=
+        int64_t(amount(json_field(contract, "qty")) / 10'000);
+  }
+  RestClient anyone(market.server->port, "", "");
+  for (const auto& [market_hour, qty_milli] : contracted) {
+    const Response candles = anyone.send(
+        http::verb::get, "/v1/markets/" + market_hour.first +
+                             "/candles?interval=1h&limit=1440&delivery=" + market_hour.second);
+    INFO(candles.body());
+    REQUIRE(candles.result_int() == 200);
+    CHECK(json_field(candles.body(), "delivery") == market_hour.second);
+    int64_t volume_milli = 0;
+    for (std::size_t at = candles.body().find("\"volume\":\""); at != std::string::npos;
+         at = candles.body().find("\"volume\":\"", at + 1)) {
+      volume_milli += int64_t(amount(json_field(candles.body().substr(at - 1), "volume")) / 10'000);
+    }
+    CHECK(volume_milli == qty_milli);
+  }
   const ledger::VerifyReport report = ledger::verify(url);
   INFO(ledger::to_text(report));
   CHECK(report.ok);

@@ -60,7 +60,9 @@ class MarketData {
       const std::vector<SettledTrade>& trades, const std::vector<bool>& render);
   // GET /v1/markets/{chip}/candles?interval=&region=&limit= (region -1: all regions) and
   // /index; the candles:{chip} snapshot (the last hour of minutes, the last day of hours).
-  std::string candles_json(uint16_t chip, int region, Interval interval, std::size_t limit) const;
+  // With delivery_ms, the candles of that hour's market (all regions).
+  std::string candles_json(uint16_t chip, int region, Interval interval, std::size_t limit,
+                           int64_t delivery_ms = 0) const;
   std::string index_json(uint16_t chip, int64_t now_ms) const;
   std::string candles_snapshot(uint16_t chip) const;
   Candles& candles() { return candles_; }

@@ -116,7 +116,7 @@ class RestRouter {
  private:
   Routed market_data(std::string_view path, std::string_view target, std::string_view method,
                      int64_t now_ms) const;
-  Routed candles(uint16_t chip, std::string_view target) const;
+  Routed candles(uint16_t chip, std::string_view target, int64_t delivery_ms) const;
   // The private request for an endpoint of the table: authenticated, its path id and body
   // decoded, its query read.
   Routed private_request(const Route& route, std::string_view path_id, const HttpRequest& http,

@@ -47,6 +47,7 @@ pqxx::result query_postings(pqxx::transaction_base& work, const std::string& acc
 struct CandleRow {
   std::string chip;
   std::optional<std::string> region;
+  int64_t delivery_ms = 0;  // query_delivery_candles(): the delivery hour
   Candle candle;
 };
 
@@ -54,5 +55,9 @@ struct CandleRow {
 // first.
 std::vector<CandleRow> query_candles(pqxx::transaction_base& work, int64_t length_ms,
                                      int64_t since_ms, bool by_region);
+// The same by chip and delivery hour, of the hourly markets' trades (their contracts) of the
+// latest `hours` delivery hours.
+std::vector<CandleRow> query_delivery_candles(pqxx::transaction_base& work, int64_t length_ms,
+                                              std::size_t hours);
 
 }  // namespace cpx::ledger

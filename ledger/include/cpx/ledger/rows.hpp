@@ -54,6 +54,7 @@ struct TradeRow {
   // Not settled, not hashed: the engine's indexes of chip and region, for price discovery.
   uint16_t chip_index = 0;
   uint16_t region_index = 0;
+  int64_t delivery_ms = 0;  // an hourly market's: its delivery hour (the contract's row has it)
 };
 struct EndingRow {
   uint64_t order_id = 0;
