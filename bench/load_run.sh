@@ -6,8 +6,10 @@ export CPX_OPERATOR_SECRET=bench-operator-secret-0123456789
 run() {  # run MODE RATE SECONDS CONNECTIONS [SUBSCRIBERS [EXTRA cpx-load ARGS...]]
   local log port pid
   log=$(mktemp)
+  # Every load client comes from 127.0.0.1: no cap per address.
   # shellcheck disable=SC2086  # SERVER_ARGS: extra cpx-server flags for one run, split on spaces
-  "$build/cpx-server" --listen 127.0.0.1:0 --rate-limit 0 ${SERVER_ARGS:-} >"$log" 2>&1 &
+  "$build/cpx-server" --listen 127.0.0.1:0 --rate-limit 0 --max-connections-per-address 0 \
+    ${SERVER_ARGS:-} >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     port=$(sed -n 's/^cpx-server listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")

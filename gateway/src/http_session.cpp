@@ -19,24 +19,35 @@ constexpr auto write_timeout = std::chrono::seconds(30);
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, IoThread& io_thread)
-    : stream_(std::move(socket)), io_thread_(io_thread) {}
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, IoThread& io_thread, ConnectionSlot&& slot)
+    : stream_(std::move(socket)), io_thread_(io_thread), slot_(std::move(slot)) {}
 
 HttpSession::~HttpSession() {
   if (session_id_) io_thread_.remove_session(session_id_);
-  if (counted_) io_thread_.core.connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void HttpSession::run() {
   session_id_ = io_thread_.add_session(weak_from_this());
+  if (slot_.anonymous()) io_thread_.track_anonymous(session_id_, false);
   do_read();
+}
+
+void HttpSession::evict() {
+  beast::error_code ignored;
+  stream_.socket().close(ignored);
 }
 
 void HttpSession::do_read() {
   parser_.emplace();
   parser_->body_limit(request_body_bytes_max);
   parser_->header_limit(request_header_bytes_max);
-  stream_.expires_after(read_timeout);
+  // A new connection has a short time for its first request: a connection that sends nothing
+  // does not hold a place for long (docs/api.md, "Limits").
+  if (served_) {
+    stream_.expires_after(read_timeout);
+  } else {
+    stream_.expires_after(std::chrono::seconds(io_thread_.core.settings.first_request_timeout_s));
+  }
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
@@ -63,13 +74,15 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
                             : "malformed HTTP request: " + ec.message());
   }
   if (ec) return do_close();  // timeouts, resets, a request cut short: nothing to answer
+  served_ = true;
   Request& request = parser_->get();
   version_ = request.version();
   keep_alive_ = request.keep_alive();
   const std::string_view target = request.target();
   if (target.substr(0, target.find('?')) == "/v1/ws" && beast::websocket::is_upgrade(request)) {
-    counted_ = false;  // the WebSocket session counts the connection from here
-    std::make_shared<WsSession>(stream_.release_socket(), io_thread_)->run(parser_->release());
+    // The WebSocket session holds the connection's place from here.
+    std::make_shared<WsSession>(stream_.release_socket(), io_thread_, std::move(slot_))
+        ->run(parser_->release());
     return;
   }
   route(request);
@@ -88,6 +101,15 @@ void HttpSession::route(const Request& request) {
     if (http.repeated_header.empty() && request.count(name) > 1) http.repeated_header = name;
   }
   Routed routed = io_thread_.rest.route(http, wall_clock_ms());
+  if (routed.to_matcher) {
+    // Signed by a known key: no longer anonymous, never displaced by new connections.
+    if (slot_.anonymous()) {
+      slot_.authenticated();
+      io_thread_.forget_anonymous(session_id_);
+    }
+  } else if (slot_.anonymous()) {
+    io_thread_.track_anonymous(session_id_, true);
+  }
   if (!routed.to_matcher) return answer(routed.answer.status, std::move(routed.answer.body));
   routed.request.session = session_id_;
   if (!io_thread_.submit(routed.request)) {

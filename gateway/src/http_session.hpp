@@ -8,18 +8,20 @@
 #include <memory>
 #include <optional>
 
+#include "connection_slot.hpp"
 #include "io_thread.hpp"
 
 namespace cpx::gateway {
 
 class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, IoThread& io_thread);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, IoThread& io_thread, ConnectionSlot&& slot);
   ~HttpSession() override;
   void run();
 
   void on_reply(const OutHeader& header, std::string_view body) override;
   void on_push(const std::shared_ptr<const std::string>&) override {}
+  void evict() override;
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -44,7 +46,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   uint64_t session_id_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = true;
-  bool counted_ = true;
+  bool served_ = false;  // a request was read: later ones have the idle timeout
+  ConnectionSlot slot_;
 };
 
 }  // namespace cpx::gateway

@@ -244,7 +244,32 @@ uint64_t IoThread::add_session(std::weak_ptr<SessionBase> session) {
   return id;
 }
 
+void IoThread::track_anonymous(uint64_t id, bool served) {
+  anonymous_.erase({!served, id});
+  anonymous_.insert({served, id});
+}
+
+void IoThread::forget_anonymous(uint64_t id) {
+  anonymous_.erase({false, id});
+  anonymous_.erase({true, id});
+}
+
+bool IoThread::evict_anonymous() {
+  while (!anonymous_.empty()) {
+    const uint64_t id = anonymous_.begin()->second;
+    anonymous_.erase(anonymous_.begin());
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    if (const auto session = it->second.lock()) {
+      session->evict();
+      return true;
+    }
+  }
+  return false;
+}
+
 void IoThread::remove_session(uint64_t id) {
+  forget_anonymous(id);
   sessions_.erase(id);
   for (auto& subscribers : subscribers_) std::erase(subscribers, id);
 }

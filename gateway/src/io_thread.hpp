@@ -4,11 +4,14 @@
 // thread except the two rings, so nothing here needs a lock.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +39,9 @@ struct Core {
   pipeline::MpscRing<Request> inbound;
   pipeline::Doorbell doorbell;
   std::atomic<uint32_t> connections{0};
+  std::atomic<uint32_t> anonymous{0};                     // connections not authenticated (yet)
+  std::mutex addresses_mutex;                             // taken at accept and close only
+  std::map<std::array<uint8_t, 16>, uint32_t> addresses;  // open connections per IP address
   std::atomic<bool> stopping{false};
   const ledger::Writer* writer = nullptr;  // the ledger writer, when there is a database
 };
@@ -46,6 +52,8 @@ class SessionBase {
   virtual ~SessionBase() = default;
   virtual void on_reply(const OutHeader& header, std::string_view body) = 0;
   virtual void on_push(const std::shared_ptr<const std::string>& message) = 0;
+  // Closes the connection at once (an anonymous one, making way for a new connection).
+  virtual void evict() = 0;
 };
 
 int64_t wall_clock_ms();
@@ -72,6 +80,12 @@ class IoThread {
 
   uint64_t add_session(std::weak_ptr<SessionBase> session);
   void remove_session(uint64_t id);
+  // Anonymous sessions (not authenticated): those that never completed a request first, then
+  // the oldest, make way for new connections when the server is full (evict_anonymous(): false
+  // when this thread has none).
+  void track_anonymous(uint64_t id, bool served);
+  void forget_anonymous(uint64_t id);
+  bool evict_anonymous();
   void add_account_session(uint32_t account, uint64_t session);
   void remove_account_session(uint32_t account, uint64_t session);
 
@@ -119,6 +133,7 @@ class IoThread {
   uint64_t next_session_;
   std::vector<Request> later_;  // submit_later()'s requests the ring had no room for
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;
+  std::set<std::pair<bool, uint64_t>> anonymous_;  // (served a request, session id)
   std::unordered_map<uint32_t, std::vector<uint64_t>> account_sessions_;
   std::unordered_map<std::string, KeyInfo> keys_;
   std::vector<std::vector<uint64_t>> subscribers_;  // by channel

@@ -182,19 +182,24 @@ class Listener : public std::enable_shared_from_this<Listener> {
         [self = shared_from_this(), &io_thread](boost::system::error_code ec, tcp::socket socket) {
           if (ec == net::error::operation_aborted) return;  // stopping
           if (!ec) {
-            const uint32_t open =
-                self->core_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (open > self->core_.settings.max_connections) {
-              // Over the cap: close at once rather than let a flood exhaust descriptors.
-              self->core_.connections.fetch_sub(1, std::memory_order_relaxed);
+            boost::system::error_code error;
+            const tcp::endpoint peer = socket.remote_endpoint(error);
+            ConnectionSlot slot;
+            bool full = false;
+            if (error || !ConnectionSlot::claim(self->core_, peer.address(), slot, full)) {
+              // Its address has its share (or it is gone already): closed at once.
               boost::system::error_code ignored;
               socket.close(ignored);
             } else {
               // Answers are small and latency matters: no Nagle delay.
               boost::system::error_code ignored;
               socket.set_option(tcp::no_delay(true), ignored);
-              net::post(io_thread.context, [&io_thread, socket = std::move(socket)]() mutable {
-                std::make_shared<HttpSession>(std::move(socket), io_thread)->run();
+              net::post(io_thread.context, [&io_thread, full, slot = std::move(slot),
+                                            socket = std::move(socket)]() mutable {
+                // Full: the anonymous connection that waited longest without a request (or
+                // the oldest) makes way; if there is none, this one is closed at once.
+                if (full && !io_thread.evict_anonymous()) return;
+                std::make_shared<HttpSession>(std::move(socket), io_thread, std::move(slot))->run();
               });
             }
           } else {

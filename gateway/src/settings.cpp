@@ -32,6 +32,8 @@ enum class Opt : std::size_t {
   journal_segment_bytes,
   ledger_connections,
   clock,
+  max_connections_per_address,
+  first_request_timeout,
 };
 
 struct Option {
@@ -81,8 +83,14 @@ const Option options[] = {
     {"--clock", "CPX_CLOCK", "off",
      "off (the markets of docs/matching.md, no delivery hours), wall (a tick every second) or "
      "manual (operators set it, POST /v1/admin/clock): docs/delivery.md"},
+    {"--max-connections-per-address", "CPX_MAX_CONNECTIONS_PER_ADDRESS", "1000",
+     "open connections from one IP address at most, 0 for no cap", 0, 1'000'000},
+    {"--first-request-timeout", "CPX_FIRST_REQUEST_TIMEOUT", "5",
+     "seconds a new connection has to complete its first request (a WebSocket: its first "
+     "message)",
+     1, 300},
 };
-static_assert(std::size(options) == std::size_t(Opt::clock) + 1);
+static_assert(std::size(options) == std::size_t(Opt::first_request_timeout) + 1);
 
 bool parse_number(const std::string& text, uint64_t low, uint64_t high, uint64_t& out) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -191,6 +199,10 @@ std::optional<Opt> convert(const std::vector<std::string>& values, Settings& set
   settings.ws_queue_bytes = number;
   if (!within(Opt::max_connections)) return Opt::max_connections;
   settings.max_connections = uint32_t(number);
+  if (!within(Opt::max_connections_per_address)) return Opt::max_connections_per_address;
+  settings.max_connections_per_address = uint32_t(number);
+  if (!within(Opt::first_request_timeout)) return Opt::first_request_timeout;
+  settings.first_request_timeout_s = uint32_t(number);
   settings.database_url = value(Opt::database_url);
   if (!within(Opt::ledger_buffer)) return Opt::ledger_buffer;
   settings.ledger_buffer = number;

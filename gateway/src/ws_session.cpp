@@ -70,8 +70,12 @@ bool timestamp_text(element value, std::string& out) {
 
 }  // namespace
 
-WsSession::WsSession(net::ip::tcp::socket&& socket, IoThread& io_thread)
-    : ws_(std::move(socket)), io_thread_(io_thread), close_timer_(ws_.get_executor()) {}
+WsSession::WsSession(net::ip::tcp::socket&& socket, IoThread& io_thread, ConnectionSlot&& slot)
+    : ws_(std::move(socket)),
+      io_thread_(io_thread),
+      close_timer_(ws_.get_executor()),
+      first_message_timer_(ws_.get_executor()),
+      slot_(std::move(slot)) {}
 
 WsSession::~WsSession() {
   if (session_id_) io_thread_.remove_session(session_id_);
@@ -93,11 +97,16 @@ WsSession::~WsSession() {
       io_thread_.submit(logout);
     }
   }
-  io_thread_.core.connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WsSession::evict() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
 }
 
 void WsSession::run(http::request<http::string_body>&& upgrade) {
   session_id_ = io_thread_.add_session(weak_from_this());
+  if (slot_.anonymous()) io_thread_.track_anonymous(session_id_, false);
   const std::string_view target = upgrade.target();
   const std::size_t query = target.find('?');
   batch_ = query != std::string_view::npos && (target.substr(query) == "?batch=1" ||
@@ -144,6 +153,15 @@ void WsSession::run(http::request<http::string_body>&& upgrade) {
     const std::string key(upgrade["X-CPX-KEY"]);
     if (!key.empty()) {
       self->login(key, upgrade["X-CPX-TIMESTAMP"], upgrade["X-CPX-SIGNATURE"], "null");
+    } else {
+      // Without a login on the upgrade, the first message (a login or a subscription) must
+      // come soon: a connection that only answers pings does not hold a place for ever.
+      self->first_message_timer_.expires_after(
+          std::chrono::seconds(self->io_thread_.core.settings.first_request_timeout_s));
+      self->first_message_timer_.async_wait([weak = self->weak_from_this()](beast::error_code e) {
+        const auto session = weak.lock();
+        if (!e && session && !session->first_message_seen_) session->evict();
+      });
     }
     self->read_after_login();
   });
@@ -194,6 +212,11 @@ void WsSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) return;  // closed, reset, or too big (Beast answers that with close code 1009)
   const std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
+  if (!first_message_seen_) {
+    first_message_seen_ = true;
+    first_message_timer_.cancel();
+    if (slot_.anonymous()) io_thread_.track_anonymous(session_id_, true);
+  }
   if (ws_.got_binary()) {
     // The API is JSON text: a binary message is refused, not read as text.
     reject("null", "bad_request", "messages are text frames (JSON), not binary");
@@ -375,6 +398,10 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
     login_pending_ = false;
     if (body.starts_with("{\"type\":\"logged_in\"")) {
       logged_in_ = true;
+      first_message_seen_ = true;
+      first_message_timer_.cancel();
+      slot_.authenticated();
+      io_thread_.forget_anonymous(session_id_);
       cancel_on_disconnect_ = pending_cancel_on_disconnect_;
       key_id_ = pending_key_id_;
       key_ = io_thread_.find_key(key_id_);

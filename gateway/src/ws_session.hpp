@@ -9,18 +9,20 @@
 #include <memory>
 #include <string>
 
+#include "connection_slot.hpp"
 #include "io_thread.hpp"
 
 namespace cpx::gateway {
 
 class WsSession : public SessionBase, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::asio::ip::tcp::socket&& socket, IoThread& io_thread);
+  WsSession(boost::asio::ip::tcp::socket&& socket, IoThread& io_thread, ConnectionSlot&& slot);
   ~WsSession() override;
   void run(boost::beast::http::request<boost::beast::http::string_body>&& upgrade);
 
   void on_reply(const OutHeader& header, std::string_view body) override;
   void on_push(const std::shared_ptr<const std::string>& message) override;
+  void evict() override;
 
  private:
   void on_accept(boost::beast::error_code ec);
@@ -45,6 +47,9 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   boost::beast::flat_buffer buffer_;
   IoThread& io_thread_;
   boost::asio::steady_timer close_timer_;
+  boost::asio::steady_timer first_message_timer_;  // without a login on the upgrade
+  bool first_message_seen_ = false;
+  ConnectionSlot slot_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;

@@ -136,8 +136,15 @@ using Response = http::response<http::string_body>;
 // the old one under a request (sanitizer builds make such pauses).
 class RestClient {
  public:
-  explicit RestClient(uint16_t port, std::string key = "", std::string secret = "")
-      : port_(port), stream_(context_), key_(std::move(key)), secret_(std::move(secret)) {
+  // `source`: the loopback address to connect from (127.0.0.0/8 is all loopback), so that a
+  // test can be another client address than its flood's.
+  explicit RestClient(uint16_t port, std::string key = "", std::string secret = "",
+                      std::string source = "")
+      : port_(port),
+        stream_(context_),
+        key_(std::move(key)),
+        secret_(std::move(secret)),
+        source_(std::move(source)) {
     connect();
   }
 
@@ -176,7 +183,10 @@ class RestClient {
   }
 
   Response exchange(const http::request<http::string_body>& request) {
-    if (std::chrono::steady_clock::now() - last_used_ > idle_reconnect) {
+    // A connection that has not sent its first request yet has the server's first-request
+    // timeout (5 s by default), one that has the idle timeout (30 s).
+    const auto pause = std::chrono::steady_clock::now() - last_used_;
+    if (pause > (used_ ? idle_reconnect : first_request_reconnect)) {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream_.close();
@@ -187,16 +197,24 @@ class RestClient {
     Response response;
     http::read(stream_, buffer_, response);
     last_used_ = std::chrono::steady_clock::now();
+    used_ = true;
     return response;
   }
 
  private:
   void connect() {
+    if (!source_.empty()) {
+      stream_.socket().open(tcp::v4());
+      stream_.socket().bind(tcp::endpoint(net::ip::make_address(source_), 0));
+    }
     stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
     last_used_ = std::chrono::steady_clock::now();
+    used_ = false;
   }
 
   static constexpr auto idle_reconnect = std::chrono::seconds(20);
+  static constexpr auto first_request_reconnect = std::chrono::seconds(3);
+  bool used_ = false;
   uint16_t port_;
   std::chrono::steady_clock::time_point last_used_;
   net::io_context context_;
@@ -204,6 +222,7 @@ class RestClient {
   beast::flat_buffer buffer_;
   std::string key_;
   std::string secret_;
+  std::string source_;
   int64_t last_stamp_ = 0;
 };
 

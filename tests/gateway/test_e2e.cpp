@@ -491,7 +491,8 @@ namespace cpx::test {
 
 TEST_CASE("a flood of connections, a stalled reader and a half-closed socket leave others served") {
   Market market({"--max-connections", "50"});
-  // A flood: far more connections than allowed. The extra ones are closed at once.
+  // A flood: far more connections than allowed. Each new one makes way for itself by closing the
+  // oldest that sent nothing, so all but the newest few are closed at once.
   std::vector<std::unique_ptr<tcp::socket>> flood;
   net::io_context context;
   for (int i = 0; i < 200; ++i) {
@@ -499,7 +500,7 @@ TEST_CASE("a flood of connections, a stalled reader and a half-closed socket lea
     socket->connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), market.server.port));
     flood.push_back(std::move(socket));
   }
-  // Over the cap, a connection reads end-of-stream straight away.
+  // Displaced, a connection reads end-of-stream straight away.
   int refused = 0;
   for (auto& socket : flood) {
     socket->non_blocking(true);

@@ -21,6 +21,10 @@ struct Settings {
   uint32_t ring_size = 32768;          // requests the matcher's inbound ring holds
   uint64_t ws_queue_bytes = 4u << 20;  // a WebSocket session's outbound cap
   uint32_t max_connections = 10000;
+  // Connection limits (docs/api.md, "Limits"): per IP address (0: none), and the time a new
+  // connection has for its first request or WebSocket message.
+  uint32_t max_connections_per_address = 1000;
+  uint32_t first_request_timeout_s = 5;
   // The operator's first key; both empty: generated and printed at start.
   std::string operator_key_id;
   std::string operator_secret;
