@@ -147,6 +147,20 @@ void IoThread::handle_message(std::span<const unsigned char> message) {
                   record.role, record.account_index};
       return;
     }
+    case OutKind::key_revoked: {
+      KeyRecord record;
+      std::memcpy(&record, payload, sizeof record);
+      keys_.erase(std::string(record.key_id.view()));
+      const auto it = account_sessions_.find(record.account_index);
+      if (it == account_sessions_.end()) return;
+      const std::vector<uint64_t> ids = it->second;  // a closing session leaves the list
+      for (const uint64_t id : ids) {
+        const auto session = sessions_.find(id);
+        if (session == sessions_.end()) continue;
+        if (auto live = session->second.lock()) live->key_revoked(record.key_id.view());
+      }
+      return;
+    }
     case OutKind::book: {
       BookHeader book;
       std::memcpy(&book, payload, sizeof book);

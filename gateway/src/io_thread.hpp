@@ -54,6 +54,8 @@ class SessionBase {
   virtual void on_push(const std::shared_ptr<const std::string>& message) = 0;
   // Closes the connection at once (an anonymous one, making way for a new connection).
   virtual void evict() = 0;
+  // The key was revoked: a session logged in with it closes (with that reason).
+  virtual void key_revoked(std::string_view key_id) { (void)key_id; }
 };
 
 int64_t wall_clock_ms();

@@ -2,12 +2,21 @@
 
 #include <charconv>
 
+#include "cpx/base/decimal.hpp"
 #include "cpx/base/utc_hour.hpp"
 #include "cpx/engine/wire_names.hpp"
 
 namespace cpx::gateway {
 
 namespace {
+
+// A small admin body parsed into `parser` as a JSON object; false when it is not one.
+bool body_object(simdjson::dom::parser& parser, const simdjson::padded_string& padded,
+                 simdjson::dom::object& object) {
+  simdjson::dom::element root;
+  return parser.parse(padded).get(root) == simdjson::SUCCESS &&
+         root.get_object().get(object) == simdjson::SUCCESS;
+}
 
 // The value of `name` in the query string, or nullopt.
 std::optional<std::string_view> query_value(std::string_view target, std::string_view name) {
@@ -198,14 +207,115 @@ Routed RestRouter::candles(uint16_t chip, std::string_view target, int64_t deliv
   return answer(200, market_.candles_json(chip, region, span, n, delivery_ms));
 }
 
+std::optional<Routed> RestRouter::read_path_request(std::string_view path_id,
+                                                    const HttpRequest& http, Request& out,
+                                                    Command& command) {
+  if (!is_valid_id(path_id)) {
+    return refuse(404, out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
+                  "no such id");
+  }
+  if (out.kind == RequestKind::account_status) {
+    command.account = path_id;
+    if (auto refused = read_account_status(http.body, out)) return *refused;
+  } else if (out.kind == RequestKind::create_key || out.kind == RequestKind::ledger_statement) {
+    command.account = path_id;
+    out.new_key_id.assign(random_hex(12));
+    out.new_secret.assign(random_hex(32));
+    if (out.kind == RequestKind::create_key) {
+      if (auto refused = read_key_body(http.body, command)) {
+        return answer(refused->status, refused->body);
+      }
+    }
+  } else if (out.kind == RequestKind::revoke_key) {
+    out.new_key_id.assign(path_id);
+  } else if (out.kind == RequestKind::account_limits) {
+    command.account = path_id;
+    if (auto refused = read_account_limits(http.body, out, command)) {
+      return answer(refused->status, refused->body);
+    }
+  } else {
+    command.set_client_order_id(path_id);
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> RestRouter::read_key_body(std::string_view body, Command& command) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
+  const simdjson::padded_string padded(body);
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (!body_object(parser, padded, object)) {
+    return error_response(400, "bad_request", "the body must be a JSON object");
+  }
+  bool seen = false;
+  for (const auto field : object) {
+    if (field.key != "expires_ms") {
+      return error_response(400, "bad_request", "unknown field " + std::string(field.key));
+    }
+    if (seen) return error_response(400, "bad_request", "duplicate key expires_ms");
+    seen = true;
+    int64_t expires_ms = 0;
+    if (field.value.get_int64().get(expires_ms) != simdjson::SUCCESS || expires_ms <= 0) {
+      return error_response(400, "bad_request",
+                            "expires_ms must be a positive integer (ms since the epoch)");
+    }
+    command.time_ms = expires_ms;
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> RestRouter::read_account_limits(std::string_view body, Request& out,
+                                                        Command& command) {
+  const simdjson::padded_string padded(body);
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (!body_object(parser, padded, object)) {
+    return error_response(400, "bad_request", "the body must be a JSON object");
+  }
+  bool open_seen = false;
+  bool notional_seen = false;
+  for (const auto field : object) {
+    const bool open = field.key == "max_open_orders";
+    if (!open && field.key != "max_order_notional") {
+      return error_response(400, "bad_request", "unknown field " + std::string(field.key));
+    }
+    bool& seen = open ? open_seen : notional_seen;
+    if (seen) return error_response(400, "bad_request", "duplicate key " + std::string(field.key));
+    seen = true;
+    if (field.value.is_null()) continue;  // no limit
+    if (open) {
+      int64_t count = 0;
+      if (field.value.get_int64().get(count) != simdjson::SUCCESS || count < 1 ||
+          count > 10'000'000) {
+        return error_response(400, "bad_request",
+                              "max_open_orders must be an integer from 1 to 10000000, or null");
+      }
+      out.max_open_orders = uint32_t(count);
+      continue;
+    }
+    std::string_view text;
+    const auto amount = field.value.get_string().get(text) == simdjson::SUCCESS
+                            ? parse_decimal(text, amount_frac_digits, amount_e7_max)
+                            : std::nullopt;
+    if (!amount || *amount <= 0) {
+      return error_response(400, "bad_request",
+                            "max_order_notional must be a positive decimal string, or null");
+    }
+    command.amount_e7 = *amount;
+  }
+  if (!open_seen && !notional_seen) {
+    return error_response(400, "bad_request",
+                          "max_open_orders or max_order_notional is required (null: no limit)");
+  }
+  return std::nullopt;
+}
+
 std::optional<Routed> RestRouter::read_account_status(std::string_view body, Request& out) {
   // {"status":"active"|"halted"|"suspended"} and nothing else.
   const simdjson::padded_string padded(body);
-  simdjson::dom::element root;
   simdjson::dom::object object;
   std::string_view status;
-  if (status_parser_.parse(padded).get(root) != simdjson::SUCCESS ||
-      root.get_object().get(object) != simdjson::SUCCESS) {
+  if (!body_object(status_parser_, padded, object)) {
     return refuse(400, "bad_request", "the body must be a JSON object");
   }
   for (const auto field : object) {
@@ -286,20 +396,7 @@ Routed RestRouter::private_request(const Route& route, std::string_view path_id,
       out.new_secret.assign(random_hex(32));
     }
   } else if (!path_id.empty() && !contract_path) {
-    if (!is_valid_id(path_id)) {
-      return refuse(404, out.kind == RequestKind::create_key ? "unknown_account" : "unknown_order",
-                    "no such id");
-    }
-    if (out.kind == RequestKind::account_status) {
-      command.account = path_id;
-      if (auto refused = read_account_status(http.body, out)) return *refused;
-    } else if (out.kind == RequestKind::create_key || out.kind == RequestKind::ledger_statement) {
-      command.account = path_id;
-      out.new_key_id.assign(random_hex(12));
-      out.new_secret.assign(random_hex(32));
-    } else {
-      command.set_client_order_id(path_id);
-    }
+    if (auto refused = read_path_request(path_id, http, out, command)) return *refused;
   }
   if (out.kind == RequestKind::ledger_trades || out.kind == RequestKind::ledger_statement) {
     out.ledger.csv = http.accept.find("text/csv") != std::string_view::npos;
@@ -324,6 +421,12 @@ std::optional<Response> RestRouter::read_query(std::string_view target, Request&
     if (!query_number(target, "after_order_id", 0, 0, UINT64_MAX, out.after_id) ||
         !query_number(target, "limit", page_limit_default, 1, page_limit_max, number)) {
       return error_response(400, "bad_request", "after_order_id and limit must be integers");
+    }
+    out.limit = uint32_t(number);
+  } else if (out.kind == RequestKind::list_accounts) {
+    if (const auto after = query_value(target, "after")) command.account = *after;
+    if (!query_number(target, "limit", page_limit_default, 1, page_limit_max, number)) {
+      return error_response(400, "bad_request", limit_range + " must be an integer");
     }
     out.limit = uint32_t(number);
   } else if (out.kind == RequestKind::list_fills) {

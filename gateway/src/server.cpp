@@ -95,6 +95,12 @@ class RingSink final : public VenueSink {
     header.kind = OutKind::key_added;
     for (std::size_t i = 0; i < io_threads_.size(); ++i) write(i, header, &key, sizeof key);
   }
+  void key_revoked(const KeyRecord& key) override {
+    if (muted_) return;
+    OutHeader header;
+    header.kind = OutKind::key_revoked;
+    for (std::size_t i = 0; i < io_threads_.size(); ++i) write(i, header, &key, sizeof key);
+  }
   void book(const BookHeader& book, const BookLevel* levels) override {
     if (muted_) return;
     OutHeader header;

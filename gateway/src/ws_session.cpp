@@ -431,7 +431,7 @@ void WsSession::send(std::shared_ptr<const std::string> message) {
   queued_bytes_ += message->size();
   queue_.push_back(std::move(message));
   if (queued_bytes_ > io_thread_.core.settings.ws_queue_bytes) {
-    return cut_off("slow consumer: too many bytes waiting to be sent");
+    return cut_off("slow consumer: too many bytes waiting");
   }
   if (!writing_) do_write();
 }
@@ -470,16 +470,21 @@ void WsSession::on_write(beast::error_code ec, std::size_t) {
     queue_.pop_front();
   }
   if (closing_) {
-    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error,
-                                            "slow consumer: too many bytes waiting"),
+    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, close_reason_),
                     [self = shared_from_this()](beast::error_code) {});
     return;
   }
   if (!queue_.empty()) do_write();
 }
 
-void WsSession::cut_off(std::string_view) {
+void WsSession::key_revoked(std::string_view key_id) {
+  if (logged_in_ && key_id == key_id_) cut_off("key revoked");
+}
+
+void WsSession::cut_off(std::string_view reason) {
+  if (closing_) return;
   closing_ = true;
+  close_reason_ = std::string(reason.substr(0, 120));  // a close frame's reason is short
   // Stop receiving anything more, and drop what waits (except a frame half on the wire).
   io_thread_.remove_session(session_id_);
   while (queue_.size() > (writing_ ? in_flight_ : 0u)) {
@@ -487,8 +492,7 @@ void WsSession::cut_off(std::string_view) {
     queue_.pop_back();
   }
   if (!writing_) {
-    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error,
-                                            "slow consumer: too many bytes waiting"),
+    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, close_reason_),
                     [self = shared_from_this()](beast::error_code) {});
   }
   // A client that reads nothing at all never completes the close: drop the socket.

@@ -23,6 +23,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   void on_reply(const OutHeader& header, std::string_view body) override;
   void on_push(const std::shared_ptr<const std::string>& message) override;
   void evict() override;
+  void key_revoked(std::string_view key_id) override;
 
  private:
   void on_accept(boost::beast::error_code ec);
@@ -59,6 +60,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   std::size_t in_flight_ = 0;  // queue entries the write in flight carries
   std::string batch_text_;
   bool closing_ = false;
+  std::string close_reason_;  // cut_off()'s, for the close frame
   uint64_t session_id_ = 0;
   // Set once the matcher confirms the login.
   std::string key_id_;

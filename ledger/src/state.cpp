@@ -32,10 +32,11 @@ LedgerState load_state(const std::string& url, const Config& config) {
     account.available_e7 = parse_numeric(row[2].c_str(), amount_frac_digits);
     account.held_e7 = parse_numeric(row[3].c_str(), amount_frac_digits);
   }
-  for (const auto& row : work.exec("SELECT key_id, account, secret FROM api_keys ORDER BY "
-                                   "created_at, key_id")) {
+  for (const auto& row :
+       work.exec("SELECT key_id, account, secret, coalesce(expires_ms, 0) FROM api_keys"
+                 " WHERE revoked_ms IS NULL ORDER BY created_at, key_id")) {
     state.keys.push_back(LedgerState::KeyState{row[0].as<std::string>(), row[1].as<std::string>(),
-                                               row[2].as<std::string>()});
+                                               row[2].as<std::string>(), row[3].as<int64_t>()});
   }
   // Open orders with what they hold and have filled: joins and one pass over postings and trades
   // each (neither is indexed by order; a subquery per open order would scan them per order).

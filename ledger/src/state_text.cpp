@@ -49,7 +49,9 @@ std::string serialize(const LedgerState& state) {
            int128_text(account.available_e7) + " " + int128_text(account.held_e7) + "\n";
   }
   for (const auto& key : state.keys) {
-    out += "key " + key.key_id + " " + key.account + " " + key.secret + "\n";
+    out += "key " + key.key_id + " " + key.account + " " + key.secret;
+    if (key.expires_ms != 0) out += " " + std::to_string(key.expires_ms);
+    out += "\n";
   }
   for (const auto& order : state.open_orders) {
     out += "open " + std::to_string(order.order_id) + " " + order.account + " " +
@@ -73,9 +75,10 @@ LedgerState parse_state(std::string_view text) {
     } else if (f[0] == "account" && f.size() == 5) {
       state.accounts.push_back(LedgerState::AccountState{
           std::string(f[1]), role_of(f[2]), parse_numeric(f[3], 0), parse_numeric(f[4], 0)});
-    } else if (f[0] == "key" && f.size() == 4) {
-      state.keys.push_back(
-          LedgerState::KeyState{std::string(f[1]), std::string(f[2]), std::string(f[3])});
+    } else if (f[0] == "key" && (f.size() == 4 || f.size() == 5)) {
+      state.keys.push_back(LedgerState::KeyState{std::string(f[1]), std::string(f[2]),
+                                                 std::string(f[3]),
+                                                 f.size() == 5 ? int64_t(number(f[4])) : 0});
     } else if (f[0] == "open" && f.size() == 7) {
       state.open_orders.push_back(LedgerState::OpenOrder{
           number(f[1]), std::string(f[2]), f[3] == "ask" ? Side::ask : Side::bid,

@@ -82,7 +82,8 @@ void Writer::Impl::take_rows(const Record& record) {
       break;
     case RecordKind::key:
       keys.push_back(KeyRow{std::string(record.text_view()), names[record.account],
-                            std::string(record.text2_view())});
+                            std::string(record.text2_view()), record.expires_ms,
+                            record.revoked_ms});
       break;
     case RecordKind::accepted: {
       const std::string& id = batch_text.emplace_back(record.text_view());

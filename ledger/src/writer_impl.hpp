@@ -29,6 +29,8 @@ struct KeyRow {
   std::string key_id;
   std::string account;
   std::string secret;
+  int64_t expires_ms = 0;  // 0: none
+  int64_t revoked_ms = 0;  // a revocation of the key (the other fields unused)
 };
 
 // One settlement batch: built (rows, balances, hash) by the writer thread, written by one

@@ -30,9 +30,17 @@ void Writer::Impl::write_rows(PgSession& session, const Batch& batch,
     if (!buffers[t].empty()) session.copy_in(copy_target(all_tables[t]), buffers[t]);
   }
   for (const KeyRow& row : batch.keys) {
-    session.exec("INSERT INTO api_keys (key_id, account, secret) VALUES (" +
+    if (row.revoked_ms != 0) {
+      // Idempotent: written again after a restart, it changes nothing.
+      session.exec("UPDATE api_keys SET revoked_ms = " + std::to_string(row.revoked_ms) +
+                   " WHERE key_id = " + session.quote(row.key_id) + " AND revoked_ms IS NULL");
+      continue;
+    }
+    session.exec("INSERT INTO api_keys (key_id, account, secret, expires_ms) VALUES (" +
                  session.quote(row.key_id) + ", " + session.quote(row.account) + ", " +
-                 session.quote(row.secret) + ") ON CONFLICT (key_id) DO NOTHING");
+                 session.quote(row.secret) + ", " +
+                 (row.expires_ms != 0 ? std::to_string(row.expires_ms) : std::string("NULL")) +
+                 ") ON CONFLICT (key_id) DO NOTHING");
   }
 }
 
@@ -252,9 +260,11 @@ void Writer::Impl::run() {
       if (!ring.try_pop(record)) break;
       // A key's seq is the command before it, which may be settled while the key is not:
       // keys are known by their ids instead.
-      const bool settled_before = record.kind == RecordKind::key
-                                      ? known_keys.contains(std::string(record.text_view()))
-                                      : record.seq <= db_settled_seq;
+      // A revocation is written whenever it comes (it is idempotent).
+      const bool settled_before =
+          record.kind == RecordKind::key
+              ? record.revoked_ms == 0 && known_keys.contains(std::string(record.text_view()))
+              : record.seq <= db_settled_seq;
       if (settled_before && record.kind != RecordKind::key &&
           record.seq > live_after.load(std::memory_order_relaxed)) {
         skipped_live.fetch_add(1);

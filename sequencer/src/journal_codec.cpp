@@ -133,6 +133,8 @@ void encode_request(const Request& request, uint32_t account, Role role,
     o.integer(request.session);
     o.integer(request.io_thread);
   }
+  // Version 5: an account's limit of open orders (its notional limit is command.amount_e7).
+  o.integer(request.max_open_orders);
 }
 
 std::optional<JournaledRequest> decode_request(std::span<const unsigned char> record) {
@@ -200,6 +202,7 @@ std::optional<JournaledRequest> decode_request(std::span<const unsigned char> re
       request.io_thread = in.integer<uint8_t>();
     }
   }
+  if (version >= 5) request.max_open_orders = in.integer<uint32_t>();
   if (!in.ok()) return std::nullopt;
   request.command = CommandEnvelope::wrap(command);  // copies the texts in
   return out;

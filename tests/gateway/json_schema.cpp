@@ -1,5 +1,7 @@
 #include "json_schema.hpp"
 
+#include <doctest/doctest.h>
+
 #include <regex>
 #include <stdexcept>
 
@@ -174,6 +176,12 @@ bool SchemaSet::validate(const std::string& file, element schema, element value,
     }
   }
   return true;
+}
+
+void expect_schema_of(const std::string& reference, const std::string& json) {
+  static SchemaSet schemas{CPX_SCHEMAS_DIR};
+  INFO(reference, " ", json);
+  CHECK(schemas.check(reference, json) == "");
 }
 
 }  // namespace cpx::test

@@ -34,4 +34,7 @@ class SchemaSet {
   std::map<std::string, std::unique_ptr<Document>> documents_;
 };
 
+// Holds a real answer to schemas/ (a doctest CHECK; the answer is shown when it fails).
+void expect_schema_of(const std::string& reference, const std::string& json);
+
 }  // namespace cpx::test

@@ -175,3 +175,101 @@ TEST_CASE("a cancel-on-disconnect session's open orders end when it closes, and 
 }
 
 }  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("per-account limits refuse orders beyond them with their own reasons") {
+  static SchemaSet schemas{CPX_SCHEMAS_DIR};
+  const std::string journal =
+      (std::filesystem::temp_directory_path() / ("cpx-limits-" + std::to_string(getpid())))
+          .string();
+  std::filesystem::remove_all(journal);
+  std::string hash;
+  Key buyer_key;
+  for (const char* every : {"0", "1", "0"}) {
+    CAPTURE(every);
+    RunningServer server({"--journal", journal, "--snapshot-every", every});
+    RestClient admin(server.port, operator_key, operator_secret);
+    if (hash.empty()) {
+      buyer_key = create_account(admin, "e1", "enterprise");
+      REQUIRE(
+          admin.send(http::verb::post, "/v1/admin/deposits", R"({"account":"e1","amount":"1000"})")
+              .result_int() == 200);
+      const Response set = admin.send(http::verb::post, "/v1/admin/accounts/e1/limits",
+                                      R"({"max_open_orders":2,"max_order_notional":"50"})");
+      INFO(set.body());
+      REQUIRE(set.result_int() == 200);
+      CHECK(schemas.check("rest.schema.json#/$defs/AccountLimits", set.body()) == "");
+      CHECK(json_field(set.body(), "max_order_notional") == "50");
+      // Bodies that set nothing, or nonsense.
+      for (const auto& [body, message] :
+           {std::pair{"{}", "max_open_orders or max_order_notional is required (null: no limit)"},
+            std::pair{R"({"max_open_orders":0})",
+                      "max_open_orders must be an integer from 1 to 10000000, or null"},
+            std::pair{R"({"max_order_notional":5})",
+                      "max_order_notional must be a positive decimal string, or null"},
+            std::pair{R"({"max_orders":5})", "unknown field max_orders"}}) {
+        const Response refused = admin.send(http::verb::post, "/v1/admin/accounts/e1/limits", body);
+        CHECK(refused.result_int() == 400);
+        CHECK(json_field(refused.body(), "message") == message);
+      }
+      CHECK(admin
+                .send(http::verb::post, "/v1/admin/accounts/nobody/limits",
+                      R"({"max_open_orders":1})")
+                .result_int() == 404);
+    } else {
+      // After a restart (from the journal, then from a snapshot): the same state.
+      CHECK(json_field(admin.send(http::verb::get, "/v1/admin/state").body(), "state_hash") ==
+            hash);
+    }
+    RestClient buyer(server.port, buyer_key.id, buyer_key.secret);
+    const auto bid = [&](const std::string& id, const std::string& qty, const std::string& price) {
+      return buyer.send(http::verb::post, "/v1/orders",
+                        R"({"client_order_id":")" + id +
+                            R"(","chip":"H100","origin":"wuhu",)"
+                            R"("qty":")" +
+                            qty + R"(","price":")" + price + "\"}");
+    };
+    const std::string round = every;
+    if (round == "0" && hash.empty()) {
+      CHECK(bid("b1", "10", "3").result_int() == 201);  // 30 of the 50 allowed
+      const Response dear = bid("b2", "10", "6");       // 60
+      CHECK(dear.result_int() == 400);
+      CHECK(json_field(dear.body(), "code") == "order_notional_limit");
+      CHECK(json_field(dear.body(), "message") ==
+            "price x qty is over the account's limit of 50 per order");
+      CHECK(bid("b2", "5", "4").result_int() == 201);
+      const Response third = bid("b3", "1", "1");
+      CHECK(third.result_int() == 400);
+      CHECK(json_field(third.body(), "code") == "open_orders_limit");
+      // An amend is held to the notional limit too; a cancel makes room.
+      const Response amended = buyer.send(http::verb::patch, "/v1/orders/b1", R"({"qty":"20"})");
+      CHECK(json_field(amended.body(), "code") == "order_notional_limit");
+      CHECK(buyer.send(http::verb::delete_, "/v1/orders/b1").result_int() == 200);
+      CHECK(bid("b3", "1", "1").result_int() == 201);
+    } else {
+      // The limits held across the restart: two open, a third refused.
+      CHECK(json_field(bid("x" + round + std::to_string(hash.size()), "1", "1").body(), "code") ==
+            "open_orders_limit");
+    }
+    hash = json_field(admin.send(http::verb::get, "/v1/admin/state").body(), "state_hash");
+    CHECK(server.stop() == 0);
+  }
+  // Lifted (null): the orders go.
+  RunningServer server({"--journal", journal});
+  RestClient admin(server.port, operator_key, operator_secret);
+  const Response lifted = admin.send(http::verb::post, "/v1/admin/accounts/e1/limits",
+                                     R"({"max_open_orders":null,"max_order_notional":null})");
+  CHECK(lifted.body() ==
+        R"({"account":"e1","max_open_orders":null,"max_order_notional":null,"open_orders":2})");
+  RestClient buyer(server.port, buyer_key.id, buyer_key.secret);
+  CHECK(buyer
+            .send(http::verb::post, "/v1/orders",
+                  R"({"client_order_id":"big","chip":"H100","origin":"wuhu","qty":"100",)"
+                  R"("price":"5"})")
+            .result_int() == 201);
+  CHECK(server.stop() == 0);
+  std::filesystem::remove_all(journal);
+}
+
+}  // namespace cpx::test

@@ -13,9 +13,7 @@ namespace cpx::test {
 namespace {
 
 void expect_schema(const std::string& reference, const std::string& json) {
-  static SchemaSet schemas{CPX_SCHEMAS_DIR};
-  INFO(reference, " ", json);
-  CHECK(schemas.check(reference, json) == "");
+  expect_schema_of(reference, json);
 }
 const std::string rest = "rest.schema.json#/$defs/";
 const std::string ws = "ws.schema.json#/$defs/";

@@ -22,6 +22,11 @@ bool Venue::admit(const Request& request, Caller& caller) {
     answer_error(request, 401, "unauthorized", unknown_key_message);
     return false;
   }
+  if (key->second.expires_ms != 0 && request.now_ms >= key->second.expires_ms &&
+      request.kind != RequestKind::ws_logout) {
+    answer_error(request, 401, "key_expired", "this key expired; an operator can give a new one");
+    return false;
+  }
   if (accounts_[key->second.account].status == AccountStatus::suspended &&
       request.kind != RequestKind::ws_logout) {
     answer_error(request, 403, "account_suspended", "this account is suspended by an operator");
@@ -61,6 +66,7 @@ bool Venue::admit(const Request& request, Caller& caller) {
   }
   caller.account = key->second.account;
   caller.role = key->second.role;
+  key->second.last_used_ms = std::max(key->second.last_used_ms, request.now_ms);
   return true;
 }
 

@@ -26,6 +26,36 @@ OrderStatus status_of(DoneReason reason) {
 
 }  // namespace
 
+bool Venue::answer_repeat(const Request& request, const Command& command, uint32_t account) {
+  const uint32_t key = engine_.find_order(account, command.client_order_id);
+  if (key != index_none) {
+    const OrderRecord& placed = orders_[key];
+    const bool bid = command.side == Side::bid;
+    // An ask from a site names the site instead of chip and region.
+    const auto site = command.site.empty() ? std::nullopt : engine_.find_site(command.site);
+    const bool where = command.site.empty()
+                           ? placed.site == index_none && placed.chip == command.chip &&
+                                 placed.region == command.region
+                           : site && placed.site == *site;
+    const bool same =
+        placed.rest_placed && placed.side == command.side && where &&
+        (command.delivery_ms == 0 || placed.delivery_ms == command.delivery_ms) &&
+        placed.qty_milli == command.qty_milli && placed.price_placed_ticks == command.price_ticks &&
+        placed.tif == command.tif &&
+        (placed.green_pct == command.green_pct || (!command.site.empty() && !command.has_green)) &&
+        (!bid ||
+         (placed.has_latency_max == command.has_latency_max &&
+          placed.latency_ms_max == command.latency_ms_max && placed.urgency == command.urgency));
+    if (same) {
+      body_.clear();
+      render_placed_answer(body_, key);
+      answer(request, 201, body_);
+      return true;
+    }
+  }
+  return false;
+}
+
 void Venue::handle_order(const Request& request, const Caller& caller) {
   Command command = request.command.unwrap();
   command.account = engine_.account(caller.account).name;
@@ -33,32 +63,14 @@ void Venue::handle_order(const Request& request, const Caller& caller) {
   // Idempotent entry: the same order sent again over REST gets its first answer and places
   // nothing; any other reuse of the id goes to the engine, which refuses it.
   if (command.op == Op::new_order && request.surface == Surface::rest &&
-      command.shape_reason == Reason::none && command.field_reason == Reason::none) {
-    const uint32_t key = engine_.find_order(caller.account, command.client_order_id);
-    if (key != index_none) {
-      const OrderRecord& placed = orders_[key];
-      const bool bid = command.side == Side::bid;
-      // An ask from a site names the site instead of chip and region.
-      const auto site = command.site.empty() ? std::nullopt : engine_.find_site(command.site);
-      const bool where = command.site.empty()
-                             ? placed.site == index_none && placed.chip == command.chip &&
-                                   placed.region == command.region
-                             : site && placed.site == *site;
-      const bool same = placed.rest_placed && placed.side == command.side && where &&
-                        (command.delivery_ms == 0 || placed.delivery_ms == command.delivery_ms) &&
-                        placed.qty_milli == command.qty_milli &&
-                        placed.price_placed_ticks == command.price_ticks &&
-                        placed.tif == command.tif &&
-                        (placed.green_pct == command.green_pct ||
-                         (!command.site.empty() && !command.has_green)) &&
-                        (!bid || (placed.has_latency_max == command.has_latency_max &&
-                                  placed.latency_ms_max == command.latency_ms_max &&
-                                  placed.urgency == command.urgency));
-      if (same) {
-        body_.clear();
-        render_placed_answer(body_, key);
-        return answer(request, 201, body_);
-      }
+      command.shape_reason == Reason::none && command.field_reason == Reason::none &&
+      answer_repeat(request, command, caller.account)) {
+    return;
+  }
+  if (accounts_[caller.account].max_open_orders != 0 ||
+      accounts_[caller.account].max_order_notional_e7 != 0) [[unlikely]] {
+    if (command.shape_reason == Reason::none && over_limits(request, command, caller.account)) {
+      return;
     }
   }
   execute(command);
@@ -245,6 +257,7 @@ void Venue::on_accepted(const Event& event, const Command& command, int64_t now_
   CPX_ASSERT(event.order_key == orders_.size());
   OrderRecord& order = orders_.emplace_back();
   order.account = command.account_index;
+  ++accounts_[command.account_index].open_orders;
   order.chip = command.chip;
   order.region = command.region;
   order.green_pct = command.green_pct;
@@ -401,6 +414,7 @@ void Venue::on_done(const Event& event, int64_t now_ms) {
       record.amount_e7 = engine_.penalty_of(order.price_ticks, order.open_milli);
     }
   }
+  if (order.status == OrderStatus::open) --accounts_[order.account].open_orders;
   order.status = status_of(event.done_reason);
   order.open_milli = 0;
   touched_.push_back(event.order_key);

@@ -22,7 +22,9 @@ std::string config_fingerprint(const Config& config) {
 
 // 3: with the clock, sites and contracts (docs/delivery.md) and hourly markets' resting orders.
 // Older versions had other order records, which the layout check refuses anyway.
-constexpr uint32_t venue_snapshot_version = 4;  // 4: the hourly markets' and curves' seqs
+// 4: the hourly markets' and curves' seqs; 5: the keys' creation, expiry and last use, and the
+// accounts' limits.
+constexpr uint32_t venue_snapshot_version = 5;
 constexpr uint32_t venue_snapshot_version_min = 3;
 
 }  // namespace
@@ -41,6 +43,10 @@ std::string Venue::state_hash() const {
     text += " " + std::to_string(accounts_[i].event_seq);
     if (accounts_[i].status != AccountStatus::active) {
       text += " " + std::string(to_string(accounts_[i].status));
+    }
+    if (accounts_[i].max_open_orders != 0 || accounts_[i].max_order_notional_e7 != 0) {
+      text += " limits " + std::to_string(accounts_[i].max_open_orders) + " ";
+      append_int128(text, accounts_[i].max_order_notional_e7);
     }
     text += "\n";
   }
@@ -74,8 +80,11 @@ std::string Venue::state_hash() const {
             std::to_string(order.open_milli) + " " + std::to_string(order.filled_milli) + "\n";
   }
   std::vector<std::string> key_ids;
-  for (const auto& [key_id, entry] : keys_)
-    key_ids.push_back(key_id + " " + std::to_string(entry.account));
+  for (const auto& [key_id, entry] : keys_) {
+    // (An expiry joins the line; without one, the text of keys is what it always was.)
+    key_ids.push_back(key_id + " " + std::to_string(entry.account) +
+                      (entry.expires_ms != 0 ? " e" + std::to_string(entry.expires_ms) : ""));
+  }
   std::sort(key_ids.begin(), key_ids.end());
   for (const std::string& key : key_ids) text += "k " + key + "\n";
   hash_delivery(text);
@@ -91,13 +100,7 @@ std::string Venue::state_hash() const {
   return out;
 }
 
-void Venue::save(journal::SnapshotWriter& out) const {
-  out.u32(venue_snapshot_version);
-  out.u32(sizeof(OrderRecord));
-  out.u32(sizeof(FillRecord));
-  out.text(config_fingerprint(engine_.config()));
-  out.u64(engine_.last_seq());
-  out.u64(engine_.last_trade_id());
+void Venue::save_accounts(journal::SnapshotWriter& out) const {
   out.u64(engine_.account_count());
   for (uint32_t i = 0; i < engine_.account_count(); ++i) {
     const Account& account = engine_.account(i);
@@ -107,7 +110,19 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.i128(account.held_e7);
     out.u64(accounts_[i].event_seq);
     out.u8(uint8_t(accounts_[i].status));
+    out.u32(accounts_[i].max_open_orders);
+    out.i128(accounts_[i].max_order_notional_e7);
   }
+}
+
+void Venue::save(journal::SnapshotWriter& out) const {
+  out.u32(venue_snapshot_version);
+  out.u32(sizeof(OrderRecord));
+  out.u32(sizeof(FillRecord));
+  out.text(config_fingerprint(engine_.config()));
+  out.u64(engine_.last_seq());
+  out.u64(engine_.last_trade_id());
+  save_accounts(out);
   save_delivery(out);
   // Order records and fills as they are in memory (plain records; the layout's sizes are in
   // the header, and a snapshot is read by the build that wrote it), then the client order ids.
@@ -168,6 +183,9 @@ void Venue::save(journal::SnapshotWriter& out) const {
     out.text(entry->first);
     out.u32(entry->second.account);
     out.text(entry->second.secret);
+    out.i64(entry->second.created_ms);
+    out.i64(entry->second.expires_ms);
+    out.i64(entry->second.last_used_ms);
   }
   for (const uint64_t seq : book_seq_) out.u64(seq);
   for (const uint64_t seq : trade_seq_) out.u64(seq);
@@ -203,7 +221,7 @@ void Venue::load(journal::SnapshotReader& in) {
   }
   const uint64_t seq = in.u64();
   const uint64_t trade_id = in.u64();
-  load_accounts(in);
+  load_accounts(in, version);
   load_delivery(in);
   load_orders(in);
   load_fills(in);
@@ -214,7 +232,7 @@ void Venue::load(journal::SnapshotReader& in) {
   rebuild_hour_markets();
 }
 
-void Venue::load_accounts(journal::SnapshotReader& in) {
+void Venue::load_accounts(journal::SnapshotReader& in, uint32_t version) {
   const uint64_t account_count = in.count(4 + 1 + 16 + 16 + 8 + 1);
   for (uint64_t i = 0; i < account_count; ++i) {
     const std::string name = in.text();
@@ -228,6 +246,11 @@ void Venue::load_accounts(journal::SnapshotReader& in) {
     const uint8_t status = in.u8();
     if (status > uint8_t(AccountStatus::suspended)) in.fail("a bad account status");
     extra.status = AccountStatus(status);
+    if (version >= 5) {
+      extra.max_open_orders = in.u32();
+      extra.max_order_notional_e7 = in.i128();
+      if (extra.max_order_notional_e7 < 0) in.fail("a bad account limit");
+    }
   }
 }
 
@@ -262,6 +285,7 @@ void Venue::load_orders(journal::SnapshotReader& in) {
       in.fail("an order key out of place");
     }
     accounts_[order.account].orders.push_back(uint32_t(key));
+    if (order.status == OrderStatus::open) ++accounts_[order.account].open_orders;
     if (order.delivery_ms != 0) {
       order.book_milli = 0;  // rebuild_hour_markets() puts it in its hour's book
     } else if (order.book_milli > 0) {
@@ -325,7 +349,16 @@ void Venue::load_keys(journal::SnapshotReader& in, uint32_t version) {
     const uint32_t account = in.u32();
     const std::string secret = in.text();
     if (account >= account_count || keys_.contains(key_id)) in.fail("a bad API key");
-    add_key(key_id, secret, account);
+    int64_t created_ms = 0;
+    int64_t expires_ms = 0;
+    int64_t last_used_ms = 0;
+    if (version >= 5) {
+      created_ms = in.i64();
+      expires_ms = in.i64();
+      last_used_ms = in.i64();
+    }
+    add_key(key_id, secret, account, false, created_ms, expires_ms);
+    keys_.find(key_id)->second.last_used_ms = last_used_ms;
   }
   for (uint64_t& value : book_seq_) value = in.u64();
   for (uint64_t& value : trade_seq_) value = in.u64();

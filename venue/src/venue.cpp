@@ -72,7 +72,9 @@ void Venue::restore(const ledger::LedgerState& state) {
   accounts_.resize(engine_.account_count());
   for (const auto& key : state.keys) {
     const auto index = engine_.find_account(key.account);
-    if (index && !keys_.contains(key.key_id)) add_key(key.key_id, key.secret, *index);
+    if (index && !keys_.contains(key.key_id)) {
+      add_key(key.key_id, key.secret, *index, false, 0, key.expires_ms);
+    }
   }
   // Orders open at the last stop are gone (until the journal keeps them): one command, seq
   // last + 1, ends them in the ledger and releases their holds.
@@ -119,19 +121,24 @@ void Venue::send_ledger() {
   ledger_records_.clear();
 }
 
-void Venue::ledger_key(std::string_view key_id, std::string_view secret, uint32_t account) {
+void Venue::ledger_key(std::string_view key_id, std::string_view secret, uint32_t account,
+                       int64_t expires_ms, int64_t revoked_ms) {
   if (!limits_.ledger) return;
   ledger::Record& record = ledger_record(ledger::RecordKind::key, engine_.last_seq());
   record.account = account;
   record.set_text(key_id);
   record.set_text2(secret);
+  record.expires_ms = expires_ms;
+  record.revoked_ms = revoked_ms;
 }
 
 void Venue::add_key(std::string_view key_id, std::string_view secret, uint32_t account,
-                    bool bootstrap) {
+                    bool bootstrap, int64_t created_ms, int64_t expires_ms) {
   const Account& holder = engine_.account(account);
-  keys_.emplace(std::string(key_id),
-                KeyEntry{account, holder.role, {}, std::string(secret), bootstrap});
+  keys_.emplace(
+      std::string(key_id),
+      KeyEntry{
+          account, holder.role, {}, std::string(secret), bootstrap, created_ms, expires_ms, 0});
   KeyRecord record;
   record.key_id.assign(key_id);
   record.secret.assign(secret);
@@ -197,6 +204,8 @@ bool Venue::journaled(const Request& request) {
     case RequestKind::collateral:
     case RequestKind::contract:
     case RequestKind::account_status:
+    case RequestKind::revoke_key:
+    case RequestKind::account_limits:
       return true;
     case RequestKind::ws_logout:
       return request.cancel_on_disconnect;
@@ -207,6 +216,9 @@ bool Venue::journaled(const Request& request) {
 
 void Venue::replay(const Request& request, const Caller& caller, uint64_t signature_fingerprint) {
   now_ms_ = request.now_ms;
+  if (const auto key = keys_.find(request.key_id.view()); key != keys_.end()) {
+    key->second.last_used_ms = std::max(key->second.last_used_ms, request.now_ms);
+  }
   if (signature_fingerprint != 0 && request.now_ms + 2 * replay_generation_ms > replay_wall_ms_) {
     replay_guard_.remember(signature_fingerprint, request.now_ms);
   }
@@ -263,6 +275,10 @@ bool Venue::permitted(const Request& request, const Caller& caller) {
     case RequestKind::deposit:
     case RequestKind::state:
     case RequestKind::account_status:
+    case RequestKind::list_accounts:
+    case RequestKind::revoke_key:
+    case RequestKind::account_limits:
+    case RequestKind::collateral:
       if (!operator_) {
         return (answer_error(request, 403, "role_mismatch", "only operator keys administer"),
                 false);
@@ -283,12 +299,6 @@ bool Venue::permitted(const Request& request, const Caller& caller) {
         return (answer_error(request, 409, "clock_not_manual",
                              "the clock is set by operators only when the server runs with "
                              "--clock manual"),
-                false);
-      }
-      break;
-    case RequestKind::collateral:
-      if (!operator_) {
-        return (answer_error(request, 403, "role_mismatch", "only operator keys administer"),
                 false);
       }
       break;
@@ -346,6 +356,12 @@ void Venue::act(const Request& request, const Caller& caller) {
       return handle_login(request, caller);
     case RequestKind::state:
       return handle_state(request);
+    case RequestKind::list_accounts:
+      return handle_list_accounts(request);
+    case RequestKind::revoke_key:
+      return handle_revoke_key(request);
+    case RequestKind::account_limits:
+      return handle_account_limits(request);
     case RequestKind::cancel_all:
       return handle_cancel_all(request, caller);
     case RequestKind::tick:

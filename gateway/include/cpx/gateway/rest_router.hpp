@@ -81,9 +81,12 @@ inline constexpr Route private_routes[] = {
     {"GET", "/v1/fills", RequestKind::list_fills},
     {"GET", "/v1/account", RequestKind::get_account},
     {"POST", "/v1/admin/accounts", RequestKind::create_account, Op::account, true},
+    {"GET", "/v1/admin/accounts", RequestKind::list_accounts},
+    {"DELETE", "/v1/admin/keys/{id}", RequestKind::revoke_key},
     {"POST", "/v1/admin/deposits", RequestKind::deposit, Op::deposit, true},
     {"POST", "/v1/admin/accounts/{id}/keys", RequestKind::create_key},
     {"POST", "/v1/admin/accounts/{id}/status", RequestKind::account_status},
+    {"POST", "/v1/admin/accounts/{id}/limits", RequestKind::account_limits},
     {"GET", "/v1/admin/state", RequestKind::state},
     {"POST", "/v1/admin/clock", RequestKind::clock, Op::tick, true},
     {"POST", "/v1/admin/collateral", RequestKind::collateral, Op::collateral, true},
@@ -123,8 +126,17 @@ class RestRouter {
                          int64_t now_ms);
   // Pages and filters from the query; an answer when one is bad.
   std::optional<Response> read_query(std::string_view target, Request& out, Command& command) const;
+  // A new key's body: nothing, or {"expires_ms":N} (into command.time_ms).
+  static std::optional<Response> read_key_body(std::string_view body, Command& command);
+  // {"max_open_orders":N|null,"max_order_notional":"X"|null}, each optional (null: no limit).
+  static std::optional<Response> read_account_limits(std::string_view body, Request& out,
+                                                     Command& command);
   // POST /v1/admin/accounts/{id}/status's body into out.account_status, or the refusal.
   std::optional<Routed> read_account_status(std::string_view body, Request& out);
+  // A bodiless private request's path id (an account, a key or an order), with what its body
+  // may carry (a status, a key's expiry, limits).
+  std::optional<Routed> read_path_request(std::string_view path_id, const HttpRequest& http,
+                                          Request& out, Command& command);
   simdjson::dom::parser status_parser_;
   std::optional<Response> read_contract_filters(std::string_view target, Request& out,
                                                 Command& command) const;

@@ -66,6 +66,9 @@ struct Record {
   int128 penalty_e7 = 0;
   int128 reserve_e7 = 0;
   int64_t delivery_ms = 0;  // an hourly trade's hour
+  // A key: its expiry (0: none); a revocation when revoked_ms != 0 (then the key id only).
+  int64_t expires_ms = 0;
+  int64_t revoked_ms = 0;
   uint8_t green_pct = 0;
   SiteStatus site_status = SiteStatus::active;
   ContractStatus contract_status = ContractStatus::contracted;

@@ -27,6 +27,7 @@ struct LedgerState {
     std::string key_id;
     std::string account;
     std::string secret;
+    int64_t expires_ms = 0;  // 0: none (revoked keys are not read)
   };
   std::vector<KeyState> keys;
   struct OpenOrder {

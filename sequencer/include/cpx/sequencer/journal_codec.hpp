@@ -15,7 +15,7 @@ namespace cpx::sequencer {
 using venue::Request;
 
 // 2: with the signature's fingerprint (the replay guard survives restarts); 1 is still read.
-inline constexpr uint8_t request_record_version = 4;
+inline constexpr uint8_t request_record_version = 5;
 
 // A journaled request and who sent it (the caller the venue admitted: replay must not depend on
 // the key still being there, nor on the operator's key staying the same across starts).

@@ -10,12 +10,13 @@
 namespace cpx::venue {
 
 enum class OutKind : uint8_t {
-  reply,      // to one session: status + JSON body
-  push,       // to an account's WebSocket sessions: JSON body
-  key_added,  // to every I/O thread: KeyRecord
-  book,       // to every I/O thread: BookHeader + BookLevel[levels]
-  trade,      // to every I/O thread: TradeRecord
-  curve,      // to every I/O thread: CurveHeader + CurvePoint[points]
+  reply,        // to one session: status + JSON body
+  push,         // to an account's WebSocket sessions: JSON body
+  key_added,    // to every I/O thread: KeyRecord
+  book,         // to every I/O thread: BookHeader + BookLevel[levels]
+  trade,        // to every I/O thread: TradeRecord
+  curve,        // to every I/O thread: CurveHeader + CurvePoint[points]
+  key_revoked,  // to every I/O thread: KeyRecord (no secret): the key stops, its sessions close
 };
 
 struct OutHeader {

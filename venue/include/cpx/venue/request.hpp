@@ -49,6 +49,13 @@ enum class RequestKind : uint8_t {
   get_contract,    // command.trade_id
   // Operators: command.account's account_status (a kill switch, a suspension, or lifting them).
   account_status,
+  // Operators: every account with its keys (never their secrets), after command.account
+  // (limit); a key revoked (new_key_id names it). create_key's command.time_ms is its expiry.
+  list_accounts,
+  revoke_key,
+  // Operators: command.account's limits, max_open_orders (0: none) and command.amount_e7 (the
+  // notional an order may have at most; 0: none).
+  account_limits,
 };
 
 // An account's standing (docs/api.md, "Kill switch and suspension"): halted accounts place and
@@ -108,6 +115,7 @@ struct Request {
   // A WebSocket session that logged in with cancel_on_disconnect: its orders carry it, and its
   // logout (the connection closed, or dropped for missing pings) cancels those still open.
   bool cancel_on_disconnect = false;
+  uint32_t max_open_orders = 0;  // account_limits
   uint32_t limit = 100;
   uint64_t session = 0;  // the I/O thread's id of the connection that waits for the answer
   int64_t now_ms = 0;    // the gateway's clock when the request arrived

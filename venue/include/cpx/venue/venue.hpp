@@ -34,6 +34,7 @@ class VenueSink {
   // To the WebSocket sessions of `account` on the threads in `thread_mask`.
   virtual void push(uint64_t thread_mask, uint32_t account, std::string_view body) = 0;
   virtual void key_added(const KeyRecord& key) = 0;  // every I/O thread
+  virtual void key_revoked(const KeyRecord& key) { (void)key; }
   virtual void book(const BookHeader& header, const BookLevel* levels) = 0;
   virtual void trade(const TradeRecord& trade) = 0;
   virtual void curve(const CurveHeader& header, const CurvePoint* points) {
@@ -121,8 +122,11 @@ class Venue {
     uint32_t account;
     Role role;
     TokenBucket bucket;
-    std::string secret;      // for publish_state()
-    bool bootstrap = false;  // the operator key of this start: not in snapshots
+    std::string secret;        // for publish_state()
+    bool bootstrap = false;    // the operator key of this start: not in snapshots
+    int64_t created_ms = 0;    // when the request that made it reached the gateway
+    int64_t expires_ms = 0;    // refused from then on; 0: never
+    int64_t last_used_ms = 0;  // its last admitted request; 0: none yet
   };
   struct OrderRecord {
     uint32_t account = 0;
@@ -174,6 +178,10 @@ class Venue {
     std::vector<uint32_t> contracts;   // indexes of the engine's contracts it is a party of
     AccountStatus status = AccountStatus::active;
     uint16_t sessions[io_threads_max] = {};
+    // Operators' limits (docs/api.md, "Per-account limits"; 0: none), and its open orders.
+    uint32_t max_open_orders = 0;
+    int128 max_order_notional_e7 = 0;
+    uint32_t open_orders = 0;
   };
   // Auth: key, replay guard, rate limit. Answers the failure itself and returns false.
   bool admit(const Request& request, Caller& caller);
@@ -187,6 +195,8 @@ class Venue {
   // handed to the sink here too).
   bool permitted(const Request& request, const Caller& caller);
   void handle_order(const Request& request, const Caller& caller);
+  // A new REST order sent again as it was placed: answered as then (true), placing nothing.
+  bool answer_repeat(const Request& request, const Command& command, uint32_t account);
   // DELETE /v1/orders: each open order of the account (of one chip, with chip_filter) cancelled.
   void handle_cancel_all(const Request& request, const Caller& caller);
   void handle_get_order(const Request& request, const Caller& caller);
@@ -236,8 +246,9 @@ class Venue {
   void load_delivery(journal::SnapshotReader& in);
   void hash_delivery(std::string& text) const;
 
+  void save_accounts(journal::SnapshotWriter& out) const;
   // load() by part, in the snapshot's order (each fails the reader on what does not fit).
-  void load_accounts(journal::SnapshotReader& in);
+  void load_accounts(journal::SnapshotReader& in, uint32_t version);
   void load_orders(journal::SnapshotReader& in);
   void load_fills(journal::SnapshotReader& in);
   void load_resting(journal::SnapshotReader& in);
@@ -272,9 +283,15 @@ class Venue {
   // Ledger records of the command being handled, sent to the sink by send_ledger().
   ledger::Record& ledger_record(ledger::RecordKind kind, uint64_t seq);
   void send_ledger();
-  void ledger_key(std::string_view key_id, std::string_view secret, uint32_t account);
+  void ledger_key(std::string_view key_id, std::string_view secret, uint32_t account,
+                  int64_t expires_ms = 0, int64_t revoked_ms = 0);
   void add_key(std::string_view key_id, std::string_view secret, uint32_t account,
-               bool bootstrap = false);
+               bool bootstrap = false, int64_t created_ms = 0, int64_t expires_ms = 0);
+  void handle_list_accounts(const Request& request);
+  void handle_account_limits(const Request& request);
+  // An order the account's limits refuse (answered here): false when they allow it.
+  bool over_limits(const Request& request, const Command& command, uint32_t account);
+  void handle_revoke_key(const Request& request);
 
   // The order now, or (as_accepted) as the answer that placed it showed it.
   void render_order(std::string& out, uint32_t key, bool as_accepted = false) const;
