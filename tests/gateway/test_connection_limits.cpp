@@ -71,7 +71,7 @@ TEST_CASE("a flood of silent connections never locks out a provider or a signed 
   auto flood = idle_connections(context, server.port, 300, "127.0.0.1");
   // Each new one made way for it by closing the oldest silent one: at most nine tenths of the
   // cap stay anonymous, whatever comes.
-  const int displaced = wait_closed(flood, 210, std::chrono::milliseconds(1000));
+  const int displaced = wait_closed(flood, 210, std::chrono::milliseconds(1500));
   CHECK(displaced >= 210);
   MESSAGE(displaced, " of 300 silent connections made way for newer ones at once");
 
@@ -89,7 +89,7 @@ TEST_CASE("a flood of silent connections never locks out a provider or a signed 
   const auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - flood_start);
   MESSAGE("all silent connections closed after ", took.count(), " ms");
-  CHECK(took.count() < 3500);
+  CHECK(took.count() < 5000);  // the first-request timeout and a margin, not the 30 s idle one
   // The authenticated ones are untouched.
   CHECK(client.send(http::verb::get, "/v1/account").result_int() == 200);
   session.send(R"({"op":"cancel","req_id":2,"client_order_id":"a1"})");
