@@ -48,6 +48,31 @@ void HttpSession::do_read() {
   } else {
     stream_.expires_after(std::chrono::seconds(io_thread_.core.settings.first_request_timeout_s));
   }
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+}
+
+void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
+  if (ec) return on_read(ec, bytes);
+  if (parser_->is_done()) return on_read(ec, bytes);
+  const auto expect = parser_->get()[http::field::expect];
+  if (beast::iequals(expect, "100-continue")) {
+    static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(write_timeout);
+    net::async_write(stream_, net::buffer(go_on.data(), go_on.size()),
+                     [self = shared_from_this()](beast::error_code error, std::size_t) {
+                       if (error) return self->do_close();
+                       self->read_rest();
+                     });
+    return;
+  }
+  read_rest();
+}
+
+void HttpSession::read_rest() {
+  stream_.expires_after(
+      served_ ? read_timeout
+              : std::chrono::seconds(io_thread_.core.settings.first_request_timeout_s));
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }

@@ -28,6 +28,10 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  // The header first: a client that sent "Expect: 100-continue" is told to go on before the
+  // body is read (RFC 9110, 10.1.1), then the rest is read as one.
+  void on_header(boost::beast::error_code ec, std::size_t bytes);
+  void read_rest();
   void route(const Request& request);
   void answer(unsigned status, std::string body, uint32_t retry_after_s = 0, bool close = false,
               bool csv = false);
