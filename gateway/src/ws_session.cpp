@@ -280,6 +280,15 @@ void WsSession::handle_subscription(std::string_view op, simdjson::dom::object o
     }
     indices.push_back(index);
   }
+  if (op == "subscribe") {
+    std::size_t added = 0;
+    for (const int index : indices) added += !subscribed_.contains(index);
+    if (subscribed_.size() + added > ws_subscriptions_max) {
+      return reject(
+          req_id, "bad_request",
+          "at most " + std::to_string(ws_subscriptions_max) + " subscriptions per connection");
+    }
+  }
   std::string answer =
       "{\"type\":\"" + std::string(op) + "d\",\"req_id\":" + req_id + ",\"channels\":[";
   for (std::size_t i = 0; i < indices.size(); ++i) {
@@ -289,8 +298,10 @@ void WsSession::handle_subscription(std::string_view op, simdjson::dom::object o
   send_text(answer + "]}");
   for (const int index : indices) {
     if (op == "subscribe") {
+      subscribed_.insert(index);
       send_text(io_thread_.subscribe(index, session_id_));
     } else {
+      subscribed_.erase(index);
       io_thread_.unsubscribe(index, session_id_);
     }
   }

@@ -7,6 +7,7 @@
 #include <boost/beast.hpp>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "connection_slot.hpp"
@@ -50,6 +51,7 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   boost::asio::steady_timer close_timer_;
   boost::asio::steady_timer first_message_timer_;  // without a login on the upgrade
   bool first_message_seen_ = false;
+  std::set<int> subscribed_;  // channel indexes (at most ws_subscriptions_max)
   ConnectionSlot slot_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "client.hpp"
+#include "cpx/base/utc_hour.hpp"
 #include "json_schema.hpp"
 
 namespace cpx::test {
@@ -236,6 +237,48 @@ TEST_CASE("each delivery hour's book, trades and the forward curve, live and aft
     CHECK(last.stop() == 0);
   }
   std::filesystem::remove_all(journal);
+}
+
+}  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("a connection subscribes to at most 256 channels") {
+  RunningServer server({"--clock", "manual"});
+  RestClient admin(server.port, operator_key, operator_secret);
+  REQUIRE(admin.send(http::verb::post, "/v1/admin/clock", clock_body(day_start)).result_int() ==
+          200);
+  // The open hours' books of two chips: 2 x 169 channels to choose from.
+  std::vector<std::string> channels;
+  for (const char* chip : {"H100", "A100"}) {
+    for (int h = 0; h <= 168; ++h) {
+      channels.push_back(std::string("book:") + chip + ":" +
+                         format_utc_hour(day_start + int64_t(h) * hour));
+    }
+  }
+  const auto subscribe = [](int req, auto first, auto last) {
+    std::string message =
+        R"({"op":"subscribe","req_id":)" + std::to_string(req) + R"(,"channels":[)";
+    for (auto it = first; it != last; ++it) {
+      if (it != first) message += ",";
+      message += "\"" + *it + "\"";
+    }
+    return message + "]}";
+  };
+  WsClient watcher(server.port);
+  watcher.send(subscribe(1, channels.begin(), channels.begin() + 256));
+  CHECK(watcher.read_until("\"req_id\":1").find("subscribed") != std::string::npos);
+  // The same again adds nothing; one more is refused, and nothing of that request is taken.
+  watcher.send(subscribe(2, channels.begin() + 250, channels.begin() + 256));
+  CHECK(watcher.read_until("\"req_id\":2").find("subscribed") != std::string::npos);
+  watcher.send(subscribe(3, channels.begin() + 255, channels.begin() + 257));
+  const std::string refused = watcher.read_until("\"req_id\":3");
+  CHECK(json_field(refused, "message") == "at most 256 subscriptions per connection");
+  watcher.send(R"({"op":"unsubscribe","req_id":4,"channels":[")" + channels[0] + "\"]}");
+  CHECK(watcher.read_until("\"req_id\":4").find("unsubscribed") != std::string::npos);
+  watcher.send(subscribe(5, channels.begin() + 256, channels.begin() + 257));
+  CHECK(watcher.read_until("\"req_id\":5").find("subscribed") != std::string::npos);
+  CHECK(server.stop() == 0);
 }
 
 }  // namespace cpx::test

@@ -23,6 +23,8 @@ namespace cpx::gateway {
 inline constexpr std::size_t request_body_bytes_max = 64 * 1024;
 // Request headers together, past which the connection is dropped.
 inline constexpr std::size_t request_header_bytes_max = 16 * 1024;
+// Market-data channels one WebSocket connection may subscribe to at once.
+inline constexpr std::size_t ws_subscriptions_max = 256;
 // Page sizes and book depths a query may ask for.
 inline constexpr uint64_t page_limit_max = 1000;
 inline constexpr uint64_t page_limit_default = 100;
