@@ -3,7 +3,9 @@
 // and is closed after the first-request timeout; a WebSocket that never sends a message is
 // closed too; one address has its share of the connections and no more.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -167,6 +169,58 @@ TEST_CASE("a request that expects 100-continue is told to go on before it sends 
     answer.append(buffer, socket.read_some(net::buffer(buffer), ec));
   }
   CHECK(answer.starts_with("HTTP/1.1 401 Unauthorized"));  // then the request as any other
+  CHECK(server.stop() == 0);
+}
+
+}  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE("a slowloris of 2,000 connections does not stop a normal client from trading") {
+  // Descriptors for both ends (the server inherits the raised limit).
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = std::max(files.rlim_cur, std::min<rlim_t>(files.rlim_max, 8192));
+  setrlimit(RLIMIT_NOFILE, &files);
+  const int count =
+      int(std::min<rlim_t>(2000, files.rlim_cur > 400 ? (files.rlim_cur - 200) / 2 : 100));
+  MESSAGE(count, " slow connections (descriptor limit ", files.rlim_cur, ")");
+  RunningServer server({"--first-request-timeout", "3", "--max-connections-per-address", "0"});
+  RestClient admin(server.port, operator_key, operator_secret);
+  const Key provider = create_account(admin, "p1", "provider");
+  const Key buyer = create_account(admin, "e1", "enterprise");
+  REQUIRE(admin.send(http::verb::post, "/v1/admin/deposits", R"({"account":"e1","amount":"100"})")
+              .result_int() == 200);
+  WsClient session(server.port, provider.id, provider.secret);
+  REQUIRE(session.read().find("logged_in") != std::string::npos);
+  session.send(R"({"op":"new","req_id":1,"client_order_id":"a1","chip":"H100","region":"zhongwei",)"
+               R"("qty":"1","price":"9"})");
+  REQUIRE(session.read_until("\"req_id\":1").find("accepted") != std::string::npos);
+
+  // Each sends a request line and then a header a byte at a time, never finishing.
+  net::io_context context;
+  auto slow = idle_connections(context, server.port, count, "127.0.0.1");
+  const std::string trickle = "GET /v1/time HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  for (std::size_t at = 0; at < trickle.size(); at += 8) {
+    for (auto& socket : slow) {
+      boost::system::error_code ignored;
+      socket->write_some(
+          net::buffer(trickle.data() + at, std::min<std::size_t>(8, trickle.size() - at)), ignored);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Meanwhile a buyer connects and trades with the provider.
+  RestClient client(server.port, buyer.id, buyer.secret, "127.0.0.2");
+  const Response bid = client.send(http::verb::post, "/v1/orders",
+                                   R"({"client_order_id":"b1","chip":"H100","origin":"zhongwei",)"
+                                   R"("qty":"1","price":"9"})");
+  INFO(bid.body());
+  CHECK(bid.result_int() == 201);
+  CHECK(json_field(bid.body(), "status") == "filled");
+  CHECK(session.read_until("\"type\":\"trade\"").find("\"client_order_id\":\"a1\"") !=
+        std::string::npos);
+  // And the slow ones are closed by the first-request timeout.
+  CHECK(wait_closed(slow, count, std::chrono::milliseconds(6000)) == count);
   CHECK(server.stop() == 0);
 }
 
