@@ -34,6 +34,21 @@ inline std::string fresh_database(const std::string& name) {
   return database_url(name);
 }
 
+// A login `login` with the auditor role (cpx_auditor) only, and the URL of database `url` for
+// it: what an auditor is given.
+inline std::string auditor_url(const std::string& url, const std::string& login) {
+  {
+    pqxx::connection connection(url);
+    pqxx::nontransaction work(connection);
+    work.exec0("DROP ROLE IF EXISTS " + login);
+    work.exec0("CREATE ROLE " + login + " LOGIN IN ROLE cpx_auditor");
+  }
+  std::string out = url;
+  const std::size_t user = out.find("user=cpx");
+  REQUIRE(user != std::string::npos);
+  return out.replace(user, 8, "user=" + login);
+}
+
 // Stops the test server (scripts/pg.sh stop) for as long as it lives, or until start(): a test
 // that fails while PostgreSQL is away leaves it running for the tests after it.
 class PostgresAway {

@@ -192,9 +192,12 @@ TEST_CASE("the auditor role reads the documented views, and cannot write or read
     CHECK(work.exec1("SELECT count(*) FROM audit.trades")[0].as<int>() == 1);
     CHECK(work.exec1("SELECT traded_at::text FROM audit.trades")[0].as<std::string>().starts_with(
         "2023-11-14"));
-    CHECK(work.exec1("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                     "'audit' AND column_name LIKE '%secret%'")[0]
+    CHECK(work.exec1("SELECT count(*) FROM information_schema.columns WHERE table_schema IN "
+                     "('audit', 'audit_chain') AND column_name LIKE '%secret%'")[0]
               .as<int>() == 0);
+    // The chain's rows as the tables hold them, for cpx-audit verify as an auditor.
+    CHECK(work.exec1("SELECT count(*) FROM audit_chain.trades")[0].as<int>() == 1);
+    CHECK(work.exec1("SELECT count(*) FROM audit_chain.settlement_batches")[0].as<int>() == 1);
   }
   for (const char* forbidden :
        {"SELECT * FROM api_keys", "SELECT * FROM trades", "SELECT * FROM postings",
@@ -202,6 +205,7 @@ TEST_CASE("the auditor role reads the documented views, and cannot write or read
         " 4, 1700000000000)",
         "INSERT INTO audit.accounts (account, role, seq, batch_id) VALUES ('x', 'auditor', 1, 1)",
         "UPDATE audit.trades SET qty = 5", "DELETE FROM audit.postings",
+        "UPDATE audit_chain.trades SET qty = 5", "DELETE FROM audit_chain.postings",
         "CREATE TABLE public.mine (x int)", "CREATE TABLE audit.mine (x int)"}) {
     pqxx::work work(auditor);
     CHECK_THROWS_WITH_AS(work.exec0(forbidden), doctest::Contains("permission denied"),

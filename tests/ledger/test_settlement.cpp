@@ -129,6 +129,15 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   std::string output;
   CHECK_MESSAGE(run_audit(url, output) == 0, output);
   CHECK(output.find("ledger verified") != std::string::npos);
+  // An auditor, who may read the views only, recomputes every batch's hash the same way.
+  const std::string auditor = auditor_url(url, "auditor_settlement");
+  CHECK_MESSAGE(run_audit(auditor, output) == 0, output);
+  const ledger::VerifyReport as_owner = ledger::verify(url);
+  const ledger::VerifyReport as_auditor = ledger::verify(auditor);
+  CHECK(as_auditor.ok);
+  CHECK(as_auditor.batches == as_owner.batches);
+  CHECK(as_auditor.postings == as_owner.postings);
+  CHECK(as_auditor.batches > 50);
 
   // A superuser changes one settled trade behind the triggers' back: verify names its batch.
   pqxx::connection superuser(url);
@@ -147,6 +156,7 @@ TEST_CASE("a randomized run through the server: the ledger equals the engine, an
   const ledger::VerifyReport report = ledger::verify(url);
   CHECK_FALSE(report.ok);
   CHECK(report.first_broken_batch == batch);
+  CHECK(ledger::verify(auditor).first_broken_batch == batch);  // and so does the auditor
 
   // A balance row removed: an account's postings in that batch can no longer be found from its
   // balance rows, and verify says so (beside the chain it breaks).
