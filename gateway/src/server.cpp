@@ -536,6 +536,14 @@ void Server::run() {
     }
     for (auto& done : drained) done.get_future().wait();
   }
+  if (state.venue->open_session_orders() > 0) {
+    // Cancel-on-disconnect orders whose sessions ended with the last run: cancelled first,
+    // through the journal like any command (so a replay cancels them the same way).
+    Request restarted;
+    restarted.kind = RequestKind::restarted;
+    restarted.now_ms = wall_clock_ms();
+    if (state.core.inbound.try_push(restarted)) state.core.doorbell.ring();
+  }
   std::optional<WallClock> clock;  // --clock wall: a tick every second
   if (state.core.settings.clock == venue::ClockMode::wall) clock.emplace(state.core).start();
   std::thread matcher([&state] {

@@ -273,3 +273,56 @@ TEST_CASE("per-account limits refuse orders beyond them with their own reasons")
 }
 
 }  // namespace cpx::test
+
+namespace cpx::test {
+
+TEST_CASE(
+    "cancel-on-disconnect orders still open when the server stops are cancelled at its start") {
+  const std::string journal =
+      (std::filesystem::temp_directory_path() / ("cpx-cod-stop-" + std::to_string(getpid())))
+          .string();
+  std::filesystem::remove_all(journal);
+  Key key;
+  {
+    RunningServer server({"--journal", journal});
+    RestClient admin(server.port, operator_key, operator_secret);
+    key = create_account(admin, "p1", "provider");
+    WsClient guarded(server.port);
+    guarded.send(login_message(key.id, key.secret).insert(1, R"("cancel_on_disconnect":true,)"));
+    REQUIRE(guarded.read().find("logged_in") != std::string::npos);
+    guarded.send(R"({"op":"new","req_id":1,"client_order_id":"g1","chip":"H100",)"
+                 R"("region":"zhongwei","qty":"1","price":"9"})");
+    REQUIRE(guarded.read_until("\"req_id\":1").find("accepted") != std::string::npos);
+    RestClient rest(server.port, key.id, key.secret);
+    REQUIRE(rest.send(http::verb::post, "/v1/orders",
+                      R"({"client_order_id":"r1","chip":"H100","region":"zhongwei",)"
+                      R"("qty":"1","price":"9"})")
+                .result_int() == 201);
+    // The server stops while the session is still open: its close never reaches the matcher.
+    CHECK(server.stop() == 0);
+  }
+  std::string hash;
+  for (int start = 0; start < 2; ++start) {
+    CAPTURE(start);
+    RunningServer again({"--journal", journal});
+    RestClient rest(again.port, key.id, key.secret);
+    // The first start cancels it (a journaled command); the second replays that.
+    std::string g1;
+    for (int i = 0; i < 300; ++i) {
+      g1 = json_field(rest.send(http::verb::get, "/v1/orders/g1").body(), "status");
+      if (g1 != "open") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(g1 == "canceled");
+    CHECK(json_field(rest.send(http::verb::get, "/v1/orders/r1").body(), "status") == "open");
+    RestClient admin(again.port, operator_key, operator_secret);
+    const std::string now =
+        json_field(admin.send(http::verb::get, "/v1/admin/state").body(), "state_hash");
+    if (start == 1) CHECK(now == hash);
+    hash = now;
+    CHECK(again.stop() == 0);
+  }
+  std::filesystem::remove_all(journal);
+}
+
+}  // namespace cpx::test

@@ -165,6 +165,28 @@ void Venue::cancel_session_orders(const Request& request, const Caller& caller) 
   cancel_keys(caller.account, request.now_ms);
 }
 
+std::size_t Venue::open_session_orders() const {
+  std::size_t open = 0;
+  for (uint32_t key = 0; key < orders_.size(); ++key) {
+    open += orders_[key].status == OrderStatus::open && orders_[key].disconnect_tag != 0;
+  }
+  return open;
+}
+
+void Venue::handle_restarted(const Request& request) {
+  for (uint32_t account = 0; account < accounts_.size(); ++account) {
+    cancel_keys_.clear();
+    for (const uint32_t key : accounts_[account].orders) {
+      const OrderRecord& order = orders_[key];
+      if (order.status == OrderStatus::open && order.disconnect_tag != 0) {
+        cancel_keys_.push_back(key);
+      }
+    }
+    if (!cancel_keys_.empty()) cancel_keys(account, request.now_ms);
+  }
+  body_.clear();
+}
+
 uint32_t Venue::cancel_open_orders(uint32_t account, std::optional<uint16_t> chip, int64_t now_ms) {
   // The keys first: each cancel is a command of its own (its own seq, done push and ledger
   // records), and cancels change the orders' status, never the account's list of them.

@@ -184,7 +184,8 @@ bool Venue::admit_request(const Request& request, Caller& caller) {
     caller = Caller{key->second.account, key->second.role};
     return true;
   }
-  if (request.kind == RequestKind::tick) {  // the server's clock: no key (no client sends one)
+  if (request.kind == RequestKind::tick || request.kind == RequestKind::restarted) {
+    // The server's own (its clock, its start): no key (no client sends one).
     caller = Caller{0, Role::operator_};
     return true;
   }
@@ -206,6 +207,7 @@ bool Venue::journaled(const Request& request) {
     case RequestKind::account_status:
     case RequestKind::revoke_key:
     case RequestKind::account_limits:
+    case RequestKind::restarted:
       return true;
     case RequestKind::ws_logout:
       return request.cancel_on_disconnect;
@@ -240,7 +242,8 @@ bool Venue::permitted(const Request& request, const Caller& caller) {
   // A halted account places and amends nothing, a suspended one does nothing (its keys are
   // refused at admission; this catches what was admitted in the same group as the suspension).
   if (accounts_[caller.account].status != AccountStatus::active &&
-      request.kind != RequestKind::tick && request.kind != RequestKind::ws_logout) [[unlikely]] {
+      request.kind != RequestKind::tick && request.kind != RequestKind::restarted &&
+      request.kind != RequestKind::ws_logout) [[unlikely]] {
     const AccountStatus status = accounts_[caller.account].status;
     const Op op = request.command.unwrap().op;
     if (status == AccountStatus::suspended) {
@@ -287,6 +290,7 @@ bool Venue::permitted(const Request& request, const Caller& caller) {
     case RequestKind::ws_login:
     case RequestKind::ws_logout:
     case RequestKind::tick:
+    case RequestKind::restarted:
     case RequestKind::site:      // the engine checks the role (providers; operators suspend)
     case RequestKind::contract:  // the engine checks the party
       break;
@@ -362,6 +366,8 @@ void Venue::act(const Request& request, const Caller& caller) {
       return handle_revoke_key(request);
     case RequestKind::account_limits:
       return handle_account_limits(request);
+    case RequestKind::restarted:
+      return handle_restarted(request);
     case RequestKind::cancel_all:
       return handle_cancel_all(request, caller);
     case RequestKind::tick:

@@ -56,6 +56,9 @@ enum class RequestKind : uint8_t {
   // Operators: command.account's limits, max_open_orders (0: none) and command.amount_e7 (the
   // notional an order may have at most; 0: none).
   account_limits,
+  // The server's own, at a start (never from a client): the cancel-on-disconnect orders still
+  // open, whose sessions ended with the server before they could close, are cancelled.
+  restarted,
 };
 
 // An account's standing (docs/api.md, "Kill switch and suspension"): halted accounts place and

@@ -112,6 +112,9 @@ class Venue {
   void load(journal::SnapshotReader& in);
   const Engine& engine() const { return engine_; }
   std::size_t key_count() const { return keys_.size(); }
+  // Orders of cancel-on-disconnect sessions still open (after a replay: their sessions ended
+  // with the server, so a `restarted` request must cancel them).
+  std::size_t open_session_orders() const;
 
  private:
   struct TokenBucket {
@@ -289,6 +292,7 @@ class Venue {
                bool bootstrap = false, int64_t created_ms = 0, int64_t expires_ms = 0);
   void handle_list_accounts(const Request& request);
   void handle_account_limits(const Request& request);
+  void handle_restarted(const Request& request);
   // An order the account's limits refuse (answered here): false when they allow it.
   bool over_limits(const Request& request, const Command& command, uint32_t account);
   void handle_revoke_key(const Request& request);
