@@ -36,6 +36,15 @@ inline int64_t now_ms() {
       .count();
 }
 
+// A WebSocket login's timestamp: now, but never one this test process gave a login before. Two
+// logins of one key in the same millisecond would carry the same signature, and the replay
+// guard rightly refuses the second.
+inline int64_t login_stamp() {
+  static int64_t last = 0;
+  last = std::max(now_ms(), last + 1);
+  return last;
+}
+
 struct RunningServer {
   pid_t pid = -1;
   int output = -1;
@@ -239,7 +248,7 @@ class WsClient {
     }
     socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
     if (!key.empty()) {
-      const std::string stamp = std::to_string(now_ms());
+      const std::string stamp = std::to_string(login_stamp());
       const std::string signature =
           auth::hmac_sha256_hex(secret, auth::signing_payload(stamp, "GET", "/v1/ws", ""));
       ws_.set_option(websocket::stream_base::decorator([=](websocket::request_type& request) {
@@ -302,7 +311,7 @@ class WsClient {
 };
 
 inline std::string login_message(const std::string& key, const std::string& secret,
-                                 int64_t timestamp = now_ms()) {
+                                 int64_t timestamp = login_stamp()) {
   const std::string stamp = std::to_string(timestamp);
   return R"({"op":"login","req_id":"login","key":")" + key + R"(","timestamp":)" + stamp +
          R"(,"signature":")" +
