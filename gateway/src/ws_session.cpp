@@ -80,7 +80,7 @@ WsSession::WsSession(net::ip::tcp::socket&& socket, IoThread& io_thread, Connect
 WsSession::~WsSession() {
   if (session_id_) io_thread_.remove_session(session_id_);
   if (logged_in_) {
-    io_thread_.remove_account_session(key_->account_index, session_id_);
+    io_thread_.remove_account_session(account_index_, session_id_);
     Request logout;
     logout.kind = RequestKind::ws_logout;
     logout.surface = Surface::ws;
@@ -382,8 +382,8 @@ void WsSession::handle_text(std::string_view text) {
                   "unsubscribe");
   }
   if (!logged_in_) return reject(req_id, "unauthorized", "log in first");
-  context.account = key_->account;
-  context.default_side = key_->role == Role::provider ? Side::ask : Side::bid;
+  context.account = account_;
+  context.default_side = role_ == Role::provider ? Side::ask : Side::bid;
   Request request;
   request.kind = kind;
   request.surface = Surface::ws;
@@ -415,8 +415,16 @@ void WsSession::on_reply(const OutHeader&, std::string_view body) {
       io_thread_.forget_anonymous(session_id_);
       cancel_on_disconnect_ = pending_cancel_on_disconnect_;
       key_id_ = pending_key_id_;
-      key_ = io_thread_.find_key(key_id_);
-      io_thread_.add_account_session(key_->account_index, session_id_);
+      // Copied: a revoked key leaves the thread's table while this session closes.
+      // (The ring keeps the matcher's order: a revocation after this login comes after it.)
+      if (const KeyInfo* key = io_thread_.find_key(key_id_)) {
+        account_ = key->account;
+        role_ = key->role;
+        account_index_ = key->account_index;
+        io_thread_.add_account_session(account_index_, session_id_);
+      } else {
+        cut_off("key revoked");
+      }
     }
     send_text(std::string(body));
     if (read_deferred_) {

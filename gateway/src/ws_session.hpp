@@ -66,7 +66,9 @@ class WsSession : public SessionBase, public std::enable_shared_from_this<WsSess
   uint64_t session_id_ = 0;
   // Set once the matcher confirms the login.
   std::string key_id_;
-  const KeyInfo* key_ = nullptr;
+  std::string account_;  // the key's, as it was at login
+  Role role_ = Role::enterprise;
+  uint32_t account_index_ = 0;
   bool login_pending_ = false;
   bool read_deferred_ = false;       // reading waits for the pending login's answer
   std::string pending_lines_;        // and so do the lines of a batch after the login
