@@ -41,13 +41,7 @@ void HttpSession::do_read() {
   parser_.emplace();
   parser_->body_limit(request_body_bytes_max);
   parser_->header_limit(request_header_bytes_max);
-  // A new connection has a short time for its first request: a connection that sends nothing
-  // does not hold a place for long (docs/api.md, "Limits").
-  if (served_) {
-    stream_.expires_after(read_timeout);
-  } else {
-    stream_.expires_after(std::chrono::seconds(io_thread_.core.settings.first_request_timeout_s));
-  }
+  expire_reading();
   http::async_read_header(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
 }
@@ -69,10 +63,16 @@ void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
   read_rest();
 }
 
-void HttpSession::read_rest() {
+void HttpSession::expire_reading() {
+  // A new connection has a short time for its first request: a connection that sends nothing
+  // does not hold a place for long (docs/api.md, "Limits").
   stream_.expires_after(
       served_ ? read_timeout
               : std::chrono::seconds(io_thread_.core.settings.first_request_timeout_s));
+}
+
+void HttpSession::read_rest() {
+  expire_reading();
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }

@@ -32,6 +32,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   // body is read (RFC 9110, 10.1.1), then the rest is read as one.
   void on_header(boost::beast::error_code ec, std::size_t bytes);
   void read_rest();
+  void expire_reading();  // the first request's deadline, or the idle timeout after it
   void route(const Request& request);
   void answer(unsigned status, std::string body, uint32_t retry_after_s = 0, bool close = false,
               bool csv = false);

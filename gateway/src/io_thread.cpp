@@ -355,7 +355,7 @@ std::string IoThread::channel_name(int channel) const {
       "book:", "trades:", "candles:", "curve:"};
   if (channel >= fixed_channels()) {
     const auto& [chip, delivery] = hour_channels_[std::size_t(channel - fixed_channels())];
-    return "book:" + core.config.chips[chip].id + ":" + format_utc_hour(delivery);
+    return book_channel(core.config.chips[chip].id, delivery);
   }
   return std::string(kinds[channel % channels_per_chip]) +
          core.config.chips[std::size_t(channel / channels_per_chip)].id;

@@ -1,7 +1,6 @@
 #include "cpx/gateway/market_data.hpp"
 
 #include "cpx/base/decimal.hpp"
-#include "cpx/base/utc_hour.hpp"
 
 namespace cpx::gateway {
 namespace {
@@ -106,11 +105,9 @@ std::string MarketData::candles_json(uint16_t chip, int region, Interval interva
                                      std::size_t limit, int64_t delivery_ms) const {
   std::string out = "{\"chip\":\"";
   out.append(config_.chips[chip].id);
-  if (delivery_ms != 0) {
-    out.append("\",\"delivery\":\"");
-    out.append(format_utc_hour(delivery_ms));
-  }
-  out.append("\",\"interval\":\"");
+  out.push_back('"');
+  append_delivery_field(out, delivery_ms);
+  out.append(",\"interval\":\"");
   out.append(to_string(interval));
   out.append("\",\"region\":");
   if (region < 0) {
@@ -191,12 +188,8 @@ std::string MarketData::apply_book(const BookHeader& header, const BookLevel* le
     }
   }
   if (!render) return {};
-  std::string out = "{\"type\":\"book\",\"channel\":\"book:";
-  out.append(config_.chips[header.chip].id);
-  if (header.delivery_ms != 0) {
-    out.push_back(':');
-    out.append(format_utc_hour(header.delivery_ms));
-  }
+  std::string out = "{\"type\":\"book\",\"channel\":\"";
+  out.append(book_channel(config_.chips[header.chip].id, header.delivery_ms));
   out.append("\",\"seq\":");
   out.append(std::to_string(header.seq));
   for (const Side side : {Side::bid, Side::ask}) {
@@ -218,11 +211,7 @@ std::string MarketData::apply_book(const BookHeader& header, const BookLevel* le
 void MarketData::render_trade(std::string& out, const TradeRecord& trade) const {
   out.append("{\"trade_id\":");
   out.append(std::to_string(trade.trade_id));
-  if (trade.delivery_ms != 0) {
-    out.append(",\"delivery\":\"");
-    out.append(format_utc_hour(trade.delivery_ms));
-    out.push_back('"');
-  }
+  append_delivery_field(out, trade.delivery_ms);
   out.append(",\"price\":\"");
   append_decimal(out, trade.price_ticks, price_frac_digits);
   out.append("\",\"qty\":\"");
@@ -276,12 +265,8 @@ std::string MarketData::book_json(uint16_t chip, std::size_t depth, int64_t deli
 
 std::string MarketData::book_snapshot(uint16_t chip, int64_t delivery_ms) const {
   const Book* book = find_book(chip, delivery_ms);
-  std::string out = "{\"type\":\"snapshot\",\"channel\":\"book:";
-  out.append(config_.chips[chip].id);
-  if (delivery_ms != 0) {
-    out.push_back(':');
-    out.append(format_utc_hour(delivery_ms));
-  }
+  std::string out = "{\"type\":\"snapshot\",\"channel\":\"";
+  out.append(book_channel(config_.chips[chip].id, delivery_ms));
   out.append("\",\"seq\":");
   out.append(std::to_string(book ? book->book_seq : 0));
   render_levels(out, book, SIZE_MAX);
@@ -305,11 +290,7 @@ std::string MarketData::trades_json(uint16_t chip, std::size_t limit, int64_t de
   std::string out = "{\"chip\":\"";
   out.append(config_.chips[chip].id);
   out.push_back('"');
-  if (delivery_ms != 0) {
-    out.append(",\"delivery\":\"");
-    out.append(format_utc_hour(delivery_ms));
-    out.push_back('"');
-  }
+  append_delivery_field(out, delivery_ms);
   render_recent_trades(out, find_book(chip, delivery_ms), limit);
   return out;
 }

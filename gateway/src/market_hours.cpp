@@ -32,6 +32,20 @@ void append_hour_or_null(std::string& out, int64_t ms, bool present) {
 
 }  // namespace
 
+std::string book_channel(std::string_view chip, int64_t delivery_ms) {
+  std::string out = "book:";
+  out.append(chip);
+  if (delivery_ms != 0) out.append(":" + format_utc_hour(delivery_ms));
+  return out;
+}
+
+void append_delivery_field(std::string& out, int64_t delivery_ms) {
+  if (delivery_ms == 0) return;
+  out.append(",\"delivery\":\"");
+  out.append(format_utc_hour(delivery_ms));
+  out.push_back('"');
+}
+
 const MarketData::Book* MarketData::find_book(uint16_t chip, int64_t delivery_ms) const {
   if (delivery_ms == 0) return &chips_[chip];
   const auto it = hours_.find({chip, delivery_ms});
@@ -47,11 +61,7 @@ std::string MarketData::book_head(uint16_t chip, int64_t delivery_ms, uint64_t s
   std::string out = "{\"chip\":\"";
   out.append(config_.chips[chip].id);
   out.push_back('"');
-  if (delivery_ms != 0) {
-    out.append(",\"delivery\":\"");
-    out.append(format_utc_hour(delivery_ms));
-    out.push_back('"');
-  }
+  append_delivery_field(out, delivery_ms);
   out.append(",\"seq\":");
   out.append(std::to_string(seq));
   return out;
@@ -123,6 +133,11 @@ std::string MarketData::curve_json(uint16_t chip) const {
   std::string out = "{\"chip\":\"";
   out.append(config_.chips[chip].id);
   out.push_back('"');
+  render_curve_body(out, chip);
+  return out;
+}
+
+void MarketData::render_curve_body(std::string& out, uint16_t chip) const {
   render_curve_head(out);
   const Curve& curve = curves_[chip];
   for (int64_t hour = open_from_; hour <= open_to_; hour += hour_ms) {
@@ -131,7 +146,6 @@ std::string MarketData::curve_json(uint16_t chip) const {
     render_curve_point(out, hour, it == curve.points.end() ? nullptr : &it->second);
   }
   out.append("]}");
-  return out;
 }
 
 std::string MarketData::curve_snapshot(uint16_t chip) const {
@@ -139,10 +153,7 @@ std::string MarketData::curve_snapshot(uint16_t chip) const {
   out.append(config_.chips[chip].id);
   out.append("\",\"seq\":");
   out.append(std::to_string(curves_[chip].seq));
-  std::string body = curve_json(chip);
-  // The body without its {"chip":".." head: the curve's fields.
-  const std::size_t fields = body.find(",\"clock_ms\"");
-  out.append(body, fields);
+  render_curve_body(out, chip);
   return out;
 }
 

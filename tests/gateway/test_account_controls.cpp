@@ -12,6 +12,22 @@
 #include "json_schema.hpp"
 
 namespace cpx::test {
+namespace {
+
+// The order's status once it is no longer open (the cancels of a disconnect are the matcher's
+// work after the close), waiting up to 3 s; "open" if it still is.
+std::string status_once_ended(RestClient& rest, const std::string& client_order_id) {
+  std::string status;
+  for (int i = 0; i < 300; ++i) {
+    status =
+        json_field(rest.send(http::verb::get, "/v1/orders/" + client_order_id).body(), "status");
+    if (status != "open") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status;
+}
+
+}  // namespace
 
 TEST_CASE("a kill switch halts an account's trading; a suspension refuses its keys") {
   const std::string journal =
@@ -137,13 +153,7 @@ TEST_CASE("a cancel-on-disconnect session's open orders end when it closes, and 
                   .result_int() == 201);
     }
     // The guarded session's two asks end; the plain session's and the REST one stay.
-    std::string g1;
-    for (int i = 0; i < 300; ++i) {
-      g1 = json_field(rest.send(http::verb::get, "/v1/orders/g1").body(), "status");
-      if (g1 != "open") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(g1 == "canceled");
+    CHECK(status_once_ended(rest, "g1") == "canceled");
     CHECK(json_field(rest.send(http::verb::get, "/v1/orders/g2").body(), "status") == "canceled");
     CHECK(json_field(rest.send(http::verb::get, "/v1/orders/w1").body(), "status") == "open");
     CHECK(json_field(rest.send(http::verb::get, "/v1/orders/r1").body(), "status") == "open");
@@ -154,13 +164,7 @@ TEST_CASE("a cancel-on-disconnect session's open orders end when it closes, and 
       by_header.send(ask("h1", "4"));
       CHECK(by_header.read_until("\"req_id\":4").find("accepted") != std::string::npos);
     }
-    std::string h1;
-    for (int i = 0; i < 300; ++i) {
-      h1 = json_field(rest.send(http::verb::get, "/v1/orders/h1").body(), "status");
-      if (h1 != "open") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(h1 == "canceled");
+    CHECK(status_once_ended(rest, "h1") == "canceled");
     WsClient bad(server.port);
     bad.send(login_message(key.id, key.secret).insert(1, R"("cancel_on_disconnect":"yes",)"));
     CHECK(bad.read().find("cancel_on_disconnect must be true or false") != std::string::npos);
@@ -307,13 +311,7 @@ TEST_CASE(
     RunningServer again({"--journal", journal});
     RestClient rest(again.port, key.id, key.secret);
     // The first start cancels it (a journaled command); the second replays that.
-    std::string g1;
-    for (int i = 0; i < 300; ++i) {
-      g1 = json_field(rest.send(http::verb::get, "/v1/orders/g1").body(), "status");
-      if (g1 != "open") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(g1 == "canceled");
+    CHECK(status_once_ended(rest, "g1") == "canceled");
     CHECK(json_field(rest.send(http::verb::get, "/v1/orders/r1").body(), "status") == "open");
     RestClient admin(again.port, operator_key, operator_secret);
     const std::string now =

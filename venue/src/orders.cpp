@@ -270,7 +270,7 @@ void Venue::apply_events(const Command& command, int64_t now_ms) {
   }
   // The hourly markets, and the curves (also when a tick entered another hour).
   if (!changed_hour_levels_.empty() || !curve_touched_.empty() ||
-      (engine_.now_ms() >= 0 && engine_.now_ms() / 3'600'000 * 3'600'000 != curve_hour_)) {
+      (engine_.now_ms() >= 0 && open_hours().first != curve_hour_)) {
     publish_hours();
   }
 }

@@ -19,6 +19,11 @@ namespace cpx::gateway {
 inline constexpr std::size_t recent_trades_max = 1000;
 inline constexpr std::size_t hour_trades_max = 200;  // an hourly market's recent trades
 
+// The book channel's name: "book:H100", or an hour's "book:H100:2026-12-03T10:00Z".
+std::string book_channel(std::string_view chip, int64_t delivery_ms);
+// ,"delivery":"2026-12-03T10:00Z" for an hourly market's object; nothing for a plain market's.
+void append_delivery_field(std::string& out, int64_t delivery_ms);
+
 class MarketData {
  public:
   explicit MarketData(const Config& config);
@@ -91,6 +96,8 @@ class MarketData {
   // ,"trades":[newest first, at most limit]} closing the object.
   void render_recent_trades(std::string& out, const Book* book, std::size_t limit) const;
   void render_curve_point(std::string& out, int64_t delivery_ms, const CurvePoint* point) const;
+  // ,"clock_ms":..,"from":..,"to":..,"hours":[every open hour]} closing the object.
+  void render_curve_body(std::string& out, uint16_t chip) const;
   // ,"clock_ms":..,"from":..,"to":..,"hours":[
   void render_curve_head(std::string& out) const;
 
