@@ -196,19 +196,19 @@ void Venue::publish_hours() {
     changed_hour_levels_.clear();
   }
   const int64_t first_open = open_hours().first;
-  if (first_open == curve_hour_ && curve_touched_.empty()) return;
-  if (first_open != curve_hour_) {
+  const bool new_hour = first_open != curve_hour_;
+  if (!new_hour && curve_touched_.empty()) return;
+  if (new_hour) {
     // Another hour: the markets of the hours that closed go (their books are empty by now),
     // and every chip's update carries each open hour it has.
     std::erase_if(hour_markets_, [&](const auto& entry) { return entry.first.first < first_open; });
     const bool whole = curve_hour_ == INT64_MIN;  // publish_state(): everything
     curve_hour_ = first_open;
     curve_touched_.clear();
-    for (auto& [key, market] : hour_markets_) curve_touched_.push_back(key);
-    if (whole) {
-      for (auto& [key, market] : hour_markets_) market.published = CurvePoint{};
+    for (auto& [key, market] : hour_markets_) {
+      curve_touched_.push_back(key);
+      if (whole) market.published = CurvePoint{};
     }
-    for (uint16_t chip = 0; chip < curve_seq_.size(); ++chip) curve_touched_.push_back({0, chip});
   }
   // By chip, then hour: each hour once, if it changed.
   std::sort(curve_touched_.begin(), curve_touched_.end(), [](const HourKey& a, const HourKey& b) {
@@ -216,21 +216,18 @@ void Venue::publish_hours() {
   });
   curve_touched_.erase(std::unique(curve_touched_.begin(), curve_touched_.end()),
                        curve_touched_.end());
-  bool every_chip = false;
-  for (const HourKey& key : curve_touched_) every_chip |= key.first == 0;
-  for (std::size_t i = 0; i < curve_touched_.size();) {
-    const uint16_t chip = curve_touched_[i].second;
+  std::size_t i = 0;
+  for (uint16_t chip = 0; chip < curve_seq_.size(); ++chip) {
     curve_points_.clear();
     for (; i < curve_touched_.size() && curve_touched_[i].second == chip; ++i) {
-      const int64_t delivery = curve_touched_[i].first;
       const auto it = hour_markets_.find(curve_touched_[i]);
-      if (delivery == 0 || it == hour_markets_.end()) continue;
-      const CurvePoint point = curve_point(delivery, chip);
+      if (it == hour_markets_.end()) continue;  // its hour closed
+      const CurvePoint point = curve_point(curve_touched_[i].first, chip);
       if (point == it->second.published) continue;
       it->second.published = point;
       curve_points_.push_back(point);
     }
-    if (!curve_points_.empty() || every_chip) publish_curve(chip);
+    if (!curve_points_.empty() || new_hour) publish_curve(chip);
   }
   curve_touched_.clear();
 }
